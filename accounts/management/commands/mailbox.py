@@ -1,0 +1,140 @@
+"""manage.py mailbox add|list|show|set|passwd|delete"""
+
+from django.core.exceptions import ValidationError
+
+from accounts import services
+from accounts.models import Mailbox
+from domains.services import get_domain
+from mailadmin.cli import VerbCommand, flag, given
+from mailadmin.lib.addresses import AddressError, split_address
+
+PROFILE = ("first_name", "last_name", "phone", "other_email", "notes")
+FLAGS = ("active", "may_relay", "filtering")
+
+
+def mailbox_data(m: Mailbox) -> dict:
+    return {
+        "address": m.address,
+        "domain": m.domain.name if m.domain_id else None,
+        "quota_mb": m.quota_mb,
+        "active": m.active,
+        "may_relay": m.may_relay,
+        "filtering": m.filtering,
+        "first_name": m.first_name,
+        "last_name": m.last_name,
+        "phone": m.phone,
+        "other_email": m.other_email,
+        "notes": m.notes,
+        "maildir": m.maildir,
+        "superuser": m.is_superuser,
+        "over_quota": m.over_quota,
+        "usage_bytes": m.usage_bytes,
+    }
+
+
+def add_field_args(parser) -> None:
+    parser.add_argument("--quota-mb", type=int, metavar="MB", help="0 = unlimited")
+    for name in ("first-name", "last-name", "phone", "other-email", "notes"):
+        parser.add_argument(f"--{name}")
+    flag(parser, "active", "the mailbox receives mail and may log in")
+    flag(parser, "may-relay", "may send to other domains after SMTP AUTH")
+    flag(parser, "filtering", "virus and spam checks on incoming mail")
+
+
+def check_quota(fields: dict) -> dict:
+    if fields.get("quota_mb", 0) < 0:
+        raise ValidationError({"quota_mb": "Must be 0 (unlimited) or more."})
+    return fields
+
+
+class Command(VerbCommand):
+    help = "Manage mailboxes."
+    verbs = {
+        "add": "create a mailbox",
+        "list": "list mailboxes",
+        "show": "show one mailbox",
+        "set": "change a mailbox's quota, flags or names",
+        "passwd": "set a mailbox's password",
+        "delete": "delete a mailbox",
+    }
+
+    def args_add(self, parser):
+        parser.add_argument("address")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from stdin (else one is generated and printed once)",
+        )
+        add_field_args(parser)
+
+    def args_list(self, parser):
+        parser.add_argument("--domain")
+
+    def args_show(self, parser):
+        parser.add_argument("address")
+
+    def args_set(self, parser):
+        parser.add_argument("address")
+        add_field_args(parser)
+
+    def args_passwd(self, parser):
+        parser.add_argument("address")
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
+        source.add_argument(
+            "--hash-stdin",
+            action="store_true",
+            help="read an existing {SCHEME}hash from stdin (imported legacy password)",
+        )
+
+    args_delete = args_show
+
+    def verb_add(self, options):
+        try:
+            local_part, domain_name = split_address(options["address"])
+        except AddressError as exc:
+            raise ValidationError({"address": str(exc)}) from None
+        domain = get_domain(domain_name)
+        generated = not options["password_stdin"]
+        password = services.generate_password() if generated else self.read_secret("password")
+        fields = check_quota(given(options, "quota_mb", *PROFILE, *FLAGS))
+        mailbox = services.mailbox_create(
+            acting_user=None, domain=domain, local_part=local_part, password=password, **fields
+        )
+        data = mailbox_data(mailbox)
+        if generated:
+            data["password"] = password  # shown once, never stored
+        return data
+
+    def verb_list(self, options):
+        mailboxes = Mailbox.objects.select_related("domain")
+        if options["domain"]:
+            mailboxes = mailboxes.filter(domain=get_domain(options["domain"]))
+        return [mailbox_data(m) for m in mailboxes]
+
+    def verb_show(self, options):
+        return mailbox_data(services.get_mailbox(options["address"]))
+
+    def verb_set(self, options):
+        mailbox = services.get_mailbox(options["address"])
+        fields = check_quota(given(options, "quota_mb", *PROFILE, *FLAGS))
+        if not fields:
+            raise ValidationError("Nothing to change: give at least one option.")
+        return mailbox_data(services.mailbox_update(acting_user=None, mailbox=mailbox, **fields))
+
+    def verb_passwd(self, options):
+        mailbox = services.get_mailbox(options["address"])
+        if options["hash_stdin"]:
+            services.mailbox_set_password_hash(
+                acting_user=None, mailbox=mailbox, password_hash=self.read_secret("password hash")
+            )
+            return {"address": mailbox.address, "password": "hash stored"}
+        generated = not options["password_stdin"]
+        password = services.generate_password() if generated else self.read_secret("password")
+        services.mailbox_set_password(acting_user=None, mailbox=mailbox, password=password)
+        return {"address": mailbox.address, "password": password if generated else "changed"}
+
+    def verb_delete(self, options):
+        mailbox = services.get_mailbox(options["address"])
+        services.mailbox_delete(acting_user=None, mailbox=mailbox)
+        return {"deleted": mailbox.address}

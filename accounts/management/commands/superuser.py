@@ -1,0 +1,44 @@
+"""manage.py superuser grant|revoke|list: the only way to grant superuser status."""
+
+from accounts import services
+from accounts.models import Mailbox
+from mailadmin.cli import VerbCommand
+
+
+class Command(VerbCommand):
+    help = "Grant or revoke superuser status (never possible from the web)."
+    verbs = {
+        "grant": "make ADDRESS a superuser (a panel-only account if it has no mailbox)",
+        "revoke": "take superuser status away",
+        "list": "list superusers",
+    }
+
+    def args_grant(self, parser):
+        parser.add_argument("address")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="set the password from stdin; a new panel-only account gets a generated one",
+        )
+
+    def args_revoke(self, parser):
+        parser.add_argument("address")
+
+    def verb_grant(self, options):
+        exists = Mailbox.objects.filter(address__iexact=options["address"].strip()).exists()
+        password = self.read_secret("password") if options["password_stdin"] else None
+        generated = password is None and not exists
+        if generated:
+            password = services.generate_password()
+        user = services.superuser_create(address=options["address"], password=password)
+        data = {"address": user.address, "superuser": True, "has_mailbox": user.has_mailbox}
+        if generated:
+            data["password"] = password
+        return data
+
+    def verb_revoke(self, options):
+        user = services.superuser_revoke(address=options["address"])
+        return {"address": user.address, "superuser": False}
+
+    def verb_list(self, options):
+        return [{"address": u.address, "has_mailbox": u.has_mailbox} for u in Mailbox.objects.filter(is_superuser=True)]

@@ -1,0 +1,177 @@
+"""The mailbox: a mail account and the panel's login identity (username = address)."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from mailadmin.lib import passwords
+from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part
+
+
+def hash_policy() -> passwords.HashPolicy:
+    return passwords.HashPolicy(
+        scheme=settings.MAIL_PASSWORD_SCHEME,
+        argon2_memory_kib=settings.MAIL_ARGON2_MEMORY_KIB,
+        argon2_time_cost=settings.MAIL_ARGON2_TIME_COST,
+        bcrypt_rounds=settings.MAIL_BCRYPT_ROUNDS,
+        sha512_rounds=settings.MAIL_SHA512_ROUNDS,
+    )
+
+
+class MailboxQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def visible_to(self, user):
+        from mailadmin.permissions import visible_mailbox_filter
+
+        return self.filter(visible_mailbox_filter(user))
+
+
+class MailboxManager(BaseUserManager.from_queryset(MailboxQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        try:
+            username = normalize_address(username)
+        except AddressError:
+            pass
+        return self.get(address=username)
+
+    def create_superuser(self, address, password=None, **extra):
+        """For ``createsuperuser``: a panel-only superuser, or the mailbox if it exists."""
+        from accounts import services
+
+        return services.superuser_create(address=address, password=password, acting_user=None)
+
+
+class Mailbox(AbstractBaseUser, PermissionsMixin):
+    """A mailbox in ``domain``; ``domain`` is empty only for a panel-only account.
+
+    ``address`` is the canonical lower-case address, unique, and the key of
+    every lookup. ``password`` holds Dovecot's ``{SCHEME}hash``.
+    """
+
+    address = models.CharField(max_length=254, unique=True)
+    domain = models.ForeignKey(
+        "domains.Domain", on_delete=models.PROTECT, related_name="mailboxes", null=True, blank=True
+    )
+    local_part = models.CharField(max_length=64)
+    password = models.CharField(max_length=255)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    other_email = models.CharField("other address", max_length=254, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    quota_mb = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
+    active = models.BooleanField(default=True)
+    may_relay = models.BooleanField(default=True, help_text="May send to other domains (SMTP AUTH).")
+    filtering = models.BooleanField(default=True, help_text="Virus and spam checks on incoming mail.")
+    # Filled in by the usage job that reads the mail store.
+    over_quota = models.BooleanField(default=False)
+    usage_bytes = models.BigIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+    inbox_changed_at = models.DateTimeField(null=True, blank=True)
+    usage_updated_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = MailboxManager()
+
+    USERNAME_FIELD = "address"
+    EMAIL_FIELD = "address"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name_plural = "mailboxes"
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "local_part"], name="mailbox_unique_local_part"),
+            models.CheckConstraint(condition=~Q(local_part=""), name="mailbox_local_part_not_empty"),
+            models.CheckConstraint(condition=Q(usage_bytes__gte=0), name="mailbox_usage_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.address
+
+    @property
+    def is_active(self) -> bool:
+        """An inactive mailbox cannot log in to the panel either."""
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        """Django's admin site is for superusers only."""
+        return self.is_superuser
+
+    @property
+    def has_mailbox(self) -> bool:
+        return self.domain_id is not None
+
+    @property
+    def quota_bytes(self) -> int:
+        return self.quota_mb * 1024 * 1024
+
+    @property
+    def maildir(self) -> str:
+        """Where the mail lives, relative to the mail store (derived, never typed)."""
+        return f"{self.domain.name}/{self.local_part}/" if self.domain_id else ""
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip() or self.address
+
+    def get_short_name(self):
+        return self.first_name or self.address
+
+    def clean_fields(self, exclude=None):
+        """Derive the canonical local part and address first, so every later check sees them."""
+        errors = {}
+        if self.domain_id:
+            try:
+                self.local_part = normalize_local_part(self.local_part)
+                self.address = normalize_address(f"{self.local_part}@{self.domain.name}")
+            except AddressError as exc:
+                errors["local_part"] = [str(exc)]
+        else:
+            try:
+                self.address = normalize_address(self.address)
+                self.local_part = self.address.split("@", 1)[0]
+            except AddressError as exc:
+                errors["address"] = [str(exc)]
+        if self.other_email:
+            try:
+                self.other_email = normalize_address(self.other_email)
+            except AddressError as exc:
+                errors["other_email"] = [str(exc)]
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
+    # --- passwords: Dovecot's {SCHEME}hash, never Django's hashers ----------
+    def set_password(self, raw_password):
+        if raw_password is None:
+            self.set_unusable_password()
+            return
+        self.password = passwords.hash_password(raw_password, hash_policy())
+        self._password = None  # never keep the clear text on the instance
+
+    def set_unusable_password(self):
+        self.password = "!"
+
+    def has_usable_password(self):
+        return bool(self.password) and not self.password.startswith("!")
+
+    def check_password(self, raw_password):
+        """Verify, and re-hash with the current scheme after a successful check."""
+        if not self.has_usable_password() or not passwords.verify_password(raw_password, self.password):
+            return False
+        if passwords.needs_rehash(self.password, hash_policy()) and self.pk:
+            self.set_password(raw_password)
+            type(self).objects.filter(pk=self.pk).update(password=self.password)
+        return True

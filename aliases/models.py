@@ -1,0 +1,76 @@
+"""Aliases (forwarders): an address, or a domain's catch-all, and its destinations."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from mailadmin.lib.addresses import AddressError, normalize_local_part, parse_destinations
+
+
+class AliasQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def visible_to(self, user):
+        from mailadmin.permissions import visible_domain_filter
+
+        return self.filter(visible_domain_filter(user, prefix="domain__"))
+
+
+class Alias(models.Model):
+    """``local_part`` empty makes the domain's catch-all (address ``@domain``).
+
+    ``destinations`` holds canonical addresses separated by ", " - the form an
+    Exim redirect router reads as it is. A bare name given for a destination
+    is stored as that name in the alias's own domain.
+    """
+
+    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="aliases")
+    local_part = models.CharField(max_length=64, blank=True)
+    address = models.CharField(max_length=254, unique=True)
+    destinations = models.TextField()
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = AliasQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name_plural = "aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "local_part"], name="alias_unique_local_part"),
+        ]
+
+    def __str__(self):
+        return self.address
+
+    @property
+    def is_catchall(self) -> bool:
+        return self.local_part == ""
+
+    @property
+    def destination_list(self) -> list[str]:
+        return [d for d in self.destinations.split(", ") if d]
+
+    def set_destinations(self, value) -> None:
+        """Parse and store destinations (list or text); raises ValidationError."""
+        domain_name = self.domain.name if self.domain_id else ""
+        try:
+            self.destinations = ", ".join(parse_destinations(value, domain_name))
+        except AddressError as exc:
+            raise ValidationError({"destinations": str(exc)}) from None
+
+    def clean_fields(self, exclude=None):
+        """Derive the canonical address and destinations first, so every later check sees them."""
+        if self.domain_id:
+            try:
+                self.local_part = normalize_local_part(self.local_part, allow_empty=True)
+            except AddressError as exc:
+                raise ValidationError({"local_part": str(exc)}) from None
+            self.address = f"{self.local_part}@{self.domain.name}"
+            self.set_destinations(self.destinations)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        if self.address in self.destination_list:
+            raise ValidationError({"destinations": "An alias cannot forward to itself."})

@@ -1,0 +1,110 @@
+"""Writes to aliases (forwarders and catch-alls)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Mailbox
+from aliases.models import Alias
+from domains.models import Domain
+from domains.services import lock_limits, require
+from mailadmin import permissions
+from mailadmin.audit import record, snapshot
+from mailadmin.lib.addresses import AddressError, normalize_address
+
+
+def get_alias(address: str) -> Alias:
+    """An alias by address; ``@domain`` names the domain's catch-all."""
+    text = address.strip()
+    try:
+        canonical = "@" + normalize_address("x" + text)[2:] if text.startswith("@") else normalize_address(text)
+    except AddressError as exc:
+        raise ValidationError({"address": str(exc)}) from None
+    try:
+        return Alias.objects.select_related("domain").get(address=canonical)
+    except Alias.DoesNotExist:
+        raise ValidationError({"address": f"No alias {canonical}."}) from None
+
+
+def _require_manage(acting_user, domain: Domain) -> None:
+    require(acting_user is None or permissions.can_manage_domain(acting_user, domain), "You do not manage that domain.")
+
+
+@transaction.atomic
+def alias_create(
+    *, acting_user, domain: Domain, local_part: str, destinations, active: bool = True, origin: str = "cli"
+) -> Alias:
+    """Create an alias; an empty ``local_part`` makes the domain's catch-all."""
+    _require_manage(acting_user, domain)
+    domain, _grants = lock_limits(domain)
+    alias = Alias(domain=domain, local_part=local_part, destinations="", active=active)
+    alias.set_destinations(destinations)
+    alias.full_clean()
+    if Mailbox.objects.filter(address=alias.address).exists():
+        raise ValidationError({"local_part": f"{alias.address} already exists as a mailbox."})
+    if domain.max_aliases and domain.aliases.count() >= domain.max_aliases:
+        raise ValidationError(f"{domain.name} may have at most {domain.max_aliases} aliases.")
+    alias.save()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="alias.create",
+        obj=alias,
+        domain=domain.name,
+        after=snapshot(alias),
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_set_destinations(*, acting_user, alias: Alias, destinations, origin: str = "cli") -> Alias:
+    _require_manage(acting_user, alias.domain)
+    alias = Alias.objects.select_for_update().select_related("domain").get(pk=alias.pk)
+    before = snapshot(alias)
+    alias.set_destinations(destinations)
+    alias.full_clean()
+    alias.save()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="alias.update",
+        obj=alias,
+        domain=alias.domain.name,
+        before=before,
+        after=snapshot(alias),
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_set_active(*, acting_user, alias: Alias, active: bool, origin: str = "cli") -> Alias:
+    _require_manage(acting_user, alias.domain)
+    before = snapshot(alias)
+    alias.active = active
+    alias.save(update_fields=["active", "updated"])
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="alias.update",
+        obj=alias,
+        domain=alias.domain.name,
+        before=before,
+        after=snapshot(alias),
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_delete(*, acting_user, alias: Alias, origin: str = "cli") -> None:
+    _require_manage(acting_user, alias.domain)
+    before = snapshot(alias)
+    alias.delete()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="alias.delete",
+        obj=alias,
+        domain=alias.domain.name,
+        before=before,
+    )

@@ -1,0 +1,103 @@
+"""manage.py domain add|list|show|set|delete"""
+
+from django.core.exceptions import ValidationError
+
+from domains import services
+from domains.models import Domain
+from mailadmin.cli import VerbCommand, flag, given
+
+SETTING_ARGS = (
+    "description",
+    "active",
+    "logins_enabled",
+    "default_may_relay",
+    "max_mailboxes",
+    "max_aliases",
+    "max_quota_mb",
+    "default_quota_mb",
+)
+
+
+def domain_data(domain: Domain) -> dict:
+    return {
+        "name": domain.name,
+        "display_name": domain.display_name,
+        "description": domain.description,
+        "active": domain.active,
+        "logins_enabled": domain.logins_enabled,
+        "default_may_relay": domain.default_may_relay,
+        "max_mailboxes": domain.max_mailboxes,
+        "max_aliases": domain.max_aliases,
+        "max_quota_mb": domain.max_quota_mb,
+        "default_quota_mb": domain.default_quota_mb,
+    }
+
+
+def add_setting_args(parser) -> None:
+    parser.add_argument("--description")
+    flag(parser, "active", "visible to the MTA (mail is accepted)")
+    flag(parser, "logins-enabled", "IMAP, POP3 and SMTP AUTH for its mailboxes")
+    flag(parser, "default-may-relay", "new mailboxes may relay")
+    for name in ("max-mailboxes", "max-aliases", "max-quota-mb", "default-quota-mb"):
+        parser.add_argument(f"--{name}", type=int, metavar="N", help="0 = unlimited")
+
+
+def check_counts(settings: dict) -> dict:
+    for key, value in settings.items():
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise ValidationError({key: "Must be 0 (unlimited) or more."})
+    return settings
+
+
+class Command(VerbCommand):
+    help = "Manage domains."
+    verbs = {
+        "add": "create a domain",
+        "list": "list domains",
+        "show": "show one domain",
+        "set": "change a domain's settings and limits",
+        "delete": "delete a domain",
+    }
+
+    def args_add(self, parser):
+        parser.add_argument("name")
+        add_setting_args(parser)
+
+    def args_show(self, parser):
+        parser.add_argument("name")
+
+    args_set = args_add
+
+    def args_delete(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--force", action="store_true", help="also delete its mailboxes")
+
+    def verb_add(self, options):
+        fields = check_counts(given(options, *SETTING_ARGS))
+        return domain_data(services.domain_create(acting_user=None, name=options["name"], **fields))
+
+    def verb_list(self, options):
+        return [domain_data(d) for d in Domain.objects.all()]
+
+    def verb_show(self, options):
+        domain = services.get_domain(options["name"])
+        data = domain_data(domain)
+        data.update(
+            mailboxes=domain.mailboxes.count(),
+            aliases=domain.aliases.count(),
+            allocated_quota_mb=domain.allocated_quota_mb(),
+            domain_aliases=[a.name for a in domain.domain_aliases.all()],
+        )
+        return data
+
+    def verb_set(self, options):
+        domain = services.get_domain(options["name"])
+        fields = check_counts(given(options, *SETTING_ARGS))
+        if not fields:
+            raise ValidationError("Nothing to change: give at least one setting.")
+        return domain_data(services.domain_update(acting_user=None, domain=domain, **fields))
+
+    def verb_delete(self, options):
+        domain = services.get_domain(options["name"])
+        services.domain_delete(acting_user=None, domain=domain, force=options["force"])
+        return {"deleted": domain.name}

@@ -1,0 +1,85 @@
+"""manage.py grant set|show|list|revoke: delegate domains to an administrator."""
+
+from django.core.exceptions import ValidationError
+
+from accounts.services import get_mailbox
+from domains import services
+from domains.models import AdminGrant
+from mailadmin.cli import VerbCommand, flag, given
+
+
+def grant_data(grant: AdminGrant) -> dict:
+    usage = grant.usage()
+    return {
+        "admin": grant.admin.address,
+        "domains": [d.name for d in grant.domains.all()],
+        "quota_mb": grant.quota_mb,
+        "max_mailboxes": grant.max_mailboxes,
+        "can_create_mailboxes": grant.can_create_mailboxes,
+        "can_delete_mailboxes": grant.can_delete_mailboxes,
+        "can_appoint_admins": grant.can_appoint_admins,
+        "used_quota_mb": usage["quota_mb"],
+        "used_mailboxes": usage["mailboxes"],
+    }
+
+
+class Command(VerbCommand):
+    help = "Manage admin grants: which mailbox administers which domains, within what limits."
+    verbs = {
+        "set": "create or replace the grant of ADMIN",
+        "show": "show one grant",
+        "list": "list grants",
+        "revoke": "take a grant away",
+    }
+
+    def args_set(self, parser):
+        parser.add_argument("admin", help="the administrator's address")
+        parser.add_argument(
+            "--domain",
+            action="append",
+            dest="domains",
+            metavar="DOMAIN",
+            help="a granted domain (repeat for several); replaces the list when given",
+        )
+        parser.add_argument("--quota-mb", type=int, help="quota shared by all its domains, 0 = unlimited")
+        parser.add_argument("--max-mailboxes", type=int, help="mailboxes across all its domains, 0 = unlimited")
+        flag(parser, "can-create-mailboxes", "may create mailboxes")
+        flag(parser, "can-delete-mailboxes", "may delete mailboxes")
+        flag(parser, "can-appoint-admins", "may appoint other admins for its domains")
+
+    def args_show(self, parser):
+        parser.add_argument("admin")
+
+    args_revoke = args_show
+
+    def verb_set(self, options):
+        admin = get_mailbox(options["admin"])
+        fields = given(
+            options, "quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins"
+        )
+        for key in ("quota_mb", "max_mailboxes"):
+            if fields.get(key, 0) < 0:
+                raise ValidationError({key: "Must be 0 (unlimited) or more."})
+        existing = AdminGrant.objects.filter(admin=admin).first()
+        if options["domains"] is not None:
+            domains = [services.get_domain(name) for name in options["domains"]]
+        elif existing:
+            domains = list(existing.domains.all())
+        else:
+            raise ValidationError({"domains": "Give at least one --domain for a new grant."})
+        return grant_data(services.grant_set(acting_user=None, admin=admin, domains=domains, **fields))
+
+    def verb_show(self, options):
+        admin = get_mailbox(options["admin"])
+        grant = AdminGrant.objects.filter(admin=admin).first()
+        if grant is None:
+            raise ValidationError(f"{admin.address} has no admin grant.")
+        return grant_data(grant)
+
+    def verb_list(self, options):
+        return [grant_data(g) for g in AdminGrant.objects.select_related("admin").order_by("admin__address")]
+
+    def verb_revoke(self, options):
+        admin = get_mailbox(options["admin"])
+        services.grant_revoke(acting_user=None, admin=admin)
+        return {"revoked": admin.address}

@@ -1,0 +1,138 @@
+"""Domains, domain aliases and the grants that delegate domains to administrators.
+
+Limits use 0 for "unlimited" throughout (as Dovecot's quota rules do).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, Sum
+
+from mailadmin.lib.addresses import AddressError, display_domain, normalize_domain
+
+MB = 1024 * 1024
+
+
+def validate_domain_name(value: str) -> None:
+    try:
+        if normalize_domain(value) != value:
+            raise ValidationError("Store domain names in their canonical (lower-case A-label) form.")
+    except AddressError as exc:
+        raise ValidationError(str(exc), code="invalid") from None
+
+
+class DomainQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def visible_to(self, user):
+        """The domains ``user`` may see: all for a superuser, granted ones for an admin."""
+        from mailadmin.permissions import visible_domain_filter
+
+        return self.filter(visible_domain_filter(user))
+
+
+class Domain(models.Model):
+    name = models.CharField(max_length=253, unique=True, validators=[validate_domain_name])
+    description = models.CharField(max_length=255, blank=True)
+    active = models.BooleanField(default=True, help_text="Visible to the MTA: mail for it is accepted.")
+    logins_enabled = models.BooleanField(default=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes.")
+    default_may_relay = models.BooleanField(default=True, help_text="Whether new mailboxes may relay.")
+    max_mailboxes = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
+    max_aliases = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
+    max_quota_mb = models.PositiveIntegerField(default=0, help_text="Largest mailbox quota; 0 = unlimited")
+    default_quota_mb = models.PositiveIntegerField(default=0, help_text="Quota of new mailboxes; 0 = unlimited")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = DomainQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_quota_mb=0) | Q(default_quota_mb__lte=models.F("max_quota_mb")),
+                name="domain_default_quota_within_max",
+                violation_error_message="The default mailbox quota cannot exceed the domain's maximum.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_quota_mb=0) | ~Q(default_quota_mb=0),
+                name="domain_default_quota_limited_when_max",
+                violation_error_message="With a maximum mailbox quota, the default quota cannot be unlimited (0).",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return display_domain(self.name)
+
+    def clean(self):
+        if self.name:
+            try:
+                self.name = normalize_domain(self.name)
+            except AddressError as exc:
+                raise ValidationError({"name": str(exc)}) from None
+            if DomainAlias.objects.filter(name=self.name).exists():
+                raise ValidationError({"name": f"{self.name} is already a domain alias."})
+
+    def allocated_quota_mb(self) -> int:
+        return self.mailboxes.aggregate(total=Sum("quota_mb"))["total"] or 0
+
+
+class DomainAlias(models.Model):
+    """Another name for a domain: local@alias resolves as local@target."""
+
+    name = models.CharField(max_length=253, unique=True, validators=[validate_domain_name])
+    target = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="domain_aliases")
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "domain aliases"
+
+    def __str__(self):
+        return f"{self.name} \u2192 {self.target.name}"
+
+    def clean(self):
+        if self.name:
+            try:
+                self.name = normalize_domain(self.name)
+            except AddressError as exc:
+                raise ValidationError({"name": str(exc)}) from None
+            if Domain.objects.filter(name=self.name).exists():
+                raise ValidationError({"name": f"{self.name} is already a domain."})
+
+
+class AdminGrant(models.Model):
+    """A mailbox administers these domains within a shared quota and mailbox count.
+
+    The usage side of the limits is never stored: it is summed from the
+    current mailboxes of the granted domains, so it stays right whoever
+    changes those domains.
+    """
+
+    admin = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grant")
+    domains = models.ManyToManyField(Domain, related_name="grants", blank=True)
+    quota_mb = models.PositiveIntegerField(default=0, help_text="Shared by all granted domains; 0 = unlimited")
+    max_mailboxes = models.PositiveIntegerField(default=0, help_text="Shared by all granted domains; 0 = unlimited")
+    can_create_mailboxes = models.BooleanField(default=True)
+    can_delete_mailboxes = models.BooleanField(default=True)
+    can_appoint_admins = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"grant of {self.admin}"
+
+    def usage(self) -> dict:
+        """Quota allocated and mailboxes counted across all granted domains now."""
+        from accounts.models import Mailbox
+
+        rows = Mailbox.objects.filter(domain__in=self.domains.all()).aggregate(
+            quota=Sum("quota_mb"), count=models.Count("id"), unlimited=models.Count("id", filter=Q(quota_mb=0))
+        )
+        return {"quota_mb": rows["quota"] or 0, "mailboxes": rows["count"], "unlimited": rows["unlimited"]}

@@ -1,0 +1,50 @@
+"""Vacation (out-of-office) replies, one per mailbox."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class Vacation(models.Model):
+    class Mode(models.TextChoices):
+        OFF = "off", "Off"
+        DEFAULT = "default", "Default text"
+        CUSTOM = "custom", "Custom text"
+
+    mailbox = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vacation")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.OFF)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True, max_length=10000)
+    first_day = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    interval_days = models.PositiveSmallIntegerField(default=7, help_text="One reply per sender per this many days.")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_day__isnull=True) | Q(last_day__isnull=True) | Q(first_day__lte=models.F("last_day")),
+                name="vacation_dates_in_order",
+                violation_error_message="The last day cannot be before the first day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1) & Q(interval_days__lte=365),
+                name="vacation_interval_range",
+                violation_error_message="The reply interval is between 1 and 365 days.",
+            ),
+            models.CheckConstraint(condition=Q(mode__in=["off", "default", "custom"]), name="vacation_mode_known"),
+        ]
+
+    def __str__(self):
+        return f"vacation of {self.mailbox}"
+
+    def clean(self):
+        if any(ch in self.subject for ch in "\r\n\x00"):
+            raise ValidationError({"subject": "The subject must be a single line."})
+        if any(ord(ch) < 32 and ch not in "\t" for ch in self.subject):
+            raise ValidationError({"subject": "The subject cannot contain control characters."})
+        if "\x00" in self.body:
+            raise ValidationError({"body": "The text cannot contain NUL characters."})
+        if self.mode == self.Mode.CUSTOM and not (self.subject.strip() and self.body.strip()):
+            raise ValidationError("A custom reply needs a subject and a text.")

@@ -1,0 +1,67 @@
+"""Setting a mailbox's vacation reply."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from domains.services import require
+from mailadmin import permissions
+from mailadmin.audit import record, snapshot
+from vacation.models import Vacation
+
+
+@transaction.atomic
+def vacation_set(
+    *,
+    acting_user,
+    mailbox,
+    mode: str,
+    subject: str | None = None,
+    body: str | None = None,
+    first_day: datetime.date | None = None,
+    last_day: datetime.date | None = None,
+    interval_days: int | None = None,
+    origin: str = "cli",
+) -> Vacation:
+    """Switch a vacation off, to the default text, or to a custom text.
+
+    Switching off keeps a custom text for next time; choosing the default
+    clears it. Dates and interval are kept as given.
+    """
+    require(
+        acting_user is None or permissions.can_edit_vacation(acting_user, mailbox),
+        "You may not change that vacation reply.",
+    )
+    if not mailbox.has_mailbox:
+        raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
+    if mode not in Vacation.Mode.values:
+        raise ValidationError({"mode": f"Mode is one of: {', '.join(Vacation.Mode.values)}."})
+    vacation, _ = Vacation.objects.select_for_update().get_or_create(
+        mailbox=mailbox, defaults={"interval_days": settings.VACATION_DEFAULT_INTERVAL_DAYS}
+    )
+    before = snapshot(vacation)
+    vacation.mode = mode
+    if mode == Vacation.Mode.DEFAULT:
+        vacation.subject, vacation.body = "", ""
+    elif mode == Vacation.Mode.CUSTOM:
+        vacation.subject = vacation.subject if subject is None else subject
+        vacation.body = vacation.body if body is None else body
+    vacation.first_day, vacation.last_day = first_day, last_day
+    if interval_days is not None:
+        vacation.interval_days = interval_days
+    vacation.full_clean()
+    vacation.save()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="vacation.set",
+        obj=vacation,
+        domain=mailbox.domain.name,
+        before=before,
+        after=snapshot(vacation),
+    )
+    return vacation
