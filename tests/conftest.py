@@ -25,9 +25,27 @@ def pytest_runtest_makereport(item, call):
 
 
 def database_vendor() -> str:
-    from django.db import connection
+    """mysql, postgresql or sqlite: the database this run of the suite is on."""
+    from django.conf import settings
 
-    return connection.vendor
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return {"django.db.backends.mysql": "mysql", "django.db.backends.postgresql": "postgresql"}.get(engine, "sqlite")
+
+
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.vendors("mysql", ...)``: the test belongs to those databases' runs only.
+
+    The suite runs once per database (scripts/test); a test that only means
+    something on some of them is deselected on the others, not skipped.
+    """
+    vendor = database_vendor()
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("vendors")
+        (drop if marker and vendor not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

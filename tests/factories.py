@@ -46,3 +46,12 @@ def make_personas() -> SimpleNamespace:
         outsider=admin_net,
         password=PASSWORD,
     )
+
+
+def authenticate(username: str, password: str):
+    """django.contrib.auth.authenticate as the login form calls it (with a request)."""
+    from django.contrib.auth import authenticate as django_authenticate
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/login/", REMOTE_ADDR="127.0.0.1")
+    return django_authenticate(request=request, username=username, password=password)

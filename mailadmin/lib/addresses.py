@@ -46,12 +46,20 @@ def normalize_domain(value: str) -> str:
         raise AddressError("A domain name is required.")
     if any(ord(ch) < 33 or ch in "\x7f@" for ch in name):
         raise AddressError("A domain name cannot contain spaces, control characters or @.")
-    try:
-        ascii_name = idna.encode(name, uts46=True).decode("ascii")
-    except idna.IDNAError as exc:
-        raise AddressError(f"'{_shorten(name)}' is not a valid domain name: {exc}.") from None
-    except UnicodeError:
-        raise AddressError(f"'{_shorten(name)}' is not a valid domain name.") from None
+    if any(not label for label in name.split(".")):
+        raise AddressError(f"'{_shorten(name)}' has an empty label (two dots in a row).")
+    if name.isascii():
+        ascii_name = name
+        if "xn--" in name.lower():  # an A-label must decode to a valid U-label
+            try:
+                idna.decode(name.lower())
+            except (idna.IDNAError, UnicodeError):
+                raise AddressError(f"'{_shorten(name)}' has an invalid internationalised (xn--) label.") from None
+    else:
+        try:
+            ascii_name = idna.encode(name, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise AddressError(f"'{_shorten(name)}' is not a valid internationalised domain name: {exc}.") from None
     ascii_name = ascii_name.lower()
     if len(ascii_name) > MAX_DOMAIN_OCTETS:
         raise AddressError(f"A domain name is at most {MAX_DOMAIN_OCTETS} characters long.")
@@ -59,8 +67,6 @@ def normalize_domain(value: str) -> str:
     if len(labels) < 2:
         raise AddressError(f"'{_shorten(name)}' needs at least two labels (like example.org).")
     for label in labels:
-        if not label:
-            raise AddressError(f"'{_shorten(name)}' has an empty label (two dots in a row).")
         if len(label) > MAX_LABEL_OCTETS:
             raise AddressError(f"A domain label is at most {MAX_LABEL_OCTETS} characters long.")
         if not _LABEL_RE.match(label):

@@ -1,0 +1,140 @@
+"""manage.py lookup_users create|drop: the two read-only database users of the mail servers.
+
+Exim's user may SELECT every lookup view except the one with password hashes;
+Dovecot's may SELECT every lookup view. Neither may read a base table: the
+views run with their definer's (the migrating user's) rights, which is how
+MariaDB/MySQL and PostgreSQL views work, so the definer must keep its rights.
+
+Running ``create`` again sets new passwords and re-grants: it is idempotent.
+Passwords are generated and printed once, or read from stdin (two lines: Exim's,
+then Dovecot's) with ``--passwords-stdin``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from accounts.services import generate_password
+from mailadmin.cli import VerbCommand
+from mailadmin.lookup import DOVECOT_VIEWS, EXIM_VIEWS
+
+_ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,31}$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9.:%_-]{1,255}$")
+
+
+def check_role(name: str, field: str) -> str:
+    if not _ROLE_RE.match(name or ""):
+        raise ValidationError(
+            {
+                field: f"'{name}' is not a valid user name: lower-case letters, digits and _, "
+                "at most 32, not starting with a digit."
+            }
+        )
+    return name
+
+
+def create_mysql(cursor, database: str, users: dict[str, tuple[str, list[str]]], host: str) -> None:
+    q = connection.ops.quote_name
+    for user, (password, views) in users.items():
+        cursor.execute("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", [user, host, password])
+        cursor.execute("ALTER USER %s@%s IDENTIFIED BY %s", [user, host, password])
+        cursor.execute("REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s", [user, host])
+        for view in views:
+            cursor.execute(f"GRANT SELECT ON {q(database)}.{q(view)} TO %s@%s", [user, host])
+
+
+def create_postgresql(cursor, database: str, users: dict[str, tuple[str, list[str]]]) -> None:
+    q = connection.ops.quote_name
+    for user, (password, views) in users.items():
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user])
+        verb = "ALTER" if cursor.fetchone() else "CREATE"
+        cursor.execute(f"{verb} ROLE {q(user)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s", [password])
+        cursor.execute(f"GRANT CONNECT ON DATABASE {q(database)} TO {q(user)}")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {q(user)}")
+        cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {q(user)}")
+        for view in views:
+            cursor.execute(f"GRANT SELECT ON {q(view)} TO {q(user)}")
+
+
+def drop_users(cursor, vendor: str, database: str, users: list[str], host: str) -> None:
+    q = connection.ops.quote_name
+    for user in users:
+        if vendor == "mysql":
+            cursor.execute("DROP USER IF EXISTS %s@%s", [user, host])
+            continue
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user])
+        if cursor.fetchone():
+            cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {q(user)}")
+            cursor.execute(f"REVOKE ALL ON SCHEMA public FROM {q(user)}")
+            cursor.execute(f"REVOKE ALL ON DATABASE {q(database)} FROM {q(user)}")
+            cursor.execute(f"DROP ROLE {q(user)}")
+
+
+class Command(VerbCommand):
+    help = "Create (or drop) the read-only database users that Exim and Dovecot log in as."
+    verbs = {"create": "create the users or reset their passwords and grants", "drop": "drop both users"}
+
+    def _common(self, parser):
+        parser.add_argument("--exim-user", default=settings.LOOKUP_EXIM_USER)
+        parser.add_argument("--dovecot-user", default=settings.LOOKUP_DOVECOT_USER)
+        parser.add_argument(
+            "--client-host",
+            default="localhost",
+            help="MariaDB/MySQL: the host part of the accounts (default localhost)",
+        )
+
+    def args_create(self, parser):
+        self._common(parser)
+        parser.add_argument(
+            "--passwords-stdin", action="store_true", help="read two lines from stdin: Exim's password, then Dovecot's"
+        )
+
+    args_drop = _common
+
+    def _target(self, options) -> tuple[str, str, str, str]:
+        exim = check_role(options["exim_user"], "exim_user")
+        dovecot = check_role(options["dovecot_user"], "dovecot_user")
+        if exim == dovecot:
+            raise ValidationError("Exim and Dovecot need two different users (only Dovecot's may read hashes).")
+        if not _HOST_RE.match(options["client_host"]):
+            raise ValidationError({"client_host": "Not a host name, address or pattern."})
+        vendor = connection.vendor
+        if vendor not in ("mysql", "postgresql"):
+            raise ValidationError(
+                "SQLite has no database users: let Exim and Dovecot read the database file "
+                "(group read permission) as deploy/README.md describes."
+            )
+        return vendor, exim, dovecot, connection.settings_dict["NAME"]
+
+    def verb_create(self, options):
+        vendor, exim, dovecot, database = self._target(options)
+        if options["passwords_stdin"]:
+            exim_pw, dovecot_pw = self.read_secret("Exim password"), self.read_secret("Dovecot password")
+            if not exim_pw or not dovecot_pw:
+                raise ValidationError("Empty passwords are not allowed.")
+        else:
+            exim_pw, dovecot_pw = generate_password(24), generate_password(24)
+        users = {exim: (exim_pw, EXIM_VIEWS), dovecot: (dovecot_pw, DOVECOT_VIEWS)}
+        with connection.cursor() as cursor:
+            if vendor == "mysql":
+                create_mysql(cursor, database, users, options["client_host"])
+            else:
+                create_postgresql(cursor, database, users)
+        result = {
+            "database": database,
+            "exim": {"user": exim, "views": EXIM_VIEWS},
+            "dovecot": {"user": dovecot, "views": DOVECOT_VIEWS},
+        }
+        if not options["passwords_stdin"]:
+            result["exim"]["password"], result["dovecot"]["password"] = exim_pw, dovecot_pw
+        return result
+
+    def verb_drop(self, options):
+        vendor, exim, dovecot, database = self._target(options)
+        with connection.cursor() as cursor:
+            drop_users(cursor, vendor, database, [exim, dovecot], options["client_host"])
+        return {"dropped": [exim, dovecot]}

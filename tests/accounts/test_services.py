@@ -1,0 +1,119 @@
+import pytest
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts import services
+from accounts.models import Mailbox
+from mailadmin.models import AuditEntry
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_mailbox_is_the_login_identity_with_a_dovecot_hash():
+    f.domain("example.org")
+    box = f.mailbox("Alice@Example.ORG", password="s3cret pass")
+    assert box.address == "alice@example.org" and box.maildir == "example.org/alice/"
+    assert box.password.startswith("{ARGON2ID}$argon2id$")
+    assert f.authenticate(username="ALICE@example.org", password="s3cret pass") == box
+    assert f.authenticate(username="alice@example.org", password="wrong") is None
+    assert f.authenticate(username="alice@example.org", password=box.password) is None
+
+
+def test_the_clear_text_password_is_never_stored_or_audited():
+    f.domain("example.org")
+    f.mailbox("alice@example.org", password="Unique-Clear-Text-42")
+    for entry in AuditEntry.objects.all():
+        assert "Unique-Clear-Text-42" not in str(entry.before) + str(entry.after)
+        assert "password" not in (entry.after or {})
+    assert not Mailbox.objects.filter(password__contains="Unique-Clear-Text-42").exists()
+
+
+def test_legacy_hash_is_rehashed_at_the_next_successful_login(settings):
+    f.domain("example.org")
+    box = f.mailbox("alice@example.org")
+    services.mailbox_set_password_hash(acting_user=None, mailbox=box,
+                                       password_hash="5f4dcc3b5aa765d61d8327deb882cf99")  # md5("password")
+    box.refresh_from_db()
+    assert box.password == "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
+    assert f.authenticate(username="alice@example.org", password="wrong") is None
+    box.refresh_from_db()
+    assert box.password.startswith("{PLAIN-MD5}")  # a failed login changes nothing
+    assert f.authenticate(username="alice@example.org", password="password") is not None
+    box.refresh_from_db()
+    assert box.password.startswith("{ARGON2ID}")
+    assert f.authenticate(username="alice@example.org", password="password") is not None
+
+
+def test_unknown_hash_schemes_are_refused_on_import():
+    f.domain("example.org")
+    box = f.mailbox("alice@example.org")
+    before = box.password
+    with pytest.raises(ValidationError, match="Unknown password scheme"):
+        services.mailbox_set_password_hash(acting_user=None, mailbox=box, password_hash="{ROT13}frperg")
+    box.refresh_from_db()
+    assert box.password == before
+
+
+@pytest.mark.parametrize("scheme", ["BLF-CRYPT", "SHA512-CRYPT"])
+def test_the_scheme_for_new_hashes_is_a_setting(settings, scheme):
+    settings.MAIL_PASSWORD_SCHEME = scheme
+    settings.MAIL_BCRYPT_ROUNDS = 4
+    f.domain("example.org")
+    box = f.mailbox("alice@example.org", password="s3cret pass")
+    assert box.password.startswith("{%s}" % scheme)
+    assert f.authenticate(username="alice@example.org", password="s3cret pass") == box
+
+
+def test_an_inactive_mailbox_cannot_log_in_to_the_panel():
+    f.domain("example.org")
+    f.mailbox("alice@example.org", password="s3cret pass", active=False)
+    assert f.authenticate(username="alice@example.org", password="s3cret pass") is None
+
+
+def test_mailbox_and_alias_never_share_an_address():
+    f.domain("example.org")
+    f.alias("info@example.org", "a@example.net")
+    with pytest.raises(ValidationError, match="already exists as an alias"):
+        f.mailbox("info@example.org")
+    f.mailbox("bob@example.org")
+    with pytest.raises(ValidationError, match="already exists as a mailbox"):
+        f.alias("BOB@example.org", "a@example.net")
+
+
+def test_case_insensitive_uniqueness():
+    f.domain("example.org")
+    f.mailbox("alice@example.org")
+    with pytest.raises(ValidationError, match="already exists"):
+        f.mailbox("ALICE@example.org")
+    assert Mailbox.objects.count() == 1
+
+
+def test_new_mailboxes_take_the_domain_defaults():
+    f.domain("example.org", default_may_relay=False, max_quota_mb=500, default_quota_mb=100)
+    box = f.mailbox("alice@example.org")
+    assert box.quota_mb == 100 and box.may_relay is False
+
+
+def test_end_users_and_outranked_admins_cannot_manage_others(personas):
+    with pytest.raises(PermissionDenied):
+        services.mailbox_update(acting_user=personas.user, mailbox=personas.admin_org, quota_mb=1)
+    with pytest.raises(PermissionDenied):  # a superuser's mailbox inside the admin's own domain
+        services.mailbox_set_password(acting_user=personas.admin_org, mailbox=personas.superuser,
+                                      password="taken over!")
+    with pytest.raises(PermissionDenied):
+        services.mailbox_delete(acting_user=personas.admin_org, mailbox=personas.superuser)
+    with pytest.raises(PermissionDenied):  # another domain
+        services.mailbox_update(acting_user=personas.admin_net, mailbox=personas.user, active=False)
+    personas.user.refresh_from_db()
+    assert personas.user.active
+    services.mailbox_update(acting_user=personas.admin_org, mailbox=personas.user, first_name="Ann")
+    assert Mailbox.objects.get(pk=personas.user.pk).first_name == "Ann"
+
+
+def test_superuser_status_is_granted_as_a_panel_only_account_when_there_is_no_mailbox():
+    user = services.superuser_create(address="Root@Admin.Example", password="long enough secret")
+    assert user.is_superuser and not user.has_mailbox and user.address == "root@admin.example"
+    assert f.authenticate(username="root@admin.example", password="long enough secret") == user
+    with pytest.raises(ValidationError, match="last superuser"):
+        services.superuser_revoke(address="root@admin.example")

@@ -1,0 +1,57 @@
+"""Helpers for tests that look at the database as the mail servers do."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def view_rows(view: str, order: str = "1") -> list[dict]:
+    """All rows of a lookup view as dicts, ordered."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {view} ORDER BY {order}")  # noqa: S608 - names from mailadmin.lookup
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def database_url() -> str:
+    """A DATABASE_URL naming the database the tests use now (the test database)."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    if connection.vendor == "mysql":
+        socket = s.get("OPTIONS", {}).get("unix_socket") or "/run/mysqld/mysqld.sock"
+        return f"mysql://{s['USER'] or 'root'}@localhost/{s['NAME']}?unix_socket={socket}"
+    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or 'localhost'}/{s['NAME']}"
+
+
+def run_cli(*args: str, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` as a separate process against the test database (data must be committed)."""
+    environment = {**os.environ, "DATABASE_URL": database_url(), "MAIL_ARGON2_MEMORY_KIB": "1024",
+                   "MAIL_ARGON2_TIME_COST": "1", **env}
+    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], input=stdin, capture_output=True,
+                          text=True, env=environment, timeout=120, cwd=ROOT)
+
+
+def run_cli_json(*args: str, stdin: str | None = None):
+    result = run_cli(*args, "--json", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def table_snapshot() -> dict:
+    """Every row of every project table, to prove a failed command changed nothing."""
+    from django.apps import apps
+
+    data = {}
+    for app in ("domains", "accounts", "aliases", "vacation", "mailadmin"):
+        for model in apps.get_app_config(app).get_models():
+            data[model._meta.db_table] = sorted(map(str, model.objects.values_list()))
+    return data

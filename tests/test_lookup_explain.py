@@ -1,0 +1,116 @@
+"""Every lookup is an indexed point query: read the database's own plan and fail on a full scan.
+
+MariaDB: EXPLAIN FORMAT=JSON; no base table may be read with access type ALL or
+a full index scan. The UNION in lookup_domains_v1 is materialised per lookup,
+which is fine as long as the key condition is pushed into each branch (each
+branch then reads one row by a unique index) - that is what this checks.
+PostgreSQL: EXPLAIN (FORMAT JSON) with enable_seqscan off (on small tables the
+planner prefers a sequential scan even when an index would do; with it off, a
+Seq Scan in the plan means no index can serve the query). SQLite: EXPLAIN
+QUERY PLAN must SEARCH, never SCAN, a base table.
+"""
+
+import json
+
+import pytest
+from django.db import connection
+
+from accounts.models import Mailbox
+from aliases.models import Alias
+from domains.models import Domain, DomainAlias
+from vacation.models import Vacation
+
+pytestmark = pytest.mark.django_db
+
+# The lookups the shipped configuration makes (by key, as Exim and Dovecot do).
+LOOKUPS = [
+    ("lookup_domains_v1", "SELECT target, is_alias FROM lookup_domains_v1 WHERE domain = %s AND active = 1",
+     "d7.example"),
+    ("lookup_domains_v1", "SELECT target FROM lookup_domains_v1 WHERE domain = %s AND is_alias = 1",
+     "alias7.example"),
+    ("lookup_mailboxes_v1", "SELECT maildir, over_quota FROM lookup_mailboxes_v1 WHERE address = %s AND active = 1",
+     "u7@d7.example"),
+    ("lookup_dovecot_users_v1", "SELECT address, password FROM lookup_dovecot_users_v1 WHERE address = %s "
+     "AND login_allowed = 1", "u7@d7.example"),
+    ("lookup_dovecot_users_v1", "SELECT maildir, quota_rule FROM lookup_dovecot_users_v1 WHERE address = %s",
+     "u7@d7.example"),
+    ("lookup_aliases_v1", "SELECT destinations FROM lookup_aliases_v1 WHERE address = %s AND active = 1",
+     "a7@d7.example"),
+    ("lookup_aliases_v1", "SELECT destinations FROM lookup_aliases_v1 WHERE address = %s AND active = 1",
+     "@d7.example"),
+    ("lookup_vacations_v1", "SELECT subject, body, interval_seconds FROM lookup_vacations_v1 WHERE address = %s",
+     "u7@d7.example"),
+]
+
+
+@pytest.fixture
+def directory():
+    """A few thousand rows, so a plan that scans would show it."""
+    domains = Domain.objects.bulk_create(Domain(name=f"d{i}.example") for i in range(200))
+    DomainAlias.objects.bulk_create(DomainAlias(name=f"alias{i}.example", target=d) for i, d in enumerate(domains))
+    boxes = Mailbox.objects.bulk_create(
+        Mailbox(domain=d, local_part=f"u{j}", address=f"u{j}@{d.name}", password="{PLAIN}x")
+        for d in domains for j in range(10)
+    )
+    Alias.objects.bulk_create(
+        Alias(domain=d, local_part=lp, address=f"{lp}@{d.name}", destinations=f"u1@{d.name}")
+        for d in domains for lp in ("a1", "a7", "")
+    )
+    Vacation.objects.bulk_create(Vacation(mailbox=m, mode="default") for m in boxes[::7])
+    if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def _mysql_scans(node, found):
+    if isinstance(node, dict):
+        table = node.get("table") if isinstance(node.get("table"), dict) else None
+        if table and not table.get("table_name", "").startswith("<") and table.get("access_type") in ("ALL", "index"):
+            found.append(f"{table['table_name']}: {table['access_type']}")
+        for value in node.values():
+            _mysql_scans(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _mysql_scans(value, found)
+    return found
+
+
+def _pg_scans(plan, found):
+    if plan.get("Node Type") == "Seq Scan":
+        found.append(f"{plan.get('Relation Name')}: Seq Scan")
+    for child in plan.get("Plans", []):
+        _pg_scans(child, found)
+    return found
+
+
+def full_scans(sql: str, key: str) -> tuple[list[str], str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute("EXPLAIN FORMAT=JSON " + sql, [key])
+            plan = json.loads(cursor.fetchone()[0])
+            return _mysql_scans(plan, []), json.dumps(plan, indent=1)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, [key])
+            raw = cursor.fetchone()[0]
+            plan = (raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]
+            return _pg_scans(plan, []), json.dumps(plan, indent=1)
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, [key])
+        rows = [row[-1] for row in cursor.fetchall()]
+        return [r for r in rows if r.startswith("SCAN") and "CONSTANT ROW" not in r], "\n".join(rows)
+
+
+@pytest.mark.parametrize("view, sql, key", LOOKUPS, ids=[f"{v}-{k}" for v, _, k in LOOKUPS])
+def test_each_lookup_is_an_indexed_point_query(directory, view, sql, key):
+    scans, plan = full_scans(sql, key)
+    assert scans == [], f"{view} lookup scans {scans}:\n{plan}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        assert len(cursor.fetchall()) == 1
+
+
+def test_the_checker_sees_a_full_scan():
+    """The test above can fail: an unindexed condition is reported as a scan."""
+    Domain.objects.bulk_create(Domain(name=f"d{i}.example") for i in range(50))
+    scans, plan = full_scans("SELECT domain FROM lookup_domains_v1 WHERE logins_enabled = %s", "1")
+    assert scans, plan

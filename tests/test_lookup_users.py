@@ -1,0 +1,121 @@
+"""The two read-only lookup users: connect as each and prove what it can and cannot read."""
+
+import io
+import json
+import os
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SUFFIX = str(os.getpid())
+EXIM, DOVECOT = f"t_exim_{SUFFIX}", f"t_dovecot_{SUFFIX}"
+
+
+def create_users() -> dict:
+    out = io.StringIO()
+    call_command("lookup_users", "create", "--json", "--exim-user", EXIM, "--dovecot-user", DOVECOT, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture
+def lookup_users():
+    f.domain("example.org")
+    f.mailbox("alice@example.org")
+    data = create_users()
+    yield data
+    call_command("lookup_users", "drop", "--exim-user", EXIM, "--dovecot-user", DOVECOT, stdout=io.StringIO())
+
+
+def connect(user: str, password: str):
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "mysql":
+        import MySQLdb
+
+        return MySQLdb.connect(user=user, password=password, database=name,
+                               unix_socket=connection.settings_dict["OPTIONS"].get("unix_socket",
+                                                                                 "/run/mysqld/mysqld.sock"))
+    import psycopg
+
+    return psycopg.connect(host=connection.settings_dict["HOST"] or "localhost", user=user, password=password,
+                           dbname=name, autocommit=True)
+
+
+def can_read(conn, sql: str) -> bool:
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql)
+        cursor.fetchall()
+        return True
+    except Exception as exc:  # noqa: BLE001 - the driver's "denied" error is what we look for
+        assert "denied" in str(exc).lower(), exc
+        if connection.vendor == "postgresql":
+            conn.rollback()
+        return False
+
+
+def can_write(conn, sql: str) -> bool:
+    """Writes fail whatever the reason (no privilege, or a view that is not updatable)."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql)
+        return True
+    except Exception:  # noqa: BLE001
+        if connection.vendor == "postgresql":
+            conn.rollback()
+        return False
+
+
+BASE_TABLES = ["accounts_mailbox", "domains_domain", "aliases_alias", "vacation_vacation", "mailadmin_auditentry"]
+
+
+@pytest.mark.vendors("mysql", "postgresql")
+def test_exim_reads_the_views_but_no_hash_and_no_base_table(lookup_users):
+    conn = connect(EXIM, lookup_users["exim"]["password"])
+    cursor = conn.cursor()
+    cursor.execute("SELECT address, maildir FROM lookup_mailboxes_v1 WHERE address = 'alice@example.org'")
+    assert list(cursor.fetchall()) == [("alice@example.org", "example.org/alice/")]
+    for view in ("lookup_domains_v1", "lookup_aliases_v1", "lookup_vacations_v1"):
+        assert can_read(conn, f"SELECT * FROM {view}")  # noqa: S608
+    assert not can_read(conn, "SELECT password FROM lookup_dovecot_users_v1")
+    for table in BASE_TABLES:
+        assert not can_read(conn, f"SELECT * FROM {table}"), table  # noqa: S608
+    assert not can_write(conn, "DELETE FROM lookup_mailboxes_v1")
+
+
+@pytest.mark.vendors("mysql", "postgresql")
+def test_dovecot_reads_hashes_through_its_view_only(lookup_users):
+    conn = connect(DOVECOT, lookup_users["dovecot"]["password"])
+    cursor = conn.cursor()
+    cursor.execute("SELECT password, login_allowed FROM lookup_dovecot_users_v1 WHERE address = 'alice@example.org'")
+    password, allowed = cursor.fetchone()
+    assert password.startswith("{ARGON2ID}") and allowed == 1
+    for table in BASE_TABLES:
+        assert not can_read(conn, f"SELECT * FROM {table}"), table  # noqa: S608
+    assert not can_write(conn, "UPDATE lookup_dovecot_users_v1 SET password = '{PLAIN}x'")
+
+
+@pytest.mark.vendors("mysql", "postgresql")
+def test_running_create_again_resets_passwords_and_keeps_working(lookup_users):
+    again = create_users()
+    assert again["exim"]["password"] != lookup_users["exim"]["password"]
+    conn = connect(EXIM, again["exim"]["password"])
+    assert can_read(conn, "SELECT * FROM lookup_domains_v1")
+
+
+@pytest.mark.vendors("sqlite")
+def test_sqlite_has_no_database_users():
+    with pytest.raises(CommandError, match="SQLite has no database users"):
+        create_users()
+
+
+def test_bad_user_names_are_refused():
+    with pytest.raises(CommandError, match="not a valid user name"):
+        call_command("lookup_users", "create", "--exim-user", "x'; DROP USER root; --", stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("lookup_users", "create", "--exim-user", "same", "--dovecot-user", "same",
+                     stdout=io.StringIO())
