@@ -55,3 +55,31 @@ def table_snapshot() -> dict:
         for model in apps.get_app_config(app).get_models():
             data[model._meta.db_table] = sorted(map(str, model.objects.values_list()))
     return data
+
+
+def run_cli_inprocess(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """Run ``manage.py ARGS`` through Django's real entry point in this process (no start-up cost).
+
+    Exit status, stdout and stderr are captured as the shell would see them.
+    """
+    import contextlib
+    import io
+
+    from unittest import mock
+
+    from django.core.management import ManagementUtility
+    from django.db import connections
+
+    out, err, old_stdin = io.StringIO(), io.StringIO(), sys.stdin
+    code = 0
+    sys.stdin = io.StringIO(stdin)
+    try:
+        # run_from_argv closes every connection when it ends; the test's own must stay open.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                mock.patch.object(connections, "close_all"):
+            ManagementUtility(["manage.py", *args]).execute()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.stdin = old_stdin
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
