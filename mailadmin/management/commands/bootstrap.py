@@ -1,0 +1,40 @@
+"""manage.py bootstrap: the first superuser of a new installation, its password printed once.
+
+Does nothing when a superuser exists already (so it is safe in a start script).
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Mailbox
+from accounts.services import generate_password, superuser_create
+from mailadmin.cli import format_error
+
+
+class Command(BaseCommand):
+    help = "Create the first superuser (a panel-only account) unless one exists, and print its password once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--address", default="admin@example.com",
+                            help="the superuser's login address (default admin@example.com)")
+
+    def handle(self, *args, **options):
+        if Mailbox.objects.filter(is_superuser=True).exists():
+            self.stdout.write("A superuser exists already; log in with its address and password.")
+            return
+        from django.core.exceptions import ValidationError
+
+        password = generate_password(20)
+        try:
+            user = superuser_create(address=options["address"], password=password)
+        except ValidationError as exc:
+            raise CommandError(format_error(exc)) from None
+        self.stdout.write(
+            "\n".join([
+                "",
+                "  First superuser created. Log in with:",
+                f"    address:  {user.address}",
+                f"    password: {password}",
+                "  The password is shown only this once; change it after logging in.",
+                "",
+            ])
+        )
