@@ -145,6 +145,9 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
                 self.other_email = normalize_address(self.other_email)
             except AddressError as exc:
                 errors["other_email"] = [str(exc)]
+        exclude = set(exclude or ()) | set(errors)
+        if "local_part" in errors:
+            exclude.add("address")  # its derivation failed; "blank" would only repeat the reason
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as exc:
@@ -152,6 +155,17 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
                 errors.setdefault(key, []).extend(messages)
         if errors:
             raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """(domain, local part) repeats the address's uniqueness: report a clash once."""
+        if exclude and "address" in exclude:
+            exclude = set(exclude) | {"local_part"}
+        super().validate_constraints(exclude=exclude)
+
+    def unique_error_message(self, model_class, unique_check):
+        if tuple(unique_check) == ("address",):
+            return ValidationError(f"{self.address} already exists as a mailbox.", code="unique")
+        return super().unique_error_message(model_class, unique_check)
 
     # --- passwords: Dovecot's {SCHEME}hash, never Django's hashers ----------
     def set_password(self, raw_password):
@@ -175,3 +189,53 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
             self.set_password(raw_password)
             type(self).objects.filter(pk=self.pk).update(password=self.password)
         return True
+
+
+class MailboxArchive(models.Model):
+    """The mail of a deleted mailbox, from deletion until it is purged or restored.
+
+    Deleting a mailbox records a ``pending`` row in the same transaction; the
+    mail store job (``manage.py mailstore run``, as the store's owner) moves the
+    maildir to ``archive_path`` (``archived``) and deletes it once the grace
+    period is over (``purged``). A restore re-creates the mailbox with its old
+    settings and password hash and moves the mail back (``restoring`` until the
+    job has done it, then ``restored``).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be archived"
+        ARCHIVED = "archived", "Archived"
+        RESTORING = "restoring", "Waiting to be restored"
+        RESTORED = "restored", "Restored"
+        PURGED = "purged", "Purged"
+
+    address = models.CharField(max_length=254, db_index=True)
+    domain_name = models.CharField(max_length=253)
+    local_part = models.CharField(max_length=64)
+    maildir = models.CharField(max_length=320, help_text="The maildir it had, relative to the mail store.")
+    archive_path = models.CharField(max_length=400, blank=True, help_text="Relative to the mail store.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    deleted_at = models.DateTimeField()
+    deleted_by = models.CharField(max_length=254, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When it was restored or purged.")
+    settings = models.JSONField(default=dict, help_text="Quota, flags and names, for a restore.")
+    password = models.CharField(max_length=255, blank=True, help_text="The hash, kept until restored or purged.")
+    note = models.CharField(max_length=500, blank=True, help_text="Why the last job step failed, if it did.")
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "archived", "restoring", "restored", "purged"]),
+                name="mailbox_archive_state_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.address} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+
+    def purge_due(self, grace_days: int):
+        from datetime import timedelta
+
+        return self.deleted_at + timedelta(days=grace_days)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import timezone
 
-from accounts.models import Mailbox
+from accounts import mailstore
+from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
-from domains.models import Domain
+from domains.models import MB, Domain
 from domains.services import check_mailbox_limits, lock_limits, require
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib import passwords
 from mailadmin.lib.addresses import AddressError, normalize_address
+
+logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 FLAG_FIELDS = ("active", "may_relay", "filtering")
@@ -53,9 +63,14 @@ def mailbox_create(
     password: str,
     quota_mb: int | None = None,
     origin: str = "cli",
+    welcome: bool = True,
     **fields,
 ) -> Mailbox:
-    """Create a mailbox within the domain's and every covering grant's limits."""
+    """Create a mailbox within the domain's and every covering grant's limits.
+
+    With ``welcome`` (and MAIL_WELCOME_SUBJECT set) a welcome message is sent
+    after the commit, so Dovecot creates the maildir at once.
+    """
     require(
         acting_user is None or permissions.can_create_mailbox(acting_user, domain),
         "You may not create mailboxes in that domain.",
@@ -84,7 +99,20 @@ def mailbox_create(
         domain=domain.name,
         after=snapshot(mailbox),
     )
+    if welcome and settings.MAIL_WELCOME_SUBJECT:
+        address = mailbox.address
+        transaction.on_commit(lambda: send_welcome(address))
     return mailbox
+
+
+def send_welcome(address: str) -> bool:
+    """Send the welcome message to a new mailbox; a failure is logged, never raised."""
+    try:
+        send_mail(settings.MAIL_WELCOME_SUBJECT, settings.MAIL_WELCOME_BODY, settings.MAIL_WELCOME_FROM, [address])
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("Welcome message to %s not sent: %s", address, exc)
+        return False
+    return True
 
 
 def _check_address_free(address: str, *, kind: str) -> None:
@@ -93,6 +121,14 @@ def _check_address_free(address: str, *, kind: str) -> None:
         raise ValidationError({"local_part": f"{address} already exists as a mailbox."})
     if Alias.objects.filter(address=address).exists():
         raise ValidationError({"local_part": f"{address} already exists as an alias."})
+    pending = MailboxArchive.objects.filter(address=address, state=MailboxArchive.State.PENDING)
+    if kind == "mailbox" and pending.exists():
+        raise ValidationError(
+            {
+                "local_part": f"The mail of the deleted mailbox {address} is still being archived; "
+                "create it again once the mail store job has run (within a minute)."
+            }
+        )
 
 
 @transaction.atomic
@@ -176,6 +212,7 @@ def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str = "cli") -> Non
     require(acting_user is None or acting_user.pk != mailbox.pk, "You cannot delete your own mailbox.")
     before = snapshot(mailbox)
     domain = mailbox.domain.name if mailbox.domain_id else ""
+    archive_request(mailbox=mailbox, acting_user=acting_user)
     mailbox.delete()
     record(acting_user=acting_user, origin=origin, action="mailbox.delete", obj=mailbox, domain=domain, before=before)
 
@@ -230,3 +267,277 @@ def superuser_revoke(*, address: str, acting_user=None, origin: str = "cli") -> 
         acting_user=acting_user, origin=origin, action="superuser.revoke", obj=user, before=before, after=snapshot(user)
     )
     return user
+
+
+# --- bulk work (the domain page of the panel) -------------------------------------
+
+
+def _line_errors(errors: list[tuple[int, str, ValidationError]]) -> ValidationError:
+    messages = []
+    for line, name, exc in errors:
+        for message in exc.messages:
+            messages.append(
+                ValidationError(
+                    "Line %(line)s (%(name)s): %(message)s",
+                    code="line",
+                    params={"line": line, "name": name or "-", "message": message},
+                )
+            )
+    return ValidationError(messages)
+
+
+@transaction.atomic
+def mailbox_bulk_create(*, acting_user, domain: Domain, rows: list[dict], origin: str = "cli") -> list[tuple]:
+    """Create many mailboxes with generated passwords, all or none.
+
+    Each row holds ``local_part`` and optionally ``quota_mb``, profile fields,
+    flags and ``line`` (its number in the input). Every row is tried (each in a
+    savepoint), so the errors of all lines are reported together; if any fails
+    nothing is kept. Returns ``[(mailbox, password), ...]``.
+    """
+    require(
+        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
+        "You may not create mailboxes in that domain.",
+    )
+    created, errors = [], []
+    for number, row in enumerate(rows, start=1):
+        fields = dict(row)
+        line = fields.pop("line", number)
+        password = generate_password()
+        try:
+            mailbox = mailbox_create(acting_user=acting_user, domain=domain, password=password, origin=origin, **fields)
+        except ValidationError as exc:
+            errors.append((line, row.get("local_part", ""), exc))
+        else:
+            created.append((mailbox, password))
+    if errors:
+        raise _line_errors(errors)
+    return created
+
+
+@transaction.atomic
+def mailbox_bulk_update(*, acting_user, mailboxes, origin: str = "cli", **fields) -> int:
+    """Apply the same flags or quota to many mailboxes, all or none."""
+    count = 0
+    for mailbox in mailboxes:
+        mailbox_update(acting_user=acting_user, mailbox=mailbox, origin=origin, **fields)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def mailbox_bulk_delete(*, acting_user, mailboxes, origin: str = "cli") -> int:
+    """Delete many mailboxes, all or none."""
+    count = 0
+    for mailbox in mailboxes:
+        mailbox_delete(acting_user=acting_user, mailbox=mailbox, origin=origin)
+        count += 1
+    return count
+
+
+# --- mailbox lifecycle: archive on delete, restore, purge (issue 5) ---------------------
+
+ARCHIVED_SETTINGS = ("quota_mb", *PROFILE_FIELDS, *FLAG_FIELDS)
+
+
+def archive_request(*, mailbox: Mailbox, acting_user) -> MailboxArchive | None:
+    """Record that a deleted mailbox's mail must be archived (call in the deleting transaction).
+
+    The mail itself is moved later by ``mailstore_run`` as the mail store's owner;
+    until then ``mailbox_create`` refuses the same address, so a new mailbox can
+    never see the old mail. Panel-only accounts have no mail: nothing is recorded.
+    """
+    if not mailbox.domain_id:
+        return None
+    return MailboxArchive.objects.create(
+        address=mailbox.address,
+        domain_name=mailbox.domain.name,
+        local_part=mailbox.local_part,
+        maildir=mailbox.maildir,
+        deleted_at=timezone.now(),
+        deleted_by=str(acting_user) if acting_user is not None else "system",
+        settings={key: getattr(mailbox, key) for key in ARCHIVED_SETTINGS},
+        password=mailbox.password,
+    )
+
+
+def get_archive(address: str) -> MailboxArchive:
+    """The latest archive of ``address`` that can still be restored."""
+    try:
+        canonical = normalize_address(address)
+    except AddressError as exc:
+        raise ValidationError({"address": str(exc)}) from None
+    archive = (
+        MailboxArchive.objects.filter(address=canonical, state__in=["pending", "archived"])
+        .order_by("-deleted_at", "-id")
+        .first()
+    )
+    if archive is None:
+        raise ValidationError({"address": f"No deleted mailbox {canonical} that can be restored."})
+    return archive
+
+
+@transaction.atomic
+def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli") -> MailboxArchive:
+    """Bring a deleted mailbox back within the grace period; refused when the address is taken.
+
+    Mail not yet moved (``pending``) stays where it is and the mailbox is back at
+    once; archived mail is moved back by the next ``mailstore_run``, which then
+    re-creates the mailbox (so nothing can be delivered before its mail is back).
+    """
+    archive = MailboxArchive.objects.select_for_update().get(pk=archive.pk)
+    domain = Domain.objects.filter(name=archive.domain_name).first()
+    if domain is None:
+        raise ValidationError({"address": f"The domain {archive.domain_name} no longer exists."})
+    require(
+        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
+        "You may not restore mailboxes in that domain.",
+    )
+    if archive.state not in (MailboxArchive.State.PENDING, MailboxArchive.State.ARCHIVED):
+        raise ValidationError(f"{archive.address} cannot be restored (it is {archive.get_state_display().lower()}).")
+    if timezone.now() >= archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS):
+        raise ValidationError(f"The grace period of {archive.address} is over; its mail is being deleted.")
+    if (
+        Mailbox.objects.filter(address=archive.address).exists()
+        or Alias.objects.filter(address=archive.address).exists()
+    ):
+        raise ValidationError({"address": f"{archive.address} is in use again; it cannot be restored."})
+    if archive.state == MailboxArchive.State.PENDING:  # the mail is still in place
+        archive.state, archive.finished_at = MailboxArchive.State.RESTORED, timezone.now()
+        archive.save()
+        _recreate(archive, domain)
+        archive.password = ""
+    else:
+        archive.state = MailboxArchive.State.RESTORING
+    archive.save()
+    record(acting_user=acting_user, origin=origin, action="mailbox.restore", obj=archive, domain=domain.name)
+    return archive
+
+
+def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
+    """The mailbox again, as it was (limits checked like any new mailbox)."""
+    saved = dict(archive.settings)
+    quota_mb = saved.pop("quota_mb", None)
+    mailbox = mailbox_create(
+        acting_user=None,
+        domain=domain,
+        local_part=archive.local_part,
+        password=generate_password(),
+        quota_mb=quota_mb,
+        origin="restore",
+        welcome=False,
+        **{k: v for k, v in saved.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS},
+    )
+    if archive.password:
+        mailbox.password = archive.password
+        Mailbox.objects.filter(pk=mailbox.pk).update(password=archive.password)
+    return mailbox
+
+
+def mailstore_run(*, store: Path, now=None) -> dict:
+    """The mail store job (as the store's owner): archive, restore, then purge.
+
+    Each step is idempotent and recorded on its archive row, so a job that stops
+    half-way is finished by the next run. Returns counts and the errors met.
+    """
+    now = now or timezone.now()
+    result = {"archived": 0, "restored": 0, "purged": 0, "errors": []}
+    for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.PENDING).order_by("pk"):
+        _step(result, "archived", archive, lambda a: _archive_one(store, a, now))
+    for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.RESTORING).order_by("pk"):
+        _step(result, "restored", archive, lambda a: _restore_one(store, a, now))
+    due = now - timedelta(days=settings.MAIL_ARCHIVE_GRACE_DAYS)
+    for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.ARCHIVED, deleted_at__lte=due):
+        _step(result, "purged", archive, lambda a: _purge_one(store, a, now))
+    return result
+
+
+def _step(result: dict, counter: str, archive: MailboxArchive, action) -> None:
+    try:
+        action(archive)
+        result[counter] += 1
+    except (OSError, ValueError, ValidationError) as exc:
+        message = format_problem(exc)
+        MailboxArchive.objects.filter(pk=archive.pk).update(note=message[:500])
+        result["errors"].append(f"{archive.address}: {message}")
+
+
+def format_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return str(exc)
+
+
+def _archive_one(store: Path, archive: MailboxArchive, now) -> None:
+    if not archive.archive_path:  # decided (and saved) first, so a retry finds the mail
+        archive.archive_path = mailstore.archive_path_for(store, archive.domain_name, archive.local_part, now)
+        archive.save(update_fields=["archive_path"])
+    mailstore.move(store, archive.maildir, archive.archive_path)
+    archive.state, archive.archived_at, archive.note = MailboxArchive.State.ARCHIVED, now, ""
+    archive.save(update_fields=["state", "archived_at", "note"])
+
+
+def _restore_one(store: Path, archive: MailboxArchive, now) -> None:
+    """Move the mail back, then re-create the mailbox; if that is refused, back to archived."""
+    domain = Domain.objects.filter(name=archive.domain_name).first()
+    if domain is None:
+        raise ValidationError(f"The domain {archive.domain_name} no longer exists.")
+    moved = mailstore.move(store, archive.archive_path, archive.maildir)
+    try:
+        with transaction.atomic():
+            _recreate(archive, domain)
+    except ValidationError:
+        if moved:
+            mailstore.move(store, archive.maildir, archive.archive_path)
+        MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.ARCHIVED)
+        raise
+    archive.state, archive.finished_at, archive.password, archive.note = MailboxArchive.State.RESTORED, now, "", ""
+    archive.save()
+
+
+def _purge_one(store: Path, archive: MailboxArchive, now) -> None:
+    if archive.archive_path:
+        mailstore.purge(store, archive.archive_path)
+    archive.state, archive.finished_at, archive.password = MailboxArchive.State.PURGED, now, ""
+    archive.save(update_fields=["state", "finished_at", "password"])
+
+
+# --- usage: the job that reads the mail store (issue 5) -----------------------------------
+
+USAGE_FIELDS = ["usage_bytes", "message_count", "inbox_changed_at", "over_quota"]
+
+
+def mailbox_usage_refresh(*, store: Path, now=None, batch_size: int = 1000) -> dict:
+    """Read every mailbox's usage from the mail store and store what changed.
+
+    A measurement, not an administrative change: no audit row. Only changed rows
+    are written (so a run every minute costs one read per maildir and one
+    UPDATE for ``usage_updated_at``); ``over_quota`` is what Exim reads at RCPT.
+    """
+    now = now or timezone.now()
+    rows = Mailbox.objects.filter(domain__isnull=False).values_list(
+        "pk", "domain__name", "local_part", "quota_mb", *USAGE_FIELDS
+    )
+    changed, sources = [], {"maildirsize": 0, "scan": 0, "missing": 0}
+    for pk, domain, local_part, quota_mb, *current in rows.iterator(chunk_size=2000):
+        usage = mailstore.read_usage(store / domain / local_part)
+        sources[usage.source] += 1
+        inbox_changed = datetime.fromtimestamp(int(usage.inbox_changed), UTC) if usage.inbox_changed else None
+        measured = [usage.bytes, usage.messages, inbox_changed, bool(quota_mb) and usage.bytes >= quota_mb * MB]
+        if measured != current:
+            changed.append((pk, *measured))
+    with transaction.atomic():
+        _write_usage(changed, batch_size)
+        Mailbox.objects.filter(domain__isnull=False).update(usage_updated_at=now)
+    return {"mailboxes": sum(sources.values()), "changed": len(changed), **sources}
+
+
+def _write_usage(rows: list[tuple], batch_size: int) -> None:
+    """One prepared UPDATE by primary key, executed for many rows (far cheaper than bulk_update's CASE)."""
+    ops, table = connection.ops, Mailbox._meta.db_table
+    columns = ", ".join(f"{ops.quote_name(name)} = %s" for name in USAGE_FIELDS)
+    sql = f"UPDATE {ops.quote_name(table)} SET {columns} WHERE {ops.quote_name('id')} = %s"
+    params = [(size, count, ops.adapt_datetimefield_value(when), over, pk) for pk, size, count, when, over in rows]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), batch_size):
+            cursor.executemany(sql, params[start : start + batch_size])

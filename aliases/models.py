@@ -71,6 +71,17 @@ class Alias(models.Model):
             self.set_destinations(self.destinations)
         super().clean_fields(exclude=exclude)
 
+    def validate_constraints(self, exclude=None):
+        """(domain, local part) repeats the address's uniqueness: report a clash once."""
+        if exclude and "address" in exclude:
+            exclude = set(exclude) | {"local_part"}
+        super().validate_constraints(exclude=exclude)
+
+    def unique_error_message(self, model_class, unique_check):
+        if tuple(unique_check) == ("address",):
+            return ValidationError(f"{self.address} already exists as an alias.", code="unique")
+        return super().unique_error_message(model_class, unique_check)
+
     def clean(self):
         if self.address in self.destination_list:
             raise ValidationError({"destinations": "An alias cannot forward to itself."})

@@ -108,3 +108,55 @@ def alias_delete(*, acting_user, alias: Alias, origin: str = "cli") -> None:
         domain=alias.domain.name,
         before=before,
     )
+
+
+@transaction.atomic
+def alias_bulk_create(*, acting_user, domain: Domain, rows: list[dict], origin: str = "cli") -> list[Alias]:
+    """Create many aliases (rows of ``local_part``, ``destinations``, optional ``line``), all or none.
+
+    Every row is tried in its own savepoint so all lines' errors are reported together.
+    """
+    _require_manage(acting_user, domain)
+    created, messages = [], []
+    for number, row in enumerate(rows, start=1):
+        fields = dict(row)
+        line = fields.pop("line", number)
+        try:
+            created.append(alias_create(acting_user=acting_user, domain=domain, origin=origin, **fields))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.append(
+                    ValidationError(
+                        "Line %(line)s (%(name)s): %(message)s",
+                        code="line",
+                        params={"line": line, "name": row.get("local_part") or "@", "message": message},
+                    )
+                )
+    if messages:
+        raise ValidationError(messages)
+    return created
+
+
+# --- role addresses of new domains (issue 5) -----------------------------------------
+
+ROLE_ADDRESSES = ("postmaster", "abuse")  # RFC 2142: every mail domain should have them
+
+
+@transaction.atomic
+def role_aliases_create(*, acting_user, domain: Domain, target: str, origin: str = "cli") -> list[Alias]:
+    """Make ``postmaster@`` and ``abuse@`` of ``domain`` forward to ``target``, unless they exist.
+
+    An existing mailbox or alias of either name is left as it is.
+    """
+    _require_manage(acting_user, domain)
+    created = []
+    for local_part in ROLE_ADDRESSES:
+        address = f"{local_part}@{domain.name}"
+        if Mailbox.objects.filter(address=address).exists() or Alias.objects.filter(address=address).exists():
+            continue
+        created.append(
+            alias_create(
+                acting_user=acting_user, domain=domain, local_part=local_part, destinations=[target], origin=origin
+            )
+        )
+    return created

@@ -127,6 +127,10 @@ def domain_delete(*, acting_user, domain: Domain, origin: str = "cli", force: bo
     if count and not force:
         raise ValidationError(f"{domain.name} still has {count} mailbox(es); delete them first or force it.")
     before = snapshot(domain)
+    from accounts.services import archive_request  # the mail of each mailbox is archived, not lost
+
+    for mailbox in domain.mailboxes.all():
+        archive_request(mailbox=mailbox, acting_user=acting_user)
     domain.mailboxes.all().delete()
     domain.delete()
     record(

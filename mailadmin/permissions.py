@@ -86,11 +86,11 @@ def can_create_mailbox(actor, domain) -> bool:
 
 
 def can_manage_mailbox(actor, target) -> bool:
-    """Change another mailbox: in a managed domain and not outranking the actor."""
-    if target.pk == getattr(actor, "pk", None):
-        return is_superuser(actor)
-    if not target.domain_id:
-        return is_superuser(actor)
+    """Change a mailbox: superusers any; admins others in a managed domain that do not outrank them."""
+    if is_superuser(actor):
+        return True
+    if target.pk == getattr(actor, "pk", None) or not target.domain_id:
+        return False
     return can_manage_domain(actor, target.domain) and role_rank(target) < rank(actor)
 
 
@@ -118,3 +118,50 @@ def can_appoint_admin(actor, domains) -> bool:
         return False
     granted = set(grant_of(actor).domains.values_list("pk", flat=True))
     return all(d.pk in granted for d in domains)
+
+
+# --- Panel pages (added with the web panel) -------------------------------------
+
+
+def can_use_admin_pages(actor) -> bool:
+    """The domain list, domain pages and the audit log: superusers and domain administrators."""
+    return rank(actor) >= ADMIN
+
+
+def can_view_mailbox(actor, target) -> bool:
+    """Read a mailbox's page: one's own, or any mailbox of a managed domain."""
+    if target.pk == getattr(actor, "pk", None):
+        return rank(actor) > NOBODY
+    if not target.domain_id:
+        return is_superuser(actor)
+    return can_manage_domain(actor, target.domain)
+
+
+def can_delete_mailboxes_in(actor, domain) -> bool:
+    """Whether to offer deleting (some) mailboxes of ``domain`` at all; each one is still checked."""
+    return can_manage_domain(actor, domain) and (is_superuser(actor) or grant_of(actor).can_delete_mailboxes)
+
+
+def can_manage_grants(actor) -> bool:
+    """See the grants page: superusers, and admins whose grant lets them appoint admins."""
+    level = rank(actor)
+    return level == SUPERUSER or (level == ADMIN and grant_of(actor).can_appoint_admins)
+
+
+def visible_grant_filter(user) -> Q:
+    """Grants an actor may see: all, or (appointing admins) those of end users in their domains."""
+    level = rank(user)
+    if level == SUPERUSER:
+        return Q()
+    if can_manage_grants(user):
+        return Q(admin__domain__grants__admin=user) & ~Q(admin=user)
+    return Q(pk__in=[])
+
+
+def can_manage_listed_mailbox(actor, *, target_is_superuser: bool, target_holds_grant: bool) -> bool:
+    """``can_manage_mailbox``'s rank rule for a list row, from annotated flags (no query per row).
+
+    The caller has already scoped the list to a domain the actor manages.
+    """
+    target = SUPERUSER if target_is_superuser else ADMIN if target_holds_grant else USER
+    return target < rank(actor) or (target == SUPERUSER and rank(actor) == SUPERUSER)

@@ -49,10 +49,13 @@ INSTALLED_APPS = [
     "accounts",
     "aliases",
     "vacation",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files under gunicorn without a separate web server (scripts/serve).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -60,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mailadmin.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mailadmin.urls"
@@ -73,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mailadmin.context_processors.panel",
             ],
         },
     },
@@ -91,13 +98,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
     # A file, not memory, so Exim and Dovecot can read the test database too.
     _name = Path(DATABASES["default"]["NAME"])
+    _name.parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("TEST", {"NAME": str(_name.with_name("test_" + _name.name))})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Mailbox"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out address or client before any hash is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -111,6 +121,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves the app's static files from their source folders too, so the panel
+# works before (and without) collectstatic; scripts/serve runs collectstatic anyway.
+WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -119,6 +132,34 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# HSTS is sent only on HTTPS responses (SecurityMiddleware), so it is harmless without TLS.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served by mailadmin.middleware on every response: no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Client addresses of reverse proxies whose X-Forwarded-For the panel believes.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Login throttling (django-axes) ---------------------------------------------
+# Failures are counted per address and, separately, per client; either lock-out
+# refuses further logins until the cool-off ends. A success clears the counters.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "mailadmin.shortcuts.login_username"
+AXES_CLIENT_IP_CALLABLE = "mailadmin.shortcuts.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 # --- The mail directory ---------------------------------------------------
 # New password hashes: ARGON2ID (default), BLF-CRYPT or SHA512-CRYPT.
@@ -144,3 +185,62 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# --- Mail store and operations (issue 5: usage job, mailbox lifecycle) -----------
+# Where Dovecot keeps the maildirs: a mailbox's maildir is MAIL_STORE/<domain>/<local part>/.
+# Development default under var/; on a mail host typically /var/vmail. Deleted mailboxes are
+# moved to MAIL_STORE/.archive/<domain>/<local part>-<UTC timestamp>/ by `manage.py mailstore run`
+# and removed MAIL_ARCHIVE_GRACE_DAYS later; until then they can be restored.
+MAIL_STORE = Path(env.str("MAIL_STORE", default=str(VAR_DIR / "mail")))
+MAIL_ARCHIVE_GRACE_DAYS = env.int("MAIL_ARCHIVE_GRACE_DAYS", default=30)
+# A welcome message sent to each new mailbox (so Dovecot creates its maildir at once);
+# an empty subject sends none. Sent through EMAIL_HOST:EMAIL_PORT (the local MTA).
+MAIL_WELCOME_SUBJECT = env.str("MAIL_WELCOME_SUBJECT", default="")
+MAIL_WELCOME_BODY = env.str("MAIL_WELCOME_BODY", default="Welcome to your new mailbox.")
+MAIL_WELCOME_FROM = env.str("MAIL_WELCOME_FROM", default="postmaster@localhost")
+
+# --- Exim and Dovecot configuration (issue 3: `manage.py render_mailconfig`) -----------
+# Values the rendered deploy/exim and deploy/dovecot templates are built from; every one can
+# also be overridden on the command line (--set NAME=VALUE). Debian's paths and names by default.
+# The database the mail servers read is DATABASES["default"] unless MAIL_LOOKUP_DATABASE_URL is set
+# (e.g. a replica); the lookup users' passwords come from `manage.py lookup_users create --json`
+# (render_mailconfig --credentials FILE) or from these variables.
+MAIL_LOOKUP_DATABASE_URL = env.str("MAIL_LOOKUP_DATABASE_URL", default="")
+LOOKUP_EXIM_PASSWORD = env.str("LOOKUP_EXIM_PASSWORD", default="")
+LOOKUP_DOVECOT_PASSWORD = env.str("LOOKUP_DOVECOT_PASSWORD", default="")
+MAIL_HOSTNAME = env.str("MAIL_HOSTNAME", default="mail.example.org")
+MAIL_STORE_USER = env.str("MAIL_STORE_USER", default="vmail")
+MAIL_STORE_GROUP = env.str("MAIL_STORE_GROUP", default="vmail")
+MAIL_LISTEN_ADDRESSES = env.list("MAIL_LISTEN_ADDRESSES", default=[])  # empty: every address
+MAIL_SMTP_PORT = env.int("MAIL_SMTP_PORT", default=25)
+MAIL_SUBMISSION_PORT = env.int("MAIL_SUBMISSION_PORT", default=587)
+MAIL_SMTPS_PORT = env.int("MAIL_SMTPS_PORT", default=465)
+MAIL_IMAP_PORT = env.int("MAIL_IMAP_PORT", default=143)
+MAIL_IMAPS_PORT = env.int("MAIL_IMAPS_PORT", default=993)
+MAIL_POP3_PORT = env.int("MAIL_POP3_PORT", default=110)
+MAIL_POP3S_PORT = env.int("MAIL_POP3S_PORT", default=995)
+MAIL_TLS_CERTIFICATE = env.str("MAIL_TLS_CERTIFICATE", default="/etc/ssl/certs/ssl-cert-snakeoil.pem")
+MAIL_TLS_PRIVATE_KEY = env.str("MAIL_TLS_PRIVATE_KEY", default="/etc/ssl/private/ssl-cert-snakeoil.key")
+MAIL_MESSAGE_SIZE_LIMIT = env.str("MAIL_MESSAGE_SIZE_LIMIT", default="50M")
+# clamd: a unix socket path or "HOST PORT"; spamd: "HOST PORT" or a socket path. Empty: no check.
+MAIL_CLAMD = env.str("MAIL_CLAMD", default="127.0.0.1 3310")
+MAIL_SPAMD = env.str("MAIL_SPAMD", default="127.0.0.1 783")
+MAIL_SPAM_TAG_SCORE = env.float("MAIL_SPAM_TAG_SCORE", default=5.0)
+MAIL_SPAM_REJECT_SCORE = env.float("MAIL_SPAM_REJECT_SCORE", default=10.0)
+# Outgoing mail: empty sends by DNS MX; "host::port" (Exim's route_list form) uses a smarthost.
+MAIL_SMARTHOST = env.str("MAIL_SMARTHOST", default="")
+MAIL_EXIM_USER = env.str("MAIL_EXIM_USER", default="Debian-exim")
+MAIL_EXIM_SPOOL_DIRECTORY = env.str("MAIL_EXIM_SPOOL_DIRECTORY", default="/var/spool/exim4")
+MAIL_EXIM_LOG_FILE_PATH = env.str("MAIL_EXIM_LOG_FILE_PATH", default="/var/log/exim4/%slog")
+MAIL_VACATION_DIRECTORY = env.str("MAIL_VACATION_DIRECTORY", default="/var/spool/exim4/vacation")
+MAIL_DOVECOT_BASE_DIR = env.str("MAIL_DOVECOT_BASE_DIR", default="/run/dovecot")
+MAIL_DOVECOT_STATE_DIR = env.str("MAIL_DOVECOT_STATE_DIR", default="/var/lib/dovecot")
+MAIL_DOVECOT_INSTANCE_NAME = env.str("MAIL_DOVECOT_INSTANCE_NAME", default="dovecot")
+MAIL_DOVECOT_LOG_PATH = env.str("MAIL_DOVECOT_LOG_PATH", default="syslog")
+MAIL_DOVECOT_CONFIG_DIR = env.str("MAIL_DOVECOT_CONFIG_DIR", default="/etc/dovecot")
+MAIL_DOVECOT_FIRST_VALID_UID = env.int("MAIL_DOVECOT_FIRST_VALID_UID", default=500)
+# How long Dovecot may keep using a cached password or login flag after it changed in the panel.
+MAIL_AUTH_CACHE_TTL = env.str("MAIL_AUTH_CACHE_TTL", default="60 s")
+# Slowing down repeated failed logins (Dovecot's auth_failure_delay and anvil penalty); tests turn it off.
+MAIL_AUTH_FAILURE_DELAY = env.str("MAIL_AUTH_FAILURE_DELAY", default="2 s")
+MAIL_AUTH_PENALTY = env.bool("MAIL_AUTH_PENALTY", default=True)

@@ -2,11 +2,18 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
+
+from mailadmin import views
 
 urlpatterns = [
-    path("login/", login_not_required(auth_views.LoginView.as_view()), name="login"),
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", views.audit_list, name="audit"),
+    path("", include("domains.urls")),
+    path("", include("accounts.urls")),
+    path("", include("aliases.urls")),
+    path("", include("vacation.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,7 +1,9 @@
 """manage.py domain add|list|show|set|delete"""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
+from aliases.services import role_aliases_create
 from domains import services
 from domains.models import Domain
 from mailadmin.cli import VerbCommand, flag, given
@@ -62,19 +64,32 @@ class Command(VerbCommand):
     def args_add(self, parser):
         parser.add_argument("name")
         add_setting_args(parser)
+        parser.add_argument(
+            "--postmaster-to",
+            metavar="ADDRESS",
+            help="make postmaster@ and abuse@ of the new domain (RFC 2142) forward to ADDRESS",
+        )
 
     def args_show(self, parser):
         parser.add_argument("name")
 
-    args_set = args_add
+    def args_set(self, parser):
+        parser.add_argument("name")
+        add_setting_args(parser)
 
     def args_delete(self, parser):
         parser.add_argument("name")
         parser.add_argument("--force", action="store_true", help="also delete its mailboxes")
 
+    @transaction.atomic
     def verb_add(self, options):
         fields = check_counts(given(options, *SETTING_ARGS))
-        return domain_data(services.domain_create(acting_user=None, name=options["name"], **fields))
+        domain = services.domain_create(acting_user=None, name=options["name"], **fields)
+        data = domain_data(domain)
+        if options["postmaster_to"]:
+            created = role_aliases_create(acting_user=None, domain=domain, target=options["postmaster_to"])
+            data["role_aliases"] = [alias.address for alias in created]
+        return data
 
     def verb_list(self, options):
         return [domain_data(d) for d in Domain.objects.all()]

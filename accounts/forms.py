@@ -1,0 +1,312 @@
+"""Forms of the mailbox pages: login, passwords, one mailbox, bulk work and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from mailadmin.forms import IdChoiceField, MultiLineField, SingleLineField, has_control_chars, quota_field
+
+MAX_BULK_LINES = 1000
+# Each new mailbox costs one password hash (~0.25 s with the default Argon2 cost), so one
+# request creates at most this many; larger imports belong to the command line.
+MAX_BULK_MAILBOXES = 100
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+FLAG_CHOICES = [("", "unchanged"), ("on", "on"), ("off", "off")]
+CSV_COLUMNS = (
+    "name",
+    "quota_mb",
+    "first_name",
+    "last_name",
+    "phone",
+    "other_email",
+    "notes",
+    "active",
+    "may_relay",
+    "filtering",
+)
+
+
+class LoginForm(AuthenticationForm):
+    username = SingleLineField(
+        label="Mail address",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ProfileFields(forms.Form):
+    first_name = SingleLineField(required=False, max_length=150)
+    last_name = SingleLineField(required=False, max_length=150, label="Surname")
+    phone = SingleLineField(required=False, max_length=50)
+    other_email = SingleLineField(required=False, max_length=254, label="Other address")
+    notes = MultiLineField(required=False, max_length=2000)
+
+
+class MailboxForm(ProfileFields):
+    """Change one mailbox: names, quota and flags."""
+
+    quota_mb = quota_field(label="Quota")
+    active = forms.BooleanField(required=False)
+    may_relay = forms.BooleanField(required=False, label="May relay", help_text="Send to other domains (SMTP AUTH).")
+    filtering = forms.BooleanField(required=False, help_text="Virus and spam checks on incoming mail.")
+
+
+class MailboxCreateForm(ProfileFields):
+    local_part = SingleLineField(max_length=64, label="Name", help_text="The part before the @.")
+    quota_mb = quota_field(label="Quota", required=False, help_text="MB; empty = the domain's default, 0 = unlimited")
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to generate one (shown once).",
+    )
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if password:
+            password_validation.validate_password(password)
+        return password
+
+
+class OwnPasswordForm(forms.Form):
+    """An end user's own password: the current one first, then Django's validators."""
+
+    current_password = forms.CharField(
+        strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    new_password_again = forms.CharField(
+        strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise ValidationError("Your current password is not right.", code="password_incorrect")
+        return password
+
+    def clean(self):
+        data = super().clean()
+        new, again = data.get("new_password"), data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", "The two new passwords differ.")
+        elif new:
+            try:
+                password_validation.validate_password(new, self.user)
+            except ValidationError as exc:
+                self.add_error("new_password", exc)
+        return data
+
+
+class PasswordResetForm(forms.Form):
+    """An administrator sets (or generates) another mailbox's password."""
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="New password",
+        help_text="Leave empty to generate one (shown once).",
+    )
+
+    def __init__(self, user=None, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if password:
+            password_validation.validate_password(password, self.user)
+        return password
+
+
+def parse_quota(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError("the quota must be a whole number of MB")
+    return int(text)
+
+
+def _profile(cells: list[str]) -> dict:
+    keys = ("first_name", "last_name", "phone", "other_email", "notes")
+    limits = (150, 150, 50, 254, 2000)
+    row = {}
+    for key, limit, value in zip(keys, limits, cells, strict=False):
+        value = value.strip()
+        if len(value) > limit:
+            raise ValidationError(f"{key.replace('_', ' ')} is longer than {limit} characters")
+        if value:
+            row[key] = value
+    return row
+
+
+class BulkMailboxForm(forms.Form):
+    """Lines of ``name[,quotaMB,first name,surname,phone,other address,notes]``."""
+
+    lines = MultiLineField(
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="One mailbox a line: name[,quota MB,first name,surname,phone,other address,notes]",
+    )
+
+    def clean_lines(self):
+        rows, errors = [], []
+        lines = self.cleaned_data["lines"].split("\n")
+        if len(lines) > MAX_BULK_LINES:
+            raise ValidationError(f"At most {MAX_BULK_LINES} lines at once.")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                cells = next(csv.reader([line]))
+                if len(cells) > 7:
+                    raise ValidationError("too many fields (at most 7)")
+                row = {
+                    "line": number,
+                    "local_part": cells[0].strip(),
+                    "quota_mb": parse_quota(cells[1]) if len(cells) > 1 else None,
+                }
+                row.update(_profile(cells[2:]))
+            except (ValidationError, csv.Error) as exc:
+                errors.append(f"Line {number}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}")
+                continue
+            rows.append(row)
+        if errors:
+            raise ValidationError(errors)
+        if not rows:
+            raise ValidationError("Give at least one line.")
+        if len(rows) > MAX_BULK_MAILBOXES:
+            raise ValidationError(f"At most {MAX_BULK_MAILBOXES} mailboxes at once.")
+        return rows
+
+
+class MailboxChoiceForm(forms.Form):
+    """Checkboxes of mailboxes in one domain."""
+
+    mailboxes = IdChoiceField(queryset=None)
+
+    def __init__(self, domain, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import Mailbox
+
+        self.fields["mailboxes"].queryset = Mailbox.objects.filter(domain=domain).select_related("domain")
+        self.fields["mailboxes"].error_messages["required"] = "Tick at least one mailbox."
+
+
+class BulkMailboxUpdateForm(MailboxChoiceForm):
+    active = forms.ChoiceField(choices=FLAG_CHOICES, required=False)
+    may_relay = forms.ChoiceField(choices=FLAG_CHOICES, required=False, label="May relay")
+    filtering = forms.ChoiceField(choices=FLAG_CHOICES, required=False)
+    quota_mb = quota_field(required=False, label="Quota", help_text="MB; empty = unchanged")
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        changes = {key: data[key] == "on" for key in ("active", "may_relay", "filtering") if data.get(key)}
+        if data.get("quota_mb") is not None:
+            changes["quota_mb"] = data["quota_mb"]
+        return changes
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.changes():
+            raise ValidationError("Choose at least one change.")
+        return data
+
+
+class CsvImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text=f"Columns: {', '.join(CSV_COLUMNS)} (a header line first).")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError("The file is larger than 2 MB.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text.") from None
+        if has_control_chars(text, allow="\r\n\t"):
+            raise ValidationError("The file contains control characters.")
+        return text
+
+    def rows(self) -> list[dict]:
+        """The rows as the bulk service takes them; raises ValidationError per line."""
+        reader = csv.DictReader(io.StringIO(self.cleaned_data["file"]))
+        missing = {"name"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValidationError("The first line must name the columns, with at least 'name'.")
+        rows, errors = [], []
+        try:
+            for record in reader:
+                line = reader.line_num
+                if len(rows) + len(errors) >= MAX_BULK_MAILBOXES:
+                    raise ValidationError(f"At most {MAX_BULK_MAILBOXES} rows at once.")
+                try:
+                    rows.append(self._row(record, line))
+                except ValidationError as exc:
+                    errors.append(f"Line {line}: {'; '.join(exc.messages)}")
+        except csv.Error as exc:
+            errors.append(f"Line {reader.line_num}: {exc}")
+        if errors:
+            raise ValidationError(errors)
+        if not rows:
+            raise ValidationError("The file has no rows.")
+        return rows
+
+    @staticmethod
+    def _row(record: dict, line: int) -> dict:
+        if None in record:
+            raise ValidationError("more cells than columns")
+        cells = {key: unneutralise(value or "") for key, value in record.items() if key}
+        row = {
+            "line": line,
+            "local_part": cells.get("name", "").strip(),
+            "quota_mb": parse_quota(cells.get("quota_mb", "")),
+        }
+        row.update(_profile([cells.get(k, "") for k in ("first_name", "last_name", "phone", "other_email", "notes")]))
+        for key in ("active", "may_relay", "filtering"):
+            value = cells.get(key, "").strip().lower()
+            if value in ("1", "true", "yes", "on"):
+                row[key] = True
+            elif value in ("0", "false", "no", "off"):
+                row[key] = False
+            elif value:
+                raise ValidationError(f"{key} is yes or no")
+        return row
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix a quote)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unneutralise(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_STARTS else value

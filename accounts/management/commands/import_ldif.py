@@ -1,0 +1,14 @@
+"""manage.py import_ldif FILE — from an LDIF export of a Jamm-style LDAP mail tree."""
+
+from mailadmin.importers.command import ImportCommand
+from mailadmin.importers.ldif import LdifImporter
+
+
+class Command(ImportCommand):
+    help = "Import virtual domains, mail accounts, aliases and postmasters from a Jamm-style LDIF export."
+
+    def add_source_arguments(self, parser):
+        parser.add_argument("file", help="the LDIF file (ldapsearch -LLL or slapcat output)")
+
+    def importer(self, options):
+        return LdifImporter(options["file"])

@@ -1,0 +1,54 @@
+"""manage.py import_mbox ADDRESS FILE [--folder NAME] — an mbox file into a mailbox (as the store's owner)."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import get_mailbox
+from mailadmin.cli import format_error
+from mailadmin.importers.mbox import import_mbox
+
+
+class Command(BaseCommand):
+    help = "Copy the messages of an mbox file into a mailbox's maildir, keeping flags and dates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("address")
+        parser.add_argument("file")
+        parser.add_argument("--folder", default="", help="a folder (e.g. Archive) instead of the INBOX")
+        parser.add_argument("--store", help="the mail store (default MAIL_STORE)")
+        parser.add_argument("--dry-run", action="store_true", help="count the messages, write nothing")
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, **options):
+        try:
+            mailbox = get_mailbox(options["address"])
+        except ValidationError as exc:
+            raise CommandError(format_error(exc)) from None
+        if not mailbox.has_mailbox:
+            raise CommandError(f"{mailbox.address} is a panel-only account without a mailbox.")
+        if options["folder"] and not options["folder"].replace("-", "").replace("_", "").isalnum():
+            raise CommandError("A folder name uses letters, digits, - and _ only.")
+        store = Path(options["store"] or settings.MAIL_STORE)
+        if not store.is_dir():
+            raise CommandError(f"The mail store {store} does not exist.")
+        try:
+            result = import_mbox(
+                mbox_path=Path(options["file"]),
+                store=store,
+                maildir=mailbox.maildir,
+                folder=options["folder"],
+                dry_run=options["dry_run"],
+                progress=False if options["no_progress"] else None,
+            )
+        except OSError as exc:
+            raise CommandError(str(exc)) from None
+        result["address"] = mailbox.address
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+        else:
+            self.stdout.write("  ".join(f"{k}={v}" for k, v in result.items()))

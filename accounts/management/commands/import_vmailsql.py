@@ -1,0 +1,16 @@
+"""manage.py import_vmailsql SOURCE — from a vmail-sql database (URL) or its SQL dump (file)."""
+
+from mailadmin.importers.command import ImportCommand
+from mailadmin.importers.sqlsource import open_source
+from mailadmin.importers.vmailsql import VmailSqlImporter
+
+
+class Command(ImportCommand):
+    help = "Import domains, POP boxes, forwarders and domain aliases from a vmail-sql database or dump."
+
+    def add_source_arguments(self, parser):
+        parser.add_argument("source", help="mysql://user@host/db (or postgres://...) or the path of a SQL dump")
+
+    def importer(self, options):
+        self._source = open_source(options["source"])
+        return VmailSqlImporter(self._source)

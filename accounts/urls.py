@@ -1,0 +1,20 @@
+from django.urls import path
+
+import mailadmin.converters  # noqa: F401  (the <id:...> converter)
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("me/password/", views.password_change, name="password_change"),
+    path("mailboxes/<id:pk>/", views.mailbox_detail, name="detail"),
+    path("mailboxes/<id:pk>/password/", views.mailbox_password, name="password"),
+    path("mailboxes/<id:pk>/toggle/<slug:flag>/", views.mailbox_toggle, name="toggle"),
+    path("mailboxes/<id:pk>/delete/", views.mailbox_delete, name="delete"),
+    path("domains/<id:pk>/mailboxes/new/", views.mailbox_create, name="create"),
+    path("domains/<id:pk>/mailboxes/bulk/", views.mailbox_bulk_create, name="bulk_create"),
+    path("domains/<id:pk>/mailboxes/bulk-update/", views.mailbox_bulk_update, name="bulk_update"),
+    path("domains/<id:pk>/mailboxes/bulk-delete/", views.mailbox_bulk_delete, name="bulk_delete"),
+    path("domains/<id:pk>/mailboxes/export.csv", views.mailbox_export, name="export"),
+    path("domains/<id:pk>/mailboxes/import/", views.mailbox_import, name="import"),
+]

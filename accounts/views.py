@@ -1,0 +1,301 @@
+"""Mailbox pages: one's own account, one mailbox, and the bulk work of a domain page."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.forms import (
+    CSV_COLUMNS,
+    BulkMailboxForm,
+    BulkMailboxUpdateForm,
+    CsvImportForm,
+    MailboxChoiceForm,
+    MailboxCreateForm,
+    MailboxForm,
+    OwnPasswordForm,
+    PasswordResetForm,
+    neutralise,
+)
+from accounts.models import Mailbox
+from mailadmin import permissions
+from mailadmin.shortcuts import add_errors, call_service, get_domain_for, get_mailbox_for, origin, require
+from vacation.models import Vacation
+
+FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
+
+
+def _passwords_once(request, created, domain, title):
+    """The page that shows new passwords, once: never cached anywhere."""
+    response = render(request, "accounts/passwords_once.html", {"created": created, "domain": domain, "title": title})
+    add_never_cache_headers(response)
+    return response
+
+
+def _vacation_of(mailbox):
+    return Vacation.objects.filter(mailbox=mailbox).first()
+
+
+@require_GET
+def me(request):
+    """One's own account: usage, vacation and password."""
+    user = request.user
+    context = {"mailbox": user, "vacation": _vacation_of(user) if user.has_mailbox else None}
+    return render(request, "accounts/me.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    require(permissions.can_change_own_password(request.user))
+    form = OwnPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.mailbox_set_password(
+            acting_user=request.user,
+            mailbox=request.user,
+            password=form.cleaned_data["new_password"],
+            origin=origin(request),
+        )
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "Your password is changed; use it for mail too.")
+        return redirect("accounts:me")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_detail(request, pk):
+    """A mailbox's page; managers may change its names, quota and flags here."""
+    mailbox = get_mailbox_for(request, pk)
+    can_manage = permissions.can_manage_mailbox(request.user, mailbox)
+    initial = {key: getattr(mailbox, key) for key in MailboxForm.base_fields}
+    form = MailboxForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require(can_manage)
+        if form.is_valid():
+            call_service(
+                form,
+                services.mailbox_update,
+                acting_user=request.user,
+                mailbox=mailbox,
+                origin=origin(request),
+                **form.cleaned_data,
+            )
+            if not form.errors:
+                messages.success(request, f"{mailbox} saved.")
+                return redirect("accounts:detail", mailbox.pk)
+    context = {
+        "mailbox": mailbox,
+        "form": form,
+        "can_manage": can_manage,
+        "can_delete": permissions.can_delete_mailbox(request.user, mailbox) and mailbox.pk != request.user.pk,
+        "can_edit_vacation": permissions.can_edit_vacation(request.user, mailbox),
+        "password_form": PasswordResetForm(),
+        "vacation": _vacation_of(mailbox),
+    }
+    return render(request, "accounts/mailbox_detail.html", context)
+
+
+@require_POST
+def mailbox_password(request, pk):
+    """Set or generate another mailbox's password; a generated one is shown once, on this answer."""
+    mailbox = get_mailbox_for(request, pk, write=True)
+    form = PasswordResetForm(mailbox, request.POST)
+    if form.is_valid():
+        password = form.cleaned_data["password"] or services.generate_password()
+        call_service(
+            form,
+            services.mailbox_set_password,
+            acting_user=request.user,
+            mailbox=mailbox,
+            password=password,
+            origin=origin(request),
+        )
+        if not form.errors:
+            generated = [(mailbox, password)] if not form.cleaned_data["password"] else []
+            if not generated:
+                messages.success(request, f"Password of {mailbox} changed.")
+                return redirect("accounts:detail", mailbox.pk)
+            return _passwords_once(request, generated, mailbox.domain, f"New password of {mailbox}")
+    for error in form.errors.get("password", []) + form.non_field_errors():
+        messages.error(request, error)
+    return redirect("accounts:detail", mailbox.pk)
+
+
+@require_POST
+def mailbox_toggle(request, pk, flag):
+    if flag not in FLAGS:
+        raise Http404
+    mailbox = get_mailbox_for(request, pk, write=True)
+    value = not getattr(mailbox, flag)
+    try:
+        services.mailbox_update(acting_user=request.user, mailbox=mailbox, origin=origin(request), **{flag: value})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{FLAGS[flag]} {'on' if value else 'off'} for {mailbox}.")
+    return redirect(_back(request, mailbox))
+
+
+def _back(request, mailbox):
+    """Back to the domain page (keeping its page and search) or to the mailbox."""
+    if request.POST.get("back") == "domain" and mailbox.domain_id:
+        query = {
+            k: request.POST[k] for k in ("q", "page") if request.POST.get(k, "").isprintable() and request.POST.get(k)
+        }
+        url = reverse("domains:detail", args=[mailbox.domain_id])
+        return f"{url}?{urlencode(query)}" if query else url
+    return reverse("accounts:detail", args=[mailbox.pk])
+
+
+@require_POST
+def mailbox_delete(request, pk):
+    mailbox = get_mailbox_for(request, pk, write=True)
+    services.mailbox_delete(acting_user=request.user, mailbox=mailbox, origin=origin(request))
+    messages.success(request, f"Mailbox {mailbox} deleted.")
+    return redirect("domains:detail", mailbox.domain_id) if mailbox.domain_id else redirect("home")
+
+
+# --- creating, in one or in bulk ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_create(request, pk):
+    domain = get_domain_for(request, pk)
+    require(permissions.can_create_mailbox(request.user, domain))
+    form = MailboxCreateForm(request.POST or None, initial={"quota_mb": domain.default_quota_mb})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+        password = data.pop("password", "") or services.generate_password()
+        mailbox = call_service(
+            form,
+            services.mailbox_create,
+            acting_user=request.user,
+            domain=domain,
+            password=password,
+            origin=origin(request),
+            **data,
+        )
+        if not form.errors:
+            if form.cleaned_data["password"]:
+                messages.success(request, f"Mailbox {mailbox} created.")
+                return redirect("accounts:detail", mailbox.pk)
+            return _passwords_once(request, [(mailbox, password)], domain, "Mailbox created")
+    return render(request, "accounts/mailbox_create.html", {"form": form, "domain": domain})
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_bulk_create(request, pk):
+    domain = get_domain_for(request, pk)
+    require(permissions.can_create_mailbox(request.user, domain))
+    form = BulkMailboxForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = call_service(
+            form,
+            services.mailbox_bulk_create,
+            acting_user=request.user,
+            domain=domain,
+            rows=form.cleaned_data["lines"],
+            origin=origin(request),
+        )
+        if not form.errors:
+            return _passwords_once(request, created, domain, f"{len(created)} mailboxes created")
+    return render(
+        request,
+        "accounts/bulk_form.html",
+        {"form": form, "domain": domain, "title": "Create mailboxes", "kind": "mailboxes"},
+    )
+
+
+@require_POST
+def mailbox_bulk_update(request, pk):
+    domain = get_domain_for(request, pk)
+    form = BulkMailboxUpdateForm(domain, request.POST)
+    if form.is_valid():
+        try:
+            count = services.mailbox_bulk_update(
+                acting_user=request.user,
+                mailboxes=form.cleaned_data["mailboxes"],
+                origin=origin(request),
+                **form.changes(),
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"{count} mailbox(es) changed.")
+    _errors_to_messages(request, form)
+    return redirect("domains:detail", domain.pk)
+
+
+@require_POST
+def mailbox_bulk_delete(request, pk):
+    domain = get_domain_for(request, pk)
+    form = MailboxChoiceForm(domain, request.POST)
+    if form.is_valid():
+        try:
+            count = services.mailbox_bulk_delete(
+                acting_user=request.user, mailboxes=form.cleaned_data["mailboxes"], origin=origin(request)
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f"{count} mailbox(es) deleted.")
+    _errors_to_messages(request, form)
+    return redirect("domains:detail", domain.pk)
+
+
+def _errors_to_messages(request, form):
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, error if field == "__all__" else f"{form.fields[field].label or field}: {error}")
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+@require_GET
+def mailbox_export(request, pk):
+    """The domain's mailboxes as CSV; cells that a spreadsheet would run as formulas are neutralised."""
+    domain = get_domain_for(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mailboxes-{domain.name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    fields = ("local_part", *CSV_COLUMNS[1:])
+    for row in Mailbox.objects.filter(domain=domain).order_by("local_part").values_list(*fields).iterator(2000):
+        writer.writerow([neutralise(_csv_value(v)) for v in row])
+    return response
+
+
+def _csv_value(value):
+    return ("yes" if value else "no") if isinstance(value, bool) else value
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_import(request, pk):
+    domain = get_domain_for(request, pk)
+    require(permissions.can_create_mailbox(request.user, domain))
+    form = CsvImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = form.rows()
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            created = call_service(
+                form,
+                services.mailbox_bulk_create,
+                acting_user=request.user,
+                domain=domain,
+                rows=rows,
+                origin=origin(request),
+            )
+            if not form.errors:
+                return _passwords_once(request, created, domain, f"{len(created)} mailboxes imported")
+    return render(request, "accounts/import_form.html", {"form": form, "domain": domain})

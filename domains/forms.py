@@ -1,0 +1,71 @@
+"""Forms of the domain pages: settings, domain aliases and admin grants."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from mailadmin.forms import IdChoiceField, SingleLineField, count_field, quota_field
+
+
+class DomainSettingsForm(forms.Form):
+    description = SingleLineField(required=False, max_length=255)
+    active = forms.BooleanField(required=False, initial=True, help_text="Visible to the MTA: mail for it is accepted.")
+    logins_enabled = forms.BooleanField(
+        required=False, initial=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes."
+    )
+    default_may_relay = forms.BooleanField(required=False, initial=True, label="New mailboxes may relay")
+    max_mailboxes = count_field(initial=0, label="Most mailboxes")
+    max_aliases = count_field(initial=0, label="Most aliases")
+    max_quota_mb = quota_field(initial=0, label="Largest mailbox quota")
+    default_quota_mb = quota_field(initial=0, label="Quota of new mailboxes")
+
+    def clean(self):
+        data = super().clean()
+        top, default = data.get("max_quota_mb"), data.get("default_quota_mb")
+        if top and default is not None and (default == 0 or default > top):
+            self.add_error("default_quota_mb", f"With a largest quota of {top} MB the default is 1 to {top} MB.")
+        return data
+
+
+class DomainCreateForm(DomainSettingsForm):
+    name = SingleLineField(max_length=253, help_text="Internationalised names are fine (stored as xn-- A-labels).")
+    field_order = ["name"]
+
+
+class DomainDeleteForm(forms.Form):
+    force = forms.BooleanField(required=False, label="Also delete its mailboxes")
+
+
+class DomainAliasForm(forms.Form):
+    name = SingleLineField(max_length=253, label="Alias domain")
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class GrantForm(forms.Form):
+    """Which mailbox administers which domains, within what limits and capabilities."""
+
+    admin = SingleLineField(max_length=254, label="Administrator's mailbox")
+    domains = IdChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    quota_mb = quota_field(initial=0, label="Quota for all its domains")
+    max_mailboxes = count_field(initial=0, label="Mailboxes for all its domains")
+    can_create_mailboxes = forms.BooleanField(required=False, initial=True)
+    can_delete_mailboxes = forms.BooleanField(required=False, initial=True)
+    can_appoint_admins = forms.BooleanField(required=False)
+
+    def __init__(self, *args, domains, fixed_admin=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domains"].queryset = domains
+        self.fixed_admin = fixed_admin
+        if fixed_admin is not None:
+            del self.fields["admin"]
+
+    def clean_admin(self):
+        from accounts.services import get_mailbox
+
+        try:
+            return get_mailbox(self.cleaned_data["admin"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+    def grant_fields(self) -> dict:
+        keys = ("quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
+        return {key: self.cleaned_data[key] for key in keys}

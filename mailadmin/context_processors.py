@@ -1,0 +1,10 @@
+"""What the base layout needs to know about the acting user (its navigation)."""
+
+from mailadmin import permissions
+
+
+def panel(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"perms_admin": permissions.can_use_admin_pages(user), "perms_grants": permissions.can_manage_grants(user)}

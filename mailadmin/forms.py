@@ -1,0 +1,74 @@
+"""Form fields shared by the panel's apps: text that is safe to store and to put in mail headers."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+MAX_QUOTA_MB = 16 * 1024 * 1024  # 16 TB per mailbox is more than any real mail store holds
+MAX_COUNT = 10_000_000
+
+
+def has_control_chars(value: str, *, allow: str = "") -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allow for ch in value)
+
+
+class SingleLineField(forms.CharField):
+    """One line of text: no control characters at all (so no CR/LF header injection)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value and has_control_chars(value):
+            raise ValidationError("Use a single line without control characters.", code="control")
+        return value
+
+
+class MultiLineField(forms.CharField):
+    """Lines of text: tabs and line breaks allowed, no other control characters."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+            if has_control_chars(value, allow="\n\t"):
+                raise ValidationError("The text cannot contain control characters.", code="control")
+        return value
+
+
+def quota_field(**kwargs) -> forms.IntegerField:
+    kwargs.setdefault("help_text", "MB; 0 = unlimited")
+    return forms.IntegerField(min_value=0, max_value=MAX_QUOTA_MB, **kwargs)
+
+
+def count_field(**kwargs) -> forms.IntegerField:
+    kwargs.setdefault("help_text", "0 = unlimited")
+    return forms.IntegerField(min_value=0, max_value=MAX_COUNT, **kwargs)
+
+
+class SearchForm(forms.Form):
+    q = SingleLineField(required=False, max_length=100, label="Search")
+
+    def term(self) -> str:
+        return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
+
+
+MAX_ID = 2**63 - 1
+
+
+class IdChoiceField(forms.ModelMultipleChoiceField):
+    """ModelMultipleChoiceField that refuses ids no database column can hold, before the query."""
+
+    widget = forms.MultipleHiddenInput
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": text[:20]}
+                )
+        return super()._check_values(value)

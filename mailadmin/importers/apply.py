@@ -1,0 +1,170 @@
+"""Create-or-leave-alone of each kind of object, through the services.
+
+Each function returns "created", "updated" or "unchanged", or raises
+ValidationError with the reason. Passwords are set only when a mailbox is
+created: an existing mailbox keeps its password (its user may have changed it,
+or the panel re-hashed it at login), so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from accounts import services as accounts
+from accounts.models import Mailbox
+from aliases import services as aliases
+from aliases.models import Alias
+from domains import services as domains
+from domains.models import AdminGrant, Domain, DomainAlias
+from mailadmin.lib.addresses import AddressError, parse_destinations, split_address
+from vacation import services as vacations
+from vacation.models import Vacation
+
+ORIGIN = "import"
+
+
+def _changes(obj, wanted: dict) -> dict:
+    return {key: value for key, value in wanted.items() if getattr(obj, key) != value}
+
+
+def domain(*, name: str, **settings) -> str:
+    existing = Domain.objects.filter(name=domains.domain_name_from(name)).first()
+    if existing is None:
+        domains.domain_create(acting_user=None, name=name, origin=ORIGIN, **settings)
+        return "created"
+    changes = _changes(existing, settings)
+    if not changes:
+        return "unchanged"
+    domains.domain_update(acting_user=None, domain=existing, origin=ORIGIN, **changes)
+    return "updated"
+
+
+def domain_alias(*, name: str, target: str, active: bool = True) -> str:
+    target_domain = domains.get_domain(target)
+    existing = DomainAlias.objects.filter(name=domains.domain_name_from(name)).first()
+    if existing is None:
+        domains.domain_alias_create(acting_user=None, name=name, target=target_domain, active=active, origin=ORIGIN)
+        return "created"
+    if existing.target_id != target_domain.pk:
+        raise ValidationError(f"{existing.name} is already a domain alias of {existing.target.name}.")
+    if existing.active == active:
+        return "unchanged"
+    domains.domain_alias_update(acting_user=None, alias=existing, active=active, origin=ORIGIN)
+    return "updated"
+
+
+def _split(address: str) -> tuple[str, Domain]:
+    try:
+        local_part, domain_name = split_address(address)
+    except AddressError as exc:
+        raise ValidationError({"address": str(exc)}) from None
+    return local_part, domains.get_domain(domain_name)
+
+
+def mailbox(*, address: str, password: str = "", password_hash: str = "", quota_mb: int | None = None, **fields) -> str:
+    """A mailbox with a clear-text ``password`` (hashed now) or a legacy ``password_hash``."""
+    local_part, domain_obj = _split(address)
+    existing = Mailbox.objects.filter(address=f"{local_part}@{domain_obj.name}").first()
+    wanted = dict(fields, **({} if quota_mb is None else {"quota_mb": quota_mb}))
+    if existing is not None:
+        changes = _changes(existing, wanted)
+        if not changes:
+            return "unchanged"
+        accounts.mailbox_update(acting_user=None, mailbox=existing, origin=ORIGIN, **changes)
+        return "updated"
+    if not password and not password_hash:
+        raise ValidationError({"password": "The source has no password for this mailbox."})
+    created = accounts.mailbox_create(
+        acting_user=None,
+        domain=domain_obj,
+        local_part=local_part,
+        password=password or accounts.generate_password(),
+        quota_mb=quota_mb,
+        origin=ORIGIN,
+        welcome=False,  # migrated mailboxes already have mail
+        **fields,
+    )
+    if password_hash:
+        accounts.mailbox_set_password_hash(
+            acting_user=None, mailbox=created, password_hash=password_hash, origin=ORIGIN
+        )
+    return "created"
+
+
+def alias(*, address: str, destinations, active: bool = True) -> str:
+    """An alias; ``@domain`` (empty local part) is the domain's catch-all."""
+    local_part, _, domain_name = address.rpartition("@")
+    domain_obj = domains.get_domain(domain_name)
+    existing = Alias.objects.filter(domain=domain_obj, local_part=local_part.lower()).first()
+    if existing is None:
+        aliases.alias_create(
+            acting_user=None,
+            domain=domain_obj,
+            local_part=local_part,
+            destinations=destinations,
+            active=active,
+            origin=ORIGIN,
+        )
+        return "created"
+    try:
+        wanted = parse_destinations(destinations, domain_obj.name)
+    except AddressError as exc:
+        raise ValidationError({"destinations": str(exc)}) from None
+    outcome = "unchanged"
+    if existing.destination_list != wanted:
+        aliases.alias_set_destinations(acting_user=None, alias=existing, destinations=wanted, origin=ORIGIN)
+        outcome = "updated"
+    if existing.active != active:
+        aliases.alias_set_active(acting_user=None, alias=existing, active=active, origin=ORIGIN)
+        outcome = "updated"
+    return outcome
+
+
+def vacation(*, address: str, mode: str, subject: str = "", body: str = "", first_day=None, last_day=None) -> str:
+    """A vacation reply; ``mode`` "off" with a text keeps the text for later (custom, then off)."""
+    target = accounts.get_mailbox(address)
+    existing = Vacation.objects.filter(mailbox=target).first()
+    text = {"subject": subject, "body": body} if subject or body else {}
+    wanted = {"mode": mode, "first_day": first_day, "last_day": last_day, **text}
+    if existing is not None and not _changes(existing, wanted):
+        return "unchanged"
+    if mode == "off" and text:
+        vacations.vacation_set(acting_user=None, mailbox=target, mode="custom", origin=ORIGIN, **text)
+    vacations.vacation_set(
+        acting_user=None,
+        mailbox=target,
+        mode=mode,
+        first_day=first_day,
+        last_day=last_day,
+        origin=ORIGIN,
+        **(text if mode == "custom" else {}),
+    )
+    return "created" if existing is None else "updated"
+
+
+def grant(*, admin: str, domains_: list[str] = (), superuser: bool = False, **capabilities) -> str:
+    """An admin grant over ``domains_`` (added to the admin's existing grant), or superuser status."""
+    admin_mailbox = accounts.get_mailbox(admin)
+    if superuser:
+        if admin_mailbox.is_superuser:
+            return "unchanged"
+        accounts.superuser_create(address=admin_mailbox.address, password=None, origin=ORIGIN)
+        return "created"
+    wanted = [domains.get_domain(name) for name in domains_]
+    existing = AdminGrant.objects.filter(admin=admin_mailbox).first()
+    have = list(existing.domains.all()) if existing else []
+    missing = [d for d in wanted if d not in have]
+    if existing is not None and not missing and not _changes(existing, capabilities):
+        return "unchanged"
+    domains.grant_set(acting_user=None, admin=admin_mailbox, domains=have + missing, origin=ORIGIN, **capabilities)
+    return "created" if existing is None else "updated"
+
+
+APPLY = {
+    "domain": domain,
+    "domain alias": domain_alias,
+    "mailbox": mailbox,
+    "alias": alias,
+    "vacation": vacation,
+    "grant": grant,
+}

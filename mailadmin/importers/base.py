@@ -1,0 +1,178 @@
+"""What every importer shares: items, the report, dry runs, savepoints, progress.
+
+A source module turns its input into ``Item``s (domains first, then domain
+aliases, mailboxes, aliases, vacations, grants) with values already in this
+project's terms (Dovecot ``{SCHEME}hash`` forms, MB quotas, canonical names).
+``run`` applies each item through the services (so every rule and limit
+applies) in its own savepoint: a bad item is reported with its reason and the
+others are kept. Objects that already exist as the source says are left alone
+and counted as unchanged, so a second run changes nothing. A dry run does all
+of it and then rolls back, so its report is exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, transaction
+from tqdm import tqdm
+
+from mailadmin.importers import apply
+
+KINDS = ("domain", "domain alias", "mailbox", "alias", "vacation", "grant")
+PLURALS = {"mailbox": "mailboxes", "alias": "aliases", "domain alias": "domain aliases"}
+OUTCOMES = ("created", "updated", "unchanged")
+
+
+@dataclass
+class Item:
+    kind: str  # one of KINDS
+    key: str  # the name or address, for the report
+    where: str  # where in the source: "popbox row 3", "line 12"
+    data: dict = field(default_factory=dict)
+    error: str = ""  # a problem already found while reading the source
+
+
+@dataclass
+class Failure:
+    kind: str
+    key: str
+    where: str
+    reason: str
+
+
+@dataclass
+class Report:
+    source: str
+    dry_run: bool
+    counts: Counter = field(default_factory=Counter)  # (kind, outcome) -> n
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: str, outcome: str) -> int:
+        return self.counts[(kind, outcome)]
+
+    @property
+    def changed(self) -> int:
+        return sum(n for (_kind, outcome), n in self.counts.items() if outcome in ("created", "updated"))
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "counts": {kind: {o: self.count(kind, o) for o in OUTCOMES} for kind in KINDS},
+            "failed": [f.__dict__ for f in self.failures],
+            "notes": self.notes,
+        }
+
+    def lines(self) -> list[str]:
+        verb = "would be " if self.dry_run else ""
+        out = [f"{self.source}{' (dry run: nothing was changed)' if self.dry_run else ''}"]
+        for kind in KINDS:
+            parts = [f"{self.count(kind, o)} {verb}{o}" for o in OUTCOMES if self.count(kind, o)]
+            failed = sum(1 for f in self.failures if f.kind == kind)
+            if failed:
+                parts.append(f"{failed} failed")
+            if parts:
+                out.append(f"  {PLURALS.get(kind, kind + 's')}: {', '.join(parts)}")
+        out.extend(f"  note: {note}" for note in self.notes)
+        out.extend(f"  FAILED {f.kind} {f.key} ({f.where}): {f.reason}" for f in self.failures)
+        return out
+
+
+def describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return "; ".join(
+                (message if name == "__all__" else f"{name}: {message}")
+                for name, messages in exc.message_dict.items()
+                for message in messages
+            )
+        return "; ".join(exc.messages)
+    return str(exc) or type(exc).__name__
+
+
+class Importer:
+    """Base of the importers: ``items()`` reads the source, ``run()`` applies it."""
+
+    label = "import"
+
+    def items(self) -> Iterable[Item]:
+        raise NotImplementedError
+
+    def notes(self) -> list[str]:
+        return []
+
+    def run(self, *, dry_run: bool = False, progress: bool | None = None) -> Report:
+        """Apply every item; ``progress`` None shows a bar only on a terminal."""
+        items = sorted(self.items(), key=lambda item: KINDS.index(item.kind))  # stable: source order kept
+        report = Report(source=self.label, dry_run=dry_run, notes=self.notes())
+        bar = tqdm(
+            items, desc=self.label, unit="item", file=sys.stderr, disable=None if progress is None else not progress
+        )
+        with transaction.atomic():
+            for item in bar:
+                self._apply(item, report)
+            if dry_run:
+                transaction.set_rollback(True)
+        return report
+
+    @staticmethod
+    def _apply(item: Item, report: Report) -> None:
+        if item.error:
+            report.failures.append(Failure(item.kind, item.key, item.where, item.error))
+            return
+        try:
+            with transaction.atomic():
+                outcome = apply.APPLY[item.kind](**item.data)
+        except (ValidationError, PermissionDenied, DatabaseError, ValueError) as exc:
+            report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
+            return
+        report.counts[(item.kind, outcome)] += 1
+
+
+# --- reading loosely typed source values (dumps give text, databases give types) -------
+
+_TRUE = {"1", "t", "true", "y", "yes", "on"}
+_FALSE = {"0", "f", "false", "n", "no", "off", ""}
+
+
+def as_bool(value, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool | int):
+        return bool(value)
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"'{value}' is not yes/no.")
+
+
+def as_int(value, default: int = 0) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    return int(str(value).strip())
+
+
+def as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def pick(row: dict, *names: str, default=None):
+    """The first of ``names`` that the row has (old schemas differ between versions)."""
+    for name in names:
+        if name in row:
+            return row[name]
+    return default

@@ -1,0 +1,46 @@
+"""The shared shape of ``manage.py import_*``: --dry-run, --json, a progress bar, one report."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mailadmin.importers.sqlsource import SourceError
+
+
+class ImportCommand(BaseCommand):
+    """Subclasses add their source arguments and build the importer in ``importer(options)``."""
+
+    def add_arguments(self, parser):
+        self.add_source_arguments(parser)
+        parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (default on a terminal)")
+
+    def add_source_arguments(self, parser):
+        raise NotImplementedError
+
+    def importer(self, options):
+        raise NotImplementedError
+
+    def handle(self, *args, **options):
+        try:
+            importer = self.importer(options)
+            report = importer.run(dry_run=options["dry_run"], progress=False if options["no_progress"] else None)
+        except (SourceError, OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            close = getattr(getattr(self, "_source", None), "close", None)
+            if close:
+                close()
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2, default=str))
+        else:
+            for line in report.lines():
+                self.stdout.write(line)
+        if report.failures:
+            self.stderr.write(
+                f"{len(report.failures)} item(s) failed; the others were "
+                + ("checked (dry run)." if options["dry_run"] else "imported.")
+            )

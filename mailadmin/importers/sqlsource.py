@@ -1,0 +1,309 @@
+"""Reading the tables of an old system: from its live database, or from a dump file.
+
+``open_source(text)`` takes a database URL (``mysql://user:pw@host/db``,
+``mysql://root@localhost/db?unix_socket=/run/mysqld/mysqld.sock``,
+``postgres://user@host/db``) or the path of a SQL dump. Both give ``table(name)``:
+a list of rows as dicts, or None when the table does not exist.
+
+Dumps are parsed here, not loaded into a scratch server: no server of the old
+kind, no privileges and no clean-up are needed, and a dump is never executed.
+The parser reads what ``mysqldump``/``mariadb-dump`` write (``CREATE TABLE`` and
+extended ``INSERT``s, with or without column lists, backslash escapes) and what
+``pg_dump`` writes (``COPY ... FROM stdin`` blocks, or ``INSERT``s with
+``--inserts``/``--column-inserts``). Other statements are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import environ
+
+
+class SourceError(Exception):
+    """The source cannot be read at all (as opposed to one bad row)."""
+
+
+def open_source(text: str):
+    if "://" in text:
+        return LiveDatabase(text)
+    path = Path(text)
+    if not path.is_file():
+        raise SourceError(f"{text} is neither a database URL nor a dump file.")
+    return DumpFile(path)
+
+
+class LiveDatabase:
+    def __init__(self, url: str):
+        config = environ.Env.db_url_config(url)
+        engine = config["ENGINE"]
+        self.label = re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)  # never show a password
+        try:
+            if "mysql" in engine:
+                import MySQLdb
+
+                kwargs = {"user": config.get("USER") or "root", "db": config["NAME"], "charset": "utf8mb4"}
+                if config.get("PASSWORD"):
+                    kwargs["passwd"] = config["PASSWORD"]
+                if config.get("HOST"):
+                    kwargs["host"] = config["HOST"]
+                if config.get("PORT"):
+                    kwargs["port"] = int(config["PORT"])
+                if config.get("OPTIONS", {}).get("unix_socket"):
+                    kwargs["unix_socket"] = config["OPTIONS"]["unix_socket"]
+                self.conn, self.quote, self.vendor = MySQLdb.connect(**kwargs), "`", "mysql"
+            elif "postgres" in engine:
+                import psycopg
+
+                self.conn = psycopg.connect(
+                    dbname=config["NAME"],
+                    user=config.get("USER") or None,
+                    password=config.get("PASSWORD") or None,
+                    host=config.get("HOST") or None,
+                    port=config.get("PORT") or None,
+                )
+                self.quote, self.vendor = '"', "postgresql"
+            else:
+                raise SourceError(f"Unsupported source database {engine}; use MySQL/MariaDB or PostgreSQL.")
+        except SourceError:
+            raise
+        except Exception as exc:  # the drivers' own error classes differ
+            raise SourceError(f"Cannot connect to {self.label}: {exc}") from None
+
+    def table(self, name: str) -> list[dict] | None:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise SourceError(f"Bad table name {name!r}.")
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(f"SELECT * FROM {self.quote}{name}{self.quote}")
+        except Exception:  # no such table
+            self.conn.rollback()
+            return None
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        cursor.close()
+        return rows
+
+    def close(self):
+        self.conn.close()
+
+
+class DumpFile:
+    def __init__(self, path: Path):
+        self.label = str(path)
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        self.tables = parse_dump(text)
+
+    def table(self, name: str) -> list[dict] | None:
+        return self.tables.get(name.lower())
+
+    def close(self):
+        pass
+
+
+# --- the dump parser -------------------------------------------------------------------
+
+_NAME = r'(?:`[^`]+`|"[^"]+"|[A-Za-z_][\w$]*)'
+_QUALIFIED = re.compile(rf"\s*((?:{_NAME}\.)?{_NAME})\s*", re.S)
+_CONSTRAINT_WORDS = {"primary", "key", "unique", "constraint", "index", "foreign", "check", "fulltext", "spatial"}
+
+
+def parse_dump(text: str) -> dict[str, list[dict]]:
+    """Rows of every table a dump fills: {table name: [row dict, ...]}."""
+    mysql_style = "`" in text[:20000] or "mysqldump" in text[:2000].lower() or "mariadb dump" in text[:2000].lower()
+    columns: dict[str, list[str]] = {}
+    tables: dict[str, list[dict]] = {}
+    for statement, copy_lines in _statements(text, backslashes=mysql_style):
+        head = statement.lstrip()[:20].lower()
+        if head.startswith("create table"):
+            name, cols = _create_table(statement)
+            columns[name] = cols
+            tables.setdefault(name, [])
+        elif head.startswith("insert into"):
+            name, cols, rows = _insert(statement, backslashes=mysql_style)
+            cols = cols or columns.get(name)
+            if cols is None:
+                raise SourceError(f"INSERT into {name} before its CREATE TABLE and without a column list.")
+            tables.setdefault(name, []).extend(dict(zip(cols, row, strict=True)) for row in rows)
+        elif head.startswith("copy ") and copy_lines is not None:
+            name, cols = _copy_head(statement)
+            cols = cols or columns.get(name, [])
+            tables.setdefault(name, []).extend(dict(zip(cols, _copy_row(line), strict=True)) for line in copy_lines)
+    return tables
+
+
+def _unquote_name(name: str) -> str:
+    last = re.findall(_NAME, name)[-1]  # drop a schema prefix
+    return last.strip('`"').lower()
+
+
+def _statements(text: str, *, backslashes: bool):
+    """Yield (statement, copy data lines or None), skipping comments; quotes respected."""
+    i, n = 0, len(text)
+    buf: list[str] = []
+    while i < n:
+        ch = text[i]
+        if ch == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if ch == "/" and text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        if ch in "'`\"":
+            j = _skip_quoted(text, i, backslashes=backslashes and ch == "'")
+            buf.append(text[i:j])
+            i = j
+            continue
+        if ch == ";":
+            statement = "".join(buf).strip()
+            buf, i = [], i + 1
+            if statement.lower().startswith("copy ") and "from stdin" in statement.lower():
+                end = text.find("\n\\.", i)
+                block = text[i : n if end < 0 else end]
+                i = n if end < 0 else end + 3
+                yield statement, [line for line in block.split("\n") if line]
+            elif statement:
+                yield statement, None
+            continue
+        buf.append(ch)
+        i += 1
+
+
+def _skip_quoted(text: str, i: int, *, backslashes: bool) -> int:
+    """The index after the quoted token starting at ``i``."""
+    quote, j, n = text[i], i + 1, len(text)
+    while j < n:
+        ch = text[j]
+        if backslashes and ch == "\\":
+            j += 2
+            continue
+        if ch == quote:
+            if j + 1 < n and text[j + 1] == quote:  # doubled quote
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    raise SourceError("The dump ends inside a quoted string.")
+
+
+def _create_table(statement: str) -> tuple[str, list[str]]:
+    match = re.match(r"\s*create\s+table\s+(?:if\s+not\s+exists\s+)?", statement, re.I)
+    name_match = _QUALIFIED.match(statement, match.end())
+    name = _unquote_name(name_match.group(1))
+    body = statement[statement.index("(", name_match.end()) + 1 : statement.rindex(")")]
+    cols = []
+    for part in _split_top(body):
+        first = part.strip().split(None, 1)[0] if part.strip() else ""
+        if first and first.strip('`"').lower() not in _CONSTRAINT_WORDS:
+            cols.append(first.strip('`"'))
+    return name, cols
+
+
+def _split_top(body: str) -> list[str]:
+    """Split on commas outside brackets and quotes."""
+    parts, depth, buf, i = [], 0, [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch in "'`\"":
+            j = _skip_quoted(body, i, backslashes=ch == "'")
+            buf.append(body[i:j])
+            i = j
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+            i += 1
+            continue
+        buf.append(ch)
+        i += 1
+    parts.append("".join(buf))
+    return parts
+
+
+def _insert(statement: str, *, backslashes: bool) -> tuple[str, list[str] | None, list[list]]:
+    match = re.match(r"\s*insert\s+(?:ignore\s+)?into\s+", statement, re.I)
+    name_match = _QUALIFIED.match(statement, match.end())
+    name = _unquote_name(name_match.group(1))
+    rest = statement[name_match.end() :]
+    cols = None
+    if rest.lstrip().startswith("("):
+        close = rest.index(")")
+        cols = [c.strip().strip('`"') for c in rest[rest.index("(") + 1 : close].split(",")]
+        rest = rest[close + 1 :]
+    values = re.match(r"\s*values\s*", rest, re.I)
+    if values is None:
+        raise SourceError(f"Cannot read an INSERT into {name} (only VALUES lists are supported).")
+    return name, cols, _tuples(rest[values.end() :], backslashes=backslashes)
+
+
+_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
+
+
+def _tuples(text: str, *, backslashes: bool) -> list[list]:
+    rows, row, i, n = [], None, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "(":
+            row = []
+            i += 1
+        elif ch == ")":
+            rows.append(row)
+            row = None
+            i += 1
+        elif ch in ", \t\r\n":
+            i += 1
+        elif ch == "'" or (ch in "Ee" and text.startswith("'", i + 1)):
+            escaped = backslashes or ch != "'"
+            start = i + (ch != "'")
+            j = _skip_quoted(text, start, backslashes=escaped)
+            row.append(_unescape(text[start + 1 : j - 1], escaped))
+            i = j
+        else:
+            match = re.match(r"[^,)\s]+", text[i:])
+            token = match.group(0)
+            row.append(_literal(token))
+            i += len(token)
+    return rows
+
+
+def _unescape(body: str, backslashes: bool) -> str:
+    body = body.replace("''", "'")
+    if not backslashes:
+        return body
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body, flags=re.S)
+
+
+def _literal(token: str):
+    low = token.lower()
+    if low == "null":
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    if re.fullmatch(r"-?\d+", token):
+        return int(token)
+    return token
+
+
+def _copy_head(statement: str) -> tuple[str, list[str] | None]:
+    name_match = _QUALIFIED.match(statement, re.match(r"\s*copy\s+", statement, re.I).end())
+    name = _unquote_name(name_match.group(1))
+    rest = statement[name_match.end() :]
+    if rest.lstrip().startswith("("):
+        inner = rest[rest.index("(") + 1 : rest.index(")")]
+        return name, [c.strip().strip('"') for c in inner.split(",")]
+    return name, None
+
+
+def _copy_row(line: str) -> list:
+    """One line of COPY text format: tab-separated, \\N for NULL, backslash escapes."""
+    return [
+        None if field == "\\N" else re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), field)
+        for field in line.split("\t")
+    ]

@@ -1,0 +1,51 @@
+"""Template helpers of the panel: usage bars and query strings."""
+
+from django import template
+from django.template.defaultfilters import filesizeformat
+from django.utils.http import urlencode
+
+register = template.Library()
+MB = 1024 * 1024
+
+
+@register.inclusion_tag("includes/usage.html")
+def usage_bar(used, limit, text="", label="Usage"):
+    """A <meter> of ``used`` against ``limit`` (no bar when the limit is 0, unlimited)."""
+    used, limit = used or 0, limit or 0
+    return {
+        "used": min(used, limit) if limit else used,
+        "limit": limit,
+        "low": limit * 0.75,
+        "high": limit * 0.9,
+        "text": text or (f"{used} of {limit}" if limit else f"{used}"),
+        "label": label,
+    }
+
+
+@register.inclusion_tag("includes/usage.html")
+def storage_bar(usage_bytes, quota_mb, label="Storage"):
+    """Storage used by a mailbox (or a sum) against a quota in MB."""
+    quota = (quota_mb or 0) * MB
+    used = usage_bytes or 0
+    text = f"{filesizeformat(used)} of {filesizeformat(quota)}" if quota else filesizeformat(used)
+    return usage_bar(used, quota, text, label)
+
+
+@register.simple_tag(takes_context=True)
+def query_without(context, *names):
+    """The current query string without ``names``, ending in & when not empty (for paging links)."""
+    params = context["request"].GET.copy()
+    for name in names:
+        params.pop(name, None)
+    encoded = urlencode(list(params.lists()), doseq=True)
+    return f"{encoded}&" if encoded else ""
+
+
+@register.filter
+def flags(mailbox):
+    """(flag, label, value) of a mailbox's three switches, for the toggle buttons."""
+    return [
+        ("active", "Active", mailbox.active),
+        ("may_relay", "Relay", mailbox.may_relay),
+        ("filtering", "Filtering", mailbox.filtering),
+    ]

@@ -1,0 +1,45 @@
+"""The panel's front page, login and the audit log."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_GET
+
+from accounts.forms import LoginForm
+from mailadmin import permissions
+from mailadmin.forms import SearchForm
+from mailadmin.models import AuditEntry
+from mailadmin.shortcuts import require
+
+
+@require_GET
+def home(request):
+    """Administrators start at their domains, everyone else at their own account."""
+    if permissions.can_use_admin_pages(request.user):
+        return redirect("domains:list")
+    return redirect("accounts:me")
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+@require_GET
+def audit_list(request):
+    require(permissions.can_use_admin_pages(request.user))
+    search = SearchForm(request.GET)
+    entries = AuditEntry.objects.visible_to(request.user)
+    if term := search.term():
+        entries = entries.filter(
+            Q(actor_label__icontains=term)
+            | Q(object_repr__icontains=term)
+            | Q(action__icontains=term)
+            | Q(domain__icontains=term)
+        )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "mailadmin/audit_list.html", {"page": page, "search": search})

@@ -1,0 +1,190 @@
+"""The domain list, the domain page (constant queries at any size), settings and domain aliases."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Mailbox
+from aliases.models import Alias
+from domains.models import Domain, DomainAlias
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def add_mailboxes(domain, count, prefix="m"):
+    """Many mailboxes at once, straight through the ORM (speed; the services are tested elsewhere)."""
+    Mailbox.objects.bulk_create(
+        Mailbox(
+            domain=domain,
+            local_part=f"{prefix}{i:05d}",
+            address=f"{prefix}{i:05d}@{domain.name}",
+            password="!",  # noqa: S106 (unusable: these never log in)
+            quota_mb=100,
+            usage_bytes=i * 1000,
+        )
+        for i in range(count)
+    )
+    Alias.objects.bulk_create(
+        Alias(
+            domain=domain,
+            local_part=f"a{prefix}{i:05d}",
+            address=f"a{prefix}{i:05d}@{domain.name}",
+            destinations=f"{prefix}00000@{domain.name}",
+        )
+        for i in range(count // 10)
+    )
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+@pytest.mark.parametrize("who", ["superuser", "admin_org"])
+def test_domain_page_queries_do_not_grow_with_mailboxes(client, personas, who):
+    client.force_login(getattr(personas, who))
+    small = factories.domain("small.example")
+    big = factories.domain("big.example")
+    add_mailboxes(small, 10)
+    add_mailboxes(big, 1000)
+    if who == "admin_org":
+        from domains import services
+
+        services.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org, small, big])
+    small_count, _ = queries_for(client, reverse("domains:detail", args=[small.pk]))
+    big_count, response = queries_for(client, reverse("domains:detail", args=[big.pk]))
+    assert big_count == small_count
+    assert big_count <= 20
+    assert response.content.count(b'name="mailboxes"') == 50  # one page of 50 ticks
+    # the last page stays constant, and a search does not add queries
+    last, _ = queries_for(client, reverse("domains:detail", args=[big.pk]) + "?page=20")
+    assert last == big_count
+    searched, response = queries_for(client, reverse("domains:detail", args=[big.pk]) + "?q=m0099&page=2")
+    assert searched <= big_count and response.context["mailboxes"].paginator.count == 10
+
+
+def test_domain_list_queries_do_not_grow_with_domains(client, personas):
+    client.force_login(personas.superuser)
+    few, _ = queries_for(client, reverse("domains:list"))
+    for n in range(30):
+        add_mailboxes(factories.domain(f"d{n}.example"), 3, prefix="x")
+    many, response = queries_for(client, reverse("domains:list"))
+    assert many == few
+    assert b"d29.example" in response.content
+
+
+def test_domain_list_shows_counts_and_searches(client, personas):
+    client.force_login(personas.superuser)
+    response = client.get(reverse("domains:list"), {"q": "net"})
+    assert [d.name for d in response.context["page"]] == ["example.net"]
+    page = client.get(reverse("domains:list")).context["page"]
+    org = next(d for d in page if d.name == "example.org")
+    assert org.mailbox_count == 3 and org.alias_count == 0
+
+
+def test_domain_list_admin_sees_only_granted_domains_and_grant_usage(client, personas):
+    client.force_login(personas.admin_org)
+    response = client.get(reverse("domains:list"))
+    assert [d.name for d in response.context["page"]] == ["example.org"]
+    assert b"Your grant" in response.content
+    assert response.context["usage"]["mailboxes"] == 3
+
+
+def test_domain_list_refuses_end_users_and_wrong_method(client, personas):
+    client.force_login(personas.user)
+    assert client.get(reverse("domains:list")).status_code == 403
+    client.force_login(personas.superuser)
+    assert client.post(reverse("domains:list")).status_code == 405
+
+
+def test_idn_domain_created_and_shown_as_unicode(client, personas):
+    client.force_login(personas.superuser)
+    data = {
+        "name": "Bücher.Example",
+        "max_mailboxes": 5,
+        "max_aliases": 0,
+        "max_quota_mb": 0,
+        "default_quota_mb": 0,
+        "active": "on",
+        "logins_enabled": "on",
+    }
+    response = client.post(reverse("domains:create"), data)
+    domain = Domain.objects.get(name="xn--bcher-kva.example")
+    assert response["Location"] == reverse("domains:detail", args=[domain.pk])
+    assert "bücher.example" in client.get(response["Location"]).content.decode()
+    assert domain.max_mailboxes == 5 and not domain.default_may_relay
+
+
+def test_duplicate_domain_is_a_form_error(client, personas):
+    client.force_login(personas.superuser)
+    data = {"name": "EXAMPLE.org", "max_mailboxes": 0, "max_aliases": 0, "max_quota_mb": 0, "default_quota_mb": 0}
+    response = client.post(reverse("domains:create"), data)
+    assert response.status_code == 200 and Domain.objects.count() == 2
+    assert response.context["form"].errors
+
+
+def test_settings_change_and_limit_checks(client, personas):
+    client.force_login(personas.superuser)
+    url = reverse("domains:settings", args=[personas.org.pk])
+    data = {"description": "Main", "max_mailboxes": 1, "max_aliases": 0, "max_quota_mb": 0, "default_quota_mb": 0}
+    response = client.post(url, data)
+    assert response.status_code == 200  # three mailboxes already: the limit would not hold
+    assert "already has 3 mailboxes" in response.content.decode()
+    data["max_mailboxes"] = 10
+    assert client.post(url, data).status_code == 302
+    personas.org.refresh_from_db()
+    assert (personas.org.description, personas.org.max_mailboxes, personas.org.active) == ("Main", 10, False)
+
+
+def test_domain_admin_cannot_change_settings_or_see_other_domains(client, personas):
+    client.force_login(personas.admin_org)
+    assert client.get(reverse("domains:settings", args=[personas.org.pk])).status_code == 403
+    assert client.get(reverse("domains:detail", args=[personas.net.pk])).status_code == 404
+    assert client.post(reverse("domains:delete", args=[personas.net.pk]), {"force": "on"}).status_code == 404
+    assert Domain.objects.filter(pk=personas.net.pk).exists()
+
+
+def test_delete_domain_needs_force_with_mailboxes(client, personas):
+    client.force_login(personas.superuser)
+    url = reverse("domains:delete", args=[personas.net.pk])
+    assert client.get(url).status_code == 405
+    client.post(url)
+    assert Domain.objects.filter(pk=personas.net.pk).exists()
+    assert client.post(url, {"force": "on"})["Location"] == reverse("domains:list")
+    assert not Domain.objects.filter(pk=personas.net.pk).exists()
+
+
+def test_domain_aliases_add_toggle_delete(client, personas):
+    client.force_login(personas.admin_org)
+    client.post(reverse("domains:alias_create", args=[personas.org.pk]), {"name": "Org-Alias.Example", "active": "on"})
+    alias = DomainAlias.objects.get(name="org-alias.example")
+    client.post(reverse("domains:alias_toggle", args=[alias.pk]))
+    alias.refresh_from_db()
+    assert not alias.active
+    # a domain alias cannot shadow a domain: a flash error, nothing stored
+    response = client.post(
+        reverse("domains:alias_create", args=[personas.org.pk]), {"name": "example.net"}, follow=True
+    )
+    assert "already a domain" in response.content.decode()
+    client.force_login(personas.admin_net)
+    assert client.post(reverse("domains:alias_delete", args=[alias.pk])).status_code == 404
+    client.force_login(personas.admin_org)
+    client.post(reverse("domains:alias_delete", args=[alias.pk]))
+    assert not DomainAlias.objects.exists()
+
+
+def test_domain_page_marks_outranking_mailboxes_without_actions(client, personas):
+    client.force_login(personas.admin_org)
+    response = client.get(reverse("domains:detail", args=[personas.org.pk]))
+    rows = {m.address: m.manageable for m in response.context["mailboxes"]}
+    assert rows == {"root@example.org": False, "admin@example.org": False, "user@example.org": True}
+    client.force_login(personas.superuser)
+    rows = {
+        m.address: m.manageable
+        for m in client.get(reverse("domains:detail", args=[personas.org.pk])).context["mailboxes"]
+    }
+    assert all(rows.values())

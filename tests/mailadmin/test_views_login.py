@@ -1,0 +1,123 @@
+"""Login, logout, throttling and the security headers of the panel."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, address, password, **extra):
+    return client.post(reverse("login"), {"username": address, "password": password}, **extra)
+
+
+def test_login_with_mail_address_and_password(client, personas):
+    response = login(client, "USER@Example.ORG", personas.password)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(personas.user.pk)
+
+
+def test_login_page_is_public_and_other_pages_are_not(client, personas):
+    assert client.get(reverse("login")).status_code == 200
+    response = client.get(reverse("domains:list"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_wrong_password_is_refused_with_a_message(client, personas):
+    response = login(client, personas.user.address, "wrong password")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert b"correct" in response.content  # Django's "Please enter a correct ..." message
+
+
+def test_inactive_mailbox_cannot_log_in(client, personas):
+    from accounts import services
+
+    services.mailbox_update(acting_user=None, mailbox=personas.user, active=False)
+    assert login(client, personas.user.address, personas.password).status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_legacy_hash_is_rehashed_at_login(client, personas):
+    from accounts.models import Mailbox
+
+    Mailbox.objects.filter(pk=personas.user.pk).update(password="{PLAIN}" + "legacy password 1")
+    assert login(client, personas.user.address, "legacy password 1").status_code == 302
+    assert Mailbox.objects.get(pk=personas.user.pk).password.startswith("{ARGON2ID}")
+
+
+def test_lockout_per_address_after_repeated_failures(settings, personas):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(REMOTE_ADDR=f"192.0.2.{n + 1}"), personas.user.address, "wrong")
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    response = login(client, personas.user.address.upper(), personas.password)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_per_client_across_addresses(settings, personas):
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        login(client, f"nobody{n}@example.org", "wrong")
+    assert login(client, personas.user.address, personas.password).status_code == 429
+    # The same address from elsewhere still works.
+    assert login(Client(REMOTE_ADDR="203.0.113.10"), personas.user.address, personas.password).status_code == 302
+
+
+def test_success_resets_the_counter(settings, personas):
+    client = Client(REMOTE_ADDR="203.0.113.20")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(client, personas.user.address, "wrong")
+    assert login(client, personas.user.address, personas.password).status_code == 302
+
+
+def test_login_form_requires_csrf(personas):
+    client = Client(enforce_csrf_checks=True)
+    assert login(client, personas.user.address, personas.password).status_code == 403
+
+
+def test_logout_is_post_only(client, personas):
+    client.force_login(personas.user)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_security_headers(client, personas):
+    response = client.get(reverse("login"))
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in response  # plain HTTP: no HSTS
+    secure = client.get(reverse("login"), secure=True)
+    assert secure["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_session_cookie_flags(client, personas, settings):
+    response = login(client, personas.user.address, personas.password)
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_home_sends_each_role_to_its_start(client, personas):
+    client.force_login(personas.admin_org)
+    assert client.get("/")["Location"] == reverse("domains:list")
+    client.force_login(personas.user)
+    assert client.get("/")["Location"] == reverse("accounts:me")
+    assert client.post("/").status_code == 405
+
+
+def test_error_pages_use_the_layout(client, personas):
+    client.force_login(personas.admin_org)
+    missing = client.get(reverse("domains:detail", args=[personas.net.pk]))
+    assert missing.status_code == 404 and b"Not found" in missing.content and b"panel.css" in missing.content
+    refused = client.post(reverse("accounts:toggle", args=[personas.superuser.pk, "active"]))
+    assert refused.status_code == 403 and b"Not allowed" in refused.content
+
+
+def test_csrf_failure_page(personas):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.user)
+    response = client.post(reverse("vacation:own"), {"mode": "off", "interval_days": 7})
+    assert response.status_code == 403 and b"The form has expired" in response.content

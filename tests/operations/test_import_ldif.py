@@ -1,0 +1,134 @@
+"""A Jamm-style LDAP tree exported as LDIF: domains, accounts, aliases, postmaster role."""
+
+import base64
+import hashlib
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from passlib.hash import des_crypt
+
+from accounts.models import Mailbox
+from domains.models import AdminGrant
+from mailadmin.importers.ldif import LdifImporter, parse_ldif
+from tests.operations.conftest import login_ok, lookup
+
+
+def salted(algorithm: str, password: str, salt: bytes = b"s4lt\x00\xff") -> str:
+    digest = hashlib.new(algorithm, password.encode() + salt).digest()
+    return base64.b64encode(digest + salt).decode()
+
+
+PASSWORDS = {
+    "anna": ("{SSHA}" + salted("sha1", "anna pw 1"), "anna pw 1"),
+    "bert": ("{SMD5}" + salted("md5", "bert pw 2"), "bert pw 2"),
+    "cleo": ("{CRYPT}" + des_crypt.hash("cleopw3x"), "cleopw3x"),
+    "dirk": ("{MD5}" + base64.b64encode(hashlib.md5(b"dirk pw 4").digest()).decode(), "dirk pw 4"),  # noqa: S324
+}
+BASE = "o=hosting,dc=example,dc=com"
+
+
+def account(name, active="TRUE", maildir=""):
+    stored = base64.b64encode(PASSWORDS[name][0].encode()).decode()
+    return f"""dn: mail={name}@example.com,jvd=example.com,{BASE}
+objectClass: top
+objectClass: JammMailAccount
+mail: {name}@example.com
+mailbox: {maildir or f"example.com/{name}/"}
+homeDirectory: /home/vmail/domains
+accountActive: {active}
+cn: {name.title()} Example
+givenName: {name.title()}
+sn: Example
+userPassword:: {stored}
+"""
+
+
+LDIF = f"""version: 1
+
+# the domain
+dn: jvd=example.com,{BASE}
+objectClass: top
+objectClass: JammVirtualDomain
+jvd: example.com
+accountActive: TRUE
+editAccounts: TRUE
+
+{account("anna")}
+{account("bert", maildir="elsewhere/bert/")}
+{account("cleo", active="FALSE")}
+{account("dirk")}
+dn: mail=gone@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAccount
+mail: gone@example.com
+userPassword: {{SSHA}}{salted("sha1", "x")}
+delete: TRUE
+
+dn: mail=nohash@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAccount
+mail: nohash@example.com
+userPassword: {{KERBEROS}}someone@REALM
+
+dn: cn=postmaster,jvd=example.com,{BASE}
+objectClass: top
+objectClass: organizationalRole
+objectClass: JammMailAlias
+cn: postmaster
+mail: postmaster@example.com
+maildrop: anna@example.com
+roleOccupant: mail=anna@example.com,jvd=example.com,
+ {BASE}
+accountActive: TRUE
+
+dn: mail=team@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAlias
+mail: team@example.com
+maildrop: anna@example.com
+maildrop: bert
+accountActive: FALSE
+
+dn: mail=@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAlias
+mail: @example.com
+maildrop: anna@example.com
+"""
+
+
+@pytest.fixture
+def ldif(tmp_path, db):
+    path = tmp_path / "tree.ldif"
+    path.write_text(LDIF)
+    return path
+
+
+def test_ldif_import(ldif):
+    report = LdifImporter(ldif).run(progress=False)
+    assert report.count("mailbox", "created") == 4 and report.count("alias", "created") == 3
+    assert Mailbox.objects.get(local_part="dirk").password.startswith("{LDAP-MD5}")  # LDAP's {MD5}
+    for name, (_stored, password) in PASSWORDS.items():
+        assert login_ok(f"{name}@example.com", password) == (name != "cleo"), name
+    assert lookup("lookup_mailboxes_v1", "address", "cleo@example.com")["active"] == 0
+    assert lookup("lookup_aliases_v1", "address", "team@example.com") == {
+        "address": "team@example.com",
+        "domain": "example.com",
+        "local_part": "team",
+        "destinations": "anna@example.com, bert@example.com",
+        "active": 0,
+        "is_catchall": 0,
+    }
+    assert lookup("lookup_aliases_v1", "address", "@example.com")["is_catchall"] == 1
+    grant = AdminGrant.objects.get(admin__address="anna@example.com")
+    assert list(grant.domains.values_list("name", flat=True)) == ["example.com"]
+    reasons = {f.key: f.reason for f in report.failures}
+    assert "delete: TRUE" in reasons["gone@example.com"]
+    assert "KERBEROS" in reasons["nohash@example.com"]
+    assert report.notes == ["bert@example.com: the old maildir was elsewhere/bert/; here it is example.com/bert/"]
+    assert LdifImporter(ldif).run(progress=False).changed == 0
+
+
+def test_ldif_command_and_parser(ldif):
+    out = StringIO()
+    call_command("import_ldif", str(ldif), "--no-progress", stdout=out, stderr=StringIO())
+    assert "grants: 1 created" in out.getvalue()
+    entries = parse_ldif("dn: cn=a\ndescription:: w6TDtsO8\nlong: ab\n cd\n")
+    assert entries == [{"dn": ["cn=a"], "description": ["\u00e4\u00f6\u00fc"], "long": ["abcd"]}]

@@ -1,0 +1,75 @@
+"""Postfix virtual maps and aliases(5) files, with catch-alls and unsupported entries."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mailadmin.importers.postfixmaps import PostfixMapsImporter, logical_lines
+from tests import factories
+from tests.operations.conftest import lookup
+
+VIRTUAL = """\
+# virtual alias domains and their addresses
+example.com          anything
+info@example.com     anna@example.com, bert@example.com
+sales@example.com\tanna@example.com
+                     chris@elsewhere.example
+@example.com         anna@example.com
+Info@Example.COM     someone@else.example
+support@example.com  |/usr/local/bin/ticket
+bad..dots@example.com anna@example.com
+"""
+ALIASES = """\
+postmaster: root
+root:       anna@example.com
+mailer-daemon: postmaster
+backup: "/var/backups/mail"
+junk
+"""
+
+
+@pytest.fixture
+def files(tmp_path, db):
+    (tmp_path / "virtual").write_text(VIRTUAL)
+    (tmp_path / "aliases").write_text(ALIASES)
+    factories.domain("example.net")
+    return tmp_path
+
+
+def test_virtual_map_and_aliases_file(files):
+    importer = PostfixMapsImporter(virtual=[files / "virtual"], aliases=[files / "aliases"], domain="example.net")
+    report = importer.run(progress=False)
+    assert report.count("domain", "created") == 1 and report.count("alias", "created") == 6
+    assert lookup("lookup_aliases_v1", "address", "sales@example.com")["destinations"] == (
+        "anna@example.com, chris@elsewhere.example"
+    )
+    assert lookup("lookup_aliases_v1", "address", "@example.com")["is_catchall"] == 1
+    assert lookup("lookup_aliases_v1", "address", "mailer-daemon@example.net")["destinations"] == (
+        "postmaster@example.net"
+    )
+    reasons = {f.where: f.reason for f in report.failures}
+    assert "the same address as virtual line 3" in reasons["virtual line 7"]
+    assert "not supported (|/usr/local/bin/ticket)" in reasons["virtual line 8"]
+    assert "local part" in reasons["virtual line 9"]
+    assert "not supported (/var/backups/mail)" in reasons["aliases line 4"]
+    assert "not a 'name: destinations' line" in reasons["aliases line 5"]
+    assert len(reasons) == 5
+
+    again = PostfixMapsImporter(virtual=[files / "virtual"], aliases=[files / "aliases"], domain="example.net")
+    assert again.run(progress=False).changed == 0
+
+
+def test_postfix_maps_command(files):
+    out = StringIO()
+    call_command("import_postfix_maps", "--virtual", str(files / "virtual"), "--dry-run", stdout=out, stderr=StringIO())
+    assert "aliases: 3 would be created, 3 failed" in out.getvalue()
+    assert lookup("lookup_aliases_v1", "address", "info@example.com") is None
+    with pytest.raises(CommandError, match="needs --domain"):
+        call_command("import_postfix_maps", "--aliases", str(files / "aliases"), stdout=StringIO())
+
+
+def test_logical_lines_join_continuations_and_skip_comments():
+    text = "# c\na b,\n  c\n\n  # not a continuation after a blank? still joined\nd e\n"
+    assert list(logical_lines(text)) == [(2, "a b, c"), (6, "d e")]

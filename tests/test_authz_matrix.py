@@ -1,0 +1,208 @@
+"""Every URL of the panel x every persona x {GET, POST} gives the expected answer.
+
+The POSTs carry valid data, so a refused POST really would have changed
+something; every refused one is checked to have changed nothing at all.
+A new URL pattern without a row here fails ``test_every_url_is_in_the_matrix``.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from accounts.models import Mailbox
+from aliases.models import Alias
+from domains.models import AdminGrant, Domain, DomainAlias
+from mailadmin.models import AuditEntry
+from tests import factories
+from vacation.models import Vacation
+
+PERSONAS = ("anonymous", "user", "admin_org", "admin_net", "superuser")
+NEW_PASSWORD = "a brand new secret 42"  # noqa: S105 (a test password)
+SETTINGS = {"max_mailboxes": 0, "max_aliases": 0, "max_quota_mb": 0, "default_quota_mb": 0, "active": "on"}
+
+# name, object, GET answers, POST answers, POST data; answers in PERSONAS order less anonymous
+# (anonymous always gets the login redirect). 405 = wrong method.
+MATRIX = [
+    ("home", None, (302, 302, 302, 302), (405, 405, 405, 405), {}),
+    ("audit", None, (403, 200, 200, 200), (405, 405, 405, 405), {}),
+    ("accounts:me", None, (200, 200, 200, 200), (405, 405, 405, 405), {}),
+    ("accounts:password_change", None, (200, 200, 200, 200), (302, 302, 302, 302), "own_password"),
+    ("vacation:own", None, (200, 200, 200, 200), (302, 302, 302, 302), {"mode": "default", "interval_days": 7}),
+    ("domains:list", None, (403, 200, 200, 200), (405, 405, 405, 405), {}),
+    ("domains:create", None, (403, 403, 403, 200), (403, 403, 403, 302), {"name": "new.example", **SETTINGS}),
+    ("domains:grants", None, (403, 403, 403, 200), (405, 405, 405, 405), {}),
+    ("domains:grant_create", None, (403, 403, 403, 200), (403, 403, 403, 302), "new_grant"),
+    ("domains:grant_edit", "grant_org", (403, 403, 403, 200), (403, 403, 403, 302), "edit_grant"),
+    ("domains:grant_delete", "grant_net", (405, 405, 405, 405), (403, 403, 403, 302), {}),
+    ("domains:detail", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
+    ("domains:detail", "net", (404, 404, 200, 200), (405, 405, 405, 405), {}),
+    ("domains:settings", "org", (404, 403, 404, 200), (404, 403, 404, 302), {"description": "x", **SETTINGS}),
+    ("domains:delete", "net", (405, 405, 405, 405), (404, 404, 403, 302), {"force": "on"}),
+    (
+        "domains:alias_create",
+        "org",
+        (405, 405, 405, 405),
+        (404, 302, 404, 302),
+        {"name": "other.example", "active": "on"},
+    ),
+    ("domains:alias_toggle", "dalias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+    ("domains:alias_delete", "dalias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+    ("accounts:create", "org", (404, 200, 404, 200), (404, 200, 404, 200), {"local_part": "new"}),
+    ("accounts:bulk_create", "org", (404, 200, 404, 200), (404, 200, 404, 200), {"lines": "n1\nn2,10,A,B"}),
+    ("accounts:import", "org", (404, 200, 404, 200), (404, 200, 404, 200), "csv"),
+    ("accounts:export", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
+    ("accounts:bulk_update", "org", (405, 405, 405, 405), (404, 302, 404, 302), "bulk_update"),
+    ("accounts:bulk_delete", "org", (405, 405, 405, 405), (404, 302, 404, 302), "bulk_delete"),
+    (
+        "accounts:detail",
+        "user",
+        (200, 200, 404, 200),
+        (403, 302, 404, 302),
+        {"first_name": "X", "quota_mb": 5, "active": "on"},
+    ),
+    (
+        "accounts:detail",
+        "root",
+        (404, 200, 404, 200),
+        (404, 403, 404, 302),
+        {"first_name": "X", "quota_mb": 5, "active": "on"},
+    ),
+    (
+        "accounts:detail",
+        "bob",
+        (404, 404, 200, 200),
+        (404, 404, 302, 302),
+        {"first_name": "X", "quota_mb": 5, "active": "on"},
+    ),
+    ("accounts:password", "user", (405, 405, 405, 405), (403, 200, 404, 200), {"password": ""}),
+    ("accounts:password", "root", (405, 405, 405, 405), (404, 403, 404, 200), {"password": ""}),
+    ("accounts:toggle", "user", (405, 405, 405, 405), (403, 302, 404, 302), {}),
+    ("accounts:toggle", "root", (405, 405, 405, 405), (404, 403, 404, 302), {}),
+    ("accounts:delete", "user", (405, 405, 405, 405), (403, 302, 404, 302), {}),
+    ("accounts:delete", "admin_org", (405, 405, 405, 405), (404, 403, 404, 302), {}),
+    ("vacation:mailbox", "user", (200, 200, 404, 200), (302, 302, 404, 302), {"mode": "default", "interval_days": 7}),
+    ("vacation:mailbox", "root", (404, 403, 404, 200), (404, 403, 404, 302), {"mode": "default", "interval_days": 7}),
+    (
+        "aliases:create",
+        "org",
+        (404, 200, 404, 200),
+        (404, 302, 404, 302),
+        {"local_part": "new", "destinations": "user"},
+    ),
+    ("aliases:bulk_create", "org", (404, 200, 404, 200), (404, 302, 404, 302), {"lines": "a1 user\na2 user,root"}),
+    ("aliases:detail", "alias_org", (404, 200, 404, 200), (404, 302, 404, 302), {"destinations": "root"}),
+    ("aliases:toggle", "alias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+    ("aliases:delete", "alias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+]
+# Outside the matrix: Django's own admin (superusers only) and login/logout (tests/mailadmin/test_views_login.py).
+NOT_IN_MATRIX = {"login", "logout"}
+
+
+def build_world():
+    p = factories.make_personas()
+    objects = {
+        "org": p.org,
+        "net": p.net,
+        "user": p.user,
+        "root": p.superuser,
+        "admin_org": p.admin_org,
+        "bob": factories.mailbox("bob@example.net"),
+        "alias_org": factories.alias("info@example.org", "user"),
+        "dalias_org": DomainAlias.objects.create(name="alias-org.example", target=p.org),
+        "grant_org": AdminGrant.objects.get(admin=p.admin_org),
+        "grant_net": AdminGrant.objects.get(admin=p.admin_net),
+    }
+    factories.alias("info@example.net", "bob")
+    people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
+    return p, objects, people
+
+
+def payload(data, p, objects):
+    if data == "own_password":
+        return {"current_password": p.password, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
+    if data == "new_grant":
+        return {"admin": "user@example.org", "domains": [p.org.pk], "quota_mb": 0, "max_mailboxes": 0}
+    if data == "edit_grant":
+        return {"domains": [p.org.pk, p.net.pk], "quota_mb": 0, "max_mailboxes": 0, "can_appoint_admins": "on"}
+    if data == "csv":
+        content = b"name,quota_mb,first_name\ncsv1,10,Carla\n"
+        return {"file": SimpleUploadedFile("m.csv", content, content_type="text/csv")}
+    if data == "bulk_update":
+        return {"mailboxes": [p.user.pk], "active": "off", "quota_mb": 7}
+    if data == "bulk_delete":
+        return {"mailboxes": [p.user.pk]}
+    return data
+
+
+def snapshot():
+    """Everything the panel can change, as plain values."""
+    models = (Domain, DomainAlias, AdminGrant, Mailbox, Alias, Vacation)
+    state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
+    state["grant_domains"] = sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id"))
+    state["audit"] = AuditEntry.objects.count()
+    return state
+
+
+def url_for(name, key, objects):
+    return reverse(name, args=[objects[key].pk]) if key else reverse(name)
+
+
+CASES = [
+    pytest.param(row, persona, id=f"{row[0]}[{row[1] or '-'}]-{persona}") for row in MATRIX for persona in PERSONAS
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("row", "persona"), CASES)
+def test_matrix(row, persona):
+    name, key, get_expected, post_expected, data = row
+    p, objects, people = build_world()
+    if name == "accounts:toggle":
+        url = reverse(name, args=[objects[key].pk, "active"])
+    else:
+        url = url_for(name, key, objects)
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(people[persona])
+        index = PERSONAS.index(persona) - 1
+        expected_get, expected_post = get_expected[index], post_expected[index]
+    else:
+        expected_get = expected_post = 302
+    response = client.get(url)
+    assert response.status_code == expected_get, f"GET {url} as {persona}"
+    if persona == "anonymous":
+        assert response["Location"].startswith(reverse("login"))
+    before = snapshot()
+    response = client.post(url, payload(data, p, objects))
+    assert response.status_code == expected_post, f"POST {url} as {persona}"
+    if expected_post in (302, 200) and persona != "anonymous" and expected_post != 405:
+        return
+    assert snapshot() == before, f"refused POST {url} as {persona} changed something"
+
+
+def test_every_url_is_in_the_matrix():
+    """A view added without deciding who may use it fails here."""
+    covered = {row[0] for row in MATRIX} | NOT_IN_MATRIX
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        namespace = getattr(pattern, "namespace", None)
+        if namespace == "admin":
+            continue
+        if namespace:
+            names |= {f"{namespace}:{p.name}" for p in pattern.url_patterns if p.name}
+        elif getattr(pattern, "name", None):
+            names.add(pattern.name)
+    assert names - covered == set()
+
+
+@pytest.mark.django_db
+def test_allowed_posts_did_what_they_said():
+    """Spot checks that the matrix's successful POSTs are real changes (not silently ignored)."""
+    p, objects, people = build_world()
+    client = Client()
+    client.force_login(p.admin_org)
+    client.post(reverse("aliases:bulk_create", args=[p.org.pk]), {"lines": "a1 user\na2 user,root"})
+    assert set(Alias.objects.filter(domain=p.org).values_list("local_part", flat=True)) >= {"a1", "a2"}
+    client.post(reverse("accounts:bulk_update", args=[p.org.pk]), {"mailboxes": [p.user.pk], "active": "off"})
+    assert not Mailbox.objects.get(pk=p.user.pk).active

@@ -1,0 +1,50 @@
+"""Vacation replies: one's own, or (for those who manage it) another mailbox's."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from mailadmin import permissions
+from mailadmin.shortcuts import call_service, get_mailbox_for, origin, require
+from vacation import services
+from vacation.forms import VacationForm
+from vacation.models import Vacation
+
+
+def _edit(request, mailbox, *done):
+    require(permissions.can_edit_vacation(request.user, mailbox))
+    vacation = Vacation.objects.filter(mailbox=mailbox).first()
+    initial = VacationForm.initial_for(vacation, settings.VACATION_DEFAULT_INTERVAL_DAYS)
+    form = VacationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        call_service(
+            form,
+            services.vacation_set,
+            acting_user=request.user,
+            mailbox=mailbox,
+            origin=origin(request),
+            **form.cleaned_data,
+        )
+        if not form.errors:
+            messages.success(request, f"Vacation reply of {mailbox} saved.")
+            return redirect(*done)
+    context = {
+        "form": form,
+        "mailbox": mailbox,
+        "own": mailbox.pk == request.user.pk,
+        "default_subject": settings.VACATION_DEFAULT_SUBJECT,
+        "default_body": settings.VACATION_DEFAULT_BODY,
+    }
+    return render(request, "vacation/vacation_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def own_vacation(request):
+    return _edit(request, request.user, "accounts:me")
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_vacation(request, pk):
+    mailbox = get_mailbox_for(request, pk)
+    return _edit(request, mailbox, "accounts:detail", mailbox.pk)
