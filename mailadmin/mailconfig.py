@@ -1,0 +1,398 @@
+"""Rendering the shipped Exim and Dovecot configuration from the project's settings.
+
+The templates live in ``deploy/exim/`` and ``deploy/dovecot/`` and hold no logic:
+
+- Exim's numbered files are concatenated into one ``exim4.conf``, preceded by a block of
+  macros (``NAME = value``) computed here; the templates use only those macros and
+  Exim's own ``.ifdef``.
+- Dovecot's files use ``@@NAME@@`` placeholders, replaced by the same values.
+
+Every value is computed and checked here (``values()``), so a value that would break
+the syntax of either file (a password with ``/``, a path with a quote) is refused with
+a message naming the setting instead of producing a subtly wrong configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import environ
+from django.conf import settings
+
+DEPLOY_DIR = Path(settings.BASE_DIR) / "deploy"
+VENDORS = ("mysql", "postgresql", "sqlite")
+_SAFE_WORD = re.compile(r"^[A-Za-z0-9._+=@-]*$")
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._/%+@-]*$")
+_PLACEHOLDER = re.compile(r"@@([A-Z0-9_]+)@@")
+
+# Settings the command accepts with --set NAME=VALUE (names without the MAIL_ prefix work too).
+OVERRIDABLE = (
+    "MAIL_HOSTNAME",
+    "MAIL_STORE",
+    "MAIL_STORE_USER",
+    "MAIL_STORE_GROUP",
+    "MAIL_LISTEN_ADDRESSES",
+    "MAIL_SMTP_PORT",
+    "MAIL_SUBMISSION_PORT",
+    "MAIL_SMTPS_PORT",
+    "MAIL_IMAP_PORT",
+    "MAIL_IMAPS_PORT",
+    "MAIL_POP3_PORT",
+    "MAIL_POP3S_PORT",
+    "MAIL_TLS_CERTIFICATE",
+    "MAIL_TLS_PRIVATE_KEY",
+    "MAIL_MESSAGE_SIZE_LIMIT",
+    "MAIL_CLAMD",
+    "MAIL_SPAMD",
+    "MAIL_SPAM_TAG_SCORE",
+    "MAIL_SPAM_REJECT_SCORE",
+    "MAIL_SMARTHOST",
+    "MAIL_EXIM_USER",
+    "MAIL_EXIM_SPOOL_DIRECTORY",
+    "MAIL_EXIM_LOG_FILE_PATH",
+    "MAIL_VACATION_DIRECTORY",
+    "MAIL_DOVECOT_BASE_DIR",
+    "MAIL_DOVECOT_STATE_DIR",
+    "MAIL_DOVECOT_INSTANCE_NAME",
+    "MAIL_DOVECOT_LOG_PATH",
+    "MAIL_DOVECOT_CONFIG_DIR",
+    "MAIL_DOVECOT_FIRST_VALID_UID",
+    "MAIL_AUTH_CACHE_TTL",
+    "MAIL_AUTH_FAILURE_DELAY",
+    "MAIL_AUTH_PENALTY",
+    "MAIL_LOOKUP_DATABASE_URL",
+    "LOOKUP_EXIM_USER",
+    "LOOKUP_EXIM_PASSWORD",
+    "LOOKUP_DOVECOT_USER",
+    "LOOKUP_DOVECOT_PASSWORD",
+    "VACATION_DEFAULT_SUBJECT",
+    "VACATION_DEFAULT_BODY",
+)
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be rendered; the message names it."""
+
+
+@dataclass(frozen=True)
+class Database:
+    vendor: str
+    name: str
+    host: str = ""
+    port: str = ""
+    socket: str = ""
+
+    @classmethod
+    def from_settings_dict(cls, sd: dict) -> Database:
+        engine = sd["ENGINE"].rsplit(".", 1)[-1]
+        vendor = {"mysql": "mysql", "postgresql": "postgresql", "sqlite3": "sqlite"}.get(engine)
+        if vendor is None:
+            raise ConfigError(f"Unsupported database engine {sd['ENGINE']}.")
+        host, socket = sd.get("HOST") or "", (sd.get("OPTIONS") or {}).get("unix_socket", "")
+        if vendor == "postgresql" and host.startswith("/"):
+            host, socket = "", f"{host.rstrip('/')}/.s.PGSQL.{sd.get('PORT') or 5432}"
+        if vendor == "mysql" and host.startswith("/"):
+            host, socket = "", host
+        if vendor == "mysql" and not host and not socket:
+            socket = "/run/mysqld/mysqld.sock"
+        return cls(vendor=vendor, name=str(sd["NAME"]), host=host, port=str(sd.get("PORT") or ""), socket=socket)
+
+
+def current_database() -> Database:
+    """The database the mail servers read: MAIL_LOOKUP_DATABASE_URL, else Django's own."""
+    url = getattr(settings, "MAIL_LOOKUP_DATABASE_URL", "")
+    if url:
+        return Database.from_settings_dict(environ.Env.db_url_config(url))
+    from django.db import connection
+
+    return Database.from_settings_dict(connection.settings_dict)
+
+
+def _setting(overrides: dict, name: str):
+    return overrides[name] if name in overrides else getattr(settings, name)
+
+
+def _word(name: str, value) -> str:
+    value = str(value)
+    if not _SAFE_WORD.match(value):
+        raise ConfigError(f"{name}: '{value}' may only contain letters, digits and . _ + = @ -")
+    return value
+
+
+def _path(name: str, value) -> str:
+    value = str(value)
+    if not _SAFE_PATH.match(value):
+        raise ConfigError(f"{name}: '{value}' must be an absolute path of letters, digits and . _ / % + @ -")
+    return value
+
+
+def _port(name: str, value) -> str:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = 0
+    if not 0 < port < 65536:
+        raise ConfigError(f"{name}: '{value}' is not a port number.")
+    return str(port)
+
+
+def _score(name: str, value) -> str:
+    """Spam scores as Exim's $spam_score_int (tenths)."""
+    try:
+        return str(round(float(value) * 10))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: '{value}' is not a number.")
+
+
+def _exim_text(value: str) -> str:
+    """Text for an expanded Exim option, taken literally; newlines become \\n."""
+    for ch in ("\\", "$", "{", "}"):
+        value = value.replace(ch, "\\" + ch)
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n").strip()
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _smarthost(value: str) -> str:
+    """'host' or 'host:port' (or Exim's 'host::port') as a route_list entry."""
+    match = re.match(r"^([A-Za-z0-9.-]+)(?:::?(\d+))?$", value)
+    if value and not match:
+        raise ConfigError(f"MAIL_SMARTHOST: '{value}' is not 'host' or 'host:port'.")
+    if not value:
+        return ""
+    host, port = match.groups()
+    return f"{host}::{_port('MAIL_SMARTHOST', port)}" if port else host
+
+
+def _scanner(name: str, value: str) -> str:
+    """'HOST PORT' or a socket path, as Exim's clamd/spamd options take them."""
+    value = value.strip()
+    if value.startswith("/"):
+        return _path(name, value)
+    parts = value.split()
+    if len(parts) != 2:
+        raise ConfigError(f"{name}: '{value}' is neither 'HOST PORT' nor a socket path.")
+    return f"{_word(name, parts[0])} {_port(name, parts[1])}"
+
+
+def values(overrides: dict | None = None, database: Database | None = None) -> dict[str, str]:
+    """Every value the templates use, computed and checked."""
+    o = {k if k in OVERRIDABLE else f"MAIL_{k}": v for k, v in (overrides or {}).items()}
+    unknown = set(o) - set(OVERRIDABLE)
+    if unknown:
+        raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+    if "MAIL_LOOKUP_DATABASE_URL" in o and o["MAIL_LOOKUP_DATABASE_URL"]:
+        database = Database.from_settings_dict(environ.Env.db_url_config(o["MAIL_LOOKUP_DATABASE_URL"]))
+    db = database or current_database()
+    s = lambda name: _setting(o, name)  # noqa: E731
+    store = _path("MAIL_STORE", str(s("MAIL_STORE")).rstrip("/"))
+    listen = s("MAIL_LISTEN_ADDRESSES")
+    listen = [a.strip() for a in (listen.split(",") if isinstance(listen, str) else listen) if a.strip()]
+    v = {
+        "HOSTNAME": _word("MAIL_HOSTNAME", s("MAIL_HOSTNAME")),
+        "STORE": store,
+        "STORE_USER": _word("MAIL_STORE_USER", s("MAIL_STORE_USER")),
+        "STORE_GROUP": _word("MAIL_STORE_GROUP", s("MAIL_STORE_GROUP")),
+        "EXIM_LISTEN": " : ".join(_word("MAIL_LISTEN_ADDRESSES", a).replace(":", "::") for a in listen),
+        "DOVECOT_LISTEN": ", ".join(_word("MAIL_LISTEN_ADDRESSES", a) for a in listen) or "*, ::",
+        "SMTP_PORT": _port("MAIL_SMTP_PORT", s("MAIL_SMTP_PORT")),
+        "SUBMISSION_PORT": _port("MAIL_SUBMISSION_PORT", s("MAIL_SUBMISSION_PORT")),
+        "SMTPS_PORT": _port("MAIL_SMTPS_PORT", s("MAIL_SMTPS_PORT")),
+        "IMAP_PORT": _port("MAIL_IMAP_PORT", s("MAIL_IMAP_PORT")),
+        "IMAPS_PORT": _port("MAIL_IMAPS_PORT", s("MAIL_IMAPS_PORT")),
+        "POP3_PORT": _port("MAIL_POP3_PORT", s("MAIL_POP3_PORT")),
+        "POP3S_PORT": _port("MAIL_POP3S_PORT", s("MAIL_POP3S_PORT")),
+        "TLS_CERTIFICATE": _path("MAIL_TLS_CERTIFICATE", s("MAIL_TLS_CERTIFICATE")),
+        "TLS_PRIVATE_KEY": _path("MAIL_TLS_PRIVATE_KEY", s("MAIL_TLS_PRIVATE_KEY")),
+        "MESSAGE_SIZE_LIMIT": _word("MAIL_MESSAGE_SIZE_LIMIT", s("MAIL_MESSAGE_SIZE_LIMIT")),
+        "CLAMD": _scanner("MAIL_CLAMD", s("MAIL_CLAMD")) if str(s("MAIL_CLAMD")).strip() else "",
+        "SPAMD": _scanner("MAIL_SPAMD", s("MAIL_SPAMD")) if str(s("MAIL_SPAMD")).strip() else "",
+        "SPAM_TAG_INT": _score("MAIL_SPAM_TAG_SCORE", s("MAIL_SPAM_TAG_SCORE")),
+        "SPAM_REJECT_INT": _score("MAIL_SPAM_REJECT_SCORE", s("MAIL_SPAM_REJECT_SCORE")),
+        "SMARTHOST": _smarthost(str(s("MAIL_SMARTHOST")).strip()),
+        "EXIM_USER": _word("MAIL_EXIM_USER", s("MAIL_EXIM_USER")),
+        "EXIM_SPOOL_DIRECTORY": _path("MAIL_EXIM_SPOOL_DIRECTORY", s("MAIL_EXIM_SPOOL_DIRECTORY")),
+        "EXIM_LOG_FILE_PATH": _path("MAIL_EXIM_LOG_FILE_PATH", s("MAIL_EXIM_LOG_FILE_PATH")),
+        "VACATION_DIRECTORY": _path("MAIL_VACATION_DIRECTORY", s("MAIL_VACATION_DIRECTORY")),
+        "DOVECOT_BASE_DIR": _path("MAIL_DOVECOT_BASE_DIR", s("MAIL_DOVECOT_BASE_DIR")),
+        "DOVECOT_STATE_DIR": _path("MAIL_DOVECOT_STATE_DIR", s("MAIL_DOVECOT_STATE_DIR")),
+        "DOVECOT_INSTANCE_NAME": _word("MAIL_DOVECOT_INSTANCE_NAME", s("MAIL_DOVECOT_INSTANCE_NAME")),
+        "DOVECOT_CONFIG_DIR": _path("MAIL_DOVECOT_CONFIG_DIR", s("MAIL_DOVECOT_CONFIG_DIR")),
+        "DOVECOT_FIRST_VALID_UID": str(int(s("MAIL_DOVECOT_FIRST_VALID_UID"))),
+        "AUTH_CACHE_TTL": str(s("MAIL_AUTH_CACHE_TTL")),
+        "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
+        "AUTH_PENALTY_SOCKET_MODE": "0600" if _flag(s("MAIL_AUTH_PENALTY")) else "0",
+        "VACATION_DEFAULT_SUBJECT": _exim_text(str(s("VACATION_DEFAULT_SUBJECT"))),
+        "VACATION_DEFAULT_BODY": _exim_text(str(s("VACATION_DEFAULT_BODY"))),
+    }
+    log_path = str(s("MAIL_DOVECOT_LOG_PATH"))
+    v["DOVECOT_LOG_PATH"] = log_path if log_path == "syslog" else _path("MAIL_DOVECOT_LOG_PATH", log_path)
+    for key in ("AUTH_CACHE_TTL", "AUTH_FAILURE_DELAY"):
+        if not re.match(r"^\d+\s*[a-z]*$", v[key]):
+            raise ConfigError(f"MAIL_{key}: '{v[key]}' is not a Dovecot time like '60 s'.")
+    v["DOVECOT_AUTH_SOCKET"] = f"{v['DOVECOT_BASE_DIR']}/auth-client"
+    v["DOVECOT_LMTP_SOCKET"] = f"{v['DOVECOT_BASE_DIR']}/lmtp"
+    v.update(_database_values(db, s))
+    return v
+
+
+def _credentials(s, role: str) -> tuple[str, str]:
+    user = _word(f"LOOKUP_{role}_USER", s(f"LOOKUP_{role}_USER"))
+    password = str(s(f"LOOKUP_{role}_PASSWORD"))
+    if not re.match(r"^[A-Za-z0-9._+=@-]*$", password):
+        raise ConfigError(f"LOOKUP_{role}_PASSWORD may only contain letters, digits and . _ + = @ -")
+    return user, password
+
+
+def _database_values(db: Database, s) -> dict[str, str]:
+    """The lookup driver, the quoting operator and the connection of each server."""
+    v = {"DB_VENDOR": db.vendor}
+    if db.vendor == "sqlite":
+        path = _path("database NAME", db.name)
+        home = "'{store}/' || maildir"
+        v.update(
+            EXIM_DRIVER="sqlite",
+            EXIM_QUOTE="quote_sqlite",
+            EXIM_STR="",
+            EXIM_SQLITE_FILE=path,
+            DOVECOT_DRIVER="sqlite",
+            DOVECOT_CONNECT=path,
+        )
+    else:
+        name = _word("database NAME", db.name)
+        exim_user, exim_pw = _credentials(s, "EXIM")
+        dovecot_user, dovecot_pw = _credentials(s, "DOVECOT")
+        if db.vendor == "mysql":
+            where = f"localhost({_path('socket', db.socket)})" if db.socket else _word("HOST", db.host)
+            if db.port and not db.socket:
+                where += f"::{_port('PORT', db.port)}"
+            server = f"{where}/{name}/{exim_user}/{exim_pw}"
+            dovecot_host = f"host={db.socket}" if db.socket else f"host={db.host} port={db.port or 3306}"
+            home = "CONCAT('{store}/', maildir)"
+            v.update(EXIM_DRIVER="mysql", EXIM_QUOTE="quote_mysql", EXIM_STR="", EXIM_MYSQL_SERVERS=server)
+        else:
+            if db.socket:
+                where = f"({_path('socket', db.socket)})"
+                dovecot_host = f"host={db.socket.rsplit('/', 1)[0]}"
+            else:
+                host = _word("HOST", db.host or "localhost")
+                where = f"{host}::{_port('PORT', db.port or 5432)}"
+                dovecot_host = f"host={host} port={db.port or 5432}"
+            server = f"{where}/{name}/{exim_user}/{exim_pw}"
+            home = "'{store}/' || maildir"
+            # quote_pgsql escapes with backslashes: only an E'' literal reads them as escapes.
+            v.update(EXIM_DRIVER="pgsql", EXIM_QUOTE="quote_pgsql", EXIM_STR="E", EXIM_PGSQL_SERVERS=server)
+        v.update(
+            DOVECOT_DRIVER="mysql" if db.vendor == "mysql" else "pgsql",
+            DOVECOT_CONNECT=f"{dovecot_host} dbname={name} user={dovecot_user} password={dovecot_pw}",
+        )
+    v["DOVECOT_HOME_SQL"] = home.format(store=s("MAIL_STORE") and str(s("MAIL_STORE")).rstrip("/"))
+    return v
+
+
+# Exim macro name -> value key. Only set values become macros, so templates can `.ifdef` them.
+EXIM_MACROS = {
+    "MAIN_HOSTNAME": "HOSTNAME",
+    "MAIN_LISTEN": "EXIM_LISTEN",
+    "PORT_SMTP": "SMTP_PORT",
+    "PORT_SUBMISSION": "SUBMISSION_PORT",
+    "PORT_TLS_ON_CONNECT": "SMTPS_PORT",
+    "TLS_CERT_FILE": "TLS_CERTIFICATE",
+    "TLS_KEY_FILE": "TLS_PRIVATE_KEY",
+    "SIZE_LIMIT": "MESSAGE_SIZE_LIMIT",
+    "CLAMD_ADDRESS": "CLAMD",
+    "SPAMD_ADDRESS": "SPAMD",
+    "SPAM_TAG_INT": "SPAM_TAG_INT",
+    "SPAM_REJECT_INT": "SPAM_REJECT_INT",
+    "SMARTHOST_ROUTE": "SMARTHOST",
+    "RUN_AS_USER": "EXIM_USER",
+    "SPOOL_DIR": "EXIM_SPOOL_DIRECTORY",
+    "LOGFILE_PATH": "EXIM_LOG_FILE_PATH",
+    "VACATION_ONCE_DIR": "VACATION_DIRECTORY",
+    "VACATION_DEFAULT_SUBJECT": "VACATION_DEFAULT_SUBJECT",
+    "VACATION_DEFAULT_TEXT": "VACATION_DEFAULT_BODY",
+    "DOVECOT_AUTH_SOCKET": "DOVECOT_AUTH_SOCKET",
+    "DOVECOT_LMTP_SOCKET": "DOVECOT_LMTP_SOCKET",
+    "LOOKUP_DRIVER": "EXIM_DRIVER",
+    "LOOKUP_QUOTE": "EXIM_QUOTE",
+    "LOOKUP_STR": "EXIM_STR",
+    "LOOKUP_MYSQL_SERVERS": "EXIM_MYSQL_SERVERS",
+    "LOOKUP_PGSQL_SERVERS": "EXIM_PGSQL_SERVERS",
+    "LOOKUP_SQLITE_FILE": "EXIM_SQLITE_FILE",
+}
+# Macros that exist even when empty (the templates use them unconditionally).
+_ALWAYS = {"LOOKUP_STR"}
+
+
+def _check_macro_names() -> None:
+    names = list(EXIM_MACROS)
+    for a in names:
+        for b in names:
+            if a != b and b.startswith(a):
+                raise AssertionError(f"Exim macro {a} is a prefix of {b}")
+
+
+_check_macro_names()
+
+
+def render_exim(v: dict[str, str]) -> str:
+    lines = [
+        "# Exim configuration for the mail directory, rendered by `manage.py render_mailconfig`",
+        f"# from deploy/exim/ (lookup contract v1, {v['DB_VENDOR']}). Do not edit: change the",
+        "# settings or the templates and render again.",
+        "",
+    ]
+    for macro, key in EXIM_MACROS.items():
+        value = v.get(key, "")
+        if value == "" and macro not in _ALWAYS:
+            continue
+        lines.append(f"{macro} = {value}")
+    parts = ["\n".join(lines) + "\n"]
+    for path in sorted((DEPLOY_DIR / "exim").glob("[0-9][0-9]-*.conf")):
+        parts.append(path.read_text())
+    return "\n".join(parts)
+
+
+def _fill(text: str, v: dict[str, str], origin: str) -> str:
+    def sub(match):
+        key = match.group(1)
+        if key not in v:
+            raise ConfigError(f"{origin}: unknown placeholder @@{key}@@")
+        return v[key]
+
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def render_dovecot(v: dict[str, str]) -> dict[str, str]:
+    """Relative path -> text of every Dovecot file."""
+    base = DEPLOY_DIR / "dovecot"
+    return {
+        str(path.relative_to(base)): _fill(path.read_text(), v, str(path.relative_to(DEPLOY_DIR)))
+        for path in sorted(base.rglob("*"))
+        if path.is_file() and (path.suffix in (".conf", ".ext"))
+    }
+
+
+def render(output: Path, overrides: dict | None = None, database: Database | None = None) -> list[Path]:
+    """Write exim4/exim4.conf and dovecot/... under ``output``; return the files written."""
+    v = values(overrides, database)
+    output = Path(output)
+    written = []
+    exim = output / "exim4" / "exim4.conf"
+    exim.parent.mkdir(parents=True, exist_ok=True)
+    exim.write_text(render_exim(v))
+    exim.chmod(0o640)
+    written.append(exim)
+    for rel, text in render_dovecot(v).items():
+        path = output / "dovecot" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o640 if path.suffix == ".ext" else 0o644)
+        written.append(path)
+    return written

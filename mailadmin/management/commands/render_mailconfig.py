@@ -1,0 +1,59 @@
+"""manage.py render_mailconfig DIR: write Exim's and Dovecot's configuration for this directory.
+
+Renders deploy/exim/ and deploy/dovecot/ from the project's settings (MAIL_* and the
+database) into DIR/exim4/exim4.conf and DIR/dovecot/. Any setting can be overridden
+with --set NAME=VALUE; the lookup users' passwords can come from the JSON that
+`manage.py lookup_users create --json` printed (--credentials FILE, or - for stdin).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mailadmin import mailconfig
+
+
+class Command(BaseCommand):
+    help = "Render the Exim and Dovecot configuration (deploy/) from the project's settings into a directory."
+
+    def add_arguments(self, parser):
+        parser.add_argument("output", help="directory to write exim4/ and dovecot/ into")
+        parser.add_argument(
+            "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
+        )
+        parser.add_argument(
+            "--credentials", metavar="FILE", help="JSON from `lookup_users create --json` (- reads stdin)"
+        )
+
+    def handle(self, *args, **options):
+        overrides = {}
+        for item in options["set"]:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise CommandError(f"--set {item}: expected NAME=VALUE")
+            overrides[name.strip().upper()] = value
+        if options["credentials"]:
+            overrides.update(self._credentials(options["credentials"]))
+        try:
+            written = mailconfig.render(Path(options["output"]), overrides)
+        except mailconfig.ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        for path in written:
+            self.stdout.write(str(path))
+
+    def _credentials(self, source: str) -> dict:
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text()
+            data = json.loads(text)
+            return {
+                "LOOKUP_EXIM_USER": data["exim"]["user"],
+                "LOOKUP_EXIM_PASSWORD": data["exim"]["password"],
+                "LOOKUP_DOVECOT_USER": data["dovecot"]["user"],
+                "LOOKUP_DOVECOT_PASSWORD": data["dovecot"]["password"],
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(f"--credentials {source}: not the JSON of `lookup_users create --json` ({exc})")

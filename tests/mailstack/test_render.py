@@ -1,0 +1,106 @@
+"""`manage.py render_mailconfig` writes configurations that Exim and Dovecot accept, for every database."""
+
+# ruff: noqa: S603, S607 - these tests start the mail servers and their tools by design
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from mailadmin import mailconfig
+
+pytestmark = pytest.mark.mailstack
+
+DATABASES = {
+    "mysql": mailconfig.Database(vendor="mysql", name="mailadmin", socket="/run/mysqld/mysqld.sock"),
+    "mysql-tcp": mailconfig.Database(vendor="mysql", name="mailadmin", host="db.example.org", port="3307"),
+    "postgresql": mailconfig.Database(vendor="postgresql", name="mailadmin", host="localhost", port="5432"),
+    "sqlite": mailconfig.Database(vendor="sqlite", name="/var/lib/mailadmin/mailadmin.sqlite3"),
+}
+SECRETS = {"LOOKUP_EXIM_PASSWORD": "exim-Secret1", "LOOKUP_DOVECOT_PASSWORD": "dovecot-Secret2"}
+
+
+@pytest.mark.parametrize("kind", sorted(DATABASES))
+def test_rendered_files_pass_exim_and_dovecot_syntax_checks(tmp_path, kind):
+    mailconfig.render(tmp_path, {**SECRETS, "MAIL_DOVECOT_CONFIG_DIR": str(tmp_path / "dovecot")}, DATABASES[kind])
+    exim = tmp_path / "exim4" / "exim4.conf"
+    result = subprocess.run(["exim", "-bV", "-C", str(exim)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = subprocess.run(
+        ["doveconf", "-n", "-c", str(tmp_path / "dovecot" / "dovecot.conf")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "quota_full_tempfail = yes" in result.stdout
+    sql = (tmp_path / "dovecot" / "dovecot-sql.conf.ext").read_text()
+    assert "lookup_dovecot_users_v1" in sql
+    text = exim.read_text()
+    queries = [line for line in text.splitlines() if "SELECT" in line and not line.lstrip().startswith("#")]
+    assert queries and not [q for q in queries if "lookup_dovecot_users_v1" in q], "Exim never reads hashes"
+    assert "dovecot-Secret2" not in text and "exim-Secret1" not in sql
+    assert (
+        exim.stat().st_mode & 0o077 == 0o040
+        and (tmp_path / "dovecot" / "dovecot-sql.conf.ext").stat().st_mode & 0o007 == 0
+    )
+
+
+def test_postgresql_lookups_use_escape_string_literals(tmp_path):
+    mailconfig.render(tmp_path, SECRETS, DATABASES["postgresql"])
+    text = (tmp_path / "exim4" / "exim4.conf").read_text()
+    assert "LOOKUP_STR = E" in text and "LOOKUP_QUOTE = quote_pgsql" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOOKUP_EXIM_PASSWORD", "pa/ss:word", "LOOKUP_EXIM_PASSWORD"),
+        ("MAIL_STORE", "/var/vmail'; DROP", "MAIL_STORE"),
+        ("MAIL_SMTP_PORT", "seventy", "MAIL_SMTP_PORT"),
+        ("MAIL_CLAMD", "127.0.0.1", "MAIL_CLAMD"),
+        ("MAIL_NO_SUCH_SETTING", "1", "Unknown setting"),
+    ],
+)
+def test_values_that_would_break_a_file_are_refused_by_name(name, value, message):
+    with pytest.raises(mailconfig.ConfigError, match=message):
+        mailconfig.values({**SECRETS, name: value}, DATABASES["mysql"])
+
+
+def test_default_vacation_text_is_literal_in_exim(tmp_path):
+    values = mailconfig.values(
+        {**SECRETS, "VACATION_DEFAULT_BODY": "Costs ${run{/bin/true}} and \\ more\nSecond line"}, DATABASES["mysql"]
+    )
+    assert values["VACATION_DEFAULT_BODY"] == "Costs \\$\\{run\\{/bin/true\\}\\} and \\\\ more\\nSecond line"
+
+
+def test_command_takes_lookup_users_json_and_overrides(tmp_path, settings):
+    settings.MAIL_LOOKUP_DATABASE_URL = "mysql://x@localhost/maildir?unix_socket=/run/mysqld/mysqld.sock"
+    credentials = tmp_path / "users.json"
+    credentials.write_text(
+        json.dumps(
+            {
+                "exim": {"user": "mail_exim", "password": "Exim1pw"},
+                "dovecot": {"user": "mail_dovecot", "password": "Dove2pw"},
+            }
+        )
+    )
+    out = io.StringIO()
+    call_command(
+        "render_mailconfig",
+        str(tmp_path / "out"),
+        "--credentials",
+        str(credentials),
+        "--set",
+        "HOSTNAME=mx.example.net",
+        "--set",
+        "MAIL_SUBMISSION_PORT=2587",
+        stdout=out,
+    )
+    text = (tmp_path / "out" / "exim4" / "exim4.conf").read_text()
+    assert "LOOKUP_MYSQL_SERVERS = localhost(/run/mysqld/mysqld.sock)/maildir/mail_exim/Exim1pw" in text
+    assert "MAIN_HOSTNAME = mx.example.net" in text and "PORT_SUBMISSION = 2587" in text
+    assert "user=mail_dovecot password=Dove2pw" in (tmp_path / "out" / "dovecot" / "dovecot-sql.conf.ext").read_text()
+    with pytest.raises(CommandError, match="MAIL_SMTP_PORT"):
+        call_command("render_mailconfig", str(tmp_path / "bad"), "--set", "SMTP_PORT=0", stdout=io.StringIO())
