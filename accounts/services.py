@@ -88,7 +88,9 @@ def mailbox_create(
     )
     mailbox.full_clean(exclude=["password"])
     _check_address_free(mailbox.address, kind="mailbox")
-    check_mailbox_limits(domain, grants, new_mailboxes=1, old_quota_mb=None, new_quota_mb=mailbox.quota_mb)
+    check_mailbox_limits(
+        domain, grants, new_mailboxes=1, old_quota_mb=None, new_quota_mb=mailbox.quota_mb, acting_user=acting_user
+    )
     _set_password_checked(mailbox, password)
     mailbox.save()
     record(
@@ -147,7 +149,12 @@ def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fiel
     before = snapshot(mailbox)
     if "quota_mb" in fields and fields["quota_mb"] != mailbox.quota_mb and mailbox.domain_id:
         check_mailbox_limits(
-            domain, grants, new_mailboxes=0, old_quota_mb=mailbox.quota_mb, new_quota_mb=fields["quota_mb"]
+            domain,
+            grants,
+            new_mailboxes=0,
+            old_quota_mb=mailbox.quota_mb,
+            new_quota_mb=fields["quota_mb"],
+            acting_user=acting_user,
         )
     for key, value in fields.items():
         setattr(mailbox, key, value)
@@ -223,6 +230,7 @@ def superuser_create(*, address: str, password: str | None, acting_user=None, or
 
     The command line is the only way to grant superuser status.
     """
+    require(acting_user is None, "Superuser status is granted only from the command line.")
     try:
         canonical = normalize_address(address)
     except AddressError as exc:
@@ -255,6 +263,7 @@ def superuser_create(*, address: str, password: str | None, acting_user=None, or
 
 @transaction.atomic
 def superuser_revoke(*, address: str, acting_user=None, origin: str = "cli") -> Mailbox:
+    require(acting_user is None, "Superuser status is revoked only from the command line.")
     user = get_mailbox(address)
     if not user.is_superuser:
         raise ValidationError({"address": f"{user.address} is not a superuser."})

@@ -51,9 +51,10 @@ class GrantForm(forms.Form):
     can_delete_mailboxes = forms.BooleanField(required=False, initial=True)
     can_appoint_admins = forms.BooleanField(required=False)
 
-    def __init__(self, *args, domains, fixed_admin=None, **kwargs):
+    def __init__(self, *args, domains, mailboxes=None, fixed_admin=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["domains"].queryset = domains
+        self.mailboxes = mailboxes  # those the actor may see: any other is "no mailbox", not a 403
         self.fixed_admin = fixed_admin
         if fixed_admin is not None:
             del self.fields["admin"]
@@ -62,9 +63,12 @@ class GrantForm(forms.Form):
         from accounts.services import get_mailbox
 
         try:
-            return get_mailbox(self.cleaned_data["admin"])
+            mailbox = get_mailbox(self.cleaned_data["admin"])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
+        if self.mailboxes is not None and not self.mailboxes.filter(pk=mailbox.pk).exists():
+            raise ValidationError(f"No mailbox {mailbox.address}.")
+        return mailbox
 
     def grant_fields(self) -> dict:
         keys = ("quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")

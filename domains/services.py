@@ -213,12 +213,19 @@ def lock_limits(domain: Domain) -> tuple[Domain, list[AdminGrant]]:
 
 
 def check_mailbox_limits(
-    domain: Domain, grants: list[AdminGrant], *, new_mailboxes: int, old_quota_mb: int | None, new_quota_mb: int
+    domain: Domain,
+    grants: list[AdminGrant],
+    *,
+    new_mailboxes: int,
+    old_quota_mb: int | None,
+    new_quota_mb: int,
+    acting_user=None,
 ) -> None:
     """Would adding ``new_mailboxes`` or changing a quota break a domain or grant limit?
 
     Call after ``lock_limits`` in the same transaction. ``old_quota_mb`` is the
-    quota being replaced (None when creating).
+    quota being replaced (None when creating). ``acting_user`` decides how much
+    the messages tell about other admins' grants (see ``_check_grant``).
     """
     if domain.max_quota_mb and (new_quota_mb == 0 or new_quota_mb > domain.max_quota_mb):
         raise ValidationError(
@@ -232,22 +239,38 @@ def check_mailbox_limits(
         if count + new_mailboxes > domain.max_mailboxes:
             raise ValidationError(f"{domain.name} may have at most {domain.max_mailboxes} mailboxes and has {count}.")
     for grant in grants:
-        _check_grant(grant, new_mailboxes=new_mailboxes, old_quota_mb=old_quota_mb, new_quota_mb=new_quota_mb)
+        _check_grant(
+            grant,
+            new_mailboxes=new_mailboxes,
+            old_quota_mb=old_quota_mb,
+            new_quota_mb=new_quota_mb,
+            acting_user=acting_user,
+        )
 
 
-def _check_grant(grant: AdminGrant, *, new_mailboxes: int, old_quota_mb: int | None, new_quota_mb: int) -> None:
+def _check_grant(
+    grant: AdminGrant, *, new_mailboxes: int, old_quota_mb: int | None, new_quota_mb: int, acting_user=None
+) -> None:
+    # Another admin's grant may cover domains the acting admin must not know of: its messages then
+    # name neither that admin nor its usage (the system and superusers get the details).
+    private = acting_user is not None and not permissions.is_superuser(acting_user) and grant.admin_id != acting_user.pk
     who = grant.admin.address
     if grant.quota_mb and new_quota_mb == 0:
         raise ValidationError(
             {
-                "quota_mb": f"The domain is administered by {who} under a limited quota of "
+                "quota_mb": "The domain is also administered under a grant with a limited quota, so a mailbox "
+                "cannot have an unlimited quota."
+                if private
+                else f"The domain is administered by {who} under a limited quota of "
                 f"{grant.quota_mb} MB, so a mailbox cannot have an unlimited quota."
             }
         )
     usage = grant.usage()
     if new_mailboxes and grant.max_mailboxes and usage["mailboxes"] + new_mailboxes > grant.max_mailboxes:
         raise ValidationError(
-            f"The grant of {who} allows {grant.max_mailboxes} mailboxes across its "
+            "The domain is also administered under another grant, which allows no more mailboxes."
+            if private
+            else f"The grant of {who} allows {grant.max_mailboxes} mailboxes across its "
             f"domains and {usage['mailboxes']} exist."
         )
     if grant.quota_mb:
@@ -256,8 +279,10 @@ def _check_grant(grant: AdminGrant, *, new_mailboxes: int, old_quota_mb: int | N
             free = grant.quota_mb - usage["quota_mb"] + (old_quota_mb or 0)
             raise ValidationError(
                 {
-                    "quota_mb": f"The grant of {who} has {grant.quota_mb} MB for all its "
-                    f"domains; {max(free, 0)} MB are left."
+                    "quota_mb": "The domain is also administered under another grant, which has not enough "
+                    "quota left for that."
+                    if private
+                    else f"The grant of {who} has {grant.quota_mb} MB for all its domains; {max(free, 0)} MB are left."
                 }
             )
 
@@ -278,13 +303,16 @@ def grant_set(*, acting_user, admin, domains: list[Domain], origin: str = "cli",
         require(
             admin.pk != acting_user.pk or permissions.is_superuser(acting_user), "You cannot change your own grant."
         )
-        if not permissions.is_superuser(acting_user):
-            _check_appointment_within(permissions.grant_of(acting_user), admin, fields)
     grant = AdminGrant.objects.select_for_update().filter(admin=admin).first()
+    limited = acting_user is not None and not permissions.is_superuser(acting_user)
+    if limited:
+        _check_may_appoint(acting_user, admin, grant)
     before = snapshot(grant)
     grant = grant or AdminGrant(admin=admin)
     for key, value in fields.items():
         setattr(grant, key, value)
+    if limited:  # the values the grant will have, defaults included
+        _check_appointment_within(permissions.grant_of(acting_user), grant)
     grant.full_clean()
     grant.save()
     grant.domains.set(domains)
@@ -301,21 +329,27 @@ def grant_set(*, acting_user, admin, domains: list[Domain], origin: str = "cli",
     return grant
 
 
-def _check_appointment_within(own, admin, fields) -> None:
-    """An admin appointing another gives no more than it has, and never to an equal or higher rank."""
+def _check_may_appoint(acting_user, admin, existing) -> None:
+    """A new grant only for an end user of the actor's domains; an existing one only if the actor outranks it."""
+    if existing is not None:
+        require(permissions.can_manage_grant(acting_user, existing), "You may not change that admin's grant.")
+        return
+    own = permissions.grant_of(acting_user)
     require(
         permissions.role_rank(admin) == permissions.USER
         and admin.domain_id is not None
         and own.domains.filter(pk=admin.domain_id).exists(),
         "You can only appoint end users of your own domains.",
     )
-    for key in ("can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins"):
-        if fields.get(key) and not getattr(own, key):
-            raise PermissionDenied(f"You cannot give a capability you do not have ({key}).")
-    for key in ("quota_mb", "max_mailboxes"):
-        limit = getattr(own, key)
-        if limit and (fields.get(key, 0) == 0 or fields[key] > limit):
-            raise PermissionDenied(f"You cannot give more than your own {key} ({limit}).")
+
+
+def _check_appointment_within(own, grant) -> None:
+    """An admin appointing another gives no more than it has."""
+    key = permissions.grant_beyond(own, grant)
+    if key in permissions.GRANT_CAPABILITIES:
+        raise PermissionDenied(f"You cannot give a capability you do not have ({key}).")
+    if key is not None:
+        raise PermissionDenied(f"You cannot give more than your own {key} ({getattr(own, key)}).")
 
 
 def _check_grant_holds(grant: AdminGrant) -> None:
@@ -343,6 +377,7 @@ def grant_revoke(*, acting_user, admin, origin: str = "cli") -> None:
         require(
             permissions.is_superuser(acting_user) or admin.pk != acting_user.pk, "You cannot revoke your own grant."
         )
+        require(permissions.can_manage_grant(acting_user, grant), "You may not revoke that admin's grant.")
     before = snapshot(grant)
     grant.delete()
     record(acting_user=acting_user, origin=origin, action="grant.revoke", obj=grant, before=before)

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -212,7 +212,8 @@ def grant_list(request):
         AdminGrant.objects.filter(permissions.visible_grant_filter(request.user))
         .distinct()
         .select_related("admin")
-        .prefetch_related("domains")
+        # only the domains the actor may see: another admin's grant may hold others
+        .prefetch_related(Prefetch("domains", queryset=Domain.objects.visible_to(request.user)))
         .order_by("admin__address")
     )
     page = Paginator(grants, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -222,7 +223,11 @@ def grant_list(request):
 @require_http_methods(["GET", "POST"])
 def grant_create(request):
     require(permissions.can_manage_grants(request.user))
-    form = GrantForm(request.POST or None, domains=_grantable_domains(request.user))
+    form = GrantForm(
+        request.POST or None,
+        domains=_grantable_domains(request.user),
+        mailboxes=Mailbox.objects.visible_to(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         grant = call_service(
             form,
@@ -241,7 +246,7 @@ def grant_create(request):
 
 @require_http_methods(["GET", "POST"])
 def grant_edit(request, pk):
-    grant = get_grant_for(request, pk)
+    grant = get_grant_for(request, pk, write=True)
     initial = {key: getattr(grant, key) for key in services.GRANT_FIELDS} | {"domains": list(grant.domains.all())}
     form = GrantForm(
         request.POST or None, initial=initial, domains=_grantable_domains(request.user), fixed_admin=grant.admin
@@ -266,7 +271,7 @@ def grant_edit(request, pk):
 
 @require_POST
 def grant_delete(request, pk):
-    grant = get_grant_for(request, pk)
+    grant = get_grant_for(request, pk, write=True)
     services.grant_revoke(acting_user=request.user, admin=grant.admin, origin=origin(request))
     messages.success(request, f"{grant.admin} is no longer an administrator.")
     return redirect("domains:grants")

@@ -58,7 +58,10 @@ def visible_mailbox_filter(user) -> Q:
     if level == SUPERUSER:
         return Q()
     if level == ADMIN:
-        return Q(domain__grants__admin=user) | Q(pk=user.pk)
+        # A subquery, not a join: with a join the OR kept one row per grant of the domain.
+        from domains.models import Domain
+
+        return Q(domain__in=Domain.objects.filter(grants__admin=user).values("pk")) | Q(pk=user.pk)
     if level == USER:
         return Q(pk=user.pk)
     return Q(pk__in=[])
@@ -156,6 +159,48 @@ def visible_grant_filter(user) -> Q:
     if can_manage_grants(user):
         return Q(admin__domain__grants__admin=user) & ~Q(admin=user)
     return Q(pk__in=[])
+
+
+GRANT_CAPABILITIES = ("can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
+GRANT_LIMITS = ("quota_mb", "max_mailboxes")
+
+
+def grant_beyond(own, grant) -> str | None:
+    """The first capability or limit ``grant`` gives beyond ``own`` (0 is unlimited), else None."""
+    for key in GRANT_CAPABILITIES:
+        if getattr(grant, key) and not getattr(own, key):
+            return key
+    for key in GRANT_LIMITS:
+        limit = getattr(own, key)
+        if limit and not 0 < getattr(grant, key) <= limit:
+            return key
+    return None
+
+
+def can_manage_grant(actor, grant) -> bool:
+    """Change or revoke an existing grant: superusers; appointing admins only a grant their own outranks.
+
+    That is the grant of a mailbox of one of their domains (never a superuser's), covering only
+    their domains, giving nothing beyond their own grant and strictly less in some respect. So an
+    admin appointed with equal or narrower rights can never revoke or change the grant of the
+    admin who appointed it (the model records no "appointed by": "outranks" is this comparison).
+    """
+    level = rank(actor)
+    if level == SUPERUSER:
+        return True
+    if not can_manage_grants(actor) or grant.admin_id == actor.pk:
+        return False
+    own, target = grant_of(actor), grant.admin
+    own_domains = set(own.domains.values_list("pk", flat=True))
+    domains = set(grant.domains.values_list("pk", flat=True))
+    if target.is_superuser or target.domain_id not in own_domains or not domains <= own_domains:
+        return False
+    if grant_beyond(own, grant) is not None:
+        return False
+    same = domains == own_domains and all(
+        getattr(grant, key) == getattr(own, key) for key in GRANT_CAPABILITIES + GRANT_LIMITS
+    )
+    return not same
 
 
 def can_manage_listed_mailbox(actor, *, target_is_superuser: bool, target_holds_grant: bool) -> bool:

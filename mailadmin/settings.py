@@ -151,11 +151,13 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Login throttling (django-axes) ---------------------------------------------
 # Failures are counted per address and, separately, per client; either lock-out
-# refuses further logins until the cool-off ends. A success clears the counters.
+# refuses further logins until the cool-off ends. A success clears its address's counter.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A success clears only its own address's failures (see mailadmin/throttling.py).
+AXES_HANDLER = "mailadmin.throttling.LoginAttempts"
 AXES_USERNAME_CALLABLE = "mailadmin.shortcuts.login_username"
 AXES_CLIENT_IP_CALLABLE = "mailadmin.shortcuts.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

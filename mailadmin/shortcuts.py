@@ -91,12 +91,16 @@ def get_domain_alias_for(request, pk):
     return get_object_or_404(DomainAlias.objects.select_related("target").filter(target__in=visible), pk=pk)
 
 
-def get_grant_for(request, pk):
+def get_grant_for(request, pk, *, write: bool = False):
+    """A grant the user may see (else 404); ``write``: may change or revoke it (else 403)."""
     from domains.models import AdminGrant
 
     require(permissions.can_manage_grants(request.user))
     grants = AdminGrant.objects.filter(permissions.visible_grant_filter(request.user)).distinct()
-    return get_object_or_404(grants.select_related("admin"), pk=pk)
+    grant = get_object_or_404(grants.select_related("admin"), pk=pk)
+    if write:
+        require(permissions.can_manage_grant(request.user, grant))
+    return grant
 
 
 def add_errors(form, exc: ValidationError) -> None:

@@ -107,32 +107,57 @@ class Importer:
     def notes(self) -> list[str]:
         return []
 
-    def run(self, *, dry_run: bool = False, progress: bool | None = None) -> Report:
-        """Apply every item; ``progress`` None shows a bar only on a terminal."""
+    def run(self, *, dry_run: bool = False, progress: bool | None = None, postmaster_to: str = "") -> Report:
+        """Apply every item; ``progress`` None shows a bar only on a terminal.
+
+        With ``postmaster_to``, each domain the import creates gets ``postmaster@``
+        and ``abuse@`` forwarding there (RFC 2142) unless the source has them.
+        """
         items = sorted(self.items(), key=lambda item: KINDS.index(item.kind))  # stable: source order kept
         report = Report(source=self.label, dry_run=dry_run, notes=self.notes())
         bar = tqdm(
             items, desc=self.label, unit="item", file=sys.stderr, disable=None if progress is None else not progress
         )
         with transaction.atomic():
+            created_domains = []
             for item in bar:
-                self._apply(item, report)
+                if self._apply(item, report) == "created" and item.kind == "domain":
+                    created_domains.append(item)
+            if postmaster_to:
+                for item in created_domains:
+                    self._role_aliases(item, postmaster_to, report)
             if dry_run:
                 transaction.set_rollback(True)
         return report
 
     @staticmethod
-    def _apply(item: Item, report: Report) -> None:
+    def _apply(item: Item, report: Report) -> str | None:
+        """Apply one item in its own savepoint; the outcome, or None when it failed."""
         if item.error:
             report.failures.append(Failure(item.kind, item.key, item.where, item.error))
-            return
+            return None
         try:
             with transaction.atomic():
                 outcome = apply.APPLY[item.kind](**item.data)
         except (ValidationError, PermissionDenied, DatabaseError, ValueError) as exc:
             report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
-            return
+            return None
         report.counts[(item.kind, outcome)] += 1
+        return outcome
+
+    @staticmethod
+    def _role_aliases(item: Item, target: str, report: Report) -> None:
+        from aliases.services import role_aliases_create
+        from domains.services import get_domain
+
+        try:
+            with transaction.atomic():
+                domain = get_domain(item.data["name"])
+                created = role_aliases_create(acting_user=None, domain=domain, target=target, origin=apply.ORIGIN)
+        except (ValidationError, PermissionDenied, DatabaseError) as exc:
+            report.failures.append(Failure("alias", f"postmaster@{item.key}", "--postmaster-to", describe(exc)))
+            return
+        report.counts[("alias", "created")] += len(created)
 
 
 # --- reading loosely typed source values (dumps give text, databases give types) -------

@@ -17,6 +17,12 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (default on a terminal)")
+        parser.add_argument(
+            "--postmaster-to",
+            metavar="ADDRESS",
+            default="",
+            help="make postmaster@ and abuse@ (RFC 2142) of each domain the import creates forward to ADDRESS",
+        )
 
     def add_source_arguments(self, parser):
         raise NotImplementedError
@@ -27,7 +33,11 @@ class ImportCommand(BaseCommand):
     def handle(self, *args, **options):
         try:
             importer = self.importer(options)
-            report = importer.run(dry_run=options["dry_run"], progress=False if options["no_progress"] else None)
+            report = importer.run(
+                dry_run=options["dry_run"],
+                progress=False if options["no_progress"] else None,
+                postmaster_to=options["postmaster_to"],
+            )
         except (SourceError, OSError, UnicodeDecodeError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         finally:

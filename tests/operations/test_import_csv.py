@@ -101,3 +101,16 @@ def test_csv_create_domains_and_bad_mapping(tmp_path, db):
         call_command("import_csv", str(path), "--column=colour=Farbe", stdout=StringIO())
     with pytest.raises(CommandError, match="no column 'Mail'"):
         call_command("import_csv", str(path), "--column=address=Mail", stdout=StringIO())
+
+
+def test_new_domains_of_an_import_get_role_aliases(tmp_path, db):
+    path = tmp_path / "a.csv"
+    path.write_text("address,password\nboss@new.example,pw one two\npostmaster@other.example,pw three\n")
+    out = StringIO()
+    call_command(
+        "import_csv", str(path), "--create-domains", "--postmaster-to=boss@new.example", stdout=out, stderr=StringIO()
+    )
+    assert "aliases: 3 created" in out.getvalue()
+    assert lookup("lookup_aliases_v1", "address", "abuse@new.example")["destinations"] == "boss@new.example"
+    assert lookup("lookup_aliases_v1", "address", "abuse@other.example")["destinations"] == "boss@new.example"
+    assert lookup("lookup_aliases_v1", "address", "postmaster@other.example") is None  # a mailbox already
