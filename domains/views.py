@@ -1,6 +1,7 @@
 """Domain pages: the list, one page per domain, settings, domain aliases and admin grants."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -99,6 +100,7 @@ def domain_detail(request, pk):
         "mailboxes": page,
         "aliases": Paginator(aliases, PAGE_SIZE).get_page(request.GET.get("apage")),
         "domain_aliases": list(domain.domain_aliases.all()),
+        "can_add_domain_alias": permissions.can_create_domain_alias(request.user),
         "alias_count": Alias.objects.filter(domain=domain).count(),
         "totals": totals,
         "usage": grant_usage(request.user),
@@ -161,6 +163,8 @@ def domain_delete(request, pk):
 @require_POST
 def domain_alias_create(request, pk):
     domain = get_domain_for(request, pk)
+    if not permissions.can_create_domain_alias(request.user):
+        raise PermissionDenied("Only superusers add domain aliases.")
     form = DomainAliasForm(request.POST)
     if form.is_valid():
         call_service(

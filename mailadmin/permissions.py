@@ -84,6 +84,12 @@ def can_change_limits(actor) -> bool:
     return rank(actor) == SUPERUSER
 
 
+def can_create_domain_alias(actor) -> bool:
+    """Superusers only: a domain alias makes its name local for every sender on this server,
+    so an admin could otherwise take over mail for any domain (gmail.com, a customer's)."""
+    return rank(actor) == SUPERUSER
+
+
 def can_create_mailbox(actor, domain) -> bool:
     return can_manage_domain(actor, domain) and (is_superuser(actor) or grant_of(actor).can_create_mailboxes)
 

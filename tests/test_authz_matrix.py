@@ -43,7 +43,7 @@ MATRIX = [
         "domains:alias_create",
         "org",
         (405, 405, 405, 405),
-        (404, 302, 404, 302),
+        (404, 403, 404, 302),
         {"name": "other.example", "active": "on"},
     ),
     ("domains:alias_toggle", "dalias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),

@@ -125,6 +125,15 @@ def test_admins_appoint_only_within_their_own_grant(personas):
     assert list(appointed.domains.all()) == [personas.org]
 
 
+def test_domain_admins_cannot_add_domain_aliases(personas):
+    """A domain alias makes a name local for the whole server: an admin could hijack gmail.com."""
+    with pytest.raises(PermissionDenied, match="Only superusers add domain aliases"):
+        services.domain_alias_create(acting_user=personas.admin_org, name="gmail.com", target=personas.org)
+    assert not DomainAlias.objects.exists()
+    services.domain_alias_create(acting_user=personas.superuser, name="example.info", target=personas.org)
+    assert DomainAlias.objects.get().name == "example.info"
+
+
 def test_admins_of_other_domains_are_refused(personas):
     with pytest.raises(PermissionDenied):
         services.domain_alias_create(acting_user=personas.admin_net, name="alias.example", target=personas.org)

@@ -160,12 +160,22 @@ def test_delete_domain_needs_force_with_mailboxes(client, personas):
 
 def test_domain_aliases_add_toggle_delete(client, personas):
     client.force_login(personas.admin_org)
+    # only superusers add one (it makes the name local for every sender): no form, and a 403
+    page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
+    assert reverse("domains:alias_create", args=[personas.org.pk]) not in page
+    response = client.post(reverse("domains:alias_create", args=[personas.org.pk]), {"name": "gmail.com"})
+    assert response.status_code == 403 and not DomainAlias.objects.exists()
+    client.force_login(personas.superuser)
+    page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
+    assert reverse("domains:alias_create", args=[personas.org.pk]) in page
     client.post(reverse("domains:alias_create", args=[personas.org.pk]), {"name": "Org-Alias.Example", "active": "on"})
     alias = DomainAlias.objects.get(name="org-alias.example")
+    client.force_login(personas.admin_org)  # the domain's admin may switch it off or delete it
     client.post(reverse("domains:alias_toggle", args=[alias.pk]))
     alias.refresh_from_db()
     assert not alias.active
     # a domain alias cannot shadow a domain: a flash error, nothing stored
+    client.force_login(personas.superuser)
     response = client.post(
         reverse("domains:alias_create", args=[personas.org.pk]), {"name": "example.net"}, follow=True
     )
