@@ -121,6 +121,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # WhiteNoise serves the app's static files from their source folders too, so the panel
 # works before (and without) collectstatic; scripts/serve runs collectstatic anyway.
 WHITENOISE_USE_FINDERS = True
