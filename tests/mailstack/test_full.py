@@ -144,6 +144,9 @@ HOSTILE_REFUSED = [
     "b" * 300 + "@alpha.test",
     "%@beta.test",
     "x' OR 1=1 --@beta.test",
+    "${run{/bin/touch${tod_epoch}}}@alpha.test",  # legal atext: must never be expanded again
+    "$local_part@alpha.test",
+    "{$domain}@alpha.test",
 ]
 
 
