@@ -123,13 +123,20 @@ def _check_address_free(address: str, *, kind: str) -> None:
         raise ValidationError({"local_part": f"{address} already exists as a mailbox."})
     if Alias.objects.filter(address=address).exists():
         raise ValidationError({"local_part": f"{address} already exists as an alias."})
-    pending = MailboxArchive.objects.filter(address=address, state=MailboxArchive.State.PENDING)
-    if kind == "mailbox" and pending.exists():
+    if kind != "mailbox":
+        return
+    moving = MailboxArchive.objects.filter(address=address, state__in=["pending", "restoring"])
+    state = moving.values_list("state", flat=True).first()
+    if state == MailboxArchive.State.PENDING:
         raise ValidationError(
             {
                 "local_part": f"The mail of the deleted mailbox {address} is still being archived; "
                 "create it again once the mail store job has run (within a minute)."
             }
+        )
+    if state == MailboxArchive.State.RESTORING:  # its mail is about to move back into the maildir
+        raise ValidationError(
+            {"local_part": f"The deleted mailbox {address} is being restored; it is back within a minute."}
         )
 
 
@@ -147,6 +154,8 @@ def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fiel
         domain, grants = lock_limits(mailbox.domain)
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
     before = snapshot(mailbox)
+    if mailbox.active and fields.get("active") is False:
+        _check_not_last_active_superuser(mailbox)
     if "quota_mb" in fields and fields["quota_mb"] != mailbox.quota_mb and mailbox.domain_id:
         check_mailbox_limits(
             domain,
@@ -170,6 +179,24 @@ def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fiel
         after=snapshot(mailbox),
     )
     return mailbox
+
+
+def _check_not_last_active_superuser(mailbox: Mailbox) -> None:
+    """Switching ``mailbox`` off must leave an active superuser, or nobody could log in to fix it.
+
+    The active superusers are locked first (in id order), so two superusers switching
+    each other off at once cannot both pass.
+    """
+    if not mailbox.is_superuser:
+        return
+    active = Mailbox.objects.select_for_update().filter(is_superuser=True, active=True).order_by("pk")
+    if not [pk for pk in active.values_list("pk", flat=True) if pk != mailbox.pk]:
+        raise ValidationError(
+            {
+                "active": f"{mailbox.address} is the last active superuser; switching it off would lock "
+                "every superuser out. Make another superuser active first."
+            }
+        )
 
 
 @transaction.atomic
@@ -365,8 +392,25 @@ def archive_request(*, mailbox: Mailbox, acting_user) -> MailboxArchive | None:
         maildir=mailbox.maildir,
         deleted_at=timezone.now(),
         deleted_by=str(acting_user) if acting_user is not None else "system",
-        settings={key: getattr(mailbox, key) for key in ARCHIVED_SETTINGS},
+        # the role it held decides who may restore it (its password and mail come back)
+        settings={key: getattr(mailbox, key) for key in ARCHIVED_SETTINGS} | {"role": permissions.role_name(mailbox)},
         password=mailbox.password,
+    )
+
+
+RESTORABLE_STATES = (MailboxArchive.State.PENDING, MailboxArchive.State.ARCHIVED)
+
+
+def restorable(archive: MailboxArchive, now=None) -> bool:
+    """Whether ``archive`` can still be restored: its mail is kept and the grace period runs."""
+    now = now or timezone.now()
+    return archive.state in RESTORABLE_STATES and now < archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS)
+
+
+def kept_archives(domain: Domain):
+    """The deleted mailboxes of ``domain`` whose mail is still kept (not restored, not purged)."""
+    return MailboxArchive.objects.filter(domain_name=domain.name).exclude(
+        state__in=[MailboxArchive.State.RESTORED, MailboxArchive.State.PURGED]
     )
 
 
@@ -377,7 +421,7 @@ def get_archive(address: str) -> MailboxArchive:
     except AddressError as exc:
         raise ValidationError({"address": str(exc)}) from None
     archive = (
-        MailboxArchive.objects.filter(address=canonical, state__in=["pending", "archived"])
+        MailboxArchive.objects.filter(address=canonical, state__in=RESTORABLE_STATES)
         .order_by("-deleted_at", "-id")
         .first()
     )
@@ -393,16 +437,18 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli"
     Mail not yet moved (``pending``) stays where it is and the mailbox is back at
     once; archived mail is moved back by the next ``mailstore_run``, which then
     re-creates the mailbox (so nothing can be delivered before its mail is back).
+    A restore counts against the domain's and its grants' limits like a new
+    mailbox: they are checked now, and again when the job re-creates it.
     """
     archive = MailboxArchive.objects.select_for_update().get(pk=archive.pk)
     domain = Domain.objects.filter(name=archive.domain_name).first()
     if domain is None:
         raise ValidationError({"address": f"The domain {archive.domain_name} no longer exists."})
     require(
-        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
-        "You may not restore mailboxes in that domain.",
+        acting_user is None or permissions.can_restore_mailbox(acting_user, domain, archive),
+        "You may not restore that mailbox.",
     )
-    if archive.state not in (MailboxArchive.State.PENDING, MailboxArchive.State.ARCHIVED):
+    if archive.state not in RESTORABLE_STATES:
         raise ValidationError(f"{archive.address} cannot be restored (it is {archive.get_state_display().lower()}).")
     if timezone.now() >= archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS):
         raise ValidationError(f"The grace period of {archive.address} is over; its mail is being deleted.")
@@ -411,6 +457,15 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli"
         or Alias.objects.filter(address=archive.address).exists()
     ):
         raise ValidationError({"address": f"{archive.address} is in use again; it cannot be restored."})
+    domain, grants = lock_limits(domain)
+    check_mailbox_limits(  # acting_user: an admin's message names no other admin's grant
+        domain,
+        grants,
+        new_mailboxes=1,
+        old_quota_mb=None,
+        new_quota_mb=_archived_quota(archive, domain),
+        acting_user=acting_user,
+    )
     if archive.state == MailboxArchive.State.PENDING:  # the mail is still in place
         archive.state, archive.finished_at = MailboxArchive.State.RESTORED, timezone.now()
         archive.save()
@@ -423,16 +478,20 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli"
     return archive
 
 
+def _archived_quota(archive: MailboxArchive, domain: Domain) -> int:
+    quota_mb = archive.settings.get("quota_mb")
+    return domain.default_quota_mb if quota_mb is None else quota_mb
+
+
 def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
     """The mailbox again, as it was (limits checked like any new mailbox)."""
     saved = dict(archive.settings)
-    quota_mb = saved.pop("quota_mb", None)
     mailbox = mailbox_create(
         acting_user=None,
         domain=domain,
         local_part=archive.local_part,
         password=generate_password(),
-        quota_mb=quota_mb,
+        quota_mb=_archived_quota(archive, domain),
         origin="restore",
         welcome=False,
         **{k: v for k, v in saved.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS},
@@ -494,6 +553,8 @@ def _restore_one(store: Path, archive: MailboxArchive, now) -> None:
     moved = mailstore.move(store, archive.archive_path, archive.maildir)
     try:
         with transaction.atomic():
+            # restored in the same transaction as the mailbox (and no longer "restoring" to its own check)
+            MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.RESTORED)
             _recreate(archive, domain)
     except ValidationError:
         if moved:

@@ -2,12 +2,15 @@
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,12 +28,21 @@ from accounts.forms import (
     PasswordResetForm,
     neutralise,
 )
-from accounts.models import Mailbox
+from accounts.models import Mailbox, MailboxArchive
 from mailadmin import permissions
-from mailadmin.shortcuts import add_errors, call_service, get_domain_for, get_mailbox_for, origin, require
+from mailadmin.shortcuts import (
+    add_errors,
+    call_service,
+    get_archive_for,
+    get_domain_for,
+    get_mailbox_for,
+    origin,
+    require,
+)
 from vacation.models import Vacation
 
 FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
+PAGE_SIZE = 50
 
 
 def _passwords_once(request, created, domain, title):
@@ -299,3 +311,41 @@ def mailbox_import(request, pk):
             if not form.errors:
                 return _passwords_once(request, created, domain, f"{len(created)} mailboxes imported")
     return render(request, "accounts/import_form.html", {"form": form, "domain": domain})
+
+
+# --- deleted mailboxes: their archives, and restoring one -------------------------------------
+
+
+@require_GET
+def archive_list(request, pk):
+    """A domain's deleted mailboxes, with a Restore button where the actor may restore one."""
+    domain = get_domain_for(request, pk)
+    show_all = request.GET.get("all") == "1"
+    archives = MailboxArchive.objects.filter(domain_name=domain.name) if show_all else services.kept_archives(domain)
+    page = Paginator(archives, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for archive in page:
+        archive.purge_at = archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS)
+        archive.role = archive.settings.get("role", "")
+        archive.can_restore = services.restorable(archive, now) and permissions.can_restore_mailbox(
+            request.user, domain, archive
+        )
+    context = {"domain": domain, "page": page, "show_all": show_all, "grace_days": settings.MAIL_ARCHIVE_GRACE_DAYS}
+    return render(request, "accounts/archive_list.html", context)
+
+
+@require_POST
+def archive_restore(request, pk):
+    archive = get_archive_for(request, pk, write=True)
+    try:
+        restored = services.mailbox_restore(acting_user=request.user, archive=archive, origin=origin(request))
+    except ValidationError as exc:
+        messages.error(request, f"{archive.address} was not restored: {' '.join(exc.messages)}")
+    else:
+        if restored.state == MailboxArchive.State.RESTORED:
+            messages.success(request, f"Mailbox {archive.address} restored with its old password and mail.")
+        else:
+            messages.success(
+                request, f"{archive.address} will be back with its mail within a minute (when the mail store job runs)."
+            )
+    return redirect("accounts:archives", archive.domain.pk)

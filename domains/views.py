@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Mailbox
+from accounts.services import kept_archives
 from aliases.models import Alias
 from domains import services
 from domains.forms import DomainAliasForm, DomainCreateForm, DomainDeleteForm, DomainSettingsForm, GrantForm
@@ -102,6 +103,7 @@ def domain_detail(request, pk):
         "domain_aliases": list(domain.domain_aliases.all()),
         "can_add_domain_alias": permissions.can_create_domain_alias(request.user),
         "alias_count": Alias.objects.filter(domain=domain).count(),
+        "archive_count": kept_archives(domain).count(),
         "totals": totals,
         "usage": grant_usage(request.user),
         "can_change_settings": permissions.can_change_limits(request.user),
@@ -221,6 +223,8 @@ def grant_list(request):
         .order_by("admin__address")
     )
     page = Paginator(grants, PAGE_SIZE).get_page(request.GET.get("page"))
+    for grant in page:
+        grant.manageable = permissions.can_manage_grant(request.user, grant)
     return render(request, "domains/grant_list.html", {"page": page})
 
 

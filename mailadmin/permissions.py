@@ -103,6 +103,28 @@ def can_manage_mailbox(actor, target) -> bool:
     return can_manage_domain(actor, target.domain) and role_rank(target) < rank(actor)
 
 
+ROLE_NAMES = {SUPERUSER: "superuser", ADMIN: "admin", USER: "user"}
+
+
+def role_name(user) -> str:
+    """The role a mailbox holds, as a word to record (a deleted mailbox's archive keeps it)."""
+    return ROLE_NAMES[role_rank(user)]
+
+
+def archived_rank(archive) -> int:
+    """The rank a deleted mailbox held; SUPERUSER when its archive does not say (an older one)."""
+    names = {name: level for level, name in ROLE_NAMES.items()}
+    return names.get((archive.settings or {}).get("role"), SUPERUSER)
+
+
+def can_restore_mailbox(actor, domain, archive) -> bool:
+    """Restore a deleted mailbox of ``domain``: whoever may create mailboxes there, and an admin
+    only one that did not outrank them (the restored mailbox gets its old password and mail)."""
+    if not can_create_mailbox(actor, domain):
+        return False
+    return is_superuser(actor) or archived_rank(archive) < rank(actor)
+
+
 def can_delete_mailbox(actor, target) -> bool:
     return can_manage_mailbox(actor, target) and (is_superuser(actor) or grant_of(actor).can_delete_mailboxes)
 

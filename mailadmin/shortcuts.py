@@ -91,6 +91,20 @@ def get_domain_alias_for(request, pk):
     return get_object_or_404(DomainAlias.objects.select_related("target").filter(target__in=visible), pk=pk)
 
 
+def get_archive_for(request, pk, *, write: bool = False):
+    """A deleted mailbox of a domain the user may see (else 404), with that domain as ``.domain``;
+    ``write``: may restore it (else 403)."""
+    from accounts.models import MailboxArchive
+    from domains.models import Domain
+
+    visible = Domain.objects.visible_to(request.user)
+    archive = get_object_or_404(MailboxArchive.objects.filter(domain_name__in=visible.values("name")), pk=pk)
+    archive.domain = visible.get(name=archive.domain_name)
+    if write:
+        require(permissions.can_restore_mailbox(request.user, archive.domain, archive))
+    return archive
+
+
 def get_grant_for(request, pk, *, write: bool = False):
     """A grant the user may see (else 404); ``write``: may change or revoke it (else 403)."""
     from domains.models import AdminGrant

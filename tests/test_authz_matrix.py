@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from accounts.models import Mailbox
+from accounts import services as accounts
+from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin.models import AuditEntry
@@ -94,6 +95,11 @@ MATRIX = [
     ("aliases:detail", "alias_org", (404, 200, 404, 200), (404, 302, 404, 302), {"destinations": "root"}),
     ("aliases:toggle", "alias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
     ("aliases:delete", "alias_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+    ("accounts:archives", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
+    ("accounts:archives", "net", (404, 404, 200, 200), (405, 405, 405, 405), {}),
+    ("accounts:restore", "archive_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+    # a deleted superuser's mailbox outranks a domain admin: it would come back with its password and mail
+    ("accounts:restore", "archive_boss", (405, 405, 405, 405), (404, 403, 404, 302), {}),
 ]
 # Outside the matrix: Django's own admin (superusers only) and login/logout (tests/mailadmin/test_views_login.py).
 NOT_IN_MATRIX = {"login", "logout"}
@@ -114,8 +120,17 @@ def build_world():
         "grant_net": AdminGrant.objects.get(admin=p.admin_net),
     }
     factories.alias("info@example.net", "bob")
+    objects["archive_org"] = deleted(factories.mailbox("gone@example.org").address)
+    accounts.superuser_create(address=factories.mailbox("boss@example.org").address, password=None)
+    objects["archive_boss"] = deleted("boss@example.org")
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
+
+
+def deleted(address):
+    """The archive a deleted mailbox leaves (its mail not yet moved: a restore is immediate)."""
+    accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox(address))
+    return MailboxArchive.objects.get(address=address)
 
 
 def payload(data, p, objects):
@@ -137,7 +152,7 @@ def payload(data, p, objects):
 
 def snapshot():
     """Everything the panel can change, as plain values."""
-    models = (Domain, DomainAlias, AdminGrant, Mailbox, Alias, Vacation)
+    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     state["grant_domains"] = sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id"))
     state["audit"] = AuditEntry.objects.count()
@@ -206,3 +221,6 @@ def test_allowed_posts_did_what_they_said():
     assert set(Alias.objects.filter(domain=p.org).values_list("local_part", flat=True)) >= {"a1", "a2"}
     client.post(reverse("accounts:bulk_update", args=[p.org.pk]), {"mailboxes": [p.user.pk], "active": "off"})
     assert not Mailbox.objects.get(pk=p.user.pk).active
+    client.post(reverse("accounts:restore", args=[objects["archive_org"].pk]))
+    assert Mailbox.objects.filter(address="gone@example.org").exists()
+    assert MailboxArchive.objects.get(pk=objects["archive_org"].pk).state == "restored"

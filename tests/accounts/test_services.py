@@ -117,3 +117,22 @@ def test_superuser_status_is_granted_as_a_panel_only_account_when_there_is_no_ma
     assert f.authenticate(username="root@admin.example", password="long enough secret") == user
     with pytest.raises(ValidationError, match="last superuser"):
         services.superuser_revoke(address="root@admin.example")
+
+
+def test_the_last_active_superuser_cannot_be_switched_off(personas):
+    root = personas.superuser
+    with pytest.raises(ValidationError, match="last active superuser") as refused:
+        services.mailbox_update(acting_user=root, mailbox=root, active=False)
+    assert "active" in refused.value.message_dict
+    with pytest.raises(ValidationError, match="last active superuser"):  # the command line too, and in bulk
+        services.mailbox_bulk_update(acting_user=None, mailboxes=[personas.user, root], active=False)
+    assert Mailbox.objects.get(pk=root.pk).active and Mailbox.objects.get(pk=personas.user.pk).active
+
+    other = services.superuser_create(address="ops@example.net", password="long enough secret")
+    services.mailbox_update(acting_user=None, mailbox=other, active=False)
+    with pytest.raises(ValidationError, match="last active superuser"):  # an inactive one does not count
+        services.mailbox_update(acting_user=root, mailbox=root, active=False)
+    services.mailbox_update(acting_user=root, mailbox=other, active=True)
+    services.mailbox_update(acting_user=other, mailbox=root, active=False)  # another is active now
+    assert not Mailbox.objects.get(pk=root.pk).active
+    services.mailbox_update(acting_user=None, mailbox=personas.user, active=False)  # end users as before

@@ -134,6 +134,17 @@ def test_admin_cannot_touch_outranking_mailboxes(client, personas):
         assert fresh(target).active and fresh(target).check_password(personas.password)
 
 
+def test_the_last_active_superuser_is_not_switched_off(client, personas):
+    client.force_login(personas.superuser)
+    toggle = reverse("accounts:toggle", args=[personas.superuser.pk, "active"])
+    response = client.post(toggle, {"back": "domain"}, follow=True)
+    assert "root@example.org is the last active superuser" in response.content.decode()
+    detail = reverse("accounts:detail", args=[personas.superuser.pk])
+    response = client.post(detail, {"first_name": "Root", "quota_mb": 0})  # "active" unticked
+    assert response.status_code == 200 and "last active superuser" in response.context["form"].errors["active"][0]
+    assert fresh(personas.superuser).active and fresh(personas.superuser).first_name == ""
+
+
 def test_toggles_flip_one_flag_and_return_to_the_domain_page(client, personas):
     client.force_login(personas.admin_org)
     url = reverse("accounts:toggle", args=[personas.user.pk, "filtering"])

@@ -113,6 +113,25 @@ def test_domain_admin_bulk_creates_mailboxes_and_aliases(page, personas, shot):
     shot(page, "admin-04-domain-page-phone")
 
 
+def test_domain_admin_restores_a_deleted_mailbox(page, personas, shot):
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))  # the page fixture accepts them
+    log_in(page, personas.admin_org.address, personas.password)
+    page.goto(f"/mailboxes/{personas.user.pk}/")
+    page.get_by_role("button", name="Delete mailbox").click()
+    expect(page.locator(".flash.success")).to_contain_text("Mailbox user@example.org deleted")
+    page.get_by_role("link", name="Deleted mailboxes (1)").click()
+    row = page.locator("tr", has_text="user@example.org")
+    expect(row).to_contain_text("admin@example.org")
+    expect(row).to_contain_text("Waiting to be archived")
+    shot(page, "admin-05-deleted-mailboxes")
+    row.get_by_role("button", name="Restore").click()
+    expect(page.locator(".flash.success")).to_contain_text("Mailbox user@example.org restored")
+    assert asked[-1] == "Restore user@example.org with its old password and mail?"
+    assert Mailbox.objects.get(address="user@example.org").check_password(personas.password)
+    expect(page.get_by_text("No deleted mailboxes whose mail is still kept.")).to_be_visible()
+
+
 def test_end_user_changes_password_and_sets_a_vacation(page, personas, shot):
     log_in(page, personas.user.address, personas.password)
     expect(page.get_by_role("heading", name="Usage")).to_be_visible()

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from domains import services
 from domains.models import AdminGrant
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,29 @@ def test_appointing_admin_within_own_grant_only(client, personas):
     response = client.post(reverse("domains:grant_create"), grant_data(personas, admin="root@example.org"))
     assert response.status_code == 403
     assert client.post(reverse("domains:grant_delete", args=[grant.pk])).status_code == 302
+
+
+def test_grants_the_viewer_cannot_manage_have_no_edit_or_revoke(client, personas):
+    """An appointing admin sees the grants of its domains' admins; only those its own outranks are its to change."""
+    services.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True)
+    own = AdminGrant.objects.get(admin=personas.admin_org)
+    lesser = services.grant_set(acting_user=None, admin=personas.user, domains=[personas.org], max_mailboxes=10)
+    peer = services.grant_set(  # the same as its own: not outranked
+        acting_user=None,
+        admin=factories.mailbox("peer@example.org"),
+        domains=[personas.org],
+        can_appoint_admins=True,
+    )
+    assert (own.max_mailboxes, own.quota_mb) == (peer.max_mailboxes, peer.quota_mb)
+    client.force_login(personas.admin_org)
+    page = client.get(reverse("domains:grants")).content.decode()
+    for grant, shown in ((lesser, True), (peer, False)):
+        assert grant.admin.address in page
+        assert (reverse("domains:grant_edit", args=[grant.pk]) in page) is shown
+        assert (reverse("domains:grant_delete", args=[grant.pk]) in page) is shown
+    assert page.count(">Revoke</button>") == 1 and page.count(">Edit</a>") == 1
+    assert client.post(reverse("domains:grant_delete", args=[peer.pk])).status_code == 403
+
+    client.force_login(personas.superuser)
+    page = client.get(reverse("domains:grants")).content.decode()
+    assert page.count(">Revoke</button>") == AdminGrant.objects.count() == 4

@@ -160,3 +160,46 @@ def test_address_taken_between_request_and_job_keeps_the_archive(user, store):
     archive.refresh_from_db()
     assert archive.state == "archived" and (store / archive.archive_path / "new").is_dir()
     assert not (store / "example.org/user").exists()
+
+
+def test_restore_checks_the_limits_when_asked_not_only_when_the_job_runs(user, store):
+    delete("user@example.org")
+    services.mailstore_run(store=store)
+    domains.domain_update(
+        acting_user=None, domain=domains.get_domain("example.org"), max_quota_mb=20, default_quota_mb=20
+    )
+    with pytest.raises(ValidationError, match="at most 20 MB"):  # it had 50 MB
+        services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+    assert MailboxArchive.objects.get().state == "archived"
+
+
+def test_the_archive_records_the_role_and_only_superusers_restore_outranking_ones(user, store):
+    from django.core.exceptions import PermissionDenied
+
+    domain = domains.get_domain("example.org")
+    admin = factories.mailbox("admin@example.org")
+    domains.grant_set(acting_user=None, admin=admin, domains=[domain])
+    boss = factories.mailbox("boss@example.org")
+    domains.grant_set(acting_user=None, admin=boss, domains=[domain])
+    delete("boss@example.org")
+    delete("user@example.org")
+    assert dict(MailboxArchive.objects.values_list("address", "settings__role")) == {
+        "boss@example.org": "admin",
+        "user@example.org": "user",
+    }
+    admin = Mailbox.objects.get(pk=admin.pk)
+    with pytest.raises(PermissionDenied):
+        services.mailbox_restore(acting_user=admin, archive=services.get_archive("boss@example.org"))
+    services.mailbox_restore(acting_user=admin, archive=services.get_archive("user@example.org"))
+    assert Mailbox.objects.filter(address="user@example.org").exists()
+    assert not Mailbox.objects.filter(address="boss@example.org").exists()
+
+
+def test_no_new_mailbox_at_an_address_being_restored(user, store):
+    delete("user@example.org")
+    services.mailstore_run(store=store)
+    services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+    with pytest.raises(ValidationError, match="is being restored"):  # its mail moves back into that maildir
+        factories.mailbox("user@example.org", password=NEW_PASSWORD)
+    assert services.mailstore_run(store=store)["restored"] == 1
+    assert login_ok("user@example.org", OLD_PASSWORD)
