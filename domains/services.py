@@ -143,8 +143,10 @@ def domain_alias_create(
     *, acting_user, name: str, target: Domain, active: bool = True, origin: str = "cli"
 ) -> DomainAlias:
     require(_allowed(acting_user, permissions.can_manage_domain, target), "You do not manage that domain.")
-    require(acting_user is None or permissions.can_create_domain_alias(acting_user),
-            "Only superusers add domain aliases: a domain alias makes its name local for every sender here.")
+    require(
+        acting_user is None or permissions.can_create_domain_alias(acting_user),
+        "Only superusers add domain aliases: a domain alias makes its name local for every sender here.",
+    )
     alias = DomainAlias(name=domain_name_from(name), target=target, active=active)
     _lock_names()
     alias.full_clean()

@@ -34,10 +34,22 @@ def database_url() -> str:
 
 def run_cli(*args: str, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
     """Run ``manage.py`` as a separate process against the test database (data must be committed)."""
-    environment = {**os.environ, "DATABASE_URL": database_url(), "MAIL_ARGON2_MEMORY_KIB": "1024",
-                   "MAIL_ARGON2_TIME_COST": "1", **env}
-    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], input=stdin, capture_output=True,
-                          text=True, env=environment, timeout=120, cwd=ROOT)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "MAIL_ARGON2_MEMORY_KIB": "1024",
+        "MAIL_ARGON2_TIME_COST": "1",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        cwd=ROOT,
+    )
 
 
 def run_cli_json(*args: str, stdin: str | None = None):
@@ -64,7 +76,6 @@ def run_cli_inprocess(*args: str, stdin: str = "") -> subprocess.CompletedProces
     """
     import contextlib
     import io
-
     from unittest import mock
 
     from django.core.management import ManagementUtility
@@ -75,8 +86,11 @@ def run_cli_inprocess(*args: str, stdin: str = "") -> subprocess.CompletedProces
     sys.stdin = io.StringIO(stdin)
     try:
         # run_from_argv closes every connection when it ends; the test's own must stay open.
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-                mock.patch.object(connections, "close_all"):
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            mock.patch.object(connections, "close_all"),
+        ):
             ManagementUtility(["manage.py", *args]).execute()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1

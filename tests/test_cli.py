@@ -43,18 +43,26 @@ def test_every_task_from_the_cli_alone():
     assert len(generated["password"]) >= 16  # printed once
     assert run_cli_json("domainalias", "add", "example.net", "example.org")["target"] == "example.org"
     assert run_cli_json("alias", "add", "info@example.org", "alice", "bob")["destinations"] == [
-        "alice@example.org", "bob@example.org"]
+        "alice@example.org",
+        "bob@example.org",
+    ]
     assert run_cli_json("alias", "add", "@example.org", "alice")["catchall"] is True
-    assert run_cli_json("vacation", "set", "bob@example.org", "--mode", "custom", "--subject", "Away",
-                        "--body", "Back soon")["mode"] == "custom"
+    assert (
+        run_cli_json(
+            "vacation", "set", "bob@example.org", "--mode", "custom", "--subject", "Away", "--body", "Back soon"
+        )["mode"]
+        == "custom"
+    )
     assert run_cli_json("mailbox", "set", "bob@example.org", "--no-may-relay", "--quota-mb", "60")["quota_mb"] == 60
     assert run_cli_json("grant", "show", "alice@example.org")["used_quota_mb"] == 160
     assert run_cli_json("superuser", "grant", "alice@example.org")["has_mailbox"] is True
     assert [d["name"] for d in run_cli_json("domain", "list")] == ["example.org"]
     assert {r["address"] for r in view_rows("lookup_mailboxes_v1")} == {"alice@example.org", "bob@example.org"}
     assert {r["address"] for r in view_rows("lookup_aliases_v1")} == {"info@example.org", "@example.org"}
-    assert run_cli_json("mailbox", "passwd", "bob@example.org", "--password-stdin",
-                        stdin="another long one\n")["password"] == "changed"
+    assert (
+        run_cli_json("mailbox", "passwd", "bob@example.org", "--password-stdin", stdin="another long one\n")["password"]
+        == "changed"
+    )
     assert run_cli_json("alias", "delete", "@example.org") == {"deleted": "@example.org"}
 
 
@@ -70,8 +78,10 @@ BAD_COMMANDS = [
     (("domain", "add", "EXAMPLE.ORG."), "already exists"),
     (("domain", "add", "new.example", "--max-quota-mb", "10", "--default-quota-mb", "20"), "cannot exceed"),
     (("domain", "add", "new.example", "--max-mailboxes", "-1"), "0 (unlimited) or more"),
-    (("domain", "set", "example.org", "--max-mailboxes", "0", "--max-quota-mb", "1", "--default-quota-mb", "1"),
-     "larger or unlimited"),
+    (
+        ("domain", "set", "example.org", "--max-mailboxes", "0", "--max-quota-mb", "1", "--default-quota-mb", "1"),
+        "larger or unlimited",
+    ),
     (("domain", "set", "unknown.example", "--no-active"), "No domain unknown.example"),
     (("domain", "delete", "example.org"), "still has 1 mailbox"),
     (("mailbox", "add", "x@unknown.example"), "No domain unknown.example"),
@@ -89,19 +99,44 @@ BAD_COMMANDS = [
     (("alias", "add", "loop@example.org", "loop"), "itself"),
     (("domainalias", "add", "example.org", "example.org"), "already a domain"),
     (("domainalias", "add", "alias.example", "unknown.example"), "No domain unknown.example"),
-    (("vacation", "set", "alice@example.org", "--mode", "custom", "--subject", "a\nBcc: x@evil.example",
-      "--body", "b"), "single line"),
+    (
+        (
+            "vacation",
+            "set",
+            "alice@example.org",
+            "--mode",
+            "custom",
+            "--subject",
+            "a\nBcc: x@evil.example",
+            "--body",
+            "b",
+        ),
+        "single line",
+    ),
     (("vacation", "set", "alice@example.org", "--mode", "default", "--first-day", "2026-02-30"), "not a date"),
-    (("vacation", "set", "alice@example.org", "--mode", "default", "--first-day", "2026-05-02",
-      "--last-day", "2026-05-01"), "last day cannot be before"),
+    (
+        (
+            "vacation",
+            "set",
+            "alice@example.org",
+            "--mode",
+            "default",
+            "--first-day",
+            "2026-05-02",
+            "--last-day",
+            "2026-05-01",
+        ),
+        "last day cannot be before",
+    ),
     (("grant", "set", "nobody@example.org", "--domain", "example.org"), "No mailbox"),
     (("grant", "set", "alice@example.org", "--quota-mb", "50"), "already allocate 100 MB"),
     (("superuser", "revoke", "alice@example.org"), "not a superuser"),
 ]
 
 
-@pytest.mark.parametrize("args, message", BAD_COMMANDS, ids=[" ".join(a[:2]) + f" {i}" for i, (a, _) in
-                                                             enumerate(BAD_COMMANDS)])
+@pytest.mark.parametrize(
+    "args, message", BAD_COMMANDS, ids=[" ".join(a[:2]) + f" {i}" for i, (a, _) in enumerate(BAD_COMMANDS)]
+)
 def test_bad_input_exits_non_zero_names_the_problem_and_changes_nothing(directory, args, message):
     before = table_snapshot()
     result = run_cli_inprocess(*args)

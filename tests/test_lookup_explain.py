@@ -24,22 +24,42 @@ pytestmark = pytest.mark.django_db
 
 # The lookups the shipped configuration makes (by key, as Exim and Dovecot do).
 LOOKUPS = [
-    ("lookup_domains_v1", "SELECT target, is_alias FROM lookup_domains_v1 WHERE domain = %s AND active = 1",
-     "d7.example"),
-    ("lookup_domains_v1", "SELECT target FROM lookup_domains_v1 WHERE domain = %s AND is_alias = 1",
-     "alias7.example"),
-    ("lookup_mailboxes_v1", "SELECT maildir, over_quota FROM lookup_mailboxes_v1 WHERE address = %s AND active = 1",
-     "u7@d7.example"),
-    ("lookup_dovecot_users_v1", "SELECT address, password FROM lookup_dovecot_users_v1 WHERE address = %s "
-     "AND login_allowed = 1", "u7@d7.example"),
-    ("lookup_dovecot_users_v1", "SELECT maildir, quota_rule FROM lookup_dovecot_users_v1 WHERE address = %s",
-     "u7@d7.example"),
-    ("lookup_aliases_v1", "SELECT destinations FROM lookup_aliases_v1 WHERE address = %s AND active = 1",
-     "a7@d7.example"),
-    ("lookup_aliases_v1", "SELECT destinations FROM lookup_aliases_v1 WHERE address = %s AND active = 1",
-     "@d7.example"),
-    ("lookup_vacations_v1", "SELECT subject, body, interval_seconds FROM lookup_vacations_v1 WHERE address = %s",
-     "u7@d7.example"),
+    (
+        "lookup_domains_v1",
+        "SELECT target, is_alias FROM lookup_domains_v1 WHERE domain = %s AND active = 1",
+        "d7.example",
+    ),
+    ("lookup_domains_v1", "SELECT target FROM lookup_domains_v1 WHERE domain = %s AND is_alias = 1", "alias7.example"),
+    (
+        "lookup_mailboxes_v1",
+        "SELECT maildir, over_quota FROM lookup_mailboxes_v1 WHERE address = %s AND active = 1",
+        "u7@d7.example",
+    ),
+    (
+        "lookup_dovecot_users_v1",
+        "SELECT address, password FROM lookup_dovecot_users_v1 WHERE address = %s AND login_allowed = 1",
+        "u7@d7.example",
+    ),
+    (
+        "lookup_dovecot_users_v1",
+        "SELECT maildir, quota_rule FROM lookup_dovecot_users_v1 WHERE address = %s",
+        "u7@d7.example",
+    ),
+    (
+        "lookup_aliases_v1",
+        "SELECT destinations FROM lookup_aliases_v1 WHERE address = %s AND active = 1",
+        "a7@d7.example",
+    ),
+    (
+        "lookup_aliases_v1",
+        "SELECT destinations FROM lookup_aliases_v1 WHERE address = %s AND active = 1",
+        "@d7.example",
+    ),
+    (
+        "lookup_vacations_v1",
+        "SELECT subject, body, interval_seconds FROM lookup_vacations_v1 WHERE address = %s",
+        "u7@d7.example",
+    ),
 ]
 
 
@@ -50,11 +70,13 @@ def directory():
     DomainAlias.objects.bulk_create(DomainAlias(name=f"alias{i}.example", target=d) for i, d in enumerate(domains))
     boxes = Mailbox.objects.bulk_create(
         Mailbox(domain=d, local_part=f"u{j}", address=f"u{j}@{d.name}", password="{PLAIN}x")
-        for d in domains for j in range(10)
+        for d in domains
+        for j in range(10)
     )
     Alias.objects.bulk_create(
         Alias(domain=d, local_part=lp, address=f"{lp}@{d.name}", destinations=f"u1@{d.name}")
-        for d in domains for lp in ("a1", "a7", "")
+        for d in domains
+        for lp in ("a1", "a7", "")
     )
     Vacation.objects.bulk_create(Vacation(mailbox=m, mode="default") for m in boxes[::7])
     if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)

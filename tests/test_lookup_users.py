@@ -36,13 +36,17 @@ def connect(user: str, password: str):
     if connection.vendor == "mysql":
         import MySQLdb
 
-        return MySQLdb.connect(user=user, password=password, database=name,
-                               unix_socket=connection.settings_dict["OPTIONS"].get("unix_socket",
-                                                                                 "/run/mysqld/mysqld.sock"))
+        return MySQLdb.connect(
+            user=user,
+            password=password,
+            database=name,
+            unix_socket=connection.settings_dict["OPTIONS"].get("unix_socket", "/run/mysqld/mysqld.sock"),
+        )
     import psycopg
 
-    return psycopg.connect(host=connection.settings_dict["HOST"] or "localhost", user=user, password=password,
-                           dbname=name, autocommit=True)
+    return psycopg.connect(
+        host=connection.settings_dict["HOST"] or "localhost", user=user, password=password, dbname=name, autocommit=True
+    )
 
 
 def can_read(conn, sql: str) -> bool:
@@ -117,5 +121,4 @@ def test_bad_user_names_are_refused():
     with pytest.raises(CommandError, match="not a valid user name"):
         call_command("lookup_users", "create", "--exim-user", "x'; DROP USER root; --", stdout=io.StringIO())
     with pytest.raises(CommandError):
-        call_command("lookup_users", "create", "--exim-user", "same", "--dovecot-user", "same",
-                     stdout=io.StringIO())
+        call_command("lookup_users", "create", "--exim-user", "same", "--dovecot-user", "same", stdout=io.StringIO())

@@ -42,10 +42,20 @@ def directory():
     cli("alias", "add", "@example.org", "alice")
     cli("alias", "add", "old@example.org", "bob", "--no-active")
     cli("vacation", "set", "alice@example.org", "--mode", "custom", "--subject", "Weg", "--body", "Zurück am Montag")
-    cli("vacation", "set", "bob@example.org", "--mode", "default", "--first-day", str(today - datetime.timedelta(1)),
-        "--last-day", str(today + datetime.timedelta(1)))
-    cli("vacation", "set", "carol@quiet.example", "--mode", "default",
-        "--first-day", str(today + datetime.timedelta(3)))
+    cli(
+        "vacation",
+        "set",
+        "bob@example.org",
+        "--mode",
+        "default",
+        "--first-day",
+        str(today - datetime.timedelta(1)),
+        "--last-day",
+        str(today + datetime.timedelta(1)),
+    )
+    cli(
+        "vacation", "set", "carol@quiet.example", "--mode", "default", "--first-day", str(today + datetime.timedelta(3))
+    )
     cli("mailbox", "add", "ann@example.org")
     cli("vacation", "set", "ann@example.org", "--mode", "custom", "--subject", "s", "--body", "b")
     cli("vacation", "set", "ann@example.org", "--mode", "off")
@@ -56,26 +66,64 @@ def directory():
 def test_domains_view_lists_domains_and_domain_aliases_with_targets(directory):
     rows = {r["domain"]: r for r in view_rows("lookup_domains_v1")}
     assert rows == {
-        "example.org": {"domain": "example.org", "target": "example.org", "is_alias": 0, "active": 1,
-                        "logins_enabled": 1},
-        "quiet.example": {"domain": "quiet.example", "target": "quiet.example", "is_alias": 0, "active": 1,
-                          "logins_enabled": 0},
-        "off.example": {"domain": "off.example", "target": "off.example", "is_alias": 0, "active": 0,
-                        "logins_enabled": 1},
-        "example.net": {"domain": "example.net", "target": "example.org", "is_alias": 1, "active": 1,
-                        "logins_enabled": 1},
-        "paused.example": {"domain": "paused.example", "target": "example.org", "is_alias": 1, "active": 0,
-                           "logins_enabled": 1},
+        "example.org": {
+            "domain": "example.org",
+            "target": "example.org",
+            "is_alias": 0,
+            "active": 1,
+            "logins_enabled": 1,
+        },
+        "quiet.example": {
+            "domain": "quiet.example",
+            "target": "quiet.example",
+            "is_alias": 0,
+            "active": 1,
+            "logins_enabled": 0,
+        },
+        "off.example": {
+            "domain": "off.example",
+            "target": "off.example",
+            "is_alias": 0,
+            "active": 0,
+            "logins_enabled": 1,
+        },
+        "example.net": {
+            "domain": "example.net",
+            "target": "example.org",
+            "is_alias": 1,
+            "active": 1,
+            "logins_enabled": 1,
+        },
+        "paused.example": {
+            "domain": "paused.example",
+            "target": "example.org",
+            "is_alias": 1,
+            "active": 0,
+            "logins_enabled": 1,
+        },
     }
 
 
 def test_exim_mailbox_view_has_routing_data_and_no_hash(directory):
     rows = {r["address"]: r for r in view_rows("lookup_mailboxes_v1")}
-    assert set(rows) == {"alice@example.org", "bob@example.org", "gone@example.org", "carol@quiet.example",
-                         "dave@off.example", "ann@example.org"}
+    assert set(rows) == {
+        "alice@example.org",
+        "bob@example.org",
+        "gone@example.org",
+        "carol@quiet.example",
+        "dave@off.example",
+        "ann@example.org",
+    }
     assert rows["bob@example.org"] == {
-        "address": "bob@example.org", "domain": "example.org", "local_part": "bob", "maildir": "example.org/bob/",
-        "quota_bytes": 250 * 1024 * 1024, "active": 1, "may_relay": 0, "filtering": 0, "over_quota": 0,
+        "address": "bob@example.org",
+        "domain": "example.org",
+        "local_part": "bob",
+        "maildir": "example.org/bob/",
+        "quota_bytes": 250 * 1024 * 1024,
+        "active": 1,
+        "may_relay": 0,
+        "filtering": 0,
+        "over_quota": 0,
     }
     assert rows["alice@example.org"]["quota_bytes"] == 100 * 1024 * 1024  # the domain default
     assert rows["gone@example.org"]["active"] == 0
@@ -104,12 +152,30 @@ def test_an_unusable_password_never_allows_login(directory):
 def test_alias_view_has_destinations_and_the_catchall(directory):
     rows = {r["address"]: r for r in view_rows("lookup_aliases_v1")}
     assert rows == {
-        "info@example.org": {"address": "info@example.org", "domain": "example.org", "local_part": "info",
-                             "destinations": "alice@example.org, bob@example.org", "active": 1, "is_catchall": 0},
-        "@example.org": {"address": "@example.org", "domain": "example.org", "local_part": "",
-                         "destinations": "alice@example.org", "active": 1, "is_catchall": 1},
-        "old@example.org": {"address": "old@example.org", "domain": "example.org", "local_part": "old",
-                            "destinations": "bob@example.org", "active": 0, "is_catchall": 0},
+        "info@example.org": {
+            "address": "info@example.org",
+            "domain": "example.org",
+            "local_part": "info",
+            "destinations": "alice@example.org, bob@example.org",
+            "active": 1,
+            "is_catchall": 0,
+        },
+        "@example.org": {
+            "address": "@example.org",
+            "domain": "example.org",
+            "local_part": "",
+            "destinations": "alice@example.org",
+            "active": 1,
+            "is_catchall": 1,
+        },
+        "old@example.org": {
+            "address": "old@example.org",
+            "domain": "example.org",
+            "local_part": "old",
+            "destinations": "bob@example.org",
+            "active": 0,
+            "is_catchall": 0,
+        },
     }
 
 
@@ -131,7 +197,15 @@ def test_every_view_has_the_documented_columns(directory):
 
 def test_hostile_keys_match_nothing_but_their_literal_text(directory):
     with connection.cursor() as cursor:
-        for key in ["' OR '1'='1", "%@example.org", "_lice@example.org", "alice@example.org' --",
-                    "alíce@example.org", "alice@exämple.org", "alice @example.org", "alice@example.org\t"]:
+        for key in [
+            "' OR '1'='1",
+            "%@example.org",
+            "_lice@example.org",
+            "alice@example.org' --",
+            "alíce@example.org",
+            "alice@exämple.org",
+            "alice @example.org",
+            "alice@example.org\t",
+        ]:
             cursor.execute("SELECT address FROM lookup_mailboxes_v1 WHERE address = %s", [key])
             assert list(cursor.fetchall()) == [], key

@@ -1,5 +1,4 @@
 import pytest
-
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts import services
@@ -32,8 +31,9 @@ def test_the_clear_text_password_is_never_stored_or_audited():
 def test_legacy_hash_is_rehashed_at_the_next_successful_login(settings):
     f.domain("example.org")
     box = f.mailbox("alice@example.org")
-    services.mailbox_set_password_hash(acting_user=None, mailbox=box,
-                                       password_hash="5f4dcc3b5aa765d61d8327deb882cf99")  # md5("password")
+    services.mailbox_set_password_hash(
+        acting_user=None, mailbox=box, password_hash="5f4dcc3b5aa765d61d8327deb882cf99"
+    )  # md5("password")
     box.refresh_from_db()
     assert box.password == "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
     assert f.authenticate(username="alice@example.org", password="wrong") is None
@@ -99,8 +99,9 @@ def test_end_users_and_outranked_admins_cannot_manage_others(personas):
     with pytest.raises(PermissionDenied):
         services.mailbox_update(acting_user=personas.user, mailbox=personas.admin_org, quota_mb=1)
     with pytest.raises(PermissionDenied):  # a superuser's mailbox inside the admin's own domain
-        services.mailbox_set_password(acting_user=personas.admin_org, mailbox=personas.superuser,
-                                      password="taken over!")
+        services.mailbox_set_password(
+            acting_user=personas.admin_org, mailbox=personas.superuser, password="taken over!"
+        )
     with pytest.raises(PermissionDenied):
         services.mailbox_delete(acting_user=personas.admin_org, mailbox=personas.superuser)
     with pytest.raises(PermissionDenied):  # another domain

@@ -71,7 +71,8 @@ def test_racing_creations_never_exceed_the_grant_quota():
 
 def test_racing_creations_in_one_domain_never_exceed_its_limit():
     f.domain("example.org", max_mailboxes=20)
-    created, errors = race([[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.org" for i in range(50)]],
-                           quota_mb=0)
+    created, errors = race(
+        [[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.org" for i in range(50)]], quota_mb=0
+    )
     assert created == 20 and Mailbox.objects.count() == 20
     assert all("at most 20 mailboxes" in e for e in errors)

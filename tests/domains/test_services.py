@@ -105,8 +105,7 @@ def test_domain_admins_cannot_change_limits_or_their_own_grant(personas):
     with pytest.raises(PermissionDenied):
         services.domain_update(acting_user=personas.admin_org, domain=personas.org, max_mailboxes=1000)
     with pytest.raises(PermissionDenied):
-        services.grant_set(acting_user=personas.admin_org, admin=personas.admin_org, domains=[personas.org],
-                           quota_mb=0)
+        services.grant_set(acting_user=personas.admin_org, admin=personas.admin_org, domains=[personas.org], quota_mb=0)
     with pytest.raises(PermissionDenied):
         services.domain_create(acting_user=personas.admin_org, name="new.example")
 
@@ -120,8 +119,9 @@ def test_admins_appoint_only_within_their_own_grant(personas):
         services.grant_set(acting_user=actor, admin=personas.user, domains=[personas.net])
     with pytest.raises(PermissionDenied):  # another admin outranks an end user appointment
         services.grant_set(acting_user=actor, admin=personas.admin_net, domains=[personas.org])
-    appointed = services.grant_set(acting_user=actor, admin=personas.user, domains=[personas.org],
-                                   can_appoint_admins=False)
+    appointed = services.grant_set(
+        acting_user=actor, admin=personas.user, domains=[personas.org], can_appoint_admins=False
+    )
     assert list(appointed.domains.all()) == [personas.org]
 
 

@@ -53,8 +53,10 @@ def test_u_labels_are_shown_to_people():
     assert display_domain("xn--bcher-kva.example") == "bücher.example"
 
 
-@pytest.mark.parametrize("given, stored", [("Alice", "alice"), ("first.last", "first.last"),
-                                           ("a+tag", "a+tag"), ("o'neil", "o'neil"), ("x" * 64, "x" * 64)])
+@pytest.mark.parametrize(
+    "given, stored",
+    [("Alice", "alice"), ("first.last", "first.last"), ("a+tag", "a+tag"), ("o'neil", "o'neil"), ("x" * 64, "x" * 64)],
+)
 def test_local_parts_are_dot_atoms_stored_lower_case(given, stored):
     assert normalize_local_part(given) == stored
 

@@ -65,8 +65,21 @@ def test_dovecot_verifies_the_hashes_we_make(scheme):
     assert doveadm("-t", stored, "-p", password + "x").returncode != 0
 
 
-@pytest.mark.parametrize("scheme", ["ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT", "SSHA", "SSHA512", "PLAIN-MD5",
-                                    "MD5-CRYPT", "SHA256-CRYPT", "SMD5", "SHA"])
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        "ARGON2ID",
+        "BLF-CRYPT",
+        "SHA512-CRYPT",
+        "SSHA",
+        "SSHA512",
+        "PLAIN-MD5",
+        "MD5-CRYPT",
+        "SHA256-CRYPT",
+        "SMD5",
+        "SHA",
+    ],
+)
 def test_we_verify_the_hashes_dovecot_makes(scheme):
     made = doveadm("-s", scheme, "-p", "from dovecot")
     assert made.returncode == 0, made.stderr
@@ -97,8 +110,9 @@ def test_legacy_hashes_are_also_accepted_by_dovecot_in_normalised_form():
         assert doveadm("-t", normalize_hash(stored), "-p", password).returncode == 0, kind
 
 
-@pytest.mark.parametrize("stored", ["{NOPE}secret", "{ROT13}frperg", "{}secret", "secret", "plain text",
-                                    "", "{PLAIN-MD5.XYZ}abc"])
+@pytest.mark.parametrize(
+    "stored", ["{NOPE}secret", "{ROT13}frperg", "{}secret", "secret", "plain text", "", "{PLAIN-MD5.XYZ}abc"]
+)
 def test_unknown_schemes_are_refused_never_read_as_plain_text(stored):
     secret = stored.split("}", 1)[-1]
     assert not verify_password(secret, stored)

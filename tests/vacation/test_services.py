@@ -29,8 +29,13 @@ def test_header_injection_in_the_subject_is_refused(personas, subject):
 
 def test_dates_must_be_in_order(personas):
     with pytest.raises(ValidationError, match="last day cannot be before"):
-        vacation_set(acting_user=personas.user, mailbox=personas.user, mode="default",
-                     first_day=datetime.date(2026, 5, 2), last_day=datetime.date(2026, 5, 1))
+        vacation_set(
+            acting_user=personas.user,
+            mailbox=personas.user,
+            mode="default",
+            first_day=datetime.date(2026, 5, 2),
+            last_day=datetime.date(2026, 5, 1),
+        )
 
 
 def test_custom_needs_a_text(personas):

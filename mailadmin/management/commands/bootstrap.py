@@ -14,8 +14,9 @@ class Command(BaseCommand):
     help = "Create the first superuser (a panel-only account) unless one exists, and print its password once."
 
     def add_arguments(self, parser):
-        parser.add_argument("--address", default="admin@example.com",
-                            help="the superuser's login address (default admin@example.com)")
+        parser.add_argument(
+            "--address", default="admin@example.com", help="the superuser's login address (default admin@example.com)"
+        )
 
     def handle(self, *args, **options):
         if Mailbox.objects.filter(is_superuser=True).exists():
@@ -29,12 +30,14 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(format_error(exc)) from None
         self.stdout.write(
-            "\n".join([
-                "",
-                "  First superuser created. Log in with:",
-                f"    address:  {user.address}",
-                f"    password: {password}",
-                "  The password is shown only this once; change it after logging in.",
-                "",
-            ])
+            "\n".join(
+                [
+                    "",
+                    "  First superuser created. Log in with:",
+                    f"    address:  {user.address}",
+                    f"    password: {password}",
+                    "  The password is shown only this once; change it after logging in.",
+                    "",
+                ]
+            )
         )
