@@ -1,0 +1,359 @@
+"""SMTP delivery through real Exim + Dovecot LMTP with the SQL lookups, against the same servers reading static files.
+
+    nice -n 10 .venv/bin/python bench/mailstack.py --db mariadb [--messages 1000] [--repeat 3]
+
+Run after bench/generate.py, as root, with Exim and Dovecot installed (scripts/install.sh
+--test). Starts the private Exim + Dovecot of tests/mailstack/stack.py (rendered by
+``render_mailconfig`` from deploy/, on loopback ports, reading the bench database as
+the lookup users bench_exim and bench_dovecot), in two variants with the same routing:
+
+- ``sql``: the shipped configuration as rendered;
+- ``static``: the same rendered configuration with every SQL lookup replaced by a
+  lookup of the same key in an indexed static file (Exim: a DBM file made by
+  ``exim_dbmbuild`` for each query, holding that query's answer for every key the run
+  uses; Dovecot: a passwd-file with the password_query and user_query answers).
+
+Each run sends ``--messages`` messages, each to one of 200 random active mailboxes, over
+4 SMTP connections at once, and times from the first connection until Exim has logged
+every delivery (Dovecot LMTP into the maildirs). The variants alternate, ``--repeat``
+runs each; the figure is the median. Then IMAP logins (IMAPS, one connection each) per
+second with Dovecot's auth cache cold (just flushed) and warm (the same users again),
+on the sql variant. The generated mailboxes share one {ARGON2ID} hash with the
+production parameters, so every cold login verifies Argon2 (the auth cache keeps the
+verified result, which is what makes warm logins cheap).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import arguments, median, save, setup_django  # noqa: E402
+from bench.lookups import lookup_users  # noqa: E402
+
+RECIPIENTS = 200
+CONNECTIONS = 4
+PASSWORD = "bench-password"  # noqa: S105 - the password of every generated mailbox
+_LOOKUP_HEAD = "${lookup LOOKUP_DRIVER{"
+DBMBUILD = shutil.which("exim_dbmbuild") or "/usr/sbin/exim_dbmbuild"
+_KEY = re.compile(r"E?'\$\{LOOKUP_QUOTE:(.*?)\}'")
+
+
+# --- the static variant ----------------------------------------------------------------
+
+
+def _macros(text: str) -> dict[str, str]:
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$", line)
+        if match:
+            found[match.group(1)] = match.group(2).strip()
+    return found
+
+
+def _expand(text: str, macros: dict[str, str]) -> str:
+    for _ in range(5):
+        for name in sorted(macros, key=len, reverse=True):
+            if name != "LOOKUP_QUOTE":
+                text = text.replace(name, macros[name])
+    return text
+
+
+def _brace_end(text: str, start: int) -> int:
+    """Index just past the brace that closes the one opened before ``start``."""
+    depth, i = 1, start
+    while depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return i
+
+
+class StaticTables:
+    """One lsearch/DBM file per distinct query, answering it for the keys of the run."""
+
+    def __init__(self, directory: Path, cursor, vendor: str):
+        self.directory, self.cursor, self.vendor, self.files = directory, cursor, vendor, {}
+
+    def file_for(self, sql: str, keys: list[str]) -> str:
+        if sql not in self.files:
+            self.files[sql] = (self.directory / f"lookup{len(self.files)}", {})
+        path, answers = self.files[sql]
+        params_sql = _KEY.sub("%s", sql.replace("%", "%%"))
+        for key in keys:
+            self.cursor.execute(params_sql, [key] * params_sql.count("%s"))
+            row = self.cursor.fetchone()
+            if row is not None:
+                answers[key] = "" if row[0] is None else str(row[0])
+        return str(path) + ".db"
+
+    def build(self) -> None:
+        for path, answers in self.files.values():
+            # lsearch format: a quoted key, then the value as it is (one line; the run needs no multi-line value)
+            lines = [f'"{k}": {" ".join(v.splitlines())}' for k, v in answers.items()]
+            path.write_text("\n".join(lines) + "\n")
+            subprocess.run([DBMBUILD, str(path), str(path) + ".db"], check=True, capture_output=True)  # noqa: S603
+            Path(str(path) + ".db").chmod(0o644)
+
+
+def static_exim(text: str, tables: StaticTables, keys_for) -> str:
+    """The rendered exim4.conf with each SQL lookup replaced by a DBM lookup of the same key."""
+    macros = _macros(text)
+    out, i = [], 0
+    while (start := text.find(_LOOKUP_HEAD, i)) >= 0:
+        end = _brace_end(text, start + len(_LOOKUP_HEAD))
+        sql_for_db = _expand(text[start + len(_LOOKUP_HEAD) : end - 1], macros)
+        exprs = _KEY.findall(sql_for_db)
+        path = tables.file_for(sql_for_db, keys_for(exprs))
+        if len(exprs) == 1:
+            head = f"${{lookup{{{exprs[0]}}}dbm{{{path}}}"
+        else:  # several keys in one query (a = k1 OR a = k2): the first key that is in the file
+            key = exprs[-1]
+            for expr in reversed(exprs[:-1]):
+                key = f"${{lookup{{{expr}}}dbm{{{path}}}{{{expr}}}{{{key}}}}}"
+            head = f"${{lookup{{{key}}}dbm{{{path}}}"
+        out.append(text[i:start] + head)
+        i = end
+    text = "".join(out) + text[i:]
+    # The domain list: "driver;SELECT ... WHERE domain = '${quote:$domain}' ..." -> "dbm;file" (key $domain).
+    match = re.search(r"^domainlist local_domains = LOOKUP_DRIVER;(SELECT .*)$", text, re.M)
+    sql = _expand(match.group(1), macros)
+    path = tables.file_for(sql, keys_for(["$domain"]))
+    return text.replace(match.group(0), f"domainlist local_domains = dbm;{path}")
+
+
+def static_dovecot(auth_conf: str, users_file: Path) -> str:
+    return re.sub(r"driver = sql\n\s*args = \S+", f"driver = passwd-file\n  args = {users_file}", auth_conf)
+
+
+def write_users(cursor, conf_dir: Path, addresses: list[str], users_file: Path) -> None:
+    text = (conf_dir / "dovecot" / "dovecot-sql.conf.ext").read_text()
+    password_sql = re.search(r"^password_query = (.*)$", text, re.M).group(1).replace("'%u'", "%s")
+    user_sql = re.search(r"^user_query = (.*)$", text, re.M).group(1).replace("'%u'", "%s")
+    lines = []
+    for address in addresses:
+        cursor.execute(password_sql, [address])
+        row = cursor.fetchone()
+        cursor.execute(user_sql, [address])
+        home, quota_rule = cursor.fetchone()
+        password = row[1] if row else "!"
+        lines.append(f"{address}:{password}::::{home}::userdb_quota_rule={quota_rule}")
+    users_file.write_text("\n".join(lines) + "\n")
+    users_file.chmod(0o644)
+
+
+# --- a run ---------------------------------------------------------------------------
+
+
+def make_stack(variant: str, database, credentials: dict, recipients: list[str], senders: list[str]):
+    from django.db import connection
+
+    from tests.mailstack.stack import MailStack
+
+    class Stack(MailStack):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.root.rmdir()  # a directory of our own name, apart from the test suite's
+            self.root = Path(tempfile.mkdtemp(prefix="mailadmin-bench-stack-"))
+            self.root.chmod(0o755)
+
+        def render(self):
+            super().render()
+            if variant != "static":
+                return
+            conf = self.root / "conf"
+            static = self.root / "static"
+            static.mkdir(exist_ok=True)
+            with connection.cursor() as cursor:
+                tables = StaticTables(static, cursor, connection.vendor)
+                self.exim_conf.write_text(
+                    static_exim(self.exim_conf.read_text(), tables, lambda exprs: keys_for(exprs, recipients, senders))
+                )
+                tables.build()
+                users = static / "users"
+                write_users(cursor, conf, recipients, users)
+            auth = conf / "dovecot" / "conf.d" / "10-auth.conf"
+            auth.write_text(static_dovecot(auth.read_text(), users))
+
+    return Stack(database, credentials)
+
+
+def keys_for(exprs: list[str], recipients: list[str], senders: list[str]) -> list[str]:
+    """The keys a run looks up for these Exim key expressions."""
+    domains = sorted({r.split("@")[1] for r in recipients})
+    keys = []
+    for expr in exprs:
+        if expr.startswith("@"):
+            keys += ["@" + d for d in domains]
+        elif expr == "$domain":
+            keys += domains
+        elif "sender_address" in expr:
+            keys += senders
+        else:
+            keys += recipients
+    return keys
+
+
+def send(stack, messages: list[tuple[str, str]]) -> None:
+    def worker(chunk):
+        conn = stack.smtp()
+        try:
+            for n, (sender, rcpt) in chunk:
+                body = f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: bench {n}\r\n\r\n" + "x" * 2000 + "\r\n"
+                conn.sendmail(sender, [rcpt], body)
+        finally:
+            try:
+                conn.quit()
+            except smtplib.SMTPException:
+                pass
+
+    errors = []
+
+    def guarded(chunk):
+        try:
+            worker(chunk)
+        except (OSError, smtplib.SMTPException) as exc:
+            errors.append(exc)
+
+    numbered = list(enumerate(messages))
+    threads = [threading.Thread(target=guarded, args=(numbered[k::CONNECTIONS],)) for k in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"SMTP failed: {errors[0]}\n{stack.log('rejectlog')}")
+
+
+def delivered(stack) -> int:
+    log = stack.root / "log" / "mainlog"
+    return log.read_text(errors="replace").count(" Completed") if log.exists() else 0
+
+
+def delivery_run(stack, recipients: list[str], count: int, rng: random.Random) -> float:
+    """Messages per second from the first connection until Exim logged every delivery."""
+    before = delivered(stack)
+    messages = [(f"sender{n}@elsewhere.example.com", rng.choice(recipients)) for n in range(count)]
+    started = time.perf_counter()
+    send(stack, messages)
+    deadline = time.monotonic() + 600
+    while delivered(stack) < before + count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {delivered(stack) - before} of {count} delivered:\n{stack.log()}")
+        time.sleep(0.05)
+    rate = count / (time.perf_counter() - started)
+    stored = in_maildirs(stack)
+    if stored < before + count:  # every message must be in a maildir (not bounced, not lost)
+        raise RuntimeError(f"{stored} messages in the maildirs after {before + count} deliveries:\n{stack.log()}")
+    return rate
+
+
+def in_maildirs(stack) -> int:
+    return sum(1 for _ in (stack.root / "store").glob("*/*/new/*")) + sum(
+        1 for _ in (stack.root / "store").glob("*/*/cur/*")
+    )
+
+
+def logins_per_second(stack, users: list[str]) -> float:
+    started = time.perf_counter()
+    for user in users:
+        stack.imap(user, PASSWORD).logout()
+    return len(users) / (time.perf_counter() - started)
+
+
+def choose_recipients(rng: random.Random) -> list[str]:
+    from accounts.models import Mailbox
+
+    top = Mailbox.objects.order_by("-pk").values_list("pk", flat=True).first()
+    found: list[str] = []
+    while len(found) < RECIPIENTS:
+        ids = [rng.randrange(1, top + 1) for _ in range(RECIPIENTS * 2)]
+        found += list(
+            Mailbox.objects.filter(
+                pk__in=ids,
+                active=True,
+                over_quota=False,
+                domain__active=True,
+                domain__logins_enabled=True,
+                vacation__isnull=True,
+            ).values_list("address", flat=True)
+        )
+    return sorted(set(found))[:RECIPIENTS]
+
+
+def main() -> None:
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--logins", type=int, default=50)
+    parser.add_argument("--lookup-host", default="127.0.0.1", help="with --lookup-port")
+    parser.add_argument("--lookup-port", type=int, default=0, help="Exim and Dovecot connect here (e.g. PgBouncer)")
+    options = parser.parse_args()
+    setup_django(options.db, options.name)
+    from django.db import connection
+
+    from accounts.models import Mailbox
+    from mailadmin import mailconfig
+
+    users = lookup_users(options.db, options.name)
+    credentials = {
+        "LOOKUP_EXIM_USER": users["exim"]["user"],
+        "LOOKUP_EXIM_PASSWORD": users["exim"]["password"],
+        "LOOKUP_DOVECOT_USER": users["dovecot"]["user"],
+        "LOOKUP_DOVECOT_PASSWORD": users["dovecot"]["password"],
+    }
+    database = mailconfig.Database.from_settings_dict(connection.settings_dict)
+    if options.lookup_port:  # Exim and Dovecot reach the database another way (a connection pooler)
+        database = mailconfig.Database(
+            vendor=database.vendor, name=database.name, host=options.lookup_host, port=str(options.lookup_port)
+        )
+    rng = random.Random(5)
+    recipients = choose_recipients(rng)
+    senders = [f"sender{n}@elsewhere.example.com" for n in range(options.messages)]
+    rates: dict[str, list[float]] = {"sql": [], "static": []}
+    logins = {}
+    for r in range(options.repeat):
+        for variant in ("sql", "static") if r % 2 == 0 else ("static", "sql"):
+            stack = make_stack(variant, database, credentials, recipients, senders)
+            try:
+                stack.start()
+                delivery_run(stack, recipients, 20, rng)  # warm-up: processes, connections
+                rates[variant].append(delivery_run(stack, recipients, options.messages, rng))
+                if variant == "sql" and not logins:
+                    who = rng.sample(recipients, options.logins)
+                    stack.flush_auth_cache()
+                    logins["cold"] = logins_per_second(stack, who)
+                    logins["warm"] = logins_per_second(stack, who)
+            finally:
+                stack.stop()
+            print(f"run {r} {variant}: {rates[variant][-1]:.1f} messages/s", flush=True)
+    sql, static = median(rates["sql"]), median(rates["static"])
+    save(
+        "mailstack",
+        options.db,
+        {
+            "mailboxes": Mailbox.objects.count(),
+            "messages_per_run": options.messages,
+            "connections": CONNECTIONS,
+            "recipients": len(recipients),
+            "repeat": options.repeat,
+            "sql_messages_per_second": round(sql, 1),
+            "static_messages_per_second": round(static, 1),
+            "ratio": round(sql / static, 3),
+            "runs": {k: [round(x, 1) for x in v] for k, v in rates.items()},
+            "imap_logins": {"users": options.logins, **{k: round(v, 1) for k, v in logins.items()}},
+        },
+        options.tag,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The lookup queries the shipped configuration runs, read from the rendered deploy/ templates.
+
+The Exim configuration is rendered for the current database (``mailadmin.mailconfig``),
+its macros are expanded, and every ``SELECT`` in a lookup (``${lookup driver{SELECT ...}}``
+or a ``driver;SELECT ...`` list) is taken with its quoted key replaced by a ``%s``
+placeholder; Dovecot's ``password_query`` and ``user_query`` likewise (``'%u'``).
+Dovecot's ``iterate_query`` (``doveadm -A``, a listing by design) is left out: it is
+not a per-message or per-login lookup.
+
+Each placeholder has a key kind - ``domain`` (a domain or domain-alias name),
+``address`` (an address at one of our domains) or ``catchall`` (``@domain``) - and
+``Lookup.params(local_part, domain)`` fills them all for one recipient.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mailadmin import mailconfig
+from mailadmin.lookup import VIEWS
+
+_MACRO_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$")
+_BLOCK = re.compile(r"^([a-z][a-z0-9_]*):\s*$")
+_OPTION = re.compile(r"^\s*(?:(?:hide|domainlist|hostlist|addresslist)\s+)?([a-z_]+)")
+_KEY = re.compile(r"E?'\$\{quote_(?:mysql|pgsql|sqlite):(.*?)\}'")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    where: str  # e.g. "exim router mailbox (condition)"
+    server: str  # exim or dovecot: whose database user runs it
+    view: str
+    kinds: tuple[str, ...]  # what each %s holds: domain, address or catchall
+    sql: str
+
+    def params(self, local_part: str, domain: str) -> list[str]:
+        """The parameters for a lookup of local_part@domain."""
+        value = {"domain": domain, "address": f"{local_part}@{domain}", "catchall": f"@{domain}"}
+        return [value[kind] for kind in self.kinds]
+
+
+def _expand_macros(text: str) -> list[str]:
+    """Exim's macro expansion (definitions anywhere at the start of a line, used after them)."""
+    lines, macros, out = text.replace("\\\n", " ").splitlines(), {}, []
+    for line in lines:
+        for name in sorted(macros, key=len, reverse=True):
+            if name in line:
+                line = line.replace(name, macros[name])
+        match = _MACRO_LINE.match(line)
+        if match:
+            macros[match.group(1)] = match.group(2).strip()
+            continue
+        out.append(line)
+    return out
+
+
+def _selects(line: str) -> list[str]:
+    """Every SELECT statement in one (expanded) configuration line."""
+    found = []
+    for match in re.finditer(r"\{SELECT ", line):
+        depth, i = 1, match.end()
+        while depth and i < len(line):
+            depth += {"{": 1, "}": -1}.get(line[i], 0)
+            i += 1
+        found.append(line[match.start() + 1 : i - 1])
+    for match in re.finditer(r"(?:mysql|pgsql|sqlite);(SELECT .*)$", line):
+        found.append(match.group(1))
+    return found
+
+
+def _kind(expression: str) -> str:
+    if expression.startswith("@"):
+        return "catchall"
+    if (
+        "@" in expression
+        or "sender_address" in expression
+        or "authenticated_id" in expression
+        or "address_data" in expression
+    ):
+        return "address"
+    return "domain"
+
+
+def _view(sql: str) -> str:
+    return next(name for name in VIEWS if re.search(rf"\bFROM {name}\b", sql))
+
+
+def exim_lookups(exim_conf: str) -> list[Lookup]:
+    lookups, section, block = [], "", ""
+    for line in _expand_macros(exim_conf):
+        if line.startswith("begin "):
+            section, block = line.split()[1].rstrip("s"), ""
+        elif _BLOCK.match(line):
+            block = _BLOCK.match(line).group(1)
+        for select in _selects(line):
+            keys = _KEY.findall(select)
+            if not keys:
+                raise ValueError(f"No quoted key in: {select}")
+            sql = _KEY.sub("%s", select.replace("%", "%%"))
+            option = _OPTION.match(line).group(1) if _OPTION.match(line) else "?"
+            where = f"exim {section or 'main'} {block}".strip() + f" ({option})"
+            lookups.append(Lookup(where, "exim", _view(sql), tuple(_kind(key) for key in keys), sql))
+    return lookups
+
+
+def dovecot_lookups(sql_conf: str) -> list[Lookup]:
+    lookups = []
+    for line in sql_conf.splitlines():
+        match = re.match(r"^(password_query|user_query)\s*=\s*(SELECT .*)$", line)
+        if match:
+            sql = match.group(2).replace("%", "%%").replace("'%%u'", "%s")
+            lookups.append(Lookup(f"dovecot {match.group(1)}", "dovecot", _view(sql), ("address",), sql))
+    return lookups
+
+
+def shipped_lookups() -> list[Lookup]:
+    """Each distinct lookup (SQL and key kinds) of the rendered configuration, for the current database.
+
+    A lookup made in several places is listed once, with every place in ``where``.
+    """
+    values = mailconfig.values()
+    found = exim_lookups(mailconfig.render_exim(values))
+    found += dovecot_lookups(mailconfig.render_dovecot(values)["dovecot-sql.conf.ext"])
+    unique: dict[tuple, Lookup] = {}
+    for lookup in found:
+        key = (lookup.sql, lookup.kinds)
+        if key in unique:
+            first = unique[key]
+            unique[key] = Lookup(f"{first.where}; {lookup.where}", first.server, first.view, first.kinds, first.sql)
+        else:
+            unique[key] = lookup
+    return list(unique.values())

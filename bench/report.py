@@ -1,0 +1,198 @@
+"""Write the figures of bench/results/*.json into bench/RESULTS.md.
+
+    .venv/bin/python bench/report.py
+
+Only the part between the ``<!-- generated:begin -->`` and ``<!-- generated:end -->``
+markers is replaced; everything else in RESULTS.md (the analysis, other benchmarks'
+sections) is kept as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+BEGIN, END = "<!-- generated:begin -->", "<!-- generated:end -->"
+DBS = {"mariadb": "MariaDB", "postgresql": "PostgreSQL"}
+
+
+def load(kind: str, db: str) -> dict | None:
+    path = HERE / "results" / f"{kind}-{db}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def ok(flag: bool) -> str:
+    return "met" if flag else "**missed**"
+
+
+def machine(data: dict) -> str:
+    m = data["machine"]
+    return (
+        f"{m['date']}; {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['os']}; {m['mariadb'] or ''} "
+        f"{m['postgresql'] or ''}; Python {m['python']}, Django {m['django']}; load average at the end "
+        f"{', '.join(str(x) for x in m['load_average'])}"
+    )
+
+
+def generate_section(db: str, data: dict) -> list[str]:
+    out = [
+        f"#### Generator ({DBS[db]}, scale {data['scale']})",
+        "",
+        f"`{data['command']}` - {machine(data)}",
+        "",
+        "| rows | count | seconds | rows/s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for kind, phase in data["phases"].items():
+        out.append(
+            f"| {kind.replace('_', ' ')} | {phase['rows']:,} | {phase['seconds']:,} | {phase['rows_per_second']:,} |"
+        )
+    t = data["total"]
+    out += [
+        f"| **total** | {t['rows']:,} | {t['seconds']:,} | {t['rows_per_second']:,} |",
+        "",
+        f"Migrations before the load: {data['migrate_seconds']} s. Passwords: {data['password_hash_scheme']}.",
+        "",
+    ]
+    return out
+
+
+def lookups_section(db: str, data: dict) -> list[str]:
+    server = ", ".join(f"{k} {v}" for k, v in data.get("server", {}).items())
+    out = [
+        f"#### Lookups ({DBS[db]}, {data['mailboxes']:,} mailboxes{', ' + data['tag'] if data.get('tag') else ''})",
+        "",
+        f"`{data['command']}` - {machine(data)}" + (f"; server: {server}" if server else ""),
+        "",
+        f"{data['keys_per_query']:,} keys per query (half hits, half misses) in {data['runs']} runs; each figure "
+        "is the median over the runs of that run's percentile. Baseline: `SELECT 1` timed just before each "
+        "lookup on the same connection (the lookup user's). Target: p99 <= 1 ms and <= 3x the `SELECT 1` p99.",
+        "",
+        "| where (shipped configuration) | user | p50 ms | p99 ms | SELECT 1 p50 / p99 ms | ratio p50 / p99 | "
+        "plan | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for e in data["lookups"]:
+        plan = "index" if not e["full_scans_in_plan"] else "scan: " + ", ".join(e["full_scans_in_plan"])
+        out.append(
+            f"| {e['where']}<br>`{e['sql']}` | {e['user']} | {e['p50_ms']:.3f} | {e['p99_ms']:.3f} | "
+            f"{e['base_p50_ms']:.3f} / {e['base_p99_ms']:.3f} | {e['ratio_p50']} / {e['ratio_p99']} | {plan} | "
+            f"{ok(e['meets_target'])} |"
+        )
+    return out + [""]
+
+
+def pages_section(db: str, data: dict) -> list[str]:
+    out = [
+        f"#### Panel pages ({DBS[db]}, {data['domains']:,} domains, {data['mailboxes']:,} mailboxes)",
+        "",
+        f"`{data['command']}` - {machine(data)}",
+        "",
+        f"Superuser, Django test client (whole request, no network); median of {data['repeat']} requests after "
+        f"one warm-up. Baseline: the page of a domain with {data['small_domain_mailboxes']} mailboxes. The big "
+        f"domain has {data['big_domain_mailboxes']:,} mailboxes. Target: the domain page <= 100 ms with a query "
+        "count that does not grow with the number of mailboxes.",
+        "",
+        "| page | URL | median ms | min - max ms | ratio to baseline | SQL queries |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, e in data["pages"].items():
+        out.append(
+            f"| {label} | `{e['url']}` | {e['median_ms']} | {e['min_ms']} - {e['max_ms']} | {e['ratio']} | "
+            f"{', '.join(map(str, e['queries']))} |"
+        )
+    return out + [""]
+
+
+def bulk_section(db: str, data: dict) -> list[str]:
+    s, p = data["service_cheap_hashes"], data["service_production_hashes"]
+    n = data["created_per_run"]
+    return [
+        f"#### Bulk creation of {n:,} mailboxes ({DBS[db]}, into a directory of "
+        f"{data['mailboxes_in_directory']:,} mailboxes)",
+        "",
+        f"`{data['command']}` - {machine(data)}",
+        "",
+        f"`accounts.services.mailbox_bulk_create` (the panel's bulk path: one `mailbox_create` per row, each with "
+        f"a generated password), median of {data['repeat']} runs. Baseline in the same run: "
+        f"`mailadmin.bulk.mailbox_bulk_load` of the same rows with one precomputed hash.",
+        "",
+        "| | total s | hashing s | hashing share | per mailbox ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| with cheap hashes ({data['cheap_argon2']}) | {s['total_s']} | {s['hashing_s']} | "
+        f"{s['hashing_share']:.1%} | {s['per_mailbox_ms']} |",
+        f"| with production hashes ({data['production_argon2']}; hashing: {p['measured']}) | {p['total_s']:.1f} | "
+        f"{p['hashing_s']:.1f} | {p['hashing_share']:.1%} | {p['total_s'] / n * 1000:.1f} |",
+        f"| baseline: bulk loader, no hashing | {data['baseline_bulk_load_s']} | 0 | - | "
+        f"{data['baseline_bulk_load_s'] / n * 1000:.2f} |",
+        "",
+        f"One production hash: {p['per_hash_ms']:.0f} ms (median). The service without hashing is "
+        f"{data['ratio_service_to_bulk_load']}x the bulk loader.",
+        "",
+    ]
+
+
+def mailstack_section(db: str, data: dict) -> list[str]:
+    logins = data["imap_logins"]
+    return [
+        f"#### Delivery through Exim + Dovecot LMTP ({DBS[db]}, {data['mailboxes']:,} mailboxes"
+        f"{', ' + data['tag'] if data.get('tag') else ''})",
+        "",
+        f"`{data['command']}` - {machine(data)}",
+        "",
+        f"{data['messages_per_run']:,} messages per run to {data['recipients']} random mailboxes over "
+        f"{data['connections']} SMTP connections at once, until Exim logged every delivery; the two variants "
+        f"alternate, {data['repeat']} runs each, median. Target: SQL lookups >= 90 % of the static-file rate.",
+        "",
+        "| variant | messages/s (median) | runs | ratio to static |",
+        "| --- | ---: | --- | ---: |",
+        f"| SQL lookups (shipped configuration) | {data['sql_messages_per_second']} | "
+        f"{', '.join(map(str, data['runs']['sql']))} | {data['ratio']:.0%} ({ok(data['ratio'] >= 0.9)}) |",
+        f"| static files (same routing, DBM + passwd-file) | {data['static_messages_per_second']} | "
+        f"{', '.join(map(str, data['runs']['static']))} | 100 % |",
+        "",
+        f"IMAP logins (IMAPS, one connection per login, {logins['users']} users, SQL variant): "
+        f"{logins.get('cold', '-')} per second with the auth cache cold, {logins.get('warm', '-')} warm.",
+        "",
+    ]
+
+
+def generated() -> str:
+    out = []
+    for db in DBS:
+        sections = [(kind, load(kind, db)) for kind in ("generate", "lookups", "pages", "bulk_create", "mailstack")]
+        if not any(data for _, data in sections):
+            out += [f"### {DBS[db]}", "", "Not measured yet.", ""]
+            continue
+        out += [f"### {DBS[db]}", ""]
+        for kind in ("lookups", "mailstack"):  # variants of the set-up, tagged
+            for path in sorted((HERE / "results").glob(f"{kind}-{db}-*.json")):
+                sections.append((kind, {**json.loads(path.read_text()), "tag": path.stem.split("-", 2)[2]}))
+        for kind, data in sections:
+            if data is None:
+                out += [f"#### {kind.replace('_', ' ').capitalize()} ({DBS[db]})", "", "Not measured.", ""]
+                continue
+            out += {
+                "generate": generate_section,
+                "lookups": lookups_section,
+                "pages": pages_section,
+                "bulk_create": bulk_section,
+                "mailstack": mailstack_section,
+            }[kind](db, data)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    RESULTS.write_text(f"{head}{BEGIN}\n{generated()}{END}{tail}")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Regression guards for the benchmarks: correctness, not timing.
+
+On a small directory made by the benchmarks' own generator (bench/directory.py through
+mailadmin.bulk), every lookup that the shipped configuration runs - read from the
+rendered deploy/ templates, as bench/lookups.py measures them - is an indexed point
+query (the plan checker of tests/test_lookup_explain.py), finds what it should and
+nothing when it should not. The page query-count guard (constant from 10 to 1,000
+mailboxes) is tests/domains/test_views_domains.py.
+"""
+
+import json
+
+import pytest
+from django.db import connection
+
+from accounts.models import Mailbox
+from aliases.models import Alias
+from bench.directory import BIG_DOMAIN, Directory
+from bench.generate import load
+from bench.queries import shipped_lookups
+from domains.models import Domain, DomainAlias
+from tests.test_lookup_explain import _mysql_scans, _pg_scans
+from vacation.models import Vacation
+
+pytestmark = pytest.mark.django_db
+
+SCALE = 0.0005  # 50 domains, 500 mailboxes, 250 aliases, 10 domain aliases, 25 vacations
+
+
+@pytest.fixture
+def directory():
+    result = load(SCALE, seed=7, batch_size=200, verbose=False)
+    if connection.vendor != "mysql":  # (ANALYZE TABLE would commit the test's transaction on MariaDB)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return result
+
+
+def scans(sql: str, params: list[str]) -> tuple[list[str], str]:
+    """Full scans of base tables in the database's plan (the checker of test_lookup_explain)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute("EXPLAIN FORMAT=JSON " + sql, params)
+            plan = json.loads(cursor.fetchone()[0])
+            return _mysql_scans(plan, []), json.dumps(plan, indent=1)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            raw = cursor.fetchone()[0]
+            plan = (raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]
+            return _pg_scans(plan, []), json.dumps(plan, indent=1)
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        rows = [row[-1] for row in cursor.fetchall()]
+        return [r for r in rows if r.startswith("SCAN") and "CONSTANT ROW" not in r], "\n".join(rows)
+
+
+def rows_of(sql: str, params: list[str]) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def a_hit(lookup) -> tuple[str, str]:
+    """A (local part, domain) the lookup finds in the generated directory."""
+    if lookup.view == "lookup_vacations_v1":
+        return tuple(rows_of("SELECT address FROM lookup_vacations_v1 ORDER BY address", [])[0][0].split("@"))
+    if lookup.view == "lookup_aliases_v1" and lookup.kinds == ("catchall",):
+        return "", Alias.objects.filter(local_part="", active=True, domain__active=True).first().domain.name
+    if lookup.view == "lookup_aliases_v1":
+        alias = Alias.objects.exclude(local_part="").filter(active=True, domain__active=True).first()
+        return alias.local_part, alias.domain.name
+    if lookup.view == "lookup_mailboxes_v1" and "active = 0" in lookup.sql:
+        mailbox = Mailbox.objects.filter(active=False, domain__active=True).first()
+    elif "over_quota = 1" in lookup.sql:
+        mailbox = Mailbox.objects.filter(active=True, domain__name=BIG_DOMAIN).first()
+        Mailbox.objects.filter(pk=mailbox.pk).update(over_quota=True)
+    else:
+        mailbox = Mailbox.objects.filter(active=True, domain__name=BIG_DOMAIN).first()
+    return mailbox.local_part, mailbox.domain.name
+
+
+def test_the_generator_loads_what_it_promises(directory):
+    counts = directory["counts"]
+    assert Domain.objects.count() == counts["domains"]
+    assert Mailbox.objects.count() == counts["mailboxes"]
+    assert Alias.objects.count() == counts["aliases"]
+    assert DomainAlias.objects.count() == counts["domain_aliases"]
+    assert Vacation.objects.count() == counts["vacations"]
+    assert Domain.objects.get(name=BIG_DOMAIN).mailboxes.count() == directory["big_domain_mailboxes"]
+    assert Domain.objects.filter(name__startswith="xn--").exists()  # typed as U-labels, stored as A-labels
+    assert not Mailbox.objects.filter(address__regex="[A-Z]").exists()
+
+
+def test_the_generated_rows_pass_the_models_own_validation(directory):
+    for model in (Domain, DomainAlias, Mailbox, Alias, Vacation):
+        for obj in model.objects.order_by("?")[:15]:
+            obj.full_clean()
+
+
+def test_the_generated_directory_is_the_same_for_the_same_seed():
+    one, two = Directory(scale=SCALE, seed=3), Directory(scale=SCALE, seed=3)
+    for kind in ("domains", "domain_aliases", "mailboxes", "aliases", "vacations"):
+        assert list(getattr(one, kind)()) == list(getattr(two, kind)())
+
+
+def test_the_shipped_lookups_are_found():
+    """bench/lookups.py measures these: the parser must see every lookup of every kind."""
+    lookups = shipped_lookups()
+    views = {lookup.view for lookup in lookups}
+    assert views == {
+        "lookup_domains_v1",
+        "lookup_mailboxes_v1",
+        "lookup_dovecot_users_v1",
+        "lookup_aliases_v1",
+        "lookup_vacations_v1",
+    }
+    assert {lookup.server for lookup in lookups} == {"exim", "dovecot"}
+    assert any(lookup.kinds == ("catchall",) for lookup in lookups)
+    assert all(lookup.sql.count("%s") == len(lookup.kinds) for lookup in lookups)
+
+
+def test_each_shipped_lookup_is_an_indexed_point_query(directory):
+    """One directory for all lookups (loading it is most of the cost); every problem is reported."""
+    problems = []
+    for lookup in shipped_lookups():
+        hit = lookup.params(*a_hit(lookup))
+        found, plan = scans(lookup.sql, hit)
+        if found:
+            problems.append(f"{lookup.where} scans {found}:\n{lookup.sql}\n{plan}")
+        if not 1 <= len(rows_of(lookup.sql, hit)) <= 2:
+            problems.append(f"{lookup.where} does not find {hit}: {lookup.sql}")
+        if rows_of(lookup.sql, lookup.params("nobody-here", "unknown-domain.example.org")):
+            problems.append(f"{lookup.where} finds an unknown address: {lookup.sql}")
+    assert not problems, "\n\n".join(problems)
