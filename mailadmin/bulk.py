@@ -402,9 +402,9 @@ def mailbox_bulk_load(
         addresses = [obj.address for _, _, obj in built]
         in_use = _addresses_in_use(addresses)
         archiving = set(
-            MailboxArchive.objects.filter(address__in=addresses, state=MailboxArchive.State.PENDING).values_list(
-                "address", flat=True
-            )
+            MailboxArchive.objects.filter(
+                address__in=addresses, state__in=[MailboxArchive.State.PENDING, MailboxArchive.State.RESTORING]
+            ).values_list("address", flat=True)
         )
         kept = []
         for number, name, obj in built:
@@ -413,7 +413,7 @@ def mailbox_bulk_load(
                     number,
                     name,
                     in_use.get(obj.address)
-                    or f"The mail of the deleted mailbox {obj.address} is still being archived.",
+                    or f"The mail of the deleted mailbox {obj.address} is still being archived or restored.",
                 )
             else:
                 kept.append((number, name, obj))
