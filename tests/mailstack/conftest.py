@@ -60,6 +60,9 @@ def _legacy_hashes(password: str) -> dict[str, str]:
         "ssha512": "{SSHA512}" + base64.b64encode(hashlib.sha512(password.encode() + salt).digest() + salt).decode(),
         "sha512-crypt": "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password),
         "plain": "{PLAIN}" + password,
+        # what the LDIF importer stores for LDAP's {SMD5} and {MD5}
+        "smd5": "{SMD5}" + base64.b64encode(hashlib.md5(password.encode() + salt).digest() + salt).decode(),  # noqa: S324
+        "ldap-md5": "{LDAP-MD5}" + base64.b64encode(hashlib.md5(password.encode()).digest()).decode(),  # noqa: S324
     }
 
 
