@@ -181,6 +181,17 @@ def _scanner(name: str, value: str) -> str:
     return f"{_word(name, parts[0])} {_port(name, parts[1])}"
 
 
+_CHECKED = {
+    "HOSTNAME": _word, "STORE_USER": _word, "STORE_GROUP": _word, "MESSAGE_SIZE_LIMIT": _word,
+    "EXIM_USER": _word, "DOVECOT_INSTANCE_NAME": _word,
+    "SMTP_PORT": _port, "SUBMISSION_PORT": _port, "SMTPS_PORT": _port, "IMAP_PORT": _port,
+    "IMAPS_PORT": _port, "POP3_PORT": _port, "POP3S_PORT": _port,
+    "TLS_CERTIFICATE": _path, "TLS_PRIVATE_KEY": _path, "EXIM_SPOOL_DIRECTORY": _path,
+    "EXIM_LOG_FILE_PATH": _path, "VACATION_DIRECTORY": _path, "DOVECOT_BASE_DIR": _path,
+    "DOVECOT_STATE_DIR": _path, "DOVECOT_CONFIG_DIR": _path,
+}  # fmt: skip
+
+
 def values(overrides: dict | None = None, database: Database | None = None) -> dict[str, str]:
     """Every value the templates use, computed and checked."""
     o = {k if k in OVERRIDABLE else f"MAIL_{k}": v for k, v in (overrides or {}).items()}
@@ -194,36 +205,17 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
     store = _path("MAIL_STORE", str(s("MAIL_STORE")).rstrip("/"))
     listen = s("MAIL_LISTEN_ADDRESSES")
     listen = [a.strip() for a in (listen.split(",") if isinstance(listen, str) else listen) if a.strip()]
-    v = {
-        "HOSTNAME": _word("MAIL_HOSTNAME", s("MAIL_HOSTNAME")),
+    # Template value X comes from setting MAIL_X through the checker that keeps its file's syntax safe.
+    v = {key: check(f"MAIL_{key}", s(f"MAIL_{key}")) for key, check in _CHECKED.items()}
+    v |= {
         "STORE": store,
-        "STORE_USER": _word("MAIL_STORE_USER", s("MAIL_STORE_USER")),
-        "STORE_GROUP": _word("MAIL_STORE_GROUP", s("MAIL_STORE_GROUP")),
         "EXIM_LISTEN": " : ".join(_word("MAIL_LISTEN_ADDRESSES", a).replace(":", "::") for a in listen),
         "DOVECOT_LISTEN": ", ".join(_word("MAIL_LISTEN_ADDRESSES", a) for a in listen) or "*, ::",
-        "SMTP_PORT": _port("MAIL_SMTP_PORT", s("MAIL_SMTP_PORT")),
-        "SUBMISSION_PORT": _port("MAIL_SUBMISSION_PORT", s("MAIL_SUBMISSION_PORT")),
-        "SMTPS_PORT": _port("MAIL_SMTPS_PORT", s("MAIL_SMTPS_PORT")),
-        "IMAP_PORT": _port("MAIL_IMAP_PORT", s("MAIL_IMAP_PORT")),
-        "IMAPS_PORT": _port("MAIL_IMAPS_PORT", s("MAIL_IMAPS_PORT")),
-        "POP3_PORT": _port("MAIL_POP3_PORT", s("MAIL_POP3_PORT")),
-        "POP3S_PORT": _port("MAIL_POP3S_PORT", s("MAIL_POP3S_PORT")),
-        "TLS_CERTIFICATE": _path("MAIL_TLS_CERTIFICATE", s("MAIL_TLS_CERTIFICATE")),
-        "TLS_PRIVATE_KEY": _path("MAIL_TLS_PRIVATE_KEY", s("MAIL_TLS_PRIVATE_KEY")),
-        "MESSAGE_SIZE_LIMIT": _word("MAIL_MESSAGE_SIZE_LIMIT", s("MAIL_MESSAGE_SIZE_LIMIT")),
         "CLAMD": _scanner("MAIL_CLAMD", s("MAIL_CLAMD")) if str(s("MAIL_CLAMD")).strip() else "",
         "SPAMD": _scanner("MAIL_SPAMD", s("MAIL_SPAMD")) if str(s("MAIL_SPAMD")).strip() else "",
         "SPAM_TAG_INT": _score("MAIL_SPAM_TAG_SCORE", s("MAIL_SPAM_TAG_SCORE")),
         "SPAM_REJECT_INT": _score("MAIL_SPAM_REJECT_SCORE", s("MAIL_SPAM_REJECT_SCORE")),
         "SMARTHOST": _smarthost(str(s("MAIL_SMARTHOST")).strip()),
-        "EXIM_USER": _word("MAIL_EXIM_USER", s("MAIL_EXIM_USER")),
-        "EXIM_SPOOL_DIRECTORY": _path("MAIL_EXIM_SPOOL_DIRECTORY", s("MAIL_EXIM_SPOOL_DIRECTORY")),
-        "EXIM_LOG_FILE_PATH": _path("MAIL_EXIM_LOG_FILE_PATH", s("MAIL_EXIM_LOG_FILE_PATH")),
-        "VACATION_DIRECTORY": _path("MAIL_VACATION_DIRECTORY", s("MAIL_VACATION_DIRECTORY")),
-        "DOVECOT_BASE_DIR": _path("MAIL_DOVECOT_BASE_DIR", s("MAIL_DOVECOT_BASE_DIR")),
-        "DOVECOT_STATE_DIR": _path("MAIL_DOVECOT_STATE_DIR", s("MAIL_DOVECOT_STATE_DIR")),
-        "DOVECOT_INSTANCE_NAME": _word("MAIL_DOVECOT_INSTANCE_NAME", s("MAIL_DOVECOT_INSTANCE_NAME")),
-        "DOVECOT_CONFIG_DIR": _path("MAIL_DOVECOT_CONFIG_DIR", s("MAIL_DOVECOT_CONFIG_DIR")),
         "DOVECOT_FIRST_VALID_UID": str(int(s("MAIL_DOVECOT_FIRST_VALID_UID"))),
         "AUTH_CACHE_TTL": str(s("MAIL_AUTH_CACHE_TTL")),
         "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
