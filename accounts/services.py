@@ -18,11 +18,12 @@ from accounts import mailstore
 from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
 from domains.models import MB, Domain
-from domains.services import check_mailbox_limits, lock_limits, require
+from domains.services import check_mailbox_limits, lock_limits
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib import passwords
 from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.permissions import require
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ from django.db import transaction
 from accounts.models import Mailbox
 from aliases.models import Alias
 from domains.models import Domain
-from domains.services import lock_limits, require
+from domains.services import lock_limits
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.permissions import require
 
 
 def get_alias(address: str) -> Alias:

@@ -15,6 +15,7 @@ from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_domain
+from mailadmin.permissions import require
 
 DOMAIN_SETTINGS = (
     "description",
@@ -26,12 +27,6 @@ DOMAIN_SETTINGS = (
     "max_quota_mb",
     "default_quota_mb",
 )
-
-
-def require(allowed: bool, message: str = "You are not allowed to do that.") -> None:
-    """Raise PermissionDenied unless ``allowed``; the system (None) passes all checks."""
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _allowed(acting_user, predicate, *args) -> bool:

@@ -1,7 +1,6 @@
 """Domain pages: the list, one page per domain, settings, domain aliases and admin grants."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -170,8 +169,7 @@ def domain_delete(request, pk):
 @require_POST
 def domain_alias_create(request, pk):
     domain = get_domain_for(request, pk)
-    if not permissions.can_create_domain_alias(request.user):
-        raise PermissionDenied("Only superusers add domain aliases.")
+    require(permissions.can_create_domain_alias(request.user), "Only superusers add domain aliases.")
     form = DomainAliasForm(request.POST)
     if form.is_valid():
         call_service(

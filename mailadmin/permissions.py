@@ -8,9 +8,16 @@ what an actor may not see a 404.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 SUPERUSER, ADMIN, USER, NOBODY = 3, 2, 1, 0
+
+
+def require(allowed: bool, message: str = "You are not allowed to do that.") -> None:
+    """Raise PermissionDenied (a 403 in the panel, an error on the command line) unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 def rank(user) -> int:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import ipaddress
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import get_object_or_404
 
 from mailadmin import permissions
 from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.permissions import require  # noqa: F401 - the views take it from here
 
 
 def client_ip(request) -> str | None:
@@ -49,12 +50,6 @@ def login_username(request, credentials) -> str:
         return normalize_address(raw)
     except AddressError:
         return raw.strip().lower()
-
-
-def require(allowed: bool) -> None:
-    """403 unless ``allowed`` (for pages that are not about one object)."""
-    if not allowed:
-        raise PermissionDenied
 
 
 def get_domain_for(request, pk, *, write: bool = False):

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from domains.services import require
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
+from mailadmin.permissions import require
 from vacation.models import Vacation
 
 
