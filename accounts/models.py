@@ -210,7 +210,12 @@ class MailboxArchive(models.Model):
         PURGED = "purged", "Purged"
 
     address = models.CharField(max_length=254, db_index=True)
-    domain_name = models.CharField(max_length=253)
+    # The domain record it was deleted from; NULL once that domain is deleted too, so a new
+    # domain of the same name never sees it (a superuser may still restore it explicitly).
+    domain = models.ForeignKey(
+        "domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="archives"
+    )
+    domain_name = models.CharField(max_length=253, help_text="Its domain's name (kept after that domain is deleted).")
     local_part = models.CharField(max_length=64)
     maildir = models.CharField(max_length=320, help_text="The maildir it had, relative to the mail store.")
     archive_path = models.CharField(max_length=400, blank=True, help_text="Relative to the mail store.")

@@ -99,7 +99,7 @@ def mailbox_create(
         origin=origin,
         action="mailbox.create",
         obj=mailbox,
-        domain=domain.name,
+        domain=domain,
         after=snapshot(mailbox),
     )
     if welcome and settings.MAIL_WELCOME_SUBJECT:
@@ -175,7 +175,7 @@ def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fiel
         origin=origin,
         action="mailbox.update",
         obj=mailbox,
-        domain=mailbox.domain.name if mailbox.domain_id else "",
+        domain=mailbox.domain,
         before=before,
         after=snapshot(mailbox),
     )
@@ -215,7 +215,7 @@ def mailbox_set_password(*, acting_user, mailbox: Mailbox, password: str, origin
         origin=origin,
         action="mailbox.password",
         obj=mailbox,
-        domain=mailbox.domain.name if mailbox.domain_id else "",
+        domain=mailbox.domain,
     )
     return mailbox
 
@@ -234,7 +234,7 @@ def mailbox_set_password_hash(*, acting_user, mailbox: Mailbox, password_hash: s
         origin=origin,
         action="mailbox.password_hash",
         obj=mailbox,
-        domain=mailbox.domain.name if mailbox.domain_id else "",
+        domain=mailbox.domain,
     )
     return mailbox
 
@@ -246,7 +246,7 @@ def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str = "cli") -> Non
     )
     require(acting_user is None or acting_user.pk != mailbox.pk, "You cannot delete your own mailbox.")
     before = snapshot(mailbox)
-    domain = mailbox.domain.name if mailbox.domain_id else ""
+    domain = mailbox.domain
     archive_request(mailbox=mailbox, acting_user=acting_user)
     mailbox.delete()
     record(acting_user=acting_user, origin=origin, action="mailbox.delete", obj=mailbox, domain=domain, before=before)
@@ -282,7 +282,7 @@ def superuser_create(*, address: str, password: str | None, acting_user=None, or
         origin=origin,
         action="superuser.grant",
         obj=user,
-        domain=user.domain.name if user.domain_id else "",
+        domain=user.domain,
         before=before,
         after=snapshot(user),
     )
@@ -388,6 +388,7 @@ def archive_request(*, mailbox: Mailbox, acting_user) -> MailboxArchive | None:
         return None
     return MailboxArchive.objects.create(
         address=mailbox.address,
+        domain=mailbox.domain,
         domain_name=mailbox.domain.name,
         local_part=mailbox.local_part,
         maildir=mailbox.maildir,
@@ -409,10 +410,16 @@ def restorable(archive: MailboxArchive, now=None) -> bool:
 
 
 def kept_archives(domain: Domain):
-    """The deleted mailboxes of ``domain`` whose mail is still kept (not restored, not purged)."""
-    return MailboxArchive.objects.filter(domain_name=domain.name).exclude(
+    """The deleted mailboxes of ``domain`` (this domain record, not its name) whose mail is still kept."""
+    return MailboxArchive.objects.filter(domain=domain).exclude(
         state__in=[MailboxArchive.State.RESTORED, MailboxArchive.State.PURGED]
     )
+
+
+def deleted_domain_archives(name: str):
+    """Restorable deleted mailboxes of earlier, deleted domains called ``name`` (for a superuser to
+    restore explicitly into a domain: a new domain of an old name does not inherit them)."""
+    return MailboxArchive.objects.filter(domain__isnull=True, domain_name=name, state__in=RESTORABLE_STATES)
 
 
 def get_archive(address: str) -> MailboxArchive:
@@ -432,9 +439,14 @@ def get_archive(address: str) -> MailboxArchive:
 
 
 @transaction.atomic
-def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli") -> MailboxArchive:
+def mailbox_restore(
+    *, acting_user, archive: MailboxArchive, into: Domain | None = None, origin: str = "cli"
+) -> MailboxArchive:
     """Bring a deleted mailbox back within the grace period; refused when the address is taken.
 
+    It comes back into the domain record it was deleted from. When that domain was
+    deleted too, only a superuser can restore it, into a domain named as ``into``
+    (a new domain of the same name does not inherit its predecessor's mailboxes).
     Mail not yet moved (``pending``) stays where it is and the mailbox is back at
     once; archived mail is moved back by the next ``mailstore_run``, which then
     re-creates the mailbox (so nothing can be delivered before its mail is back).
@@ -442,9 +454,8 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli"
     mailbox: they are checked now, and again when the job re-creates it.
     """
     archive = MailboxArchive.objects.select_for_update().get(pk=archive.pk)
-    domain = Domain.objects.filter(name=archive.domain_name).first()
-    if domain is None:
-        raise ValidationError({"address": f"The domain {archive.domain_name} no longer exists."})
+    before = snapshot(archive)
+    domain = _restore_target(acting_user, archive, into)
     require(
         acting_user is None or permissions.can_restore_mailbox(acting_user, domain, archive),
         "You may not restore that mailbox.",
@@ -453,6 +464,8 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli"
         raise ValidationError(f"{archive.address} cannot be restored (it is {archive.get_state_display().lower()}).")
     if timezone.now() >= archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS):
         raise ValidationError(f"The grace period of {archive.address} is over; its mail is being deleted.")
+    if domain.pk != archive.domain_id:
+        _retarget(archive, domain)
     if (
         Mailbox.objects.filter(address=archive.address).exists()
         or Alias.objects.filter(address=archive.address).exists()
@@ -475,8 +488,51 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, origin: str = "cli"
     else:
         archive.state = MailboxArchive.State.RESTORING
     archive.save()
-    record(acting_user=acting_user, origin=origin, action="mailbox.restore", obj=archive, domain=domain.name)
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="mailbox.restore",
+        obj=archive,
+        domain=domain,
+        before=before,
+        after=snapshot(archive),
+    )
     return archive
+
+
+def _restore_target(acting_user, archive: MailboxArchive, into: Domain | None) -> Domain:
+    """The domain record a restore goes into: the archive's own, or (superusers) ``into`` if it was deleted."""
+    if into is None:
+        if archive.domain_id is None:
+            raise ValidationError(
+                {
+                    "domain": f"The domain {archive.domain_name} that {archive.address} was deleted from no longer "
+                    "exists; a superuser can restore it into a domain named explicitly "
+                    "(manage.py mailstore restore ADDRESS --into-domain NAME)."
+                }
+            )
+        return archive.domain
+    require(
+        acting_user is None or permissions.can_restore_into_domain(acting_user),
+        "Only superusers restore a mailbox of a deleted domain.",
+    )
+    if archive.domain_id not in (None, into.pk):
+        raise ValidationError(
+            {"domain": f"{archive.address} was deleted from {archive.domain_name}, which exists; restore it there."}
+        )
+    return into
+
+
+def _retarget(archive: MailboxArchive, domain: Domain) -> None:
+    """Point an archive of a deleted domain at the domain it is restored into (its address and maildir follow)."""
+    address = normalize_address(f"{archive.local_part}@{domain.name}")
+    if address != archive.address and archive.state == MailboxArchive.State.PENDING:
+        raise ValidationError(
+            f"The mail of {archive.address} is still being archived; restore it into {domain.name} once the "
+            "mail store job has run (within a minute)."
+        )
+    archive.domain, archive.domain_name, archive.address = domain, domain.name, address
+    archive.maildir = Mailbox(domain=domain, local_part=archive.local_part).maildir
 
 
 def _archived_quota(archive: MailboxArchive, domain: Domain) -> int:
@@ -513,7 +569,8 @@ def mailstore_run(*, store: Path, now=None) -> dict:
     result = {"archived": 0, "restored": 0, "purged": 0, "errors": []}
     for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.PENDING).order_by("pk"):
         _step(result, "archived", archive, lambda a: _archive_one(store, a, now))
-    for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.RESTORING).order_by("pk"):
+    restoring = MailboxArchive.objects.filter(state=MailboxArchive.State.RESTORING).select_related("domain")
+    for archive in restoring.order_by("pk"):
         _step(result, "restored", archive, lambda a: _restore_one(store, a, now))
     due = now - timedelta(days=settings.MAIL_ARCHIVE_GRACE_DAYS)
     for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.ARCHIVED, deleted_at__lte=due):
@@ -548,9 +605,12 @@ def _archive_one(store: Path, archive: MailboxArchive, now) -> None:
 
 def _restore_one(store: Path, archive: MailboxArchive, now) -> None:
     """Move the mail back, then re-create the mailbox; if that is refused, back to archived."""
-    domain = Domain.objects.filter(name=archive.domain_name).first()
+    domain = archive.domain  # the record it is restored into, never another domain of the same name
     if domain is None:
-        raise ValidationError(f"The domain {archive.domain_name} no longer exists.")
+        MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.ARCHIVED)
+        raise ValidationError(
+            f"The domain {archive.domain_name} was deleted before the mail came back; it stays archived."
+        )
     moved = mailstore.move(store, archive.archive_path, archive.maildir)
     try:
         with transaction.atomic():

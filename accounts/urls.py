@@ -19,4 +19,9 @@ urlpatterns = [
     path("domains/<id:pk>/mailboxes/import/", views.mailbox_import, name="import"),
     path("domains/<id:pk>/deleted-mailboxes/", views.archive_list, name="archives"),
     path("deleted-mailboxes/<id:pk>/restore/", views.archive_restore, name="restore"),
+    path(
+        "domains/<id:pk>/deleted-mailboxes/<id:archive_pk>/restore-here/",
+        views.archive_restore_into,
+        name="restore_into",
+    ),
 ]

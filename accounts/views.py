@@ -35,6 +35,7 @@ from mailadmin.shortcuts import (
     call_service,
     get_archive_for,
     get_domain_for,
+    get_earlier_archive_for,
     get_mailbox_for,
     origin,
     require,
@@ -321,7 +322,7 @@ def archive_list(request, pk):
     """A domain's deleted mailboxes, with a Restore button where the actor may restore one."""
     domain = get_domain_for(request, pk)
     show_all = request.GET.get("all") == "1"
-    archives = MailboxArchive.objects.filter(domain_name=domain.name) if show_all else services.kept_archives(domain)
+    archives = MailboxArchive.objects.filter(domain=domain) if show_all else services.kept_archives(domain)
     page = Paginator(archives, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     for archive in page:
@@ -330,15 +331,36 @@ def archive_list(request, pk):
         archive.can_restore = services.restorable(archive, now) and permissions.can_restore_mailbox(
             request.user, domain, archive
         )
-    context = {"domain": domain, "page": page, "show_all": show_all, "grace_days": settings.MAIL_ARCHIVE_GRACE_DAYS}
+    context = {
+        "domain": domain,
+        "page": page,
+        "show_all": show_all,
+        "grace_days": settings.MAIL_ARCHIVE_GRACE_DAYS,
+        "earlier": _earlier_domain_archives(request.user, domain, now),
+    }
     return render(request, "accounts/archive_list.html", context)
+
+
+def _earlier_domain_archives(user, domain, now) -> list:
+    """For superusers: restorable deleted mailboxes of an earlier, deleted domain of the same name."""
+    if not permissions.can_restore_into_domain(user):
+        return []
+    return [a for a in services.deleted_domain_archives(domain.name)[:PAGE_SIZE] if services.restorable(a, now)]
 
 
 @require_POST
 def archive_restore(request, pk):
     archive = get_archive_for(request, pk, write=True)
+    _restore(request, archive)
+    return redirect("accounts:archives", archive.domain.pk)
+
+
+def _restore(request, archive, into=None) -> None:
+    """Call the restore and say how it went."""
     try:
-        restored = services.mailbox_restore(acting_user=request.user, archive=archive, origin=origin(request))
+        restored = services.mailbox_restore(
+            acting_user=request.user, archive=archive, into=into, origin=origin(request)
+        )
     except ValidationError as exc:
         messages.error(request, f"{archive.address} was not restored: {' '.join(exc.messages)}")
     else:
@@ -348,4 +370,12 @@ def archive_restore(request, pk):
             messages.success(
                 request, f"{archive.address} will be back with its mail within a minute (when the mail store job runs)."
             )
-    return redirect("accounts:archives", archive.domain.pk)
+
+
+@require_POST
+def archive_restore_into(request, pk, archive_pk):
+    """A superuser restores a deleted mailbox of an earlier, deleted domain of this name into this domain."""
+    domain = get_domain_for(request, pk)
+    archive = get_earlier_archive_for(request, domain, archive_pk)
+    _restore(request, archive, into=domain)
+    return redirect("accounts:archives", domain.pk)

@@ -52,7 +52,7 @@ def alias_create(
         origin=origin,
         action="alias.create",
         obj=alias,
-        domain=domain.name,
+        domain=domain,
         after=snapshot(alias),
     )
     return alias
@@ -71,7 +71,7 @@ def alias_set_destinations(*, acting_user, alias: Alias, destinations, origin: s
         origin=origin,
         action="alias.update",
         obj=alias,
-        domain=alias.domain.name,
+        domain=alias.domain,
         before=before,
         after=snapshot(alias),
     )
@@ -89,7 +89,7 @@ def alias_set_active(*, acting_user, alias: Alias, active: bool, origin: str = "
         origin=origin,
         action="alias.update",
         obj=alias,
-        domain=alias.domain.name,
+        domain=alias.domain,
         before=before,
         after=snapshot(alias),
     )
@@ -106,7 +106,7 @@ def alias_delete(*, acting_user, alias: Alias, origin: str = "cli") -> None:
         origin=origin,
         action="alias.delete",
         obj=alias,
-        domain=alias.domain.name,
+        domain=alias.domain,
         before=before,
     )
 

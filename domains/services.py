@@ -64,7 +64,7 @@ def domain_create(*, acting_user, name: str, origin: str = "cli", **fields) -> D
         origin=origin,
         action="domain.create",
         obj=domain,
-        domain=domain.name,
+        domain=domain,
         after=snapshot(domain),
     )
     return domain
@@ -92,7 +92,7 @@ def domain_update(*, acting_user, domain: Domain, origin: str = "cli", **fields)
         origin=origin,
         action="domain.update",
         obj=domain,
-        domain=domain.name,
+        domain=domain,
         before=before,
         after=snapshot(domain),
     )
@@ -128,9 +128,7 @@ def domain_delete(*, acting_user, domain: Domain, origin: str = "cli", force: bo
         archive_request(mailbox=mailbox, acting_user=acting_user)
     domain.mailboxes.all().delete()
     domain.delete()
-    record(
-        acting_user=acting_user, origin=origin, action="domain.delete", obj=domain, domain=before["name"], before=before
-    )
+    record(acting_user=acting_user, origin=origin, action="domain.delete", obj=domain, domain=domain, before=before)
 
 
 @transaction.atomic
@@ -151,7 +149,7 @@ def domain_alias_create(
         origin=origin,
         action="domain_alias.create",
         obj=alias,
-        domain=target.name,
+        domain=target,
         after=snapshot(alias),
     )
     return alias
@@ -169,7 +167,7 @@ def domain_alias_update(*, acting_user, alias: DomainAlias, active: bool, origin
         origin=origin,
         action="domain_alias.update",
         obj=alias,
-        domain=alias.target.name,
+        domain=alias.target,
         before=before,
         after=snapshot(alias),
     )
@@ -186,7 +184,7 @@ def domain_alias_delete(*, acting_user, alias: DomainAlias, origin: str = "cli")
         origin=origin,
         action="domain_alias.delete",
         obj=alias,
-        domain=alias.target.name,
+        domain=alias.target,
         before=before,
     )
 
@@ -321,7 +319,7 @@ def grant_set(*, acting_user, admin, domains: list[Domain], origin: str = "cli",
         origin=origin,
         action="grant.set",
         obj=grant,
-        domain=domains[0].name if len(domains) == 1 else "",
+        domain=domains[0] if len(domains) == 1 else None,
         before=before,
         after=snapshot(grant),
     )

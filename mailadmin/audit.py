@@ -29,7 +29,9 @@ def snapshot(obj) -> dict | None:
     return result
 
 
-def record(*, acting_user, origin: str, action: str, obj, domain: str = "", before=None, after=None) -> AuditEntry:
+def record(*, acting_user, origin: str, action: str, obj, domain=None, before=None, after=None) -> AuditEntry:
+    """Write one entry. ``domain`` is the Domain the change belongs to: the entry is linked to that
+    record (its admins see it) and keeps its name; a domain just deleted leaves only its name."""
     return AuditEntry.objects.create(
         actor=acting_user if getattr(acting_user, "pk", None) else None,
         actor_label=str(acting_user) if acting_user is not None else "system",
@@ -37,7 +39,8 @@ def record(*, acting_user, origin: str, action: str, obj, domain: str = "", befo
         action=action,
         object_type=type(obj).__name__.lower(),
         object_repr=str(obj)[:300],
-        domain=domain,
+        domain=domain if getattr(domain, "pk", None) else None,
+        domain_name=domain.name if domain is not None else "",
         before=before,
         after=after,
     )

@@ -6,11 +6,13 @@ from django.db import models
 
 class AuditEntryQuerySet(models.QuerySet):
     def visible_to(self, user):
+        """Superusers see everything; others the entries of the domains they see now (by the
+        domain record, not its name: a new domain of an old name starts with no history)."""
         from domains.models import Domain
 
         if user.is_superuser:
             return self
-        return self.filter(domain__in=Domain.objects.visible_to(user).values("name"))
+        return self.filter(domain__in=Domain.objects.visible_to(user).values("pk"))
 
 
 class AuditEntry(models.Model):
@@ -23,7 +25,12 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=300)
-    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    domain = models.ForeignKey(
+        "domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    domain_name = models.CharField(
+        max_length=253, blank=True, db_index=True, help_text="The domain's name when it happened (kept after deletion)."
+    )
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 

@@ -124,6 +124,12 @@ def archived_rank(archive) -> int:
     return names.get((archive.settings or {}).get("role"), SUPERUSER)
 
 
+def can_restore_into_domain(actor) -> bool:
+    """Restore a deleted mailbox whose domain was deleted too, into a domain named explicitly:
+    superusers only (its old password and mail would otherwise pass to whoever now holds the name)."""
+    return rank(actor) == SUPERUSER
+
+
 def can_restore_mailbox(actor, domain, archive) -> bool:
     """Restore a deleted mailbox of ``domain``: whoever may create mailboxes there, and an admin
     only one that did not outrank them (the restored mailbox gets its old password and mail)."""

@@ -93,11 +93,20 @@ def get_archive_for(request, pk, *, write: bool = False):
     from domains.models import Domain
 
     visible = Domain.objects.visible_to(request.user)
-    archive = get_object_or_404(MailboxArchive.objects.filter(domain_name__in=visible.values("name")), pk=pk)
-    archive.domain = visible.get(name=archive.domain_name)
+    archives = MailboxArchive.objects.filter(domain__in=visible.values("pk")).select_related("domain")
+    archive = get_object_or_404(archives, pk=pk)
     if write:
         require(permissions.can_restore_mailbox(request.user, archive.domain, archive))
     return archive
+
+
+def get_earlier_archive_for(request, domain, pk):
+    """A deleted mailbox of an earlier, deleted domain of ``domain``'s name (else 404), to restore
+    into ``domain``: superusers only (else 403)."""
+    from accounts.services import deleted_domain_archives
+
+    require(permissions.can_restore_into_domain(request.user))
+    return get_object_or_404(deleted_domain_archives(domain.name), pk=pk)
 
 
 def get_grant_for(request, pk, *, write: bool = False):

@@ -39,7 +39,7 @@ def audit_list(request):
             Q(actor_label__icontains=term)
             | Q(object_repr__icontains=term)
             | Q(action__icontains=term)
-            | Q(domain__icontains=term)
+            | Q(domain_name__icontains=term)
         )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "mailadmin/audit_list.html", {"page": page, "search": search})

@@ -100,6 +100,8 @@ MATRIX = [
     ("accounts:restore", "archive_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
     # a deleted superuser's mailbox outranks a domain admin: it would come back with its password and mail
     ("accounts:restore", "archive_boss", (405, 405, 405, 405), (404, 403, 404, 302), {}),
+    # a deleted mailbox of an earlier, deleted example.org: only a superuser restores it into this one
+    ("accounts:restore_into", "archive_earlier_org", (405, 405, 405, 405), (404, 403, 404, 302), {}),
 ]
 # Outside the matrix: Django's own admin (superusers only) and login/logout (tests/mailadmin/test_views_login.py).
 NOT_IN_MATRIX = {"login", "logout"}
@@ -123,6 +125,8 @@ def build_world():
     objects["archive_org"] = deleted(factories.mailbox("gone@example.org").address)
     accounts.superuser_create(address=factories.mailbox("boss@example.org").address, password=None)
     objects["archive_boss"] = deleted("boss@example.org")
+    objects["archive_earlier_org"] = deleted(factories.mailbox("old@example.org").address)
+    MailboxArchive.objects.filter(pk=objects["archive_earlier_org"].pk).update(domain=None)  # its domain is gone
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 
@@ -175,6 +179,8 @@ def test_matrix(row, persona):
     p, objects, people = build_world()
     if name == "accounts:toggle":
         url = reverse(name, args=[objects[key].pk, "active"])
+    elif name == "accounts:restore_into":
+        url = reverse(name, args=[p.org.pk, objects[key].pk])
     else:
         url = url_for(name, key, objects)
     client = Client()

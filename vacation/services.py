@@ -60,7 +60,7 @@ def vacation_set(
         origin=origin,
         action="vacation.set",
         obj=vacation,
-        domain=mailbox.domain.name,
+        domain=mailbox.domain,
         before=before,
         after=snapshot(vacation),
     )

@@ -14,12 +14,12 @@ def test_audit_visibility_and_search(client, personas):
     entries = client.get(reverse("audit")).context["page"].paginator.count
     assert entries > 0
     assert all(
-        "example.net" in e.domain for e in client.get(reverse("audit"), {"q": "info@example.net"}).context["page"]
+        "example.net" in e.domain_name for e in client.get(reverse("audit"), {"q": "info@example.net"}).context["page"]
     )
     client.force_login(personas.admin_org)
     page = client.get(reverse("audit")).context["page"]
     assert page.paginator.count < entries
-    assert {e.domain for e in page} == {"example.org"}
+    assert {(e.domain_id, e.domain_name) for e in page} == {(personas.org.pk, "example.org")}
     client.force_login(personas.user)
     assert client.get(reverse("audit")).status_code == 403
     client.force_login(personas.superuser)
@@ -32,4 +32,9 @@ def test_panel_changes_are_logged_with_the_client_address(client, personas):
     from mailadmin.models import AuditEntry
 
     entry = AuditEntry.objects.filter(action="mailbox.update").latest("id")
-    assert (entry.origin, entry.actor, entry.domain) == ("192.0.2.55", personas.admin_org, "example.org")
+    assert (entry.origin, entry.actor, entry.domain, entry.domain_name) == (
+        "192.0.2.55",
+        personas.admin_org,
+        personas.org,
+        "example.org",
+    )

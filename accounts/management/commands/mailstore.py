@@ -19,6 +19,7 @@ from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.models import MailboxArchive
+from domains.services import get_domain
 from mailadmin.cli import VerbCommand
 
 
@@ -42,6 +43,7 @@ def job_lock(name: str, store: Path):
 def archive_data(archive: MailboxArchive) -> dict:
     return {
         "address": archive.address,
+        "domain_deleted": archive.domain_id is None,
         "state": archive.state,
         "deleted_at": archive.deleted_at,
         "deleted_by": archive.deleted_by,
@@ -57,7 +59,7 @@ class Command(VerbCommand):
         "usage": "read every mailbox's usage from the mail store (never touches mail)",
         "run": "archive deleted mailboxes' mail, carry out restores, purge expired archives",
         "archives": "list deleted mailboxes and their archives",
-        "restore": "restore a deleted mailbox within the grace period",
+        "restore": "restore a deleted mailbox within the grace period (--into-domain for one of a deleted domain)",
     }
 
     def _common(self, parser):
@@ -72,6 +74,11 @@ class Command(VerbCommand):
 
     def args_restore(self, parser):
         parser.add_argument("address")
+        parser.add_argument(
+            "--into-domain",
+            metavar="NAME",
+            help="restore a mailbox whose domain was deleted into this domain (it becomes LOCAL@NAME)",
+        )
         self._common(parser)
 
     def store(self, options) -> Path:
@@ -107,7 +114,10 @@ class Command(VerbCommand):
         return [archive_data(a) for a in archives]
 
     def verb_restore(self, options):
-        archive = services.mailbox_restore(acting_user=None, archive=services.get_archive(options["address"]))
+        into = get_domain(options["into_domain"]) if options.get("into_domain") else None
+        archive = services.mailbox_restore(
+            acting_user=None, archive=services.get_archive(options["address"]), into=into
+        )
         if archive.state == MailboxArchive.State.RESTORING:
             self.verb_run({**options, "quiet": True})
             archive.refresh_from_db()
