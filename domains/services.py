@@ -135,11 +135,7 @@ def domain_delete(*, acting_user, domain: Domain, origin: str = "cli", force: bo
 def domain_alias_create(
     *, acting_user, name: str, target: Domain, active: bool = True, origin: str = "cli"
 ) -> DomainAlias:
-    require(_allowed(acting_user, permissions.can_manage_domain, target), "You do not manage that domain.")
-    require(
-        acting_user is None or permissions.can_create_domain_alias(acting_user),
-        "Only superusers add domain aliases: a domain alias makes its name local for every sender here.",
-    )
+    _require_domain_alias_right(acting_user, target)
     alias = DomainAlias(name=domain_name_from(name), target=target, active=active)
     _lock_names()
     alias.full_clean()
@@ -157,7 +153,7 @@ def domain_alias_create(
 
 @transaction.atomic
 def domain_alias_update(*, acting_user, alias: DomainAlias, active: bool, origin: str = "cli") -> DomainAlias:
-    require(_allowed(acting_user, permissions.can_manage_domain, alias.target), "You do not manage that domain.")
+    _require_domain_alias_right(acting_user, alias.target)
     before = snapshot(alias)
     alias.active = active
     alias.full_clean()
@@ -176,7 +172,7 @@ def domain_alias_update(*, acting_user, alias: DomainAlias, active: bool, origin
 
 @transaction.atomic
 def domain_alias_delete(*, acting_user, alias: DomainAlias, origin: str = "cli") -> None:
-    require(_allowed(acting_user, permissions.can_manage_domain, alias.target), "You do not manage that domain.")
+    _require_domain_alias_right(acting_user, alias.target)
     before = snapshot(alias)
     alias.delete()
     record(
@@ -186,6 +182,16 @@ def domain_alias_delete(*, acting_user, alias: DomainAlias, origin: str = "cli")
         obj=alias,
         domain=alias.target,
         before=before,
+    )
+
+
+def _require_domain_alias_right(acting_user, target: Domain) -> None:
+    """Adding, switching and deleting a domain alias: the same right (superusers)."""
+    require(_allowed(acting_user, permissions.can_manage_domain, target), "You do not manage that domain.")
+    require(
+        acting_user is None or permissions.can_manage_domain_aliases(acting_user),
+        "Only superusers add domain aliases, or switch or delete them: a domain alias makes its name local "
+        "for every sender here.",
     )
 
 

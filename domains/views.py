@@ -105,7 +105,7 @@ def domain_detail(request, pk):
         "mailboxes": page,
         "aliases": Paginator(aliases, PAGE_SIZE).get_page(request.GET.get("apage")),
         "domain_aliases": list(domain.domain_aliases.all()),
-        "can_add_domain_alias": permissions.can_create_domain_alias(request.user),
+        "can_manage_domain_aliases": permissions.can_manage_domain_aliases(request.user),
         "alias_count": Alias.objects.filter(domain=domain).count(),
         "archive_count": kept_archives(domain).count(),
         "totals": totals,
@@ -169,7 +169,7 @@ def domain_delete(request, pk):
 @require_POST
 def domain_alias_create(request, pk):
     domain = get_domain_for(request, pk)
-    require(permissions.can_create_domain_alias(request.user), "Only superusers add domain aliases.")
+    require(permissions.can_manage_domain_aliases(request.user), "Only superusers add domain aliases.")
     form = DomainAliasForm(request.POST)
     if form.is_valid():
         call_service(

@@ -91,9 +91,10 @@ def can_change_limits(actor) -> bool:
     return rank(actor) == SUPERUSER
 
 
-def can_create_domain_alias(actor) -> bool:
-    """Superusers only: a domain alias makes its name local for every sender on this server,
-    so an admin could otherwise take over mail for any domain (gmail.com, a customer's)."""
+def can_manage_domain_aliases(actor) -> bool:
+    """Add, switch on or off and delete domain aliases: superusers only. A domain alias makes its
+    name local for every sender on this server, so an admin could otherwise take over mail for any
+    domain (gmail.com, a customer's), or switch back on one that a superuser switched off."""
     return rank(actor) == SUPERUSER
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from accounts import services as accounts
 from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
+from domains.models import DomainAlias
 from mailadmin.models import AuditEntry
 from tests import factories
 from tests.operations.maildirs import make_maildir, tree
@@ -204,3 +205,23 @@ def test_migrations_link_existing_rows_to_the_domain_of_their_time(personas):
     linked = AuditEntry.objects.filter(domain_name="example.org").exclude(pk=older.pk)
     assert linked.exists() and set(linked.values_list("domain_id", flat=True)) == {org.pk}
     assert MailboxArchive.objects.get(address="x@example.org").domain_id == org.pk
+
+
+# --- 2. domain aliases: switching and deleting need the right to create one ------------------
+
+
+def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(client, personas):
+    alias = domains.domain_alias_create(acting_user=None, name="org-alias.example", target=personas.org)
+    domains.domain_alias_update(acting_user=personas.superuser, alias=alias, active=False)
+    client.force_login(personas.admin_org)
+    page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
+    assert "org-alias.example" in page and reverse("domains:alias_toggle", args=[alias.pk]) not in page
+    assert client.post(reverse("domains:alias_toggle", args=[alias.pk])).status_code == 403
+    assert client.post(reverse("domains:alias_delete", args=[alias.pk])).status_code == 403
+    alias.refresh_from_db()
+    assert not alias.active
+    with pytest.raises(PermissionDenied):
+        domains.domain_alias_update(acting_user=personas.admin_org, alias=alias, active=True)
+    with pytest.raises(PermissionDenied):
+        domains.domain_alias_delete(acting_user=personas.admin_org, alias=alias)
+    assert not DomainAlias.objects.get(pk=alias.pk).active

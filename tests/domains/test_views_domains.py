@@ -170,10 +170,12 @@ def test_domain_aliases_add_toggle_delete(client, personas):
     assert reverse("domains:alias_create", args=[personas.org.pk]) in page
     client.post(reverse("domains:alias_create", args=[personas.org.pk]), {"name": "Org-Alias.Example", "active": "on"})
     alias = DomainAlias.objects.get(name="org-alias.example")
-    client.force_login(personas.admin_org)  # the domain's admin may switch it off or delete it
     client.post(reverse("domains:alias_toggle", args=[alias.pk]))
     alias.refresh_from_db()
     assert not alias.active
+    client.force_login(personas.admin_org)  # the domain's admin may not switch it back on (nor delete it)
+    assert client.post(reverse("domains:alias_toggle", args=[alias.pk])).status_code == 403
+    assert client.post(reverse("domains:alias_delete", args=[alias.pk])).status_code == 403
     # a domain alias cannot shadow a domain: a flash error, nothing stored
     client.force_login(personas.superuser)
     response = client.post(
@@ -182,7 +184,7 @@ def test_domain_aliases_add_toggle_delete(client, personas):
     assert "already a domain" in response.content.decode()
     client.force_login(personas.admin_net)
     assert client.post(reverse("domains:alias_delete", args=[alias.pk])).status_code == 404
-    client.force_login(personas.admin_org)
+    client.force_login(personas.superuser)
     client.post(reverse("domains:alias_delete", args=[alias.pk]))
     assert not DomainAlias.objects.exists()
 
