@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from mailadmin import permissions
 from mailadmin.forms import IdChoiceField, MultiLineField, SingleLineField, has_control_chars, quota_field
 
 MAX_BULK_LINES = 1000
@@ -44,6 +45,16 @@ class LoginForm(AuthenticationForm):
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def confirm_login_allowed(self, user):
+        """After the right password: an end user of a domain that is off, or whose logins are off, is told so."""
+        super().confirm_login_allowed(user)
+        if not permissions.can_log_in(user):
+            raise ValidationError(
+                "Logins for the mailboxes of %(domain)s are switched off; ask its administrator.",
+                code="domain_logins_off",
+                params={"domain": user.domain.display_name},
+            )
 
 
 class ProfileFields(forms.Form):

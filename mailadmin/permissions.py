@@ -21,10 +21,20 @@ def require(allowed: bool, message: str = "You are not allowed to do that.") -> 
 
 
 def rank(user) -> int:
-    """The rank of an acting user: NOBODY unless logged in and active."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    """The rank of an acting user: NOBODY unless logged in and allowed to log in (``can_log_in``)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not can_log_in(user):
         return NOBODY
     return role_rank(user)
+
+
+def can_log_in(user) -> bool:
+    """Use the panel: an active mailbox; an end user only while its domain is active with logins on,
+    as for IMAP, POP3 and SMTP AUTH. Admins and superusers keep the panel to switch them back on."""
+    if not user.is_active:
+        return False
+    if not user.domain_id or (user.domain.active and user.domain.logins_enabled):
+        return True
+    return role_rank(user) > USER
 
 
 def role_rank(user) -> int:

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.urls import reverse
 
 from accounts import services as accounts
@@ -225,3 +226,21 @@ def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(cli
     with pytest.raises(PermissionDenied):
         domains.domain_alias_delete(acting_user=personas.admin_org, alias=alias)
     assert not DomainAlias.objects.get(pk=alias.pk).active
+
+
+# --- 3. information items -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("switch", [{"active": False}, {"logins_enabled": False}], ids=["inactive", "logins-off"])
+def test_end_users_of_a_domain_that_is_off_cannot_log_in_to_the_panel(personas, switch):
+    domains.domain_update(acting_user=None, domain=personas.org, **switch)
+    response = login(Client(), personas.user.address, personas.password)
+    assert response.status_code == 200
+    assert "Logins for the mailboxes of example.org are switched off" in response.content.decode()
+    for keeper in (personas.admin_org, personas.superuser):  # they can switch it back on
+        assert login(Client(), keeper.address, personas.password).status_code == 302
+    # a session from before the switch is worth nothing either
+    client = Client()
+    client.force_login(personas.user)
+    response = client.post(reverse("vacation:own"), {"mode": "default", "interval_days": 7})
+    assert response.status_code == 403
