@@ -183,6 +183,11 @@ def can_use_admin_pages(actor) -> bool:
     return rank(actor) >= ADMIN
 
 
+def can_see_audit_origin(actor, entry) -> bool:
+    """The client address an audit entry was made from: superusers all, others only their own."""
+    return is_superuser(actor) or (entry.actor_id is not None and entry.actor_id == getattr(actor, "pk", None))
+
+
 def can_view_mailbox(actor, target) -> bool:
     """Read a mailbox's page: one's own, or any mailbox of a managed domain."""
     if target.pk == getattr(actor, "pk", None):

@@ -42,4 +42,6 @@ def audit_list(request):
             | Q(domain_name__icontains=term)
         )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page:  # a client address only of one's own actions (superusers: all)
+        entry.shown_origin = entry.origin if permissions.can_see_audit_origin(request.user, entry) else ""
     return render(request, "mailadmin/audit_list.html", {"page": page, "search": search})

@@ -244,3 +244,16 @@ def test_end_users_of_a_domain_that_is_off_cannot_log_in_to_the_panel(personas, 
     client.force_login(personas.user)
     response = client.post(reverse("vacation:own"), {"mode": "default", "interval_days": 7})
     assert response.status_code == 403
+
+
+def test_admins_see_the_client_address_of_their_own_actions_only(client, personas):
+    root, admin = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="192.0.2.55")
+    root.force_login(personas.superuser)
+    admin.force_login(personas.admin_org)
+    root.post(reverse("accounts:toggle", args=[personas.user.pk, "may_relay"]))
+    admin.post(reverse("accounts:toggle", args=[personas.user.pk, "filtering"]))
+    content = admin.get(reverse("audit")).content.decode()
+    assert "root@example.org" in content and "198.51.100.7" not in content
+    assert "192.0.2.55" in content
+    content = root.get(reverse("audit")).content.decode()
+    assert "198.51.100.7" in content and "192.0.2.55" in content
