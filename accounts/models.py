@@ -102,11 +102,6 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
         return self.active
 
     @property
-    def is_staff(self) -> bool:
-        """Django's admin site is for superusers only."""
-        return self.is_superuser
-
-    @property
     def has_mailbox(self) -> bool:
         return self.domain_id is not None
 

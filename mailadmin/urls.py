@@ -1,6 +1,5 @@
 """Root URLs of the panel."""
 
-from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -15,5 +14,4 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("aliases.urls")),
     path("", include("vacation.urls")),
-    path("django-admin/", admin.site.urls),
 ]

@@ -104,7 +104,7 @@ MATRIX = [
     # a deleted mailbox of an earlier, deleted example.org: only a superuser restores it into this one
     ("accounts:restore_into", "archive_earlier_org", (405, 405, 405, 405), (404, 403, 404, 302), {}),
 ]
-# Outside the matrix: Django's own admin (superusers only) and login/logout (tests/mailadmin/test_views_login.py).
+# Outside the matrix: login/logout (tests/mailadmin/test_views_login.py).
 NOT_IN_MATRIX = {"login", "logout"}
 
 
@@ -209,8 +209,6 @@ def test_every_url_is_in_the_matrix():
     names = set()
     for pattern in get_resolver().url_patterns:
         namespace = getattr(pattern, "namespace", None)
-        if namespace == "admin":
-            continue
         if namespace:
             names |= {f"{namespace}:{p.name}" for p in pattern.url_patterns if p.name}
         elif getattr(pattern, "name", None):
