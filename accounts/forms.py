@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -313,11 +314,18 @@ class CsvImportForm(forms.Form):
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def starts_formula(text: str) -> bool:
+    """Whether a spreadsheet may read ``text`` as a formula: it starts with one of FORMULA_STARTS once
+    look-alikes are folded (NFKC: full-width ＝＋－＠, small ﹦﹢﹣﹫, super- and subscript signs) and
+    leading spaces trimmed (as an import with "trim spaces" does; NFKC makes no-break spaces plain)."""
+    return unicodedata.normalize("NFKC", text).lstrip(" ").startswith(FORMULA_STARTS)
+
+
 def neutralise(value) -> str:
     """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix a quote)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if starts_formula(text) else text
 
 
 def unneutralise(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_STARTS else value
+    return value[1:] if value.startswith("'") and starts_formula(value[1:]) else value

@@ -4,13 +4,16 @@ Personas as in STYLE.md. ``shop.example`` is a customer's domain that a superuse
 with ``--force`` and creates again for someone else within the grace period.
 """
 
+import csv
 import importlib
+import io
 import json
 from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -287,3 +290,21 @@ def test_an_old_django_admin_log_is_carried_into_the_audit_log_and_dropped():
     assert (entry.actor_id, entry.origin) == (personas.superuser.pk, "django-admin")
     assert entry.object_repr == "user@example.org"
     assert entry.created.isoformat() == "2024-05-06T07:08:09+00:00" and "Password" in entry.after["change_message"]
+
+
+LOOKALIKES = ["＝1+1", "＋1", "－2", "＠SUM(A1)", "﹦1+1", "⁼1", "\t=1", "\r=1", "  =1+1", "\u00a0=1"]
+
+
+def test_csv_export_neutralises_look_alike_formula_starts_and_round_trips(client, personas):
+    for number, value in enumerate(LOOKALIKES):
+        factories.mailbox(f"calc{number}@example.org", first_name=value)
+    client.force_login(personas.superuser)
+    exported = client.get(reverse("accounts:export", args=[personas.org.pk])).content
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(exported.decode()))}
+    for number, value in enumerate(LOOKALIKES):
+        assert rows[f"calc{number}"]["first_name"] == "'" + value
+    fresh = factories.domain("fresh.example")
+    upload = SimpleUploadedFile("m.csv", exported, content_type="text/csv")
+    assert client.post(reverse("accounts:import", args=[fresh.pk]), {"file": upload}).status_code == 200
+    back = dict(Mailbox.objects.filter(domain=fresh).values_list("local_part", "first_name"))
+    assert [back[f"calc{n}"] for n in range(len(LOOKALIKES))] == [v.strip() for v in LOOKALIKES]  # import strips
