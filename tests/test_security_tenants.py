@@ -308,3 +308,15 @@ def test_csv_export_neutralises_look_alike_formula_starts_and_round_trips(client
     assert client.post(reverse("accounts:import", args=[fresh.pk]), {"file": upload}).status_code == 200
     back = dict(Mailbox.objects.filter(domain=fresh).values_list("local_part", "first_name"))
     assert [back[f"calc{n}"] for n in range(len(LOOKALIKES))] == [v.strip() for v in LOOKALIKES]  # import strips
+
+
+def test_grants_page_shows_the_domains_of_grants_the_appointing_admin_manages(client, personas):
+    domains.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True)
+    secret = factories.domain("secret.example")
+    domains.grant_set(acting_user=None, admin=personas.user, domains=[personas.org, secret])
+    client.force_login(personas.admin_org)
+    response = client.get(reverse("domains:grants"))
+    [grant] = list(response.context["page"])
+    assert [d.name for d in grant.domains.all()] == ["example.org"]
+    content = response.content.decode()
+    assert '<td class="wrap">example.org</td>' in content and "secret.example" not in content
