@@ -8,6 +8,9 @@ Any ``NAME_FILE`` variable may hold the path of a file with the secret instead.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from mailadmin.lib.clients import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MAILADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -147,15 +150,24 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# Client addresses of reverse proxies whose X-Forwarded-For the panel believes.
+# Who the client is (mailadmin/lib/clients.py): the panel believes X-Forwarded-For only from the
+# reverse proxies in TRUSTED_PROXIES (addresses or networks, e.g. 127.0.0.1,::1). A connection's own
+# address is taken as the client's only with CLIENTS_CONNECT_DIRECTLY (no proxy in front), and never
+# from loopback. Otherwise the client is unknown: login failures then count per address only.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+CLIENTS_CONNECT_DIRECTLY = env.bool("CLIENTS_CONNECT_DIRECTLY", default=False)
 
 # --- Login throttling (django-axes) ---------------------------------------------
-# Failures are counted per address and, separately, per client; either lock-out
-# refuses further logins until the cool-off ends. A success clears its address's counter.
+# Failures are counted per address and, separately, per client where the client's address is
+# known (see TRUSTED_PROXIES above); either lock-out refuses further logins until the cool-off
+# ends. A success clears its address's counter.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "mailadmin.throttling.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 # A success clears only its own address's failures (see mailadmin/throttling.py).
 AXES_HANDLER = "mailadmin.throttling.LoginAttempts"

@@ -56,12 +56,61 @@ def test_lockout_per_address_after_repeated_failures(settings, personas):
 
 
 def test_lockout_per_client_across_addresses(settings, personas):
+    settings.CLIENTS_CONNECT_DIRECTLY = True  # no proxy: the connecting address is the client's own
     client = Client(REMOTE_ADDR="203.0.113.9")
     for n in range(settings.AXES_FAILURE_LIMIT):
         login(client, f"nobody{n}@example.org", "wrong")
     assert login(client, personas.user.address, personas.password).status_code == 429
     # The same address from elsewhere still works.
     assert login(Client(REMOTE_ADDR="203.0.113.10"), personas.user.address, personas.password).status_code == 302
+
+
+@pytest.mark.parametrize("direct", [False, True])
+@pytest.mark.parametrize("trusted", [[], ["192.0.2.1"]])
+def test_failures_from_a_loopback_proxy_lock_out_nobody_else(settings, personas, direct, trusted):
+    """Behind a proxy that is not in TRUSTED_PROXIES every user arrives from the proxy's address.
+
+    Counted per client, five bad logins with made-up addresses would lock everybody out
+    for the cool-off, again and again; such failures count per address only.
+    """
+    settings.CLIENTS_CONNECT_DIRECTLY = direct
+    settings.TRUSTED_PROXIES = trusted
+    proxy = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    for n in range(settings.AXES_FAILURE_LIMIT * 2):
+        assert login(proxy, f"made-up-{n}@example.org", "wrong").status_code == 200
+    someone_else = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.50")
+    assert login(someone_else, personas.user.address, personas.password).status_code == 302
+
+
+def test_failures_from_a_trusted_proxy_without_forwarded_for_count_per_address_only(settings, personas):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    proxy = Client(REMOTE_ADDR="127.0.0.1")  # the proxy itself, or a request that bypassed it
+    for n in range(settings.AXES_FAILURE_LIMIT * 2):
+        login(proxy, f"made-up-{n}@example.org", "wrong")
+    assert login(Client(REMOTE_ADDR="127.0.0.1"), personas.user.address, personas.password).status_code == 302
+
+
+@pytest.mark.parametrize("proxies", [["127.0.0.1"], ["127.0.0.0/8", "::1"]])
+def test_through_a_trusted_proxy_each_forwarded_client_has_its_own_counter(settings, personas, proxies):
+    settings.TRUSTED_PROXIES = proxies
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        login(attacker, f"made-up-{n}@example.org", "wrong")
+    assert login(attacker, personas.user.address, personas.password).status_code == 429
+    # A forged X-Forwarded-For does not escape: the proxy appends the real address last.
+    forged = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
+    assert login(forged, personas.user.address, personas.password).status_code == 429
+    other = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert login(other, personas.user.address, personas.password).status_code == 302
+
+
+def test_a_forwarded_for_from_an_untrusted_client_is_ignored(settings, personas):
+    settings.CLIENTS_CONNECT_DIRECTLY = True
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client = Client(REMOTE_ADDR="198.51.100.66", HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}")
+        login(client, f"made-up-{n}@example.org", "wrong")
+    assert login(Client(REMOTE_ADDR="198.51.100.66"), personas.user.address, personas.password).status_code == 429
+    assert login(Client(REMOTE_ADDR="198.51.100.67"), personas.user.address, personas.password).status_code == 302
 
 
 def test_success_resets_the_counter(settings, personas):
