@@ -131,7 +131,10 @@ WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG and "localhost" not in ALLOWED_HOSTS)
+# Session and CSRF cookies travel over HTTPS only. Browsers also accept them from http://localhost
+# and http://127.0.0.1 (the local trial of scripts/serve); plain HTTP on any other host name needs
+# SECURE_COOKIES=false, or every login fails its CSRF check (the browser drops the cookie).
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

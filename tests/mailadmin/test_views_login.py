@@ -1,5 +1,7 @@
 """Login, logout, throttling and the security headers of the panel."""
 
+import os
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -149,6 +151,22 @@ def test_session_cookie_flags(client, personas, settings):
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
 
 
+def test_cookies_are_secure_by_default(personas, settings):
+    """With the default host list kept behind HTTPS the session must not leak over plain HTTP.
+
+    Browsers accept Secure cookies from http://localhost and http://127.0.0.1 (the local trial);
+    plain HTTP on any other host needs SECURE_COOKIES=false.
+    """
+    assert "SECURE_COOKIES" not in os.environ, "this test checks the default"
+    client = Client()
+    page = client.get(reverse("login"))
+    assert page.cookies[settings.CSRF_COOKIE_NAME]["secure"]
+    response = login(client, personas.user.address, personas.password)
+    assert response.status_code == 302
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["secure"]
+    assert "; Secure" in response.cookies[settings.SESSION_COOKIE_NAME].output()
+
+
 def test_home_sends_each_role_to_its_start(client, personas):
     client.force_login(personas.admin_org)
     assert client.get("/")["Location"] == reverse("domains:list")
@@ -170,3 +188,11 @@ def test_csrf_failure_page(personas):
     client.force_login(personas.user)
     response = client.post(reverse("vacation:own"), {"mode": "off", "interval_days": 7})
     assert response.status_code == 403 and b"The form has expired" in response.content
+
+
+def test_a_login_without_cookies_says_why(personas):
+    """Plain HTTP on another host name: the browser drops the Secure CSRF cookie; the page says so."""
+    client = Client(enforce_csrf_checks=True)
+    response = login(client, personas.user.address, personas.password)
+    assert response.status_code == 403
+    assert b"<code>SECURE_COOKIES=false</code>" in response.content
