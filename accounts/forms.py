@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from accounts.services import check_password_policy
 from mailadmin.forms import (
     MAX_QUOTA_MB,
     IdChoiceField,
@@ -82,12 +83,6 @@ class MailboxCreateForm(ProfileFields):
         help_text="Leave empty to generate one (shown once).",
     )
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if password:
-            password_validation.validate_password(password)
-        return password
-
 
 class OwnPasswordForm(forms.Form):
     """An end user's own password: the current one first, then Django's validators."""
@@ -122,9 +117,9 @@ class OwnPasswordForm(forms.Form):
             self.add_error("new_password_again", "The two new passwords differ.")
         elif new:
             try:
-                password_validation.validate_password(new, self.user)
+                check_password_policy(new, self.user)  # early feedback: the service checks it again
             except ValidationError as exc:
-                self.add_error("new_password", exc)
+                self.add_error("new_password", exc.message_dict["password"])
         return data
 
 
@@ -143,12 +138,6 @@ class PasswordResetForm(forms.Form):
     def __init__(self, user=None, *args, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if password:
-            password_validation.validate_password(password, self.user)
-        return password
 
 
 def parse_quota(text: str, label: str) -> int | None:

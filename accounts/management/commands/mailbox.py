@@ -91,8 +91,12 @@ class Command(VerbCommand):
             raise ValidationError({"address": str(exc)}) from None
         domain = get_domain(domain_name)
         generated = not options["password_stdin"]
-        password = services.generate_password() if generated else self.read_secret("password")
         fields = given(options, "quota_mb", *PROFILE, *FLAGS)
+        if generated:
+            names = {key: fields[key] for key in ("first_name", "last_name") if key in fields}
+            password = services.generate_password_for(domain=domain, local_part=local_part, **names)
+        else:
+            password = self.read_secret("password")
         mailbox = services.mailbox_create(
             acting_user=None, domain=domain, local_part=local_part, password=password, **fields
         )
@@ -125,7 +129,7 @@ class Command(VerbCommand):
             )
             return {"address": mailbox.address, "password": "hash stored"}
         generated = not options["password_stdin"]
-        password = services.generate_password() if generated else self.read_secret("password")
+        password = services.generate_password(mailbox=mailbox) if generated else self.read_secret("password")
         services.mailbox_set_password(acting_user=None, mailbox=mailbox, password=password)
         return {"address": mailbox.address, "password": password if generated else "changed"}
 
