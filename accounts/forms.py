@@ -11,8 +11,17 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from accounts.services import check_password_policy
 from mailadmin import permissions
-from mailadmin.forms import IdChoiceField, MultiLineField, SingleLineField, has_control_chars, quota_field
+from mailadmin.forms import (
+    MAX_QUOTA_MB,
+    IdChoiceField,
+    MultiLineField,
+    SingleLineField,
+    has_control_chars,
+    quota_field,
+)
+from mailadmin.lib.numbers import NumberError, parse_int
 
 MAX_BULK_LINES = 1000
 # Each new mailbox costs one password hash (~0.25 s with the default Argon2 cost), so one
@@ -86,12 +95,6 @@ class MailboxCreateForm(ProfileFields):
         help_text="Leave empty to generate one (shown once).",
     )
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if password:
-            password_validation.validate_password(password)
-        return password
-
 
 class OwnPasswordForm(forms.Form):
     """An end user's own password: the current one first, then Django's validators."""
@@ -126,9 +129,9 @@ class OwnPasswordForm(forms.Form):
             self.add_error("new_password_again", "The two new passwords differ.")
         elif new:
             try:
-                password_validation.validate_password(new, self.user)
+                check_password_policy(new, self.user)  # early feedback: the service checks it again
             except ValidationError as exc:
-                self.add_error("new_password", exc)
+                self.add_error("new_password", exc.message_dict["password"])
         return data
 
 
@@ -148,20 +151,15 @@ class PasswordResetForm(forms.Form):
         self.user = user
         super().__init__(*args, **kwargs)
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if password:
-            password_validation.validate_password(password, self.user)
-        return password
 
-
-def parse_quota(text: str) -> int | None:
-    text = text.strip()
-    if not text:
+def parse_quota(text: str, label: str) -> int | None:
+    """A quota cell of a bulk line or CSV row: empty is None (the domain's default)."""
+    if not text.strip():
         return None
-    if not text.isdigit() or len(text) > 9:
-        raise ValidationError("the quota must be a whole number of MB")
-    return int(text)
+    try:
+        return parse_int(text, minimum=0, maximum=MAX_QUOTA_MB)
+    except NumberError as exc:
+        raise ValidationError(f"{label}: {exc}") from None
 
 
 def _profile(cells: list[str]) -> dict:
@@ -201,7 +199,7 @@ class BulkMailboxForm(forms.Form):
                 row = {
                     "line": number,
                     "local_part": cells[0].strip(),
-                    "quota_mb": parse_quota(cells[1]) if len(cells) > 1 else None,
+                    "quota_mb": parse_quota(cells[1], "quota") if len(cells) > 1 else None,
                 }
                 row.update(_profile(cells[2:]))
             except (ValidationError, csv.Error) as exc:
@@ -297,7 +295,7 @@ class CsvImportForm(forms.Form):
         row = {
             "line": line,
             "local_part": cells.get("name", "").strip(),
-            "quota_mb": parse_quota(cells.get("quota_mb", "")),
+            "quota_mb": parse_quota(cells.get("quota_mb", ""), "quota_mb"),
         }
         row.update(_profile([cells.get(k, "") for k in ("first_name", "last_name", "phone", "other_email", "notes")]))
         for key in ("active", "may_relay", "filtering"):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ARCHIVE_DIR = ".archive"
-_SIZE_IN_NAME = re.compile(r",S=(\d+)")
+_SIZE_IN_NAME = re.compile(r",S=([0-9]+)")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
@@ -31,10 +32,45 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 FLAG_FIELDS = ("active", "may_relay", "filtering")
 
 
-def generate_password(length: int = 16) -> str:
-    """A random password for a new mailbox, printed once and never stored."""
+def check_password_policy(password: str, mailbox: Mailbox | None) -> None:
+    """The password policy (AUTH_PASSWORD_VALIDATORS) for ``mailbox``: the one home of the rule.
+
+    The services run it on every new password; forms may call it for early feedback.
+    Raises ValidationError on ``password``.
+    """
+    try:
+        password_validation.validate_password(password, mailbox)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
+
+
+def generate_password(length: int = 16, *, mailbox: Mailbox | None = None) -> str:
+    """A random password, printed once and never stored, that passes the policy for ``mailbox``.
+
+    A random password can look like a long name made of the same letters, so the
+    policy is checked and another one drawn until it passes (rarely more than once).
+    """
     alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    for _ in range(100):
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        try:
+            check_password_policy(password, mailbox)
+        except ValidationError:
+            continue
+        return password
+    raise RuntimeError("No generated password passes AUTH_PASSWORD_VALIDATORS; check the policy.")
+
+
+def generate_password_for(*, domain: Domain, local_part: str, first_name: str = "", last_name: str = "") -> str:
+    """A generated password for a mailbox about to be created (``mailbox_create``) with these names."""
+    draft = Mailbox(
+        domain=domain,
+        local_part=local_part,
+        address=f"{local_part}@{domain.name}",
+        first_name=first_name,
+        last_name=last_name,
+    )
+    return generate_password(mailbox=draft)
 
 
 def get_mailbox(address: str) -> Mailbox:
@@ -65,10 +101,13 @@ def mailbox_create(
     quota_mb: int | None = None,
     origin: str = "cli",
     welcome: bool = True,
+    validate_password: bool = True,
     **fields,
 ) -> Mailbox:
     """Create a mailbox within the domain's and every covering grant's limits.
 
+    The password must pass the policy (``check_password_policy``) unless
+    ``validate_password`` is False: imports and restores of passwords already in use.
     With ``welcome`` (and MAIL_WELCOME_SUBJECT set) a welcome message is sent
     after the commit, so Dovecot creates the maildir at once.
     """
@@ -92,6 +131,8 @@ def mailbox_create(
     check_mailbox_limits(
         domain, grants, new_mailboxes=1, old_quota_mb=None, new_quota_mb=mailbox.quota_mb, acting_user=acting_user
     )
+    if validate_password:
+        check_password_policy(password, mailbox)
     _set_password_checked(mailbox, password)
     mailbox.save()
     record(
@@ -201,13 +242,20 @@ def _check_not_last_active_superuser(mailbox: Mailbox) -> None:
 
 
 @transaction.atomic
-def mailbox_set_password(*, acting_user, mailbox: Mailbox, password: str, origin: str = "cli") -> Mailbox:
-    """Reset a password (admins, superusers) or change one's own (end users check the old one first)."""
+def mailbox_set_password(
+    *, acting_user, mailbox: Mailbox, password: str, origin: str = "cli", validate_password: bool = True
+) -> Mailbox:
+    """Reset a password (admins, superusers) or change one's own (end users check the old one first).
+
+    The password must pass the policy unless ``validate_password`` is False.
+    """
     own = acting_user is not None and acting_user.pk == mailbox.pk
     require(
         acting_user is None or own or permissions.can_manage_mailbox(acting_user, mailbox),
         "You may not change that mailbox's password.",
     )
+    if validate_password:
+        check_password_policy(password, mailbox)
     _set_password_checked(mailbox, password)
     Mailbox.objects.filter(pk=mailbox.pk).update(password=mailbox.password)
     record(
@@ -253,10 +301,13 @@ def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str = "cli") -> Non
 
 
 @transaction.atomic
-def superuser_create(*, address: str, password: str | None, acting_user=None, origin: str = "cli") -> Mailbox:
+def superuser_create(
+    *, address: str, password: str | None, acting_user=None, origin: str = "cli", validate_password: bool = True
+) -> Mailbox:
     """Make ``address`` a superuser: its mailbox if it exists, else a panel-only account.
 
-    The command line is the only way to grant superuser status.
+    The command line is the only way to grant superuser status. A new ``password`` must
+    pass the policy unless ``validate_password`` is False.
     """
     require(acting_user is None, "Superuser status is granted only from the command line.")
     try:
@@ -271,8 +322,9 @@ def superuser_create(*, address: str, password: str | None, acting_user=None, or
             raise ValidationError({"address": f"{canonical} is an alias, not a mailbox."})
         if password is None:
             raise ValidationError({"password": "A new panel-only superuser needs a password."})
-        _set_password_checked(user, password)
-    elif password is not None:
+    if password is not None:
+        if validate_password:
+            check_password_policy(password, user)
         _set_password_checked(user, password)
     before = snapshot(user) if user.pk else None
     user.is_superuser = True
@@ -340,7 +392,12 @@ def mailbox_bulk_create(*, acting_user, domain: Domain, rows: list[dict], origin
     for number, row in enumerate(rows, start=1):
         fields = dict(row)
         line = fields.pop("line", number)
-        password = generate_password()
+        password = generate_password_for(
+            domain=domain,
+            local_part=fields.get("local_part", ""),
+            first_name=fields.get("first_name", ""),
+            last_name=fields.get("last_name", ""),
+        )
         try:
             mailbox = mailbox_create(acting_user=acting_user, domain=domain, password=password, origin=origin, **fields)
         except ValidationError as exc:
@@ -551,6 +608,7 @@ def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
         quota_mb=_archived_quota(archive, domain),
         origin="restore",
         welcome=False,
+        validate_password=False,  # replaced by the archived hash, if any; nobody knows it otherwise
         **{k: v for k, v in saved.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS},
     )
     if archive.password:

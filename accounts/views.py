@@ -70,15 +70,19 @@ def password_change(request):
     require(permissions.can_change_own_password(request.user))
     form = OwnPasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.mailbox_set_password(
-            acting_user=request.user,
-            mailbox=request.user,
-            password=form.cleaned_data["new_password"],
-            origin=origin(request),
-        )
-        update_session_auth_hash(request, request.user)
-        messages.success(request, "Your password is changed; use it for mail too.")
-        return redirect("accounts:me")
+        try:
+            services.mailbox_set_password(
+                acting_user=request.user,
+                mailbox=request.user,
+                password=form.cleaned_data["new_password"],
+                origin=origin(request),
+            )
+        except ValidationError as exc:
+            form.add_error("new_password", exc.message_dict.get("password", exc.messages))
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Your password is changed; use it for mail too.")
+            return redirect("accounts:me")
     return render(request, "accounts/password_change.html", {"form": form})
 
 
@@ -121,7 +125,7 @@ def mailbox_password(request, pk):
     mailbox = get_mailbox_for(request, pk, write=True)
     form = PasswordResetForm(mailbox, request.POST)
     if form.is_valid():
-        password = form.cleaned_data["password"] or services.generate_password()
+        password = form.cleaned_data["password"] or services.generate_password(mailbox=mailbox)
         call_service(
             form,
             services.mailbox_set_password,
@@ -185,7 +189,12 @@ def mailbox_create(request, pk):
     form = MailboxCreateForm(request.POST or None, initial={"quota_mb": domain.default_quota_mb})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
-        password = data.pop("password", "") or services.generate_password()
+        password = data.pop("password", "") or services.generate_password_for(
+            domain=domain,
+            local_part=data.get("local_part", ""),
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+        )
         mailbox = call_service(
             form,
             services.mailbox_create,

@@ -18,6 +18,8 @@ import sys
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from mailadmin.lib.numbers import NumberError, parse_int
+
 
 def format_error(exc: ValidationError) -> str:
     """One line per problem, each naming its field."""
@@ -33,6 +35,22 @@ def format_error(exc: ValidationError) -> str:
 def flag(parser, name: str, help_text: str) -> None:
     """--name / --no-name, left unset (None) when not given."""
     parser.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=help_text)
+
+
+def whole_number(*, minimum: int = 0, maximum: int):
+    """An argparse ``type=``: the digits 0-9 only, within the range (``mailadmin.lib.numbers``).
+
+    A refused value is argparse's usage error naming the option: ``argument --quota-mb: ...``.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            return parse_int(text, minimum=minimum, maximum=maximum)
+        except NumberError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = "whole number"
+    return parse
 
 
 def given(options: dict, *names: str) -> dict:

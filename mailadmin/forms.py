@@ -7,6 +7,8 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
+from mailadmin.lib.numbers import NumberError, parse_int
+
 MAX_QUOTA_MB = 16 * 1024 * 1024  # 16 TB per mailbox is more than any real mail store holds
 MAX_COUNT = 10_000_000
 
@@ -39,14 +41,32 @@ class MultiLineField(forms.CharField):
         return value
 
 
-def quota_field(**kwargs) -> forms.IntegerField:
+class WholeNumberField(forms.IntegerField):
+    """IntegerField that takes the digits 0-9 only (``mailadmin.lib.numbers``).
+
+    Django's own runs ``int()``, which also takes full-width and Arabic-Indic digits and
+    underscores. Every number field of the panel's forms is one of these.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return parse_int(str(value))
+        except NumberError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+
+def quota_field(**kwargs) -> WholeNumberField:
     kwargs.setdefault("help_text", "MB; 0 = unlimited")
-    return forms.IntegerField(min_value=0, max_value=MAX_QUOTA_MB, **kwargs)
+    return WholeNumberField(min_value=0, max_value=MAX_QUOTA_MB, **kwargs)
 
 
-def count_field(**kwargs) -> forms.IntegerField:
+def count_field(**kwargs) -> WholeNumberField:
     kwargs.setdefault("help_text", "0 = unlimited")
-    return forms.IntegerField(min_value=0, max_value=MAX_COUNT, **kwargs)
+    return WholeNumberField(min_value=0, max_value=MAX_COUNT, **kwargs)
 
 
 class SearchForm(forms.Form):
@@ -67,8 +87,10 @@ class IdChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for pk in value:
             text = str(pk)
-            if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+            try:
+                parse_int(text, minimum=1, maximum=MAX_ID)
+            except NumberError:
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": text[:20]}
-                )
+                ) from None
         return super()._check_values(value)

@@ -8,6 +8,9 @@ Any ``NAME_FILE`` variable may hold the path of a file with the secret instead.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from mailadmin.lib.clients import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MAILADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -107,8 +110,14 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+# The password policy. accounts.services applies it to every new password, whoever sets it (panel,
+# command line, bulk creation); imports and restores of passwords already in use opt out explicitly.
+# A mailbox has no username/email: compare with its address, local part and names instead.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("address", "local_part", "first_name", "last_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -127,7 +136,10 @@ WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG and "localhost" not in ALLOWED_HOSTS)
+# Session and CSRF cookies travel over HTTPS only. Browsers also accept them from http://localhost
+# and http://127.0.0.1 (the local trial of scripts/serve); plain HTTP on any other host name needs
+# SECURE_COOKIES=false, or every login fails its CSRF check (the browser drops the cookie).
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -146,15 +158,24 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# Client addresses of reverse proxies whose X-Forwarded-For the panel believes.
+# Who the client is (mailadmin/lib/clients.py): the panel believes X-Forwarded-For only from the
+# reverse proxies in TRUSTED_PROXIES (addresses or networks, e.g. 127.0.0.1,::1). A connection's own
+# address is taken as the client's only with CLIENTS_CONNECT_DIRECTLY (no proxy in front), and never
+# from loopback. Otherwise the client is unknown: login failures then count per address only.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+CLIENTS_CONNECT_DIRECTLY = env.bool("CLIENTS_CONNECT_DIRECTLY", default=False)
 
 # --- Login throttling (django-axes) ---------------------------------------------
-# Failures are counted per address and, separately, per client; either lock-out
-# refuses further logins until the cool-off ends. A success clears its address's counter.
+# Failures are counted per address and, separately, per client where the client's address is
+# known (see TRUSTED_PROXIES above); either lock-out refuses further logins until the cool-off
+# ends. A success clears its address's counter.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "mailadmin.throttling.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 # A success clears only its own address's failures (see mailadmin/throttling.py).
 AXES_HANDLER = "mailadmin.throttling.LoginAttempts"

@@ -8,36 +8,32 @@ to change (a mailbox that outranks the actor).
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import get_object_or_404
 
 from mailadmin import permissions
 from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.lib.clients import client_address
 from mailadmin.permissions import require  # noqa: F401 - the views take it from here
 
 
 def client_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or the proxy's X-Forwarded-For when the proxy is trusted.
+    """The client's own address, or None when it is not known (``mailadmin.lib.clients``).
 
-    None when unknown (django-axes stores it in an address column).
+    django-axes counts login failures per client only when this is known.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and remote in getattr(settings, "TRUSTED_PROXIES", []):
-        candidate = forwarded.split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            pass
-    return remote or None
+    return client_address(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        trusted=settings.TRUSTED_PROXIES,
+        direct=settings.CLIENTS_CONNECT_DIRECTLY,
+    )
 
 
 def origin(request) -> str:
-    """What the audit log records as where a panel change came from."""
-    return client_ip(request) or "unknown"
+    """What the audit log records as where a panel change came from: the client, else the connection."""
+    return client_ip(request) or request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def login_username(request, credentials) -> str:

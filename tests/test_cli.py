@@ -77,7 +77,8 @@ BAD_COMMANDS = [
     (("domain", "add", "example.org"), "already exists"),
     (("domain", "add", "EXAMPLE.ORG."), "already exists"),
     (("domain", "add", "new.example", "--max-quota-mb", "10", "--default-quota-mb", "20"), "cannot exceed"),
-    (("domain", "add", "new.example", "--max-mailboxes", "-1"), "0 (unlimited) or more"),
+    (("domain", "add", "new.example", "--max-mailboxes", "-1"), "argument --max-mailboxes: Must be 0 or more"),
+    (("mailbox", "add", "big@example.org", "--quota-mb", "10²"), "argument --quota-mb: '10²' is not a whole number"),
     (
         ("domain", "set", "example.org", "--max-mailboxes", "0", "--max-quota-mb", "1", "--default-quota-mb", "1"),
         "larger or unlimited",

@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from mailadmin.forms import MultiLineField, SingleLineField
-from vacation.models import Vacation
+from mailadmin.forms import MultiLineField, SingleLineField, WholeNumberField
+from vacation.models import MAX_INTERVAL_DAYS, Vacation
 
 
 class VacationForm(forms.Form):
@@ -13,8 +13,11 @@ class VacationForm(forms.Form):
     body = MultiLineField(required=False, max_length=10000, label="Text", widget=forms.Textarea(attrs={"rows": 8}))
     first_day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Optional")
     last_day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Optional")
-    interval_days = forms.IntegerField(
-        min_value=1, max_value=365, label="Reply interval", help_text="One reply per sender per this many days."
+    interval_days = WholeNumberField(
+        min_value=1,
+        max_value=MAX_INTERVAL_DAYS,
+        label="Reply interval",
+        help_text="One reply per sender per this many days.",
     )
 
     def clean(self):

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+MAX_INTERVAL_DAYS = 365
+
 
 class Vacation(models.Model):
     class Mode(models.TextChoices):
@@ -29,9 +31,9 @@ class Vacation(models.Model):
                 violation_error_message="The last day cannot be before the first day.",
             ),
             models.CheckConstraint(
-                condition=Q(interval_days__gte=1) & Q(interval_days__lte=365),
+                condition=Q(interval_days__gte=1) & Q(interval_days__lte=MAX_INTERVAL_DAYS),
                 name="vacation_interval_range",
-                violation_error_message="The reply interval is between 1 and 365 days.",
+                violation_error_message=f"The reply interval is between 1 and {MAX_INTERVAL_DAYS} days.",
             ),
             models.CheckConstraint(condition=Q(mode__in=["off", "default", "custom"]), name="vacation_mode_known"),
         ]

@@ -82,6 +82,7 @@ def mailbox(*, address: str, password: str = "", password_hash: str = "", quota_
         quota_mb=quota_mb,
         origin=ORIGIN,
         welcome=False,  # migrated mailboxes already have mail
+        validate_password=False,  # a password already in use (or a stand-in for the imported hash)
         **fields,
     )
     if password_hash:

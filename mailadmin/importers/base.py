@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
 from mailadmin.importers import apply
+from mailadmin.lib.numbers import NumberError, parse_int
 
 KINDS = ("domain", "domain alias", "mailbox", "alias", "vacation", "grant")
 PLURALS = {"mailbox": "mailboxes", "alias": "aliases", "domain alias": "domain aliases"}
@@ -181,10 +182,17 @@ def as_bool(value, default: bool = False) -> bool:
     raise ValueError(f"'{value}' is not yes/no.")
 
 
-def as_int(value, default: int = 0) -> int:
-    if value is None or (isinstance(value, str) and not value.strip()):
+def as_int(value, default: int = 0, *, field: str = "", minimum: int | None = None, maximum: int | None = None) -> int:
+    """A number from a source (a database's int, or text: the digits 0-9 only); the error names ``field``."""
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    text = "" if value is None else str(value)
+    if not text.strip():
         return default
-    return int(str(value).strip())
+    try:
+        return parse_int(text, minimum=minimum, maximum=maximum)
+    except NumberError as exc:
+        raise NumberError(f"{field}: {exc}" if field else str(exc)) from None
 
 
 def as_text(value) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from mailadmin.forms import MAX_QUOTA_MB
 from mailadmin.importers.base import Importer, Item, as_bool, as_int
 from mailadmin.lib.addresses import AddressError, split_address
 
@@ -95,9 +96,7 @@ class CsvImporter(Importer):
         elif cell.get("password_hash"):
             data["password_hash"] = cell["password_hash"]
         if cell.get("quota_mb"):
-            data["quota_mb"] = as_int(cell["quota_mb"])
-            if data["quota_mb"] < 0:
-                raise ValueError("quota_mb: must be 0 (unlimited) or more.")
+            data["quota_mb"] = as_int(cell["quota_mb"], field="quota_mb", minimum=0, maximum=MAX_QUOTA_MB)
         if cell.get("active"):
             data["active"] = as_bool(cell["active"])
         elif cell.get("disabled"):

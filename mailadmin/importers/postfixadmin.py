@@ -57,11 +57,11 @@ class PostfixAdminImporter(Importer):
             return item
         limits = {}
         for source, field in (("aliases", "max_aliases"), ("mailboxes", "max_mailboxes")):
-            value = as_int(row.get(source))
+            value = as_int(row.get(source), field=source)
             if value < 0:
                 self._notes.append(f"{name}: {source} = {value} (none allowed) imported as unlimited")
             limits[field] = max(value, 0)
-        maxquota = max(as_int(row.get("maxquota")), 0)
+        maxquota = max(as_int(row.get("maxquota"), field="maxquota"), 0)
         item.data = {
             "name": name,
             "description": as_text(row.get("description"))[:255],
@@ -81,7 +81,7 @@ class PostfixAdminImporter(Importer):
             item.error = f"password: {exc} (PostfixAdmin's cleartext storage cannot be told from a hash)"
             return item
         first, _, last = as_text(row.get("name")).strip().rpartition(" ")
-        quota = as_int(row.get("quota"))
+        quota = as_int(row.get("quota"), field="quota")
         item.data = {
             "address": address,
             "password_hash": password_hash,

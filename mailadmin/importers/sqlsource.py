@@ -20,6 +20,8 @@ from pathlib import Path
 
 import environ
 
+from mailadmin.lib.numbers import NumberError, parse_int
+
 
 class SourceError(Exception):
     """The source cannot be read at all (as opposed to one bad row)."""
@@ -286,9 +288,10 @@ def _literal(token: str):
         return None
     if low in ("true", "false"):
         return low == "true"
-    if re.fullmatch(r"-?\d+", token):
-        return int(token)
-    return token
+    try:
+        return parse_int(token)  # the digits 0-9 only: a dump's numbers are ASCII
+    except NumberError:
+        return token
 
 
 def _copy_head(statement: str) -> tuple[str, list[str] | None]:

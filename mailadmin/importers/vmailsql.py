@@ -93,5 +93,5 @@ class VmailSqlImporter(Importer):
 
 
 def _limit(row: dict) -> int:
-    value = as_int(pick(row, "max_popbox", "max_popboxes", "max_mailboxes"), 0)
+    value = as_int(pick(row, "max_popbox", "max_popboxes", "max_mailboxes"), 0, field="max_popbox")
     return max(value, 0)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from passlib.hash import argon2, bcrypt, des_crypt, md5_crypt, sha256_crypt, sha512_crypt
 
+from mailadmin.lib.numbers import NumberError, parse_int
+
 NEW_SCHEMES = ("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")
 # Dovecot's name for each scheme we verify (names are case-insensitive there too).
 VERIFY_SCHEMES = (
@@ -147,8 +149,12 @@ def needs_rehash(stored: str, policy: HashPolicy | None = None) -> bool:
         return f"${wanted}$" not in value
     if scheme == "BLF-CRYPT":
         return not value.startswith(f"$2y${policy.bcrypt_rounds:02d}$")
-    rounds = 5000 if not value.startswith("$6$rounds=") else int(value.split("$")[2][7:])
-    return rounds != policy.sha512_rounds
+    if not value.startswith("$6$rounds="):
+        return policy.sha512_rounds != 5000
+    try:
+        return parse_int(value.split("$")[2][7:]) != policy.sha512_rounds
+    except NumberError:
+        return True
 
 
 def _check_raw(raw: str) -> None:

@@ -139,6 +139,13 @@ def test_rehash_follows_the_policy():
     assert needs_rehash(stored, CHEAP["SHA512-CRYPT"])
 
 
+def test_rehash_of_a_sha512_crypt_hash_with_odd_rounds():
+    salted = "$abcdefgh$" + "a" * 86
+    assert not needs_rehash("{SHA512-CRYPT}$6$rounds=5000" + salted, CHEAP["SHA512-CRYPT"])
+    assert needs_rehash("{SHA512-CRYPT}$6$rounds=²" + salted, CHEAP["SHA512-CRYPT"])  # no ValueError
+    assert needs_rehash("{SHA512-CRYPT}$6$rounds=５０００" + salted, CHEAP["SHA512-CRYPT"])
+
+
 def test_unusable_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="empty"):
         hash_password("", CHEAP["ARGON2ID"])

@@ -1,5 +1,7 @@
 """Login, logout, throttling and the security headers of the panel."""
 
+import os
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -56,12 +58,61 @@ def test_lockout_per_address_after_repeated_failures(settings, personas):
 
 
 def test_lockout_per_client_across_addresses(settings, personas):
+    settings.CLIENTS_CONNECT_DIRECTLY = True  # no proxy: the connecting address is the client's own
     client = Client(REMOTE_ADDR="203.0.113.9")
     for n in range(settings.AXES_FAILURE_LIMIT):
         login(client, f"nobody{n}@example.org", "wrong")
     assert login(client, personas.user.address, personas.password).status_code == 429
     # The same address from elsewhere still works.
     assert login(Client(REMOTE_ADDR="203.0.113.10"), personas.user.address, personas.password).status_code == 302
+
+
+@pytest.mark.parametrize("direct", [False, True])
+@pytest.mark.parametrize("trusted", [[], ["192.0.2.1"]])
+def test_failures_from_a_loopback_proxy_lock_out_nobody_else(settings, personas, direct, trusted):
+    """Behind a proxy that is not in TRUSTED_PROXIES every user arrives from the proxy's address.
+
+    Counted per client, five bad logins with made-up addresses would lock everybody out
+    for the cool-off, again and again; such failures count per address only.
+    """
+    settings.CLIENTS_CONNECT_DIRECTLY = direct
+    settings.TRUSTED_PROXIES = trusted
+    proxy = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    for n in range(settings.AXES_FAILURE_LIMIT * 2):
+        assert login(proxy, f"made-up-{n}@example.org", "wrong").status_code == 200
+    someone_else = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.50")
+    assert login(someone_else, personas.user.address, personas.password).status_code == 302
+
+
+def test_failures_from_a_trusted_proxy_without_forwarded_for_count_per_address_only(settings, personas):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    proxy = Client(REMOTE_ADDR="127.0.0.1")  # the proxy itself, or a request that bypassed it
+    for n in range(settings.AXES_FAILURE_LIMIT * 2):
+        login(proxy, f"made-up-{n}@example.org", "wrong")
+    assert login(Client(REMOTE_ADDR="127.0.0.1"), personas.user.address, personas.password).status_code == 302
+
+
+@pytest.mark.parametrize("proxies", [["127.0.0.1"], ["127.0.0.0/8", "::1"]])
+def test_through_a_trusted_proxy_each_forwarded_client_has_its_own_counter(settings, personas, proxies):
+    settings.TRUSTED_PROXIES = proxies
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        login(attacker, f"made-up-{n}@example.org", "wrong")
+    assert login(attacker, personas.user.address, personas.password).status_code == 429
+    # A forged X-Forwarded-For does not escape: the proxy appends the real address last.
+    forged = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
+    assert login(forged, personas.user.address, personas.password).status_code == 429
+    other = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert login(other, personas.user.address, personas.password).status_code == 302
+
+
+def test_a_forwarded_for_from_an_untrusted_client_is_ignored(settings, personas):
+    settings.CLIENTS_CONNECT_DIRECTLY = True
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client = Client(REMOTE_ADDR="198.51.100.66", HTTP_X_FORWARDED_FOR=f"203.0.113.{n + 1}")
+        login(client, f"made-up-{n}@example.org", "wrong")
+    assert login(Client(REMOTE_ADDR="198.51.100.66"), personas.user.address, personas.password).status_code == 429
+    assert login(Client(REMOTE_ADDR="198.51.100.67"), personas.user.address, personas.password).status_code == 302
 
 
 def test_success_resets_the_counter(settings, personas):
@@ -100,6 +151,22 @@ def test_session_cookie_flags(client, personas, settings):
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
 
 
+def test_cookies_are_secure_by_default(personas, settings):
+    """With the default host list kept behind HTTPS the session must not leak over plain HTTP.
+
+    Browsers accept Secure cookies from http://localhost and http://127.0.0.1 (the local trial);
+    plain HTTP on any other host needs SECURE_COOKIES=false.
+    """
+    assert "SECURE_COOKIES" not in os.environ, "this test checks the default"
+    client = Client()
+    page = client.get(reverse("login"))
+    assert page.cookies[settings.CSRF_COOKIE_NAME]["secure"]
+    response = login(client, personas.user.address, personas.password)
+    assert response.status_code == 302
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["secure"]
+    assert "; Secure" in response.cookies[settings.SESSION_COOKIE_NAME].output()
+
+
 def test_home_sends_each_role_to_its_start(client, personas):
     client.force_login(personas.admin_org)
     assert client.get("/")["Location"] == reverse("domains:list")
@@ -121,3 +188,11 @@ def test_csrf_failure_page(personas):
     client.force_login(personas.user)
     response = client.post(reverse("vacation:own"), {"mode": "off", "interval_days": 7})
     assert response.status_code == 403 and b"The form has expired" in response.content
+
+
+def test_a_login_without_cookies_says_why(personas):
+    """Plain HTTP on another host name: the browser drops the Secure CSRF cookie; the page says so."""
+    client = Client(enforce_csrf_checks=True)
+    response = login(client, personas.user.address, personas.password)
+    assert response.status_code == 403
+    assert b"<code>SECURE_COOKIES=false</code>" in response.content

@@ -51,3 +51,8 @@ def test_pg_dump_forms():
             {"a": 4, "b": "back\\slash", "c": None},
         ]
     }
+
+
+def test_only_ascii_digits_are_numbers_in_a_dump():
+    dump = "CREATE TABLE `t` (`a` int, `b` int, `c` int);\nINSERT INTO `t` VALUES (-12,１２,1²);\n"
+    assert parse_dump(dump) == {"t": [{"a": -12, "b": "１２", "c": "1²"}]}

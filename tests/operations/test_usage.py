@@ -90,3 +90,12 @@ def test_a_second_job_while_one_runs_does_nothing(store, mailboxes):
         call_command("mailstore", "usage", "--json", stdout=out)
         assert json.loads(out.getvalue()) == {"skipped": "another usage job is running"}
     assert not Mailbox.objects.exclude(usage_updated_at=None).exists()
+
+
+def test_scan_reads_only_ascii_sizes_in_file_names(tmp_path):
+    from accounts.mailstore import scan
+
+    (tmp_path / "cur").mkdir()
+    (tmp_path / "cur" / "1.host,S=5:2,S").write_bytes(b"12345")
+    (tmp_path / "cur" / "2.host,S=１２:2,S").write_bytes(b"abc")  # not a size Dovecot wrote: the file's own
+    assert scan(tmp_path) == (8, 2)

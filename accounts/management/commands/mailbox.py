@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from accounts import services
 from accounts.models import Mailbox
 from domains.services import get_domain
-from mailadmin.cli import VerbCommand, flag, given
+from mailadmin.cli import VerbCommand, flag, given, whole_number
+from mailadmin.forms import MAX_QUOTA_MB
 from mailadmin.lib.addresses import AddressError, split_address
 
 PROFILE = ("first_name", "last_name", "phone", "other_email", "notes")
@@ -33,18 +34,12 @@ def mailbox_data(m: Mailbox) -> dict:
 
 
 def add_field_args(parser) -> None:
-    parser.add_argument("--quota-mb", type=int, metavar="MB", help="0 = unlimited")
+    parser.add_argument("--quota-mb", type=whole_number(maximum=MAX_QUOTA_MB), metavar="MB", help="0 = unlimited")
     for name in ("first-name", "last-name", "phone", "other-email", "notes"):
         parser.add_argument(f"--{name}")
     flag(parser, "active", "the mailbox receives mail and may log in")
     flag(parser, "may-relay", "may send to other domains after SMTP AUTH")
     flag(parser, "filtering", "virus and spam checks on incoming mail")
-
-
-def check_quota(fields: dict) -> dict:
-    if fields.get("quota_mb", 0) < 0:
-        raise ValidationError({"quota_mb": "Must be 0 (unlimited) or more."})
-    return fields
 
 
 class Command(VerbCommand):
@@ -96,8 +91,12 @@ class Command(VerbCommand):
             raise ValidationError({"address": str(exc)}) from None
         domain = get_domain(domain_name)
         generated = not options["password_stdin"]
-        password = services.generate_password() if generated else self.read_secret("password")
-        fields = check_quota(given(options, "quota_mb", *PROFILE, *FLAGS))
+        fields = given(options, "quota_mb", *PROFILE, *FLAGS)
+        if generated:
+            names = {key: fields[key] for key in ("first_name", "last_name") if key in fields}
+            password = services.generate_password_for(domain=domain, local_part=local_part, **names)
+        else:
+            password = self.read_secret("password")
         mailbox = services.mailbox_create(
             acting_user=None, domain=domain, local_part=local_part, password=password, **fields
         )
@@ -117,7 +116,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         mailbox = services.get_mailbox(options["address"])
-        fields = check_quota(given(options, "quota_mb", *PROFILE, *FLAGS))
+        fields = given(options, "quota_mb", *PROFILE, *FLAGS)
         if not fields:
             raise ValidationError("Nothing to change: give at least one option.")
         return mailbox_data(services.mailbox_update(acting_user=None, mailbox=mailbox, **fields))
@@ -130,7 +129,7 @@ class Command(VerbCommand):
             )
             return {"address": mailbox.address, "password": "hash stored"}
         generated = not options["password_stdin"]
-        password = services.generate_password() if generated else self.read_secret("password")
+        password = services.generate_password(mailbox=mailbox) if generated else self.read_secret("password")
         services.mailbox_set_password(acting_user=None, mailbox=mailbox, password=password)
         return {"address": mailbox.address, "password": password if generated else "changed"}
 

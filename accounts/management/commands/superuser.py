@@ -25,11 +25,12 @@ class Command(VerbCommand):
         parser.add_argument("address")
 
     def verb_grant(self, options):
-        exists = Mailbox.objects.filter(address__iexact=options["address"].strip()).exists()
+        address = options["address"].strip()
+        exists = Mailbox.objects.filter(address__iexact=address).exists()
         password = self.read_secret("password") if options["password_stdin"] else None
         generated = password is None and not exists
         if generated:
-            password = services.generate_password()
+            password = services.generate_password(mailbox=Mailbox(address=address, local_part=address.split("@")[0]))
         user = services.superuser_create(address=options["address"], password=password)
         data = {"address": user.address, "superuser": True, "has_mailbox": user.has_mailbox}
         if generated:

@@ -6,7 +6,8 @@ from django.db import transaction
 from aliases.services import role_aliases_create
 from domains import services
 from domains.models import Domain
-from mailadmin.cli import VerbCommand, flag, given
+from mailadmin.cli import VerbCommand, flag, given, whole_number
+from mailadmin.forms import MAX_COUNT, MAX_QUOTA_MB
 
 SETTING_ARGS = (
     "description",
@@ -40,15 +41,9 @@ def add_setting_args(parser) -> None:
     flag(parser, "active", "visible to the MTA (mail is accepted)")
     flag(parser, "logins-enabled", "IMAP, POP3 and SMTP AUTH for its mailboxes")
     flag(parser, "default-may-relay", "new mailboxes may relay")
-    for name in ("max-mailboxes", "max-aliases", "max-quota-mb", "default-quota-mb"):
-        parser.add_argument(f"--{name}", type=int, metavar="N", help="0 = unlimited")
-
-
-def check_counts(settings: dict) -> dict:
-    for key, value in settings.items():
-        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-            raise ValidationError({key: "Must be 0 (unlimited) or more."})
-    return settings
+    limits = {"max-mailboxes": MAX_COUNT, "max-aliases": MAX_COUNT, "max-quota-mb": MAX_QUOTA_MB}
+    for name, top in {**limits, "default-quota-mb": MAX_QUOTA_MB}.items():
+        parser.add_argument(f"--{name}", type=whole_number(maximum=top), metavar="N", help="0 = unlimited")
 
 
 class Command(VerbCommand):
@@ -83,7 +78,7 @@ class Command(VerbCommand):
 
     @transaction.atomic
     def verb_add(self, options):
-        fields = check_counts(given(options, *SETTING_ARGS))
+        fields = given(options, *SETTING_ARGS)
         domain = services.domain_create(acting_user=None, name=options["name"], **fields)
         data = domain_data(domain)
         if options["postmaster_to"]:
@@ -107,7 +102,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         domain = services.get_domain(options["name"])
-        fields = check_counts(given(options, *SETTING_ARGS))
+        fields = given(options, *SETTING_ARGS)
         if not fields:
             raise ValidationError("Nothing to change: give at least one setting.")
         return domain_data(services.domain_update(acting_user=None, domain=domain, **fields))

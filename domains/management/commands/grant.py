@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from accounts.services import get_mailbox
 from domains import services
 from domains.models import AdminGrant
-from mailadmin.cli import VerbCommand, flag, given
+from mailadmin.cli import VerbCommand, flag, given, whole_number
+from mailadmin.forms import MAX_COUNT, MAX_QUOTA_MB
 
 
 def grant_data(grant: AdminGrant) -> dict:
@@ -41,8 +42,9 @@ class Command(VerbCommand):
             metavar="DOMAIN",
             help="a granted domain (repeat for several); replaces the list when given",
         )
-        parser.add_argument("--quota-mb", type=int, help="quota shared by all its domains, 0 = unlimited")
-        parser.add_argument("--max-mailboxes", type=int, help="mailboxes across all its domains, 0 = unlimited")
+        quota, count = whole_number(maximum=MAX_QUOTA_MB), whole_number(maximum=MAX_COUNT)
+        parser.add_argument("--quota-mb", type=quota, help="quota shared by all its domains, 0 = unlimited")
+        parser.add_argument("--max-mailboxes", type=count, help="mailboxes across all its domains, 0 = unlimited")
         flag(parser, "can-create-mailboxes", "may create mailboxes")
         flag(parser, "can-delete-mailboxes", "may delete mailboxes")
         flag(parser, "can-appoint-admins", "may appoint other admins for its domains")
@@ -57,9 +59,6 @@ class Command(VerbCommand):
         fields = given(
             options, "quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins"
         )
-        for key in ("quota_mb", "max_mailboxes"):
-            if fields.get(key, 0) < 0:
-                raise ValidationError({key: "Must be 0 (unlimited) or more."})
         existing = AdminGrant.objects.filter(admin=admin).first()
         if options["domains"] is not None:
             domains = [services.get_domain(name) for name in options["domains"]]

@@ -24,9 +24,10 @@ class Command(BaseCommand):
             return
         from django.core.exceptions import ValidationError
 
-        password = generate_password(20)
+        address = options["address"]
+        password = generate_password(20, mailbox=Mailbox(address=address, local_part=address.split("@")[0]))
         try:
-            user = superuser_create(address=options["address"], password=password)
+            user = superuser_create(address=address, password=password)
         except ValidationError as exc:
             raise CommandError(format_error(exc)) from None
         self.stdout.write(

@@ -5,9 +5,9 @@ import datetime
 from django.core.exceptions import ValidationError
 
 from accounts.services import get_mailbox
-from mailadmin.cli import VerbCommand
+from mailadmin.cli import VerbCommand, whole_number
 from vacation import services
-from vacation.models import Vacation
+from vacation.models import MAX_INTERVAL_DAYS, Vacation
 
 
 def vacation_data(v: Vacation) -> dict:
@@ -44,7 +44,11 @@ class Command(VerbCommand):
         body.add_argument("--body-file", help="read the text from this file (UTF-8), '-' for stdin")
         parser.add_argument("--first-day", help="YYYY-MM-DD")
         parser.add_argument("--last-day", help="YYYY-MM-DD")
-        parser.add_argument("--interval-days", type=int, help="one reply per sender per this many days")
+        parser.add_argument(
+            "--interval-days",
+            type=whole_number(minimum=1, maximum=MAX_INTERVAL_DAYS),
+            help="one reply per sender per this many days",
+        )
 
     def args_show(self, parser):
         parser.add_argument("address")

@@ -1,0 +1,42 @@
+"""Whole numbers typed as text: ASCII digits only, with a reason when refused.
+
+Django-agnostic. Python's ``int()`` takes more than an administrator means by a number:
+full-width and Arabic-Indic digits, underscores (``1_000``); and ``str.isdigit()`` is
+true for superscripts (``²``) that ``int()`` then refuses with a ValueError. Every number
+the project reads from text (forms, bulk lines, CSV files, importers, command-line
+options) goes through ``parse_int``: an optional sign and the digits 0-9, with white
+space around them ignored, nothing else. ``NumberError`` says why a text was refused;
+callers prefix the field's name.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_DIGITS = 30  # far beyond any column; keeps int() away from its 4300-digit limit
+_NUMBER_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+
+class NumberError(ValueError):
+    """Text that is not a whole number in range; the message says why."""
+
+
+def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``text`` (surrounding white space allowed) as an int within ``minimum``..``maximum``."""
+    value = text.strip() if isinstance(text, str) else ""
+    if not _NUMBER_RE.fullmatch(value):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise NumberError(f"{shown!r} is not a whole number: use the digits 0-9.")
+    negative = value.startswith("-")
+    if len(value.lstrip("+-").lstrip("0")) > MAX_DIGITS:
+        if maximum is not None and not negative:
+            raise NumberError(f"Must be {maximum} or less.")
+        if minimum is not None and negative:
+            raise NumberError(f"Must be {minimum} or more.")
+        raise NumberError("The number is too large.")
+    number = int(value)
+    if minimum is not None and number < minimum:
+        raise NumberError(f"Must be {minimum} or more.")
+    if maximum is not None and number > maximum:
+        raise NumberError(f"Must be {maximum} or less.")
+    return number
