@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import arguments, median, save, setup_django  # noqa: E402
 from bench.lookups import lookup_users  # noqa: E402
+from bench.queries import dovecot_queries  # noqa: E402
 
 RECIPIENTS = 200
 CONNECTIONS = 4
@@ -131,19 +132,19 @@ def static_exim(text: str, tables: StaticTables, keys_for) -> str:
 
 
 def static_dovecot(auth_conf: str, users_file: Path) -> str:
-    return re.sub(r"driver = sql\n\s*args = \S+", f"driver = passwd-file\n  args = {users_file}", auth_conf)
+    return re.sub(r"driver = lua\n\s*args = [^\n]+", f"driver = passwd-file\n  args = {users_file}", auth_conf)
 
 
-def write_users(cursor, conf_dir: Path, addresses: list[str], users_file: Path) -> None:
-    text = (conf_dir / "dovecot" / "dovecot-sql.conf.ext").read_text()
-    password_sql = re.search(r"^password_query = (.*)$", text, re.M).group(1).replace("'%u'", "%s")
-    user_sql = re.search(r"^user_query = (.*)$", text, re.M).group(1).replace("'%u'", "%s")
+def write_users(cursor, conf_dir: Path, store: Path, addresses: list[str], users_file: Path) -> None:
+    queries = dovecot_queries((conf_dir / "dovecot" / "directory.lua").read_text())
+    password_sql, user_sql = queries["PASSDB_QUERY"], queries["USERDB_QUERY"]
     lines = []
     for address in addresses:
         cursor.execute(password_sql, [address])
         row = cursor.fetchone()
         cursor.execute(user_sql, [address])
-        home, quota_rule = cursor.fetchone()
+        maildir, quota_rule = cursor.fetchone()
+        home = f"{store}/{maildir}"
         password = row[1] if row else "!"
         lines.append(f"{address}:{password}::::{home}::userdb_quota_rule={quota_rule}")
     users_file.write_text("\n".join(lines) + "\n")
@@ -179,7 +180,7 @@ def make_stack(variant: str, database, credentials: dict, recipients: list[str],
                 )
                 tables.build()
                 users = static / "users"
-                write_users(cursor, conf, recipients, users)
+                write_users(cursor, conf, self.root / "store", recipients, users)
             auth = conf / "dovecot" / "conf.d" / "10-auth.conf"
             auth.write_text(static_dovecot(auth.read_text(), users))
 

@@ -104,14 +104,17 @@ def exim_lookups(exim_conf: str) -> list[Lookup]:
     return lookups
 
 
-def dovecot_lookups(sql_conf: str) -> list[Lookup]:
-    lookups = []
-    for line in sql_conf.splitlines():
-        match = re.match(r"^(password_query|user_query)\s*=\s*(SELECT .*)$", line)
-        if match:
-            sql = match.group(2).replace("%", "%%").replace("'%%u'", "%s")
-            lookups.append(Lookup(f"dovecot {match.group(1)}", "dovecot", _view(sql), ("address",), sql))
-    return lookups
+def dovecot_queries(script: str) -> dict[str, str]:
+    """The point queries of deploy/dovecot/directory.lua, as DB-API SQL with one %s parameter."""
+    found = re.findall(r'^local (PASSDB_QUERY|USERDB_QUERY) = "(SELECT .*)"$', script, re.M)
+    return {name: sql.replace("%", "%%").replace("'%%s'", "%s") for name, sql in found}
+
+
+def dovecot_lookups(script: str) -> list[Lookup]:
+    return [
+        Lookup(f"dovecot {name}", "dovecot", _view(sql), ("address",), sql)
+        for name, sql in dovecot_queries(script).items()
+    ]
 
 
 def shipped_lookups() -> list[Lookup]:
@@ -121,7 +124,7 @@ def shipped_lookups() -> list[Lookup]:
     """
     values = mailconfig.values()
     found = exim_lookups(mailconfig.render_exim(values))
-    found += dovecot_lookups(mailconfig.render_dovecot(values)["dovecot-sql.conf.ext"])
+    found += dovecot_lookups(mailconfig.render_dovecot(values)["directory.lua"])
     unique: dict[tuple, Lookup] = {}
     for lookup in found:
         key = (lookup.sql, lookup.kinds)

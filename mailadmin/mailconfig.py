@@ -59,6 +59,8 @@ OVERRIDABLE = (
     "MAIL_DOVECOT_LOG_PATH",
     "MAIL_DOVECOT_CONFIG_DIR",
     "MAIL_DOVECOT_FIRST_VALID_UID",
+    "MAIL_DOVECOT_AUTH_USER",
+    "MAIL_LOOKUP_TIMEOUT",
     "MAIL_AUTH_CACHE_TTL",
     "MAIL_AUTH_FAILURE_DELAY",
     "MAIL_AUTH_PENALTY",
@@ -138,6 +140,16 @@ def _port(name: str, value) -> str:
     return str(port)
 
 
+def _seconds(name: str, value) -> str:
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 300:
+        raise ConfigError(f"{name}: '{value}' is not a number of seconds from 1 to 300.")
+    return str(seconds)
+
+
 def _score(name: str, value) -> str:
     """Spam scores as Exim's $spam_score_int (tenths)."""
     try:
@@ -183,7 +195,8 @@ def _scanner(name: str, value: str) -> str:
 
 _CHECKED = {
     "HOSTNAME": _word, "STORE_USER": _word, "STORE_GROUP": _word, "MESSAGE_SIZE_LIMIT": _word,
-    "EXIM_USER": _word, "DOVECOT_INSTANCE_NAME": _word,
+    "EXIM_USER": _word, "DOVECOT_INSTANCE_NAME": _word, "DOVECOT_AUTH_USER": _word,
+    "LOOKUP_TIMEOUT": _seconds,
     "SMTP_PORT": _port, "SUBMISSION_PORT": _port, "SMTPS_PORT": _port, "IMAP_PORT": _port,
     "IMAPS_PORT": _port, "POP3_PORT": _port, "POP3S_PORT": _port,
     "TLS_CERTIFICATE": _path, "TLS_PRIVATE_KEY": _path, "EXIM_SPOOL_DIRECTORY": _path,
@@ -247,44 +260,36 @@ def _database_values(db: Database, s) -> dict[str, str]:
     v = {"DB_VENDOR": db.vendor}
     if db.vendor == "sqlite":
         path = _path("database NAME", db.name)
-        home = "'{store}/' || maildir"
-        v.update(
-            EXIM_DRIVER="sqlite",
-            EXIM_QUOTE="quote_sqlite",
-            EXIM_STR="",
-            EXIM_SQLITE_FILE=path,
-            DOVECOT_DRIVER="sqlite",
-            DOVECOT_CONNECT=path,
-        )
+        v.update(EXIM_DRIVER="sqlite", EXIM_QUOTE="quote_sqlite", EXIM_STR="", EXIM_SQLITE_FILE=path)
+        v.update(LUA_DRIVER="sqlite3", LUA_DATABASE=path, LUA_USER="", LUA_PASSWORD="", LUA_HOST="", LUA_PORT="0")
+        v["LUA_SOCKET"] = ""
+        return v
+    name = _word("database NAME", db.name)
+    exim_user, exim_pw = _credentials(s, "EXIM")
+    dovecot_user, dovecot_pw = _credentials(s, "DOVECOT")
+    v.update(LUA_DATABASE=name, LUA_USER=dovecot_user, LUA_PASSWORD=dovecot_pw)
+    if db.vendor == "mysql":
+        where = f"localhost({_path('socket', db.socket)})" if db.socket else _word("HOST", db.host)
+        if db.port and not db.socket:
+            where += f"::{_port('PORT', db.port)}"
+        v.update(EXIM_DRIVER="mysql", EXIM_QUOTE="quote_mysql", EXIM_STR="")
+        v.update(LUA_DRIVER="mysql", LUA_SOCKET=db.socket, LUA_HOST="" if db.socket else db.host)
+        v["LUA_PORT"] = "0" if db.socket else _port("PORT", db.port or 3306)
     else:
-        name = _word("database NAME", db.name)
-        exim_user, exim_pw = _credentials(s, "EXIM")
-        dovecot_user, dovecot_pw = _credentials(s, "DOVECOT")
-        if db.vendor == "mysql":
-            where = f"localhost({_path('socket', db.socket)})" if db.socket else _word("HOST", db.host)
-            if db.port and not db.socket:
-                where += f"::{_port('PORT', db.port)}"
-            server = f"{where}/{name}/{exim_user}/{exim_pw}"
-            dovecot_host = f"host={db.socket}" if db.socket else f"host={db.host} port={db.port or 3306}"
-            home = "CONCAT('{store}/', maildir)"
-            v.update(EXIM_DRIVER="mysql", EXIM_QUOTE="quote_mysql", EXIM_STR="", EXIM_MYSQL_SERVERS=server)
+        if db.socket:
+            # the socket is DIR/.s.PGSQL.PORT: both servers need the directory *and* the port
+            directory, _, filename = _path("socket", db.socket).rpartition("/")
+            port = _port("PORT", filename.rsplit(".", 1)[-1])
+            where = f"({db.socket})"
+            v.update(LUA_SOCKET=directory, LUA_HOST="", LUA_PORT=port)
         else:
-            if db.socket:
-                where = f"({_path('socket', db.socket)})"
-                dovecot_host = f"host={db.socket.rsplit('/', 1)[0]}"
-            else:
-                host = _word("HOST", db.host or "localhost")
-                where = f"{host}::{_port('PORT', db.port or 5432)}"
-                dovecot_host = f"host={host} port={db.port or 5432}"
-            server = f"{where}/{name}/{exim_user}/{exim_pw}"
-            home = "'{store}/' || maildir"
-            # quote_pgsql escapes with backslashes: only an E'' literal reads them as escapes.
-            v.update(EXIM_DRIVER="pgsql", EXIM_QUOTE="quote_pgsql", EXIM_STR="E", EXIM_PGSQL_SERVERS=server)
-        v.update(
-            DOVECOT_DRIVER="mysql" if db.vendor == "mysql" else "pgsql",
-            DOVECOT_CONNECT=f"{dovecot_host} dbname={name} user={dovecot_user} password={dovecot_pw}",
-        )
-    v["DOVECOT_HOME_SQL"] = home.format(store=s("MAIL_STORE") and str(s("MAIL_STORE")).rstrip("/"))
+            host, port = _word("HOST", db.host or "localhost"), _port("PORT", db.port or 5432)
+            where = f"{host}::{port}"
+            v.update(LUA_SOCKET="", LUA_HOST=host, LUA_PORT=port)
+        # quote_pgsql escapes with backslashes: only an E'' literal reads them as escapes.
+        v.update(EXIM_DRIVER="pgsql", EXIM_QUOTE="quote_pgsql", EXIM_STR="E", LUA_DRIVER="postgres")
+    server = f"{where}/{name}/{exim_user}/{exim_pw}"
+    v["EXIM_MYSQL_SERVERS" if db.vendor == "mysql" else "EXIM_PGSQL_SERVERS"] = server
     return v
 
 
@@ -367,7 +372,7 @@ def render_dovecot(v: dict[str, str]) -> dict[str, str]:
     return {
         str(path.relative_to(base)): _fill(path.read_text(), v, str(path.relative_to(DEPLOY_DIR)))
         for path in sorted(base.rglob("*"))
-        if path.is_file() and (path.suffix in (".conf", ".ext"))
+        if path.is_file() and (path.suffix in (".conf", ".lua"))
     }
 
 
@@ -385,6 +390,6 @@ def render(output: Path, overrides: dict | None = None, database: Database | Non
         path = output / "dovecot" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        path.chmod(0o640 if path.suffix == ".ext" else 0o644)
+        path.chmod(0o640 if path.suffix == ".lua" else 0o644)  # the script holds a password
         written.append(path)
     return written

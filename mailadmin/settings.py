@@ -262,6 +262,10 @@ MAIL_DOVECOT_INSTANCE_NAME = env.str("MAIL_DOVECOT_INSTANCE_NAME", default="dove
 MAIL_DOVECOT_LOG_PATH = env.str("MAIL_DOVECOT_LOG_PATH", default="syslog")
 MAIL_DOVECOT_CONFIG_DIR = env.str("MAIL_DOVECOT_CONFIG_DIR", default="/etc/dovecot")
 MAIL_DOVECOT_FIRST_VALID_UID = env.int("MAIL_DOVECOT_FIRST_VALID_UID", default=500)
+# The user Dovecot's auth workers run as (they read the directory; never root).
+MAIL_DOVECOT_AUTH_USER = env.str("MAIL_DOVECOT_AUTH_USER", default="dovecot")
+# Seconds a lookup may wait for the database before Dovecot answers a temporary failure.
+MAIL_LOOKUP_TIMEOUT = env.int("MAIL_LOOKUP_TIMEOUT", default=5)
 # How long Dovecot may keep using a cached password or login flag after it changed in the panel.
 MAIL_AUTH_CACHE_TTL = env.str("MAIL_AUTH_CACHE_TTL", default="60 s")
 # Slowing down repeated failed logins (Dovecot's auth_failure_delay and anvil penalty); tests turn it off.

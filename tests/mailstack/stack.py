@@ -333,13 +333,6 @@ class MailStack:
     def run_queue(self) -> None:
         self.exim("-qff")
 
-    def reload_dovecot(self) -> None:
-        """Restart Dovecot's processes (auth workers reconnect to the database at once): SIGHUP to our master."""
-        import signal
-
-        self.dovecot.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
-
     def flush_auth_cache(self) -> None:
         result = subprocess.run([DOVEADM, "-c", str(self.dovecot_conf), "auth", "cache", "flush"], capture_output=True)
         if result.returncode != 0:

@@ -335,3 +335,23 @@ def test_imap_and_pop3_starttls_on_the_plain_ports(stack):
         pop.pass_(PASSWORD)
     finally:
         pop.quit()
+
+
+@pytest.mark.vendors("sqlite")
+def test_dovecot_reads_an_sqlite_directory_only_as_its_auth_user(stack):
+    """The auth workers run as MAIL_DOVECOT_AUTH_USER, not root: the file's group decides."""
+    import grp
+    import os
+
+    path = stack.database.name
+    try:
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o640)  # root's alone
+        stack.flush_auth_cache()
+        with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
+            stack.imap("bob@alpha.test", PASSWORD)
+        os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)  # the group of the auth user may read
+        stack.flush_auth_cache()
+        stack.imap("bob@alpha.test", PASSWORD).logout()
+    finally:
+        os.chmod(path, 0o666)  # noqa: S103 - the throw-away test database, as the fixture left it

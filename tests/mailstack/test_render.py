@@ -19,6 +19,10 @@ DATABASES = {
     "mysql": mailconfig.Database(vendor="mysql", name="mailadmin", socket="/run/mysqld/mysqld.sock"),
     "mysql-tcp": mailconfig.Database(vendor="mysql", name="mailadmin", host="db.example.org", port="3307"),
     "postgresql": mailconfig.Database(vendor="postgresql", name="mailadmin", host="localhost", port="5432"),
+    # a socket of a cluster on another port: both servers must reach that cluster, not 5432's
+    "postgresql-socket": mailconfig.Database.from_settings_dict(
+        {"ENGINE": "django.db.backends.postgresql", "NAME": "mailadmin", "HOST": "/run/postgresql", "PORT": "5433"}
+    ),
     "sqlite": mailconfig.Database(vendor="sqlite", name="/var/lib/mailadmin/mailadmin.sqlite3"),
 }
 SECRETS = {"LOOKUP_EXIM_PASSWORD": "exim-Secret1", "LOOKUP_DOVECOT_PASSWORD": "dovecot-Secret2"}
@@ -35,16 +39,24 @@ def test_rendered_files_pass_exim_and_dovecot_syntax_checks(tmp_path, kind):
     )
     assert result.returncode == 0, result.stderr
     assert "quota_full_tempfail = yes" in result.stdout
-    sql = (tmp_path / "dovecot" / "dovecot-sql.conf.ext").read_text()
-    assert "lookup_dovecot_users_v1" in sql
+    script = tmp_path / "dovecot" / "directory.lua"
+    sql = script.read_text()
+    assert "lookup_dovecot_users_v1" in sql and "@@" not in sql.replace("@@...@@", "")
+    if kind != "sqlite":
+        assert '"mailadmin", "mail_dovecot", "dovecot-Secret2"' in sql
     text = exim.read_text()
     queries = [line for line in text.splitlines() if "SELECT" in line and not line.lstrip().startswith("#")]
     assert queries and not [q for q in queries if "lookup_dovecot_users_v1" in q], "Exim never reads hashes"
     assert "dovecot-Secret2" not in text and "exim-Secret1" not in sql
-    assert (
-        exim.stat().st_mode & 0o077 == 0o040
-        and (tmp_path / "dovecot" / "dovecot-sql.conf.ext").stat().st_mode & 0o007 == 0
-    )
+    assert exim.stat().st_mode & 0o077 == 0o040 and script.stat().st_mode & 0o007 == 0
+
+
+def test_postgresql_socket_keeps_its_port_for_both_servers(tmp_path):
+    mailconfig.render(tmp_path, SECRETS, DATABASES["postgresql-socket"])
+    exim = (tmp_path / "exim4" / "exim4.conf").read_text()
+    assert "LOOKUP_PGSQL_SERVERS = (/run/postgresql/.s.PGSQL.5433)/mailadmin/" in exim
+    script = (tmp_path / "dovecot" / "directory.lua").read_text()
+    assert 'local HOST, PORT, SOCKET = "", 5433, "/run/postgresql"' in script
 
 
 def test_postgresql_lookups_use_escape_string_literals(tmp_path):
@@ -101,6 +113,7 @@ def test_command_takes_lookup_users_json_and_overrides(tmp_path, settings):
     text = (tmp_path / "out" / "exim4" / "exim4.conf").read_text()
     assert "LOOKUP_MYSQL_SERVERS = localhost(/run/mysqld/mysqld.sock)/maildir/mail_exim/Exim1pw" in text
     assert "MAIN_HOSTNAME = mx.example.net" in text and "PORT_SUBMISSION = 2587" in text
-    assert "user=mail_dovecot password=Dove2pw" in (tmp_path / "out" / "dovecot" / "dovecot-sql.conf.ext").read_text()
+    script = (tmp_path / "out" / "dovecot" / "directory.lua").read_text()
+    assert '"maildir", "mail_dovecot", "Dove2pw"' in script
     with pytest.raises(CommandError, match="MAIL_SMTP_PORT"):
         call_command("render_mailconfig", str(tmp_path / "bad"), "--set", "SMTP_PORT=0", stdout=io.StringIO())
