@@ -165,6 +165,14 @@ def _exim_text(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n").strip()
 
 
+def _one_line(name: str, value) -> str:
+    """A value that becomes a header line of generated mail: no line break, no control character."""
+    value = str(value)
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise ConfigError(f"{name}: a header value must be one line without control characters.")
+    return value
+
+
 def _flag(value) -> bool:
     if isinstance(value, bool):
         return value
@@ -233,7 +241,7 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
         "AUTH_CACHE_TTL": str(s("MAIL_AUTH_CACHE_TTL")),
         "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
         "AUTH_PENALTY_SOCKET_MODE": "0600" if _flag(s("MAIL_AUTH_PENALTY")) else "0",
-        "VACATION_DEFAULT_SUBJECT": _exim_text(str(s("VACATION_DEFAULT_SUBJECT"))),
+        "VACATION_DEFAULT_SUBJECT": _exim_text(_one_line("VACATION_DEFAULT_SUBJECT", s("VACATION_DEFAULT_SUBJECT"))),
         "VACATION_DEFAULT_BODY": _exim_text(str(s("VACATION_DEFAULT_BODY"))),
     }
     log_path = str(s("MAIL_DOVECOT_LOG_PATH"))

@@ -221,6 +221,10 @@ MAIL_ARCHIVE_GRACE_DAYS = env.int("MAIL_ARCHIVE_GRACE_DAYS", default=30)
 MAIL_WELCOME_SUBJECT = env.str("MAIL_WELCOME_SUBJECT", default="")
 MAIL_WELCOME_BODY = env.str("MAIL_WELCOME_BODY", default="Welcome to your new mailbox.")
 MAIL_WELCOME_FROM = env.str("MAIL_WELCOME_FROM", default="postmaster@localhost")
+# These become header lines of messages the server writes: one line each, no control characters.
+for _name in ("VACATION_DEFAULT_SUBJECT", "MAIL_WELCOME_SUBJECT", "MAIL_WELCOME_FROM"):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in globals()[_name]):
+        raise ImproperlyConfigured(f"{_name}: a header value must be one line without control characters.")
 
 # --- Exim and Dovecot configuration (issue 3: `manage.py render_mailconfig`) -----------
 # Values the rendered deploy/exim and deploy/dovecot templates are built from; every one can

@@ -82,6 +82,34 @@ def test_vacation_replies_once_per_sender_and_the_original_is_delivered(stack, v
     assert sink_wait(stack, lambda m: m[1] == ["friend2@outside.test"]), stack.log()
 
 
+def test_twenty_messages_at_once_from_one_sender_get_exactly_one_reply(stack, vacation):
+    """Parallel deliveries must not race on the once-file (measured: 4-6 replies to 6 messages)."""
+    import threading
+
+    sender, subjects, errors = "burst@outside.test", [], []
+
+    def one(n: int) -> None:
+        try:
+            subjects.append(accepted(stack, VACATIONER, sender=sender, subject=f"burst {n}"))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and len(subjects) == 20, errors
+    for subject in subjects:
+        stack.wait_for(VACATIONER, PASSWORD, subject, timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and stack.exim("-bpc").stdout.strip() != "0":
+        stack.run_queue()
+        time.sleep(0.5)
+    time.sleep(1)
+    assert len(replies_to(stack, sender)) == 1, stack.log()
+
+
 def test_vacation_default_text_comes_from_the_settings(stack, vacation):
     vacation_set(acting_user=None, mailbox=vacation, mode="default")
     sender = "friend3@outside.test"

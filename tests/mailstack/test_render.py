@@ -73,6 +73,7 @@ def test_postgresql_lookups_use_escape_string_literals(tmp_path):
         ("MAIL_SMTP_PORT", "seventy", "MAIL_SMTP_PORT"),
         ("MAIL_CLAMD", "127.0.0.1", "MAIL_CLAMD"),
         ("MAIL_NO_SUCH_SETTING", "1", "Unknown setting"),
+        ("VACATION_DEFAULT_SUBJECT", "Away\nBcc: victim@elsewhere.test", "VACATION_DEFAULT_SUBJECT"),
     ],
 )
 def test_values_that_would_break_a_file_are_refused_by_name(name, value, message):
@@ -117,3 +118,14 @@ def test_command_takes_lookup_users_json_and_overrides(tmp_path, settings):
     assert '"maildir", "mail_dovecot", "Dove2pw"' in script
     with pytest.raises(CommandError, match="MAIL_SMTP_PORT"):
         call_command("render_mailconfig", str(tmp_path / "bad"), "--set", "SMTP_PORT=0", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("name", ["VACATION_DEFAULT_SUBJECT", "MAIL_WELCOME_SUBJECT", "MAIL_WELCOME_FROM"])
+def test_settings_that_become_headers_refuse_line_breaks(name):
+    """A line break in a value that becomes a header of generated mail stops the panel at start."""
+    import os
+    import sys
+
+    env = {**os.environ, name: "Hello\r\nBcc: victim@elsewhere.test"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], capture_output=True, text=True, env=env)
+    assert result.returncode != 0 and f"{name}: a header value must be one line" in result.stderr
