@@ -109,7 +109,7 @@ def trace(address: str) -> Trace:
         return result
     row = _domain(domain)
     if row and int(row["active"]) and (len(local) > 64 or not LOCAL_PART_RE.match(local)):
-        result.rcpt = "550 no such recipient (a local part the directory cannot hold)"
+        result.rcpt = "550 no such user (a local part the directory cannot hold)"
         result.steps.append(f"{domain} is ours, but '{local}' is not a local part the directory can hold")
         result.outcomes.append(Outcome("rejected", address, "invalid local part"))
         return result
@@ -192,4 +192,4 @@ def _route(result: Trace, address: str, via: list[str], handled: list[tuple[str,
         result.outcomes.append(Outcome("dropped", address, "alias loop", via))
         return
     result.steps.append(f"{indent}{address}: no such mailbox or alias: refused (550)")
-    result.outcomes.append(Outcome("rejected", address, "no such recipient", via))
+    result.outcomes.append(Outcome("rejected", address, "no such user", via))

@@ -70,14 +70,14 @@ def test_catchall_takes_unknown_local_parts_only(directory):
 @pytest.mark.parametrize(
     ("address", "answer"),
     [
-        ("nobody@example.org", "550 no such recipient"),
+        ("nobody@example.org", "550 no such user"),
         ("gone@example.org", "550 mailbox disabled"),
         ("full@example.org", "451 mailbox over quota"),
         ("ping@example.org", "550 alias loop"),
         ("x@off.example", "550 relay not permitted"),
         ("someone@elsewhere.example", "550 relay not permitted"),
-        ("a b@example.org", "550 no such recipient"),
-        ("al%ce@example.org", "550 no such recipient"),
+        ("a b@example.org", "550 no such user"),
+        ("al%ce@example.org", "550 no such user"),
     ],
 )
 def test_refusals_say_why(directory, address, answer):

@@ -119,6 +119,11 @@ def test_unknown_disabled_or_inactive_domain_recipients_are_refused_at_rcpt(stac
     _, replies, _ = send(stack, rcpt)
     code, text = replies[rcpt]
     assert code == 550, (code, text)
+    # what the sender reads: an unknown user of one of our domains, or a domain that is not ours (now)
+    if "inactive.test" in rcpt:
+        assert text.startswith(b"5.7.1 Relaying"), text
+    else:
+        assert text == f"5.1.1 <{rcpt}>: no such user".encode(), text
 
 
 def test_domain_with_logins_off_still_receives(stack):
