@@ -64,6 +64,7 @@ OVERRIDABLE = (
     "MAIL_AUTH_CACHE_TTL",
     "MAIL_AUTH_FAILURE_DELAY",
     "MAIL_AUTH_PENALTY",
+    "MAIL_AUTH_FAILURE_LIMIT",
     "MAIL_LOOKUP_DATABASE_URL",
     "LOOKUP_EXIM_USER",
     "LOOKUP_EXIM_PASSWORD",
@@ -138,6 +139,14 @@ def _port(name: str, value) -> str:
     if not 0 < port < 65536:
         raise ConfigError(f"{name}: '{value}' is not a port number.")
     return str(port)
+
+
+def _count(name: str, value) -> str:
+    """A whole number of events; 0 (off) renders as nothing, so the template's .ifdef skips it."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or int(text) > 1_000_000:
+        raise ConfigError(f"{name}: '{value}' is not a whole number from 0 to 1000000.")
+    return "" if int(text) == 0 else str(int(text))
 
 
 def _seconds(name: str, value) -> str:
@@ -241,6 +250,7 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
         "AUTH_CACHE_TTL": str(s("MAIL_AUTH_CACHE_TTL")),
         "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
         "AUTH_PENALTY_SOCKET_MODE": "0600" if _flag(s("MAIL_AUTH_PENALTY")) else "0",
+        "AUTH_FAIL_LIMIT": _count("MAIL_AUTH_FAILURE_LIMIT", s("MAIL_AUTH_FAILURE_LIMIT")),
         "VACATION_DEFAULT_SUBJECT": _exim_text(_one_line("VACATION_DEFAULT_SUBJECT", s("VACATION_DEFAULT_SUBJECT"))),
         "VACATION_DEFAULT_BODY": _exim_text(str(s("VACATION_DEFAULT_BODY"))),
     }
@@ -320,6 +330,7 @@ EXIM_MACROS = {
     "SPOOL_DIR": "EXIM_SPOOL_DIRECTORY",
     "LOGFILE_PATH": "EXIM_LOG_FILE_PATH",
     "VACATION_ONCE_DIR": "VACATION_DIRECTORY",
+    "AUTH_FAIL_LIMIT": "AUTH_FAIL_LIMIT",
     "VACATION_DEFAULT_SUBJECT": "VACATION_DEFAULT_SUBJECT",
     "VACATION_DEFAULT_TEXT": "VACATION_DEFAULT_BODY",
     "DOVECOT_AUTH_SOCKET": "DOVECOT_AUTH_SOCKET",

@@ -275,3 +275,5 @@ MAIL_AUTH_CACHE_TTL = env.str("MAIL_AUTH_CACHE_TTL", default="60 s")
 # Slowing down repeated failed logins (Dovecot's auth_failure_delay and anvil penalty); tests turn it off.
 MAIL_AUTH_FAILURE_DELAY = env.str("MAIL_AUTH_FAILURE_DELAY", default="2 s")
 MAIL_AUTH_PENALTY = env.bool("MAIL_AUTH_PENALTY", default=True)
+# SMTP AUTH: a client address with more failed logins than this in 10 minutes is disconnected (0: off).
+MAIL_AUTH_FAILURE_LIMIT = env.int("MAIL_AUTH_FAILURE_LIMIT", default=10)

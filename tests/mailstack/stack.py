@@ -272,6 +272,7 @@ class MailStack:
             "MAIL_AUTH_CACHE_TTL": "1 s",
             "MAIL_AUTH_FAILURE_DELAY": "0 s",
             "MAIL_AUTH_PENALTY": False,
+            "MAIL_AUTH_FAILURE_LIMIT": 0,  # every client is 127.0.0.1 here; test_bruteforce turns both on
             "MAIL_SMARTHOST": f"127.0.0.1::{self.sink.port}",
             **self.credentials,
             **self.extra,
