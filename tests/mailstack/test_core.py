@@ -360,3 +360,37 @@ def test_dovecot_reads_an_sqlite_directory_only_as_its_auth_user(stack):
         stack.imap("bob@alpha.test", PASSWORD).logout()
     finally:
         os.chmod(path, 0o666)  # noqa: S103 - the throw-away test database, as the fixture left it
+
+
+def test_archiving_a_deleted_mailbox_ends_its_open_sessions_and_leaves_nothing_behind(stack, directory):
+    """A session still open when the mail-store job moves the maildir must not write into the old
+    place, where a new mailbox of the same address would find it. Measured: Dovecot ends the
+    session itself at its next command and creates nothing, so the job needs no `doveadm kick`
+    (which would need rights over Dovecot's sockets)."""
+    import time
+
+    from accounts import services as accounts
+    from accounts.services import mailstore_run
+    from tests import factories
+
+    address = "kickme@alpha.test"
+    mailbox = factories.mailbox(address)
+    subject = accepted(stack, address)
+    stack.wait_for(address, PASSWORD, subject)
+    session = stack.imap(address, PASSWORD)
+    session.select("INBOX")
+    accounts.mailbox_delete(acting_user=None, mailbox=mailbox)
+    result = mailstore_run(store=stack.root / "store")
+    assert result["archived"] == 1 and not result["errors"], result
+    # the session ends: Dovecot notices that its INBOX went away
+    with pytest.raises((imaplib.IMAP4.abort, OSError)):
+        for _ in range(5):
+            session.noop()
+            time.sleep(0.1)
+    try:
+        session.append("Sent", None, None, b"Subject: draft\r\n\r\nwritten after the delete\r\n")
+        session.append("INBOX", None, None, b"Subject: note\r\n\r\nwritten after the delete\r\n")
+    except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError):
+        pass
+    time.sleep(0.5)
+    assert not (stack.root / "store" / "alpha.test" / "kickme").exists(), "a stray maildir for the next owner"
