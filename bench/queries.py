@@ -72,11 +72,14 @@ def _selects(line: str) -> list[str]:
 def _kind(expression: str) -> str:
     if expression.startswith("@"):
         return "catchall"
+    if "sender_address_domain" in expression:
+        return "domain"
     if (
         "@" in expression
         or "sender_address" in expression
         or "authenticated_id" in expression
         or "address_data" in expression
+        or "acl_m_sender" in expression
     ):
         return "address"
     return "domain"

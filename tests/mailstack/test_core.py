@@ -244,16 +244,19 @@ def test_authenticated_local_delivery_from_own_address(stack):
     stack.wait_for("alice@alpha.test", PASSWORD, subject)
 
 
-def test_sending_as_an_alias_that_delivers_to_you_is_allowed(stack):
+@pytest.mark.parametrize("sender", ["sales@alpha.test", "Sender@ALIAS.test", "sales@alias.test"])
+def test_sending_as_an_alias_that_delivers_to_you_or_a_domain_alias_form_is_allowed(stack, sender):
     conn = _authenticated(stack, "sender@alpha.test")
     try:
-        code, text = conn.mail("sales@alpha.test")
+        code, text = conn.mail(sender)
         assert code == 250, text
     finally:
         conn.close()
 
 
-@pytest.mark.parametrize("sender", ["alice@alpha.test", "info@alpha.test", "someone@elsewhere.test", ""])
+@pytest.mark.parametrize(
+    "sender", ["alice@alpha.test", "info@alpha.test", "alice@alias.test", "someone@elsewhere.test", ""]
+)
 def test_sending_as_someone_elses_address_is_refused(stack, sender):
     conn = _authenticated(stack, "sender@alpha.test")
     try:
