@@ -144,8 +144,8 @@ class PrivatePostgres:
 
     vendor = "postgresql"
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, tcp: bool = False):
+        self.root, self.tcp = root, tcp  # tcp: also listen on 127.0.0.1 (its port)
         self.data, self.sockdir = root / "pgdata", root / "pgsock"
         self.log = root / "postgres.log"
         self.port = free_port()
@@ -155,6 +155,8 @@ class PrivatePostgres:
 
     @property
     def database(self) -> mailconfig.Database:
+        if self.tcp:
+            return mailconfig.Database(vendor="postgresql", name=COPY, host="127.0.0.1", port=str(self.port))
         # the form Django's settings give for a socket: HOST is the directory, PORT the port
         return mailconfig.Database.from_settings_dict(
             {
@@ -198,7 +200,7 @@ class PrivatePostgres:
                     "-p",
                     str(self.port),
                     "-c",
-                    "listen_addresses=",
+                    f"listen_addresses={'127.0.0.1' if self.tcp else ''}",
                     "-c",
                     "max_connections=400",
                     "-c",
