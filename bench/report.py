@@ -170,7 +170,8 @@ def soak_section(db: str, data: dict) -> list[str]:
         "",
         f"{data['messages']:,} messages from many senders to mailboxes, aliases (one or two destinations), "
         f"a domain alias and a catch-all, over 16 SMTP clients, while the services made {churn} changes to "
-        f"other mailboxes and aliases ({failed} failed: the database was down, or an earlier step had failed) and the database was "
+        f"other mailboxes and aliases ({failed} failed: the database was down, or an earlier step had "
+        "failed) and the database was "
         f"stopped and started {data['restarts']} times (down {', '.join(f'{s} s' for s in data['outages_s'])}); "
         "nobody reloaded Exim or Dovecot. Clients offered again whatever got a 4xx.",
         "",
