@@ -347,22 +347,34 @@ def test_imap_and_pop3_starttls_on_the_plain_ports(stack):
 
 @pytest.mark.vendors("sqlite")
 def test_dovecot_reads_an_sqlite_directory_only_as_its_auth_user(stack):
-    """The auth workers run as MAIL_DOVECOT_AUTH_USER, not root: the file's group decides."""
+    """The auth workers run as MAIL_DOVECOT_AUTH_USER, not root: the file's group decides.
+
+    A second Dovecot reads a copy of the directory that only root may read, then its group too."""
     import grp
     import os
+    import sqlite3
 
-    path = stack.database.name
+    from mailadmin import mailconfig
+    from tests.mailstack.stack import MailStack
+
+    copy = stack.root / "sqlite-copy"
+    copy.mkdir(mode=0o755)
+    path = copy / "directory.sqlite3"
+    source, target = sqlite3.connect(stack.database.name), sqlite3.connect(path)
+    source.backup(target)
+    target.execute("PRAGMA journal_mode=DELETE")  # a reader of a WAL file must be able to write its -shm
+    source.close(), target.close()
+    os.chown(path, 0, 0)
+    path.chmod(0o640)  # root's alone
+    second = MailStack(mailconfig.Database(vendor="sqlite", name=str(path)), {})
     try:
-        os.chown(path, 0, 0)
-        os.chmod(path, 0o640)  # root's alone
-        stack.flush_auth_cache()
+        second.start()
         with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
-            stack.imap("bob@alpha.test", PASSWORD)
+            second.imap("alice@alpha.test", PASSWORD)
         os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)  # the group of the auth user may read
-        stack.flush_auth_cache()
-        stack.imap("bob@alpha.test", PASSWORD).logout()
+        second.imap("alice@alpha.test", PASSWORD).logout()
     finally:
-        os.chmod(path, 0o666)  # noqa: S103 - the throw-away test database, as the fixture left it
+        second.stop()
 
 
 def test_archiving_a_deleted_mailbox_ends_its_open_sessions_and_leaves_nothing_behind(stack, directory):
