@@ -14,14 +14,13 @@ from django.core.exceptions import ValidationError
 from accounts.services import check_password_policy
 from mailadmin import permissions
 from mailadmin.forms import (
-    MAX_QUOTA_MB,
     IdChoiceField,
     MultiLineField,
     SingleLineField,
     has_control_chars,
     quota_field,
 )
-from mailadmin.lib.numbers import NumberError, parse_int
+from mailadmin.lib.sizes import SizeError, parse_size
 
 MAX_BULK_LINES = 1000
 # Each new mailbox costs one password hash (~0.25 s with the default Argon2 cost), so one
@@ -31,7 +30,7 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 FLAG_CHOICES = [("", "unchanged"), ("on", "on"), ("off", "off")]
 CSV_COLUMNS = (
     "name",
-    "quota_mb",
+    "quota_bytes",
     "first_name",
     "last_name",
     "phone",
@@ -78,7 +77,7 @@ class ProfileFields(forms.Form):
 class MailboxForm(ProfileFields):
     """Change one mailbox: names, quota and flags."""
 
-    quota_mb = quota_field(label="Quota")
+    quota_bytes = quota_field(label="Quota")
     active = forms.BooleanField(required=False)
     may_relay = forms.BooleanField(required=False, label="May relay", help_text="Send to other domains (SMTP AUTH).")
     filtering = forms.BooleanField(required=False, help_text="Virus and spam checks on incoming mail.")
@@ -86,7 +85,9 @@ class MailboxForm(ProfileFields):
 
 class MailboxCreateForm(ProfileFields):
     local_part = SingleLineField(max_length=64, label="Name", help_text="The part before the @.")
-    quota_mb = quota_field(label="Quota", required=False, help_text="MB; empty = the domain's default, 0 = unlimited")
+    quota_bytes = quota_field(
+        label="Quota", required=False, help_text="such as 500M or 2G; empty = the domain's default, 0 = unlimited"
+    )
     password = forms.CharField(
         required=False,
         strip=False,
@@ -152,13 +153,13 @@ class PasswordResetForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def parse_quota(text: str, label: str) -> int | None:
-    """A quota cell of a bulk line or CSV row: empty is None (the domain's default)."""
+def parse_quota(text: str, label: str, *, bare: str = "refuse") -> int | None:
+    """A quota cell of a bulk line or CSV row in bytes: empty is None (the domain's default)."""
     if not text.strip():
         return None
     try:
-        return parse_int(text, minimum=0, maximum=MAX_QUOTA_MB)
-    except NumberError as exc:
+        return parse_size(text, bare=bare)
+    except SizeError as exc:
         raise ValidationError(f"{label}: {exc}") from None
 
 
@@ -176,12 +177,12 @@ def _profile(cells: list[str]) -> dict:
 
 
 class BulkMailboxForm(forms.Form):
-    """Lines of ``name[,quotaMB,first name,surname,phone,other address,notes]``."""
+    """Lines of ``name[,quota,first name,surname,phone,other address,notes]`` (quota: 500M, 2G...)."""
 
     lines = MultiLineField(
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
-        help_text="One mailbox a line: name[,quota MB,first name,surname,phone,other address,notes]",
+        help_text="One mailbox a line: name[,quota such as 500M or 2G,first name,surname,phone,other address,notes]",
     )
 
     def clean_lines(self):
@@ -199,7 +200,7 @@ class BulkMailboxForm(forms.Form):
                 row = {
                     "line": number,
                     "local_part": cells[0].strip(),
-                    "quota_mb": parse_quota(cells[1], "quota") if len(cells) > 1 else None,
+                    "quota_bytes": parse_quota(cells[1], "quota") if len(cells) > 1 else None,
                 }
                 row.update(_profile(cells[2:]))
             except (ValidationError, csv.Error) as exc:
@@ -232,13 +233,13 @@ class BulkMailboxUpdateForm(MailboxChoiceForm):
     active = forms.ChoiceField(choices=FLAG_CHOICES, required=False)
     may_relay = forms.ChoiceField(choices=FLAG_CHOICES, required=False, label="May relay")
     filtering = forms.ChoiceField(choices=FLAG_CHOICES, required=False)
-    quota_mb = quota_field(required=False, label="Quota", help_text="MB; empty = unchanged")
+    quota_bytes = quota_field(required=False, label="Quota", help_text="such as 500M or 2G; empty = unchanged")
 
     def changes(self) -> dict:
         data = self.cleaned_data
         changes = {key: data[key] == "on" for key in ("active", "may_relay", "filtering") if data.get(key)}
-        if data.get("quota_mb") is not None:
-            changes["quota_mb"] = data["quota_mb"]
+        if data.get("quota_bytes") is not None:
+            changes["quota_bytes"] = data["quota_bytes"]
         return changes
 
     def clean(self):
@@ -246,6 +247,14 @@ class BulkMailboxUpdateForm(MailboxChoiceForm):
         if not self.errors and not self.changes():
             raise ValidationError("Choose at least one change.")
         return data
+
+
+def _csv_quota(cells: dict) -> int | None:
+    """quota_bytes (bytes, as the export writes it), or an older file's quota_mb (MB)."""
+    if cells.get("quota_bytes", "").strip():
+        return parse_quota(cells["quota_bytes"], "quota_bytes", bare="bytes")
+    legacy = cells.get("quota_mb", "").strip()
+    return parse_quota(f"{legacy}M" if legacy.isdigit() else legacy, "quota_mb")
 
 
 class CsvImportForm(forms.Form):
@@ -295,7 +304,7 @@ class CsvImportForm(forms.Form):
         row = {
             "line": line,
             "local_part": cells.get("name", "").strip(),
-            "quota_mb": parse_quota(cells.get("quota_mb", ""), "quota_mb"),
+            "quota_bytes": _csv_quota(cells),
         }
         row.update(_profile([cells.get(k, "") for k in ("first_name", "last_name", "phone", "other_email", "notes")]))
         for key in ("active", "may_relay", "filtering"):

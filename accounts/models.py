@@ -65,7 +65,7 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=50, blank=True)
     other_email = models.CharField("other address", max_length=254, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
-    quota_mb = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
+    quota_bytes = models.PositiveBigIntegerField(default=0, help_text="0 = unlimited")
     active = models.BooleanField(default=True)
     may_relay = models.BooleanField(default=True, help_text="May send to other domains (SMTP AUTH).")
     filtering = models.BooleanField(default=True, help_text="Virus and spam checks on incoming mail.")
@@ -104,10 +104,6 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
     @property
     def has_mailbox(self) -> bool:
         return self.domain_id is not None
-
-    @property
-    def quota_bytes(self) -> int:
-        return self.quota_mb * 1024 * 1024
 
     @property
     def maildir(self) -> str:

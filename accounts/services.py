@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts import mailstore
 from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
-from domains.models import MB, Domain
+from domains.models import Domain
 from domains.services import check_mailbox_limits, lock_limits
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
@@ -98,7 +98,7 @@ def mailbox_create(
     domain: Domain,
     local_part: str,
     password: str,
-    quota_mb: int | None = None,
+    quota_bytes: int | None = None,
     origin: str = "cli",
     welcome: bool = True,
     validate_password: bool = True,
@@ -123,13 +123,18 @@ def mailbox_create(
     mailbox = Mailbox(
         domain=domain,
         local_part=local_part,
-        quota_mb=domain.default_quota_mb if quota_mb is None else quota_mb,
+        quota_bytes=domain.default_quota_bytes if quota_bytes is None else quota_bytes,
         **fields,
     )
     mailbox.full_clean(exclude=["password"])
     _check_address_free(mailbox.address, kind="mailbox")
     check_mailbox_limits(
-        domain, grants, new_mailboxes=1, old_quota_mb=None, new_quota_mb=mailbox.quota_mb, acting_user=acting_user
+        domain,
+        grants,
+        new_mailboxes=1,
+        old_quota_bytes=None,
+        new_quota_bytes=mailbox.quota_bytes,
+        acting_user=acting_user,
     )
     if validate_password:
         check_password_policy(password, mailbox)
@@ -185,7 +190,7 @@ def _check_address_free(address: str, *, kind: str) -> None:
 @transaction.atomic
 def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fields) -> Mailbox:
     """Change profile fields, flags or the quota (checked against domain and grant limits)."""
-    allowed = set(PROFILE_FIELDS) | set(FLAG_FIELDS) | {"quota_mb"}
+    allowed = set(PROFILE_FIELDS) | set(FLAG_FIELDS) | {"quota_bytes"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(f"Unknown mailbox field(s): {', '.join(sorted(unknown))}.")
@@ -198,13 +203,13 @@ def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fiel
     before = snapshot(mailbox)
     if mailbox.active and fields.get("active") is False:
         _check_not_last_active_superuser(mailbox)
-    if "quota_mb" in fields and fields["quota_mb"] != mailbox.quota_mb and mailbox.domain_id:
+    if "quota_bytes" in fields and fields["quota_bytes"] != mailbox.quota_bytes and mailbox.domain_id:
         check_mailbox_limits(
             domain,
             grants,
             new_mailboxes=0,
-            old_quota_mb=mailbox.quota_mb,
-            new_quota_mb=fields["quota_mb"],
+            old_quota_bytes=mailbox.quota_bytes,
+            new_quota_bytes=fields["quota_bytes"],
             acting_user=acting_user,
         )
     for key, value in fields.items():
@@ -379,7 +384,7 @@ def _line_errors(errors: list[tuple[int, str, ValidationError]]) -> ValidationEr
 def mailbox_bulk_create(*, acting_user, domain: Domain, rows: list[dict], origin: str = "cli") -> list[tuple]:
     """Create many mailboxes with generated passwords, all or none.
 
-    Each row holds ``local_part`` and optionally ``quota_mb``, profile fields,
+    Each row holds ``local_part`` and optionally ``quota_bytes``, profile fields,
     flags and ``line`` (its number in the input). Every row is tried (each in a
     savepoint), so the errors of all lines are reported together; if any fails
     nothing is kept. Returns ``[(mailbox, password), ...]``.
@@ -431,7 +436,7 @@ def mailbox_bulk_delete(*, acting_user, mailboxes, origin: str = "cli") -> int:
 
 # --- mailbox lifecycle: archive on delete, restore, purge (issue 5) ---------------------
 
-ARCHIVED_SETTINGS = ("quota_mb", *PROFILE_FIELDS, *FLAG_FIELDS)
+ARCHIVED_SETTINGS = ("quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
 
 
 def archive_request(*, mailbox: Mailbox, acting_user) -> MailboxArchive | None:
@@ -533,8 +538,8 @@ def mailbox_restore(
         domain,
         grants,
         new_mailboxes=1,
-        old_quota_mb=None,
-        new_quota_mb=_archived_quota(archive, domain),
+        old_quota_bytes=None,
+        new_quota_bytes=_archived_quota(archive, domain),
         acting_user=acting_user,
     )
     if archive.state == MailboxArchive.State.PENDING:  # the mail is still in place
@@ -593,8 +598,8 @@ def _retarget(archive: MailboxArchive, domain: Domain) -> None:
 
 
 def _archived_quota(archive: MailboxArchive, domain: Domain) -> int:
-    quota_mb = archive.settings.get("quota_mb")
-    return domain.default_quota_mb if quota_mb is None else quota_mb
+    quota_bytes = archive.settings.get("quota_bytes")
+    return domain.default_quota_bytes if quota_bytes is None else quota_bytes
 
 
 def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
@@ -605,7 +610,7 @@ def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
         domain=domain,
         local_part=archive.local_part,
         password=generate_password(),
-        quota_mb=_archived_quota(archive, domain),
+        quota_bytes=_archived_quota(archive, domain),
         origin="restore",
         welcome=False,
         validate_password=False,  # replaced by the archived hash, if any; nobody knows it otherwise
@@ -705,14 +710,14 @@ def mailbox_usage_refresh(*, store: Path, now=None, batch_size: int = 1000) -> d
     """
     now = now or timezone.now()
     rows = Mailbox.objects.filter(domain__isnull=False).values_list(
-        "pk", "domain__name", "local_part", "quota_mb", *USAGE_FIELDS
+        "pk", "domain__name", "local_part", "quota_bytes", *USAGE_FIELDS
     )
     changed, sources = [], {"maildirsize": 0, "scan": 0, "missing": 0}
-    for pk, domain, local_part, quota_mb, *current in rows.iterator(chunk_size=2000):
+    for pk, domain, local_part, quota_bytes, *current in rows.iterator(chunk_size=2000):
         usage = mailstore.read_usage(store / domain / local_part)
         sources[usage.source] += 1
         inbox_changed = datetime.fromtimestamp(int(usage.inbox_changed), UTC) if usage.inbox_changed else None
-        measured = [usage.bytes, usage.messages, inbox_changed, bool(quota_mb) and usage.bytes >= quota_mb * MB]
+        measured = [usage.bytes, usage.messages, inbox_changed, bool(quota_bytes) and usage.bytes >= quota_bytes]
         if measured != current:
             changed.append((pk, *measured))
     with transaction.atomic():

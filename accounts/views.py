@@ -186,7 +186,7 @@ def mailbox_delete(request, pk):
 def mailbox_create(request, pk):
     domain = get_domain_for(request, pk)
     require(permissions.can_create_mailbox(request.user, domain))
-    form = MailboxCreateForm(request.POST or None, initial={"quota_mb": domain.default_quota_mb})
+    form = MailboxCreateForm(request.POST or None, initial={"quota_bytes": domain.default_quota_bytes})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
         password = data.pop("password", "") or services.generate_password_for(

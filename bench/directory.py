@@ -19,6 +19,8 @@ import random
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+from mailadmin.lib.sizes import MB
+
 FULL = {"domains": 100_000, "mailboxes": 1_000_000, "aliases": 500_000, "domain_aliases": 20_000, "vacations": 50_000}
 BIG_DOMAIN = "big.example"
 BIG_MAILBOXES = 10_000
@@ -158,7 +160,7 @@ class Directory:
             limited = i % 10 < 3 and i != 0
             row = {"name": self.domain_name(i, typed=True), "description": f"Synthetic domain {i}"}
             if limited:  # a third of the domains have quota limits, some a mailbox limit too
-                row.update(max_quota_mb=10240, default_quota_mb=2048)
+                row.update(max_quota_bytes=10240 * MB, default_quota_bytes=2048 * MB)
                 if i % 10 == 0:
                     row["max_mailboxes"] = self.per_domain[i] + 5
             if i % 97 == 5:
@@ -186,9 +188,9 @@ class Directory:
                     "last_name": LAST[(j // len(FIRST)) % len(LAST)].capitalize(),
                 }
                 if limited and j % 4 == 0:
-                    row["quota_mb"] = 512 * (1 + j % 8)
+                    row["quota_bytes"] = 512 * (1 + j % 8) * MB
                 elif not limited and j % 3 == 0:
-                    row["quota_mb"] = 1024
+                    row["quota_bytes"] = 1024 * MB
                 if j % 211 == 0:
                     row["active"] = False
                 yield row

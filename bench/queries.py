@@ -80,6 +80,7 @@ def _kind(expression: str) -> str:
         or "authenticated_id" in expression
         or "address_data" in expression
         or "acl_m_sender" in expression
+        or "$item" in expression  # an item of $recipients
     ):
         return "address"
     return "domain"

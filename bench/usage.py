@@ -36,6 +36,7 @@ from django.db import connection  # noqa: E402
 from accounts.models import Mailbox  # noqa: E402
 from accounts.services import mailbox_usage_refresh  # noqa: E402
 from domains.models import Domain  # noqa: E402
+from mailadmin.lib.sizes import MB  # noqa: E402
 
 MESSAGES = 10
 
@@ -52,7 +53,7 @@ def build(store: Path, count: int) -> None:
                 local_part=f"user{i}",
                 address=f"user{i}@d{i // 100}.example",
                 password="{PLAIN}x",  # noqa: S106  never used to log in
-                quota_mb=1,
+                quota_bytes=1 * MB,
             )
             for i in range(count)
         ],

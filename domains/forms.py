@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from mailadmin.forms import IdChoiceField, SingleLineField, count_field, quota_field
+from mailadmin.lib.sizes import format_size
 
 
 class DomainSettingsForm(forms.Form):
@@ -15,14 +16,16 @@ class DomainSettingsForm(forms.Form):
     default_may_relay = forms.BooleanField(required=False, initial=True, label="New mailboxes may relay")
     max_mailboxes = count_field(initial=0, label="Most mailboxes")
     max_aliases = count_field(initial=0, label="Most aliases")
-    max_quota_mb = quota_field(initial=0, label="Largest mailbox quota")
-    default_quota_mb = quota_field(initial=0, label="Quota of new mailboxes")
+    max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")
+    default_quota_bytes = quota_field(initial=0, label="Quota of new mailboxes")
 
     def clean(self):
         data = super().clean()
-        top, default = data.get("max_quota_mb"), data.get("default_quota_mb")
+        top, default = data.get("max_quota_bytes"), data.get("default_quota_bytes")
         if top and default is not None and (default == 0 or default > top):
-            self.add_error("default_quota_mb", f"With a largest quota of {top} MB the default is 1 to {top} MB.")
+            self.add_error(
+                "default_quota_bytes", f"With a largest quota of {format_size(top)} the default is at most that, not 0."
+            )
         return data
 
 
@@ -45,7 +48,7 @@ class GrantForm(forms.Form):
 
     admin = SingleLineField(max_length=254, label="Administrator's mailbox")
     domains = IdChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
-    quota_mb = quota_field(initial=0, label="Quota for all its domains")
+    quota_bytes = quota_field(initial=0, label="Quota for all its domains")
     max_mailboxes = count_field(initial=0, label="Mailboxes for all its domains")
     can_create_mailboxes = forms.BooleanField(required=False, initial=True)
     can_delete_mailboxes = forms.BooleanField(required=False, initial=True)
@@ -71,5 +74,5 @@ class GrantForm(forms.Form):
         return mailbox
 
     def grant_fields(self) -> dict:
-        keys = ("quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
+        keys = ("quota_bytes", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
         return {key: self.cleaned_data[key] for key in keys}

@@ -10,8 +10,6 @@ from django.db.models import Q, Sum
 
 from mailadmin.lib.addresses import AddressError, display_domain, normalize_domain
 
-MB = 1024 * 1024
-
 
 def validate_domain_name(value: str) -> None:
     try:
@@ -40,8 +38,8 @@ class Domain(models.Model):
     default_may_relay = models.BooleanField(default=True, help_text="Whether new mailboxes may relay.")
     max_mailboxes = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
     max_aliases = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
-    max_quota_mb = models.PositiveIntegerField(default=0, help_text="Largest mailbox quota; 0 = unlimited")
-    default_quota_mb = models.PositiveIntegerField(default=0, help_text="Quota of new mailboxes; 0 = unlimited")
+    max_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Largest mailbox quota; 0 = unlimited")
+    default_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Quota of new mailboxes; 0 = unlimited")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -51,12 +49,12 @@ class Domain(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(max_quota_mb=0) | Q(default_quota_mb__lte=models.F("max_quota_mb")),
+                condition=Q(max_quota_bytes=0) | Q(default_quota_bytes__lte=models.F("max_quota_bytes")),
                 name="domain_default_quota_within_max",
                 violation_error_message="The default mailbox quota cannot exceed the domain's maximum.",
             ),
             models.CheckConstraint(
-                condition=Q(max_quota_mb=0) | ~Q(default_quota_mb=0),
+                condition=Q(max_quota_bytes=0) | ~Q(default_quota_bytes=0),
                 name="domain_default_quota_limited_when_max",
                 violation_error_message="With a maximum mailbox quota, the default quota cannot be unlimited (0).",
             ),
@@ -78,8 +76,8 @@ class Domain(models.Model):
             if DomainAlias.objects.filter(name=self.name).exists():
                 raise ValidationError({"name": f"{self.name} is already a domain alias."})
 
-    def allocated_quota_mb(self) -> int:
-        return self.mailboxes.aggregate(total=Sum("quota_mb"))["total"] or 0
+    def allocated_quota_bytes(self) -> int:
+        return self.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
 
 
 class DomainAlias(models.Model):
@@ -117,7 +115,7 @@ class AdminGrant(models.Model):
 
     admin = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grant")
     domains = models.ManyToManyField(Domain, related_name="grants", blank=True)
-    quota_mb = models.PositiveIntegerField(default=0, help_text="Shared by all granted domains; 0 = unlimited")
+    quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Shared by all granted domains; 0 = unlimited")
     max_mailboxes = models.PositiveIntegerField(default=0, help_text="Shared by all granted domains; 0 = unlimited")
     can_create_mailboxes = models.BooleanField(default=True)
     can_delete_mailboxes = models.BooleanField(default=True)
@@ -133,6 +131,6 @@ class AdminGrant(models.Model):
         from accounts.models import Mailbox
 
         rows = Mailbox.objects.filter(domain__in=self.domains.all()).aggregate(
-            quota=Sum("quota_mb"), count=models.Count("id"), unlimited=models.Count("id", filter=Q(quota_mb=0))
+            quota=Sum("quota_bytes"), count=models.Count("id"), unlimited=models.Count("id", filter=Q(quota_bytes=0))
         )
-        return {"quota_mb": rows["quota"] or 0, "mailboxes": rows["count"], "unlimited": rows["unlimited"]}
+        return {"quota_bytes": rows["quota"] or 0, "mailboxes": rows["count"], "unlimited": rows["unlimited"]}

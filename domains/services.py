@@ -15,6 +15,7 @@ from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_domain
+from mailadmin.lib.sizes import format_size
 from mailadmin.permissions import require
 
 DOMAIN_SETTINGS = (
@@ -24,8 +25,8 @@ DOMAIN_SETTINGS = (
     "default_may_relay",
     "max_mailboxes",
     "max_aliases",
-    "max_quota_mb",
-    "default_quota_mb",
+    "max_quota_bytes",
+    "default_quota_bytes",
 )
 
 
@@ -107,10 +108,10 @@ def _check_limits_hold(domain: Domain) -> None:
     aliases = domain.aliases.count()
     if domain.max_aliases and aliases > domain.max_aliases:
         raise ValidationError({"max_aliases": f"The domain already has {aliases} aliases."})
-    if domain.max_quota_mb:
-        too_big = domain.mailboxes.filter(Q(quota_mb=0) | Q(quota_mb__gt=domain.max_quota_mb)).count()
+    if domain.max_quota_bytes:
+        too_big = domain.mailboxes.filter(Q(quota_bytes=0) | Q(quota_bytes__gt=domain.max_quota_bytes)).count()
         if too_big:
-            raise ValidationError({"max_quota_mb": f"{too_big} mailbox(es) have a larger or unlimited quota."})
+            raise ValidationError({"max_quota_bytes": f"{too_big} mailbox(es) have a larger or unlimited quota."})
 
 
 @transaction.atomic
@@ -220,21 +221,21 @@ def check_mailbox_limits(
     grants: list[AdminGrant],
     *,
     new_mailboxes: int,
-    old_quota_mb: int | None,
-    new_quota_mb: int,
+    old_quota_bytes: int | None,
+    new_quota_bytes: int,
     acting_user=None,
 ) -> None:
     """Would adding ``new_mailboxes`` or changing a quota break a domain or grant limit?
 
-    Call after ``lock_limits`` in the same transaction. ``old_quota_mb`` is the
+    Call after ``lock_limits`` in the same transaction. ``old_quota_bytes`` is the
     quota being replaced (None when creating). ``acting_user`` decides how much
     the messages tell about other admins' grants (see ``_check_grant``).
     """
-    if domain.max_quota_mb and (new_quota_mb == 0 or new_quota_mb > domain.max_quota_mb):
+    if domain.max_quota_bytes and (new_quota_bytes == 0 or new_quota_bytes > domain.max_quota_bytes):
         raise ValidationError(
             {
-                "quota_mb": f"The quota of a mailbox in {domain.name} is at most "
-                f"{domain.max_quota_mb} MB (0, unlimited, is not allowed)."
+                "quota_bytes": f"The quota of a mailbox in {domain.name} is at most "
+                f"{format_size(domain.max_quota_bytes)} (0, unlimited, is not allowed)."
             }
         )
     if new_mailboxes and domain.max_mailboxes:
@@ -245,27 +246,27 @@ def check_mailbox_limits(
         _check_grant(
             grant,
             new_mailboxes=new_mailboxes,
-            old_quota_mb=old_quota_mb,
-            new_quota_mb=new_quota_mb,
+            old_quota_bytes=old_quota_bytes,
+            new_quota_bytes=new_quota_bytes,
             acting_user=acting_user,
         )
 
 
 def _check_grant(
-    grant: AdminGrant, *, new_mailboxes: int, old_quota_mb: int | None, new_quota_mb: int, acting_user=None
+    grant: AdminGrant, *, new_mailboxes: int, old_quota_bytes: int | None, new_quota_bytes: int, acting_user=None
 ) -> None:
     # Another admin's grant may cover domains the acting admin must not know of: its messages then
     # name neither that admin nor its usage (the system and superusers get the details).
     private = acting_user is not None and not permissions.is_superuser(acting_user) and grant.admin_id != acting_user.pk
     who = grant.admin.address
-    if grant.quota_mb and new_quota_mb == 0:
+    if grant.quota_bytes and new_quota_bytes == 0:
         raise ValidationError(
             {
-                "quota_mb": "The domain is also administered under a grant with a limited quota, so a mailbox "
+                "quota_bytes": "The domain is also administered under a grant with a limited quota, so a mailbox "
                 "cannot have an unlimited quota."
                 if private
                 else f"The domain is administered by {who} under a limited quota of "
-                f"{grant.quota_mb} MB, so a mailbox cannot have an unlimited quota."
+                f"{format_size(grant.quota_bytes)}, so a mailbox cannot have an unlimited quota."
             }
         )
     usage = grant.usage()
@@ -276,23 +277,24 @@ def _check_grant(
             else f"The grant of {who} allows {grant.max_mailboxes} mailboxes across its "
             f"domains and {usage['mailboxes']} exist."
         )
-    if grant.quota_mb:
-        total = usage["quota_mb"] - (old_quota_mb or 0) + new_quota_mb * max(new_mailboxes, 1)
-        if total > grant.quota_mb:
-            free = grant.quota_mb - usage["quota_mb"] + (old_quota_mb or 0)
+    if grant.quota_bytes:
+        total = usage["quota_bytes"] - (old_quota_bytes or 0) + new_quota_bytes * max(new_mailboxes, 1)
+        if total > grant.quota_bytes:
+            free = grant.quota_bytes - usage["quota_bytes"] + (old_quota_bytes or 0)
             raise ValidationError(
                 {
-                    "quota_mb": "The domain is also administered under another grant, which has not enough "
+                    "quota_bytes": "The domain is also administered under another grant, which has not enough "
                     "quota left for that."
                     if private
-                    else f"The grant of {who} has {grant.quota_mb} MB for all its domains; {max(free, 0)} MB are left."
+                    else f"The grant of {who} has {format_size(grant.quota_bytes)} for all its domains; "
+                    f"{format_size(max(free, 0), zero='0 bytes')} are left."
                 }
             )
 
 
 # --- admin grants --------------------------------------------------------------
 
-GRANT_FIELDS = ("quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
+GRANT_FIELDS = ("quota_bytes", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
 
 
 @transaction.atomic
@@ -359,12 +361,12 @@ def _check_grant_holds(grant: AdminGrant) -> None:
     usage = grant.usage()
     if grant.max_mailboxes and usage["mailboxes"] > grant.max_mailboxes:
         raise ValidationError({"max_mailboxes": f"Its domains already have {usage['mailboxes']} mailboxes."})
-    if grant.quota_mb and usage["quota_mb"] > grant.quota_mb:
-        raise ValidationError({"quota_mb": f"Its domains already allocate {usage['quota_mb']} MB."})
-    if grant.quota_mb and usage["unlimited"]:
+    if grant.quota_bytes and usage["quota_bytes"] > grant.quota_bytes:
+        raise ValidationError({"quota_bytes": f"Its domains already allocate {format_size(usage['quota_bytes'])}."})
+    if grant.quota_bytes and usage["unlimited"]:
         raise ValidationError(
             {
-                "quota_mb": f"{usage['unlimited']} mailbox(es) in its domains have an unlimited "
+                "quota_bytes": f"{usage['unlimited']} mailbox(es) in its domains have an unlimited "
                 "quota, which a limited grant cannot cover."
             }
         )

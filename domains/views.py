@@ -56,7 +56,7 @@ def domain_list(request):
             mailbox_count=_per_domain(Mailbox.objects, Count("pk")),
             alias_count=_per_domain(Alias.objects, Count("pk")),
             usage_bytes=_per_domain(Mailbox.objects, Sum("usage_bytes")),
-            quota_mb=_per_domain(Mailbox.objects, Sum("quota_mb")),
+            quota_bytes=_per_domain(Mailbox.objects, Sum("quota_bytes")),
         )
     )
     context = {"page": page, "search": search, "usage": grant_usage(request.user)}
@@ -91,7 +91,7 @@ def domain_detail(request, pk):
         )
         aliases = aliases.filter(Q(address__icontains=term) | Q(destinations__icontains=term))
     totals = Mailbox.objects.filter(domain=domain).aggregate(
-        count=Count("pk"), usage=Coalesce(Sum("usage_bytes"), 0), quota=Coalesce(Sum("quota_mb"), 0)
+        count=Count("pk"), usage=Coalesce(Sum("usage_bytes"), 0), quota=Coalesce(Sum("quota_bytes"), 0)
     )
     is_superuser = permissions.is_superuser(request.user)
     page = Paginator(mailboxes, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -343,10 +343,10 @@ def _check_grants(built, context: dict, errors: _Errors) -> None:
         rows = [(number, name, obj) for number, name, obj in built if obj.domain_id in domain_ids]
         if not rows:
             continue
-        quotas = [obj.quota_mb for _, _, obj in rows]
+        quotas = [obj.quota_bytes for _, _, obj in rows]
         quota = 0 if 0 in quotas else math.ceil(sum(quotas) / len(quotas))
         try:
-            _check_grant(grant, new_mailboxes=len(rows), old_quota_mb=None, new_quota_mb=quota)
+            _check_grant(grant, new_mailboxes=len(rows), old_quota_bytes=None, new_quota_bytes=quota)
         except ValidationError as problem:
             errors.add(rows[0][0], f"{len(rows)} mailboxes under the grant of {grant.admin}", problem)
 
@@ -360,7 +360,7 @@ def _password_hash(value: str, cache: dict) -> str:
     return cache[value]
 
 
-MAILBOX_ROW_FIELDS = {"domain", "local_part", "quota_mb", "password_hash", *PROFILE_FIELDS, *FLAG_FIELDS}
+MAILBOX_ROW_FIELDS = {"domain", "local_part", "quota_bytes", "password_hash", *PROFILE_FIELDS, *FLAG_FIELDS}
 
 
 def mailbox_bulk_load(
@@ -374,7 +374,7 @@ def mailbox_bulk_load(
 ) -> int:
     """Create mailboxes from rows of ``domain`` (name), ``local_part`` and optional fields.
 
-    ``quota_mb`` defaults to the domain's default quota and ``may_relay`` to the
+    ``quota_bytes`` defaults to the domain's default quota and ``may_relay`` to the
     domain's default, as in ``mailbox_create``. Each mailbox stores the row's
     ``password_hash``, else ``password_hash``, else no usable password ("!").
     """
@@ -385,17 +385,17 @@ def mailbox_bulk_load(
         fields = {k: v for k, v in row.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS}
         domain = _domain_of(row, context)
         fields.setdefault("may_relay", domain.default_may_relay)
-        quota = row.get("quota_mb")
+        quota = row.get("quota_bytes")
         stored = row.get("password_hash") or password_hash
         mailbox = Mailbox(
             domain=domain,
             local_part=row.get("local_part", ""),
-            quota_mb=domain.default_quota_mb if quota is None else quota,
+            quota_bytes=domain.default_quota_bytes if quota is None else quota,
             password=_password_hash(stored, hashes) if stored else "!",
             **fields,
         )
         mailbox.clean_fields(exclude=["domain"])
-        check_mailbox_limits(domain, [], new_mailboxes=0, old_quota_mb=None, new_quota_mb=mailbox.quota_mb)
+        check_mailbox_limits(domain, [], new_mailboxes=0, old_quota_bytes=None, new_quota_bytes=mailbox.quota_bytes)
         return mailbox
 
     def check(built, context, errors):

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mailadmin.lib.numbers import NumberError, parse_int
+from mailadmin.lib.sizes import SizeError, parse_size
 
 
 def format_error(exc: ValidationError) -> str:
@@ -37,10 +38,31 @@ def flag(parser, name: str, help_text: str) -> None:
     parser.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=help_text)
 
 
+def size_option(parser, name: str, dest: str, help_text: str) -> None:
+    """``--NAME SIZE`` (500M, 2G; ``mailadmin.lib.sizes``) into ``dest`` in bytes, and the older
+    ``--NAME-mb N`` (whole MB) kept for existing scripts."""
+    parser.add_argument(f"--{name}", dest=dest, type=_size, metavar="SIZE", help=f"{help_text} (such as 500M or 2G)")
+    parser.add_argument(f"--{name}-mb", dest=dest, type=_megabytes, metavar="MB", help="the same in whole MB (older)")
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text, bare="refuse")
+    except SizeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _megabytes(text: str) -> int:
+    try:
+        return parse_size(f"{parse_int(text, minimum=0)}M")
+    except NumberError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def whole_number(*, minimum: int = 0, maximum: int):
     """An argparse ``type=``: the digits 0-9 only, within the range (``mailadmin.lib.numbers``).
 
-    A refused value is argparse's usage error naming the option: ``argument --quota-mb: ...``.
+    A refused value is argparse's usage error naming the option: ``argument --max-mailboxes: ...``.
     """
 
     def parse(text: str) -> int:

@@ -8,9 +8,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from mailadmin.lib.numbers import NumberError, parse_int
+from mailadmin.lib.sizes import SizeError, parse_size, size_input
 
-MAX_QUOTA_MB = 16 * 1024 * 1024  # 16 TB per mailbox is more than any real mail store holds
 MAX_COUNT = 10_000_000
+SIZE_HELP = "such as 500M or 2G (K, M, G, T: 1024, 1024², 1024³, 1024⁴ bytes); 0 = unlimited"
 
 
 def has_control_chars(value: str, *, allow: str = "") -> bool:
@@ -59,9 +60,34 @@ class WholeNumberField(forms.IntegerField):
             raise ValidationError(str(exc), code="invalid") from None
 
 
-def quota_field(**kwargs) -> WholeNumberField:
-    kwargs.setdefault("help_text", "MB; 0 = unlimited")
-    return WholeNumberField(min_value=0, max_value=MAX_QUOTA_MB, **kwargs)
+class SizeField(forms.Field):
+    """A size in bytes, written as people write sizes (``mailadmin.lib.sizes``: 500M, 1.5G; 0)."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", SIZE_HELP)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "maxlength": "40", "placeholder": "500M"}
+
+    def prepare_value(self, value):
+        return size_input(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return parse_size(str(value)[:100], bare="refuse")
+        except SizeError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+
+def quota_field(**kwargs) -> SizeField:
+    return SizeField(**kwargs)
 
 
 def count_field(**kwargs) -> WholeNumberField:

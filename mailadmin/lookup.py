@@ -24,6 +24,7 @@ VIEWS = {
         "may_relay",
         "filtering",
         "over_quota",
+        "usage_bytes",
     ],
     "lookup_dovecot_users_v1": [
         "address",
@@ -82,9 +83,10 @@ def view_sql(vendor: str) -> dict[str, str]:
     cat, b = d["concat"], d["bool"]
     true = "1" if vendor != "postgresql" else "TRUE"
     maildir = cat("d.name", "'/'", "m.local_part", "'/'")
-    quota_bytes = "(CAST(m.quota_mb AS BIGINT) * 1048576)" if vendor != "mysql" else "(m.quota_mb * 1048576)"
+    quota_bytes = "m.quota_bytes"
+    # Dovecot reads a bare storage limit as kilobytes: the "B" suffix says bytes
     quota_rule = cat(
-        "'*:storage='", "CAST(m.quota_mb AS CHAR)" if vendor == "mysql" else "CAST(m.quota_mb AS TEXT)", "'M'"
+        "'*:storage='", "CAST(m.quota_bytes AS CHAR)" if vendor == "mysql" else "CAST(m.quota_bytes AS TEXT)", "'B'"
     )
     usable = "(m.password <> '' AND SUBSTR(m.password, 1, 1) <> '!')"
     return {
@@ -99,7 +101,7 @@ def view_sql(vendor: str) -> dict[str, str]:
             SELECT m.address AS address, d.name AS domain, m.local_part AS local_part, {maildir} AS maildir,
                    {quota_bytes} AS quota_bytes, {b("m.active AND d.active")} AS active,
                    {b("m.may_relay")} AS may_relay, {b("m.filtering")} AS filtering,
-                   {b("m.over_quota")} AS over_quota
+                   {b("m.over_quota")} AS over_quota, m.usage_bytes AS usage_bytes
               FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id""",
         "lookup_dovecot_users_v1": f"""{d["create"]} lookup_dovecot_users_v1 AS
             SELECT m.address AS address, d.name AS domain, m.local_part AS local_part, {maildir} AS maildir,

@@ -224,7 +224,7 @@ def visible_grant_filter(user) -> Q:
 
 
 GRANT_CAPABILITIES = ("can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
-GRANT_LIMITS = ("quota_mb", "max_mailboxes")
+GRANT_LIMITS = ("quota_bytes", "max_mailboxes")
 
 
 def grant_beyond(own, grant) -> str | None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from mailadmin.lib.sizes import format_size
+
 # The local parts the RCPT ACL lets through (the rules of mailadmin/lib/addresses.py).
 _ATEXT = r"A-Za-z0-9#$&'*+=?^_`{}~-"
 LOCAL_PART_RE = re.compile(rf"^[{_ATEXT}]+(\.[{_ATEXT}]+)*$")
@@ -168,7 +170,7 @@ def _route(result: Trace, address: str, via: list[str], handled: list[tuple[str,
         }
         notes = [
             "filtering on" if info["filtering"] else "filtering OFF (checks skipped when it is the only recipient)",
-            f"quota {info['quota_bytes'] // 1048576} MB" if info["quota_bytes"] else "no quota",
+            f"quota {format_size(info['quota_bytes'])}" if info["quota_bytes"] else "no quota",
         ]
         if vacation:
             notes.append(f"vacation reply ({vacation['mode']} text) to qualifying senders")

@@ -20,7 +20,7 @@ from vacation.models import Vacation
 
 PERSONAS = ("anonymous", "user", "admin_org", "admin_net", "superuser")
 NEW_PASSWORD = "a brand new secret 42"  # noqa: S105 (a test password)
-SETTINGS = {"max_mailboxes": 0, "max_aliases": 0, "max_quota_mb": 0, "default_quota_mb": 0, "active": "on"}
+SETTINGS = {"max_mailboxes": 0, "max_aliases": 0, "max_quota_bytes": 0, "default_quota_bytes": 0, "active": "on"}
 
 # name, object, GET answers, POST answers, POST data; answers in PERSONAS order less anonymous
 # (anonymous always gets the login redirect). 405 = wrong method.
@@ -61,21 +61,21 @@ MATRIX = [
         "user",
         (200, 200, 404, 200),
         (403, 302, 404, 302),
-        {"first_name": "X", "quota_mb": 5, "active": "on"},
+        {"first_name": "X", "quota_bytes": "5M", "active": "on"},
     ),
     (
         "accounts:detail",
         "root",
         (404, 200, 404, 200),
         (404, 403, 404, 302),
-        {"first_name": "X", "quota_mb": 5, "active": "on"},
+        {"first_name": "X", "quota_bytes": "5M", "active": "on"},
     ),
     (
         "accounts:detail",
         "bob",
         (404, 404, 200, 200),
         (404, 404, 302, 302),
-        {"first_name": "X", "quota_mb": 5, "active": "on"},
+        {"first_name": "X", "quota_bytes": "5M", "active": "on"},
     ),
     ("accounts:password", "user", (405, 405, 405, 405), (403, 200, 404, 200), {"password": ""}),
     ("accounts:password", "root", (405, 405, 405, 405), (404, 403, 404, 200), {"password": ""}),
@@ -142,14 +142,14 @@ def payload(data, p, objects):
     if data == "own_password":
         return {"current_password": p.password, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD}
     if data == "new_grant":
-        return {"admin": "user@example.org", "domains": [p.org.pk], "quota_mb": 0, "max_mailboxes": 0}
+        return {"admin": "user@example.org", "domains": [p.org.pk], "quota_bytes": 0, "max_mailboxes": 0}
     if data == "edit_grant":
-        return {"domains": [p.org.pk, p.net.pk], "quota_mb": 0, "max_mailboxes": 0, "can_appoint_admins": "on"}
+        return {"domains": [p.org.pk, p.net.pk], "quota_bytes": 0, "max_mailboxes": 0, "can_appoint_admins": "on"}
     if data == "csv":
-        content = b"name,quota_mb,first_name\ncsv1,10,Carla\n"
+        content = b"name,quota_bytes,first_name\ncsv1,10,Carla\n"
         return {"file": SimpleUploadedFile("m.csv", content, content_type="text/csv")}
     if data == "bulk_update":
-        return {"mailboxes": [p.user.pk], "active": "off", "quota_mb": 7}
+        return {"mailboxes": [p.user.pk], "active": "off", "quota_bytes": "7M"}
     if data == "bulk_delete":
         return {"mailboxes": [p.user.pk]}
     return data

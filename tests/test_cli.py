@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from mailadmin.lib.sizes import MB
 from tests.dbutil import run_cli, run_cli_inprocess, table_snapshot, view_rows
 
 
@@ -53,8 +54,11 @@ def test_every_task_from_the_cli_alone():
         )["mode"]
         == "custom"
     )
-    assert run_cli_json("mailbox", "set", "bob@example.org", "--no-may-relay", "--quota-mb", "60")["quota_mb"] == 60
-    assert run_cli_json("grant", "show", "alice@example.org")["used_quota_mb"] == 160
+    assert (
+        run_cli_json("mailbox", "set", "bob@example.org", "--no-may-relay", "--quota-mb", "60")["quota_bytes"]
+        == 60 * MB
+    )
+    assert run_cli_json("grant", "show", "alice@example.org")["used_quota_bytes"] == 160 * MB
     assert run_cli_json("superuser", "grant", "alice@example.org")["has_mailbox"] is True
     assert [d["name"] for d in run_cli_json("domain", "list")] == ["example.org"]
     assert {r["address"] for r in view_rows("lookup_mailboxes_v1")} == {"alice@example.org", "bob@example.org"}

@@ -124,6 +124,7 @@ def test_exim_mailbox_view_has_routing_data_and_no_hash(directory):
         "may_relay": 0,
         "filtering": 0,
         "over_quota": 0,
+        "usage_bytes": 0,
     }
     assert rows["alice@example.org"]["quota_bytes"] == 100 * 1024 * 1024  # the domain default
     assert rows["gone@example.org"]["active"] == 0
@@ -135,12 +136,12 @@ def test_exim_mailbox_view_has_routing_data_and_no_hash(directory):
 def test_dovecot_view_folds_the_domain_logins_flag_into_login_allowed(directory):
     rows = {r["address"]: r for r in view_rows("lookup_dovecot_users_v1")}
     assert rows["alice@example.org"]["login_allowed"] == 1
-    assert rows["alice@example.org"]["quota_rule"] == "*:storage=100M"
+    assert rows["alice@example.org"]["quota_rule"] == "*:storage=104857600B"
     assert rows["alice@example.org"]["password"].startswith("{ARGON2ID}$argon2id$")
     assert rows["carol@quiet.example"]["login_allowed"] == 0  # logins off for the domain
     assert rows["gone@example.org"]["login_allowed"] == 0  # inactive mailbox
     assert rows["dave@off.example"]["login_allowed"] == 0  # inactive domain
-    assert rows["carol@quiet.example"]["quota_rule"] == "*:storage=0M"  # unlimited
+    assert rows["carol@quiet.example"]["quota_rule"] == "*:storage=0B"  # unlimited
 
 
 def test_an_unusable_password_never_allows_login(directory):

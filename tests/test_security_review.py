@@ -76,7 +76,7 @@ def _appoint_user(personas, **fields):
         "can_create_mailboxes": True,
         "can_delete_mailboxes": True,
         "can_appoint_admins": True,
-        "quota_mb": 0,
+        "quota_bytes": 0,
         "max_mailboxes": 0,
         **fields,
     }
@@ -110,7 +110,7 @@ def test_appointing_admin_can_still_revoke_and_edit_a_narrower_grant_it_gave(cli
     p = appointing
     grant = _appoint_user(p, max_mailboxes=10, can_appoint_admins=False)
     client.force_login(p.admin_org)
-    data = {"domains": [p.org.pk], "quota_mb": 0, "max_mailboxes": 5, "can_create_mailboxes": "on"}
+    data = {"domains": [p.org.pk], "quota_bytes": 0, "max_mailboxes": 5, "can_create_mailboxes": "on"}
     assert client.get(reverse("domains:grant_edit", args=[grant.pk])).status_code == 200
     assert client.post(reverse("domains:grant_edit", args=[grant.pk]), data).status_code == 302
     grant.refresh_from_db()
@@ -158,7 +158,7 @@ def test_grant_list_does_not_name_domains_the_admin_does_not_manage(client, appo
 def test_grant_form_is_no_oracle_for_mailboxes_of_other_domains(client, appointing):
     p = appointing
     client.force_login(p.admin_org)
-    data = {"domains": [p.org.pk], "quota_mb": 0, "max_mailboxes": 0}
+    data = {"domains": [p.org.pk], "quota_bytes": 0, "max_mailboxes": 0}
     existing = client.post(reverse("domains:grant_create"), {**data, "admin": p.admin_net.address})
     missing = client.post(reverse("domains:grant_create"), {**data, "admin": "nobody@example.net"})
     assert existing.status_code == missing.status_code == 200
@@ -204,10 +204,14 @@ def test_limit_errors_do_not_describe_another_admins_grant(client, personas):
         acting_user=None, admin=co_admin, domains=[personas.org, domains.get_domain("secret.example")], max_mailboxes=4
     )
     client.force_login(personas.admin_org)
-    response = client.post(reverse("accounts:create", args=[personas.org.pk]), {"local_part": "n1", "quota_mb": 1})
+    response = client.post(
+        reverse("accounts:create", args=[personas.org.pk]), {"local_part": "n1", "quota_bytes": "1M"}
+    )
     assert response.status_code == 200 and response.context["form"].errors
     assert b"secret.example" not in response.content
     assert not Mailbox.objects.filter(address="n1@example.org").exists()
     client.force_login(personas.superuser)  # superusers still get the details
-    response = client.post(reverse("accounts:create", args=[personas.org.pk]), {"local_part": "n1", "quota_mb": 1})
+    response = client.post(
+        reverse("accounts:create", args=[personas.org.pk]), {"local_part": "n1", "quota_bytes": "1M"}
+    )
     assert b"x@secret.example" in response.content

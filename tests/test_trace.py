@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from accounts.models import Mailbox
 from domains import services as domains
+from mailadmin.lib.sizes import MB
 from mailadmin.trace import trace
 from tests import factories
 from vacation.services import vacation_set
@@ -21,7 +22,7 @@ def directory():
     factories.domain("catch.example")
     factories.domain("off.example", active=False)
     domains.domain_alias_create(acting_user=None, name="example.net", target=domains.get_domain("example.org"))
-    alice = factories.mailbox("alice@example.org", filtering=False, quota_mb=100)
+    alice = factories.mailbox("alice@example.org", filtering=False, quota_bytes=100 * MB)
     factories.mailbox("bob@example.org")
     factories.mailbox("gone@example.org", active=False)
     factories.mailbox("full@example.org")

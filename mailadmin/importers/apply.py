@@ -61,11 +61,13 @@ def _split(address: str) -> tuple[str, Domain]:
     return local_part, domains.get_domain(domain_name)
 
 
-def mailbox(*, address: str, password: str = "", password_hash: str = "", quota_mb: int | None = None, **fields) -> str:
+def mailbox(
+    *, address: str, password: str = "", password_hash: str = "", quota_bytes: int | None = None, **fields
+) -> str:
     """A mailbox with a clear-text ``password`` (hashed now) or a legacy ``password_hash``."""
     local_part, domain_obj = _split(address)
     existing = Mailbox.objects.filter(address=f"{local_part}@{domain_obj.name}").first()
-    wanted = dict(fields, **({} if quota_mb is None else {"quota_mb": quota_mb}))
+    wanted = dict(fields, **({} if quota_bytes is None else {"quota_bytes": quota_bytes}))
     if existing is not None:
         changes = _changes(existing, wanted)
         if not changes:
@@ -79,7 +81,7 @@ def mailbox(*, address: str, password: str = "", password_hash: str = "", quota_
         domain=domain_obj,
         local_part=local_part,
         password=password or accounts.generate_password(),
-        quota_mb=quota_mb,
+        quota_bytes=quota_bytes,
         origin=ORIGIN,
         welcome=False,  # migrated mailboxes already have mail
         validate_password=False,  # a password already in use (or a stand-in for the imported hash)

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from mailadmin.importers import apply
 from mailadmin.lib.numbers import NumberError, parse_int
+from mailadmin.lib.sizes import parse_size
 
 KINDS = ("domain", "domain alias", "mailbox", "alias", "vacation", "grant")
 PLURALS = {"mailbox": "mailboxes", "alias": "aliases", "domain alias": "domain aliases"}
@@ -191,6 +192,18 @@ def as_int(value, default: int = 0, *, field: str = "", minimum: int | None = No
         return default
     try:
         return parse_int(text, minimum=minimum, maximum=maximum)
+    except NumberError as exc:
+        raise NumberError(f"{field}: {exc}" if field else str(exc)) from None
+
+
+def as_size(value, *, field: str = "", unit: str = "") -> int:
+    """A size in bytes from a source: bytes, or with a unit (500M); ``unit`` is what a bare number
+    means in this source ("M" for a column of MB). The error names ``field``."""
+    text = as_text(value).strip()
+    if text.isascii() and text.isdigit():
+        text += unit
+    try:
+        return parse_size(text or "0", bare="bytes")
     except NumberError as exc:
         raise NumberError(f"{field}: {exc}" if field else str(exc)) from None
 

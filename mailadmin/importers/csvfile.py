@@ -2,7 +2,8 @@
 
 Fields (the column of the same name is used unless ``mapping`` names another):
 ``address`` (required), ``password`` (clear text: hashed now with the current
-scheme and never kept) or ``password_hash`` (a ``{SCHEME}hash``), ``quota_mb``,
+scheme and never kept) or ``password_hash`` (a ``{SCHEME}hash``), ``quota_bytes`` (bytes, or with
+a unit: 500M) or an older file's ``quota_mb`` (whole MB),
 ``active`` or ``disabled`` (its opposite), ``may_relay`` (SMTP), ``filtering``,
 ``first_name``, ``last_name`` or ``name`` (split at the last space), ``phone``,
 ``other_email``, ``notes``. Flags read yes/no, true/false, 1/0; an empty cell
@@ -14,14 +15,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from mailadmin.forms import MAX_QUOTA_MB
-from mailadmin.importers.base import Importer, Item, as_bool, as_int
+from mailadmin.importers.base import Importer, Item, as_bool, as_size
 from mailadmin.lib.addresses import AddressError, split_address
 
 FIELDS = (
     "address",
     "password",
     "password_hash",
+    "quota_bytes",
     "quota_mb",
     "active",
     "disabled",
@@ -38,7 +39,7 @@ TEXT_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
-    """``["address=E-Mail", "quota_mb=Quota"]`` -> {field: column}; unknown fields refused."""
+    """``["address=E-Mail", "quota_bytes=Quota"]`` -> {field: column}; unknown fields refused."""
     mapping = {}
     for pair in pairs:
         field, sep, column = pair.partition("=")
@@ -95,8 +96,10 @@ class CsvImporter(Importer):
             data["password"] = cell["password"]
         elif cell.get("password_hash"):
             data["password_hash"] = cell["password_hash"]
-        if cell.get("quota_mb"):
-            data["quota_mb"] = as_int(cell["quota_mb"], field="quota_mb", minimum=0, maximum=MAX_QUOTA_MB)
+        if cell.get("quota_bytes"):
+            data["quota_bytes"] = as_size(cell["quota_bytes"], field="quota_bytes")
+        elif cell.get("quota_mb"):
+            data["quota_bytes"] = as_size(cell["quota_mb"], field="quota_mb", unit="M")
         if cell.get("active"):
             data["active"] = as_bool(cell["active"])
         elif cell.get("disabled"):

@@ -7,7 +7,7 @@
   ``ALL`` is skipped.
 - ``mailbox``: ``password`` as PostfixAdmin stored it (md5crypt ``$1$``,
   ``{SCHEME}`` forms of its dovecot: encryption, sha512 crypt, bcrypt ...), name,
-  ``quota`` in bytes (rounded up to MB), ``active``, ``phone``, ``email_other``.
+  ``quota`` in bytes (kept exactly), ``active``, ``phone``, ``email_other``.
 - ``alias``: the alias row each mailbox has for itself is skipped; vacation
   pseudo-destinations (``user#domain@autoreply.domain``) are dropped.
 - ``alias_domain``, ``vacation`` (active -> custom text, inactive text kept),
@@ -20,8 +20,7 @@ import datetime
 
 from mailadmin.importers.base import Importer, Item, as_bool, as_int, as_text
 from mailadmin.lib import passwords
-
-MB = 1024 * 1024
+from mailadmin.lib.sizes import MB
 
 
 class PostfixAdminImporter(Importer):
@@ -66,8 +65,8 @@ class PostfixAdminImporter(Importer):
             "name": name,
             "description": as_text(row.get("description"))[:255],
             "active": as_bool(row.get("active"), True),
-            "max_quota_mb": maxquota,
-            "default_quota_mb": maxquota,
+            "max_quota_bytes": maxquota * MB,
+            "default_quota_bytes": maxquota * MB,
             **limits,
         }
         return item
@@ -85,7 +84,7 @@ class PostfixAdminImporter(Importer):
         item.data = {
             "address": address,
             "password_hash": password_hash,
-            "quota_mb": -(-quota // MB) if quota > 0 else 0,
+            "quota_bytes": max(quota, 0),  # bytes in PostfixAdmin too: kept exactly
             "active": as_bool(row.get("active"), True),
             "first_name": (first or last)[:150],
             "last_name": (last if first else "")[:150],

@@ -1,8 +1,99 @@
-"""The lookup views of contract version 1 (see mailadmin/lookup.py and deploy/README.md)."""
+"""The lookup views of contract version 1, as first made (quotas in MB; see mailadmin/lookup.py).
+
+The SQL is frozen here: later migrations change the views (0007: quotas in bytes), and a new
+database runs this one first, against the tables as they were then.
+"""
 
 from django.db import migrations
 
-from mailadmin.lookup import create_views, drop_views
+VIEWS = [
+    "lookup_domains_v1",
+    "lookup_mailboxes_v1",
+    "lookup_dovecot_users_v1",
+    "lookup_aliases_v1",
+    "lookup_vacations_v1",
+]
+
+
+def _dialect(vendor: str) -> dict:
+    if vendor == "mysql":
+        return {
+            "concat": lambda *parts: "CONCAT(" + ", ".join(parts) + ")",
+            "bool": lambda expr: f"({expr})",
+            "today": "CURRENT_DATE",
+            "create": "CREATE OR REPLACE SQL SECURITY DEFINER VIEW",
+        }
+    if vendor == "postgresql":
+        return {
+            "concat": lambda *parts: "(" + " || ".join(parts) + ")",
+            "bool": lambda expr: f"CAST(({expr}) AS INTEGER)",
+            "today": "CURRENT_DATE",
+            "create": "CREATE OR REPLACE VIEW",
+        }
+    if vendor == "sqlite":
+        return {
+            "concat": lambda *parts: "(" + " || ".join(parts) + ")",
+            "bool": lambda expr: f"(({expr}) != 0)",
+            "today": "date('now')",
+            "create": "CREATE VIEW IF NOT EXISTS",
+        }
+    raise ValueError(f"Unsupported database: {vendor}")
+
+
+def view_sql(vendor: str) -> dict[str, str]:
+    """CREATE statements for every lookup view on ``vendor`` (mysql, postgresql, sqlite)."""
+    d = _dialect(vendor)
+    cat, b = d["concat"], d["bool"]
+    true = "1" if vendor != "postgresql" else "TRUE"
+    maildir = cat("d.name", "'/'", "m.local_part", "'/'")
+    quota_bytes = "(CAST(m.quota_mb AS BIGINT) * 1048576)" if vendor != "mysql" else "(m.quota_mb * 1048576)"
+    quota_rule = cat(
+        "'*:storage='", "CAST(m.quota_mb AS CHAR)" if vendor == "mysql" else "CAST(m.quota_mb AS TEXT)", "'M'"
+    )
+    usable = "(m.password <> '' AND SUBSTR(m.password, 1, 1) <> '!')"
+    return {
+        "lookup_domains_v1": f"""{d["create"]} lookup_domains_v1 AS
+            SELECT d.name AS domain, d.name AS target, 0 AS is_alias, {b("d.active")} AS active,
+                   {b("d.logins_enabled")} AS logins_enabled
+              FROM domains_domain d
+            UNION ALL
+            SELECT a.name, t.name, 1, {b("a.active AND t.active")}, {b("t.logins_enabled")}
+              FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id""",
+        "lookup_mailboxes_v1": f"""{d["create"]} lookup_mailboxes_v1 AS
+            SELECT m.address AS address, d.name AS domain, m.local_part AS local_part, {maildir} AS maildir,
+                   {quota_bytes} AS quota_bytes, {b("m.active AND d.active")} AS active,
+                   {b("m.may_relay")} AS may_relay, {b("m.filtering")} AS filtering,
+                   {b("m.over_quota")} AS over_quota
+              FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id""",
+        "lookup_dovecot_users_v1": f"""{d["create"]} lookup_dovecot_users_v1 AS
+            SELECT m.address AS address, d.name AS domain, m.local_part AS local_part, {maildir} AS maildir,
+                   {quota_bytes} AS quota_bytes, {quota_rule} AS quota_rule,
+                   {b(f"m.active AND d.active AND d.logins_enabled AND {usable}")} AS login_allowed,
+                   m.password AS password
+              FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id""",
+        "lookup_aliases_v1": f"""{d["create"]} lookup_aliases_v1 AS
+            SELECT a.address AS address, d.name AS domain, a.local_part AS local_part,
+                   a.destinations AS destinations, {b("a.active AND d.active")} AS active,
+                   {b("a.local_part = ''")} AS is_catchall
+              FROM aliases_alias a JOIN domains_domain d ON d.id = a.domain_id""",
+        "lookup_vacations_v1": f"""{d["create"]} lookup_vacations_v1 AS
+            SELECT m.address AS address, v.mode AS mode, v.subject AS subject, v.body AS body,
+                   v.interval_days * 86400 AS interval_seconds, v.first_day AS first_day, v.last_day AS last_day
+              FROM vacation_vacation v
+              JOIN accounts_mailbox m ON m.id = v.mailbox_id
+              JOIN domains_domain d ON d.id = m.domain_id
+             WHERE v.mode <> 'off' AND m.active = {true} AND d.active = {true}
+               AND (v.first_day IS NULL OR v.first_day <= {d["today"]})
+               AND (v.last_day IS NULL OR v.last_day >= {d["today"]})""",
+    }
+
+
+def create_views(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for name, sql in view_sql(vendor).items():
+        if vendor == "sqlite":
+            schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
+        schema_editor.execute(sql)
 
 
 def forwards(apps, schema_editor):
@@ -10,7 +101,8 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    drop_views(schema_editor)
+    for name in VIEWS:
+        schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):

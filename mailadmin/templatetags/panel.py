@@ -1,11 +1,11 @@
 """Template helpers of the panel: usage bars and query strings."""
 
 from django import template
-from django.template.defaultfilters import filesizeformat
 from django.utils.http import urlencode
 
+from mailadmin.lib.sizes import format_size
+
 register = template.Library()
-MB = 1024 * 1024
 
 
 @register.inclusion_tag("includes/usage.html")
@@ -23,12 +23,23 @@ def usage_bar(used, limit, text="", label="Usage"):
 
 
 @register.inclusion_tag("includes/usage.html")
-def storage_bar(usage_bytes, quota_mb, label="Storage"):
-    """Storage used by a mailbox (or a sum) against a quota in MB."""
-    quota = (quota_mb or 0) * MB
-    used = usage_bytes or 0
-    text = f"{filesizeformat(used)} of {filesizeformat(quota)}" if quota else filesizeformat(used)
+def storage_bar(usage_bytes, quota_bytes, label="Storage"):
+    """Storage used by a mailbox (or a sum) against a quota, both in bytes."""
+    quota, used = quota_bytes or 0, usage_bytes or 0
+    text = f"{size(used)} of {size(quota)}" if quota else size(used)
     return usage_bar(used, quota, text, label)
+
+
+@register.filter
+def size(value):
+    """Bytes as the panel writes them (512 MB, 1.5 GB); 0 is 0 bytes (use ``quota`` for limits)."""
+    return format_size(value or 0, zero="0 bytes")
+
+
+@register.filter
+def quota(value):
+    """A quota or size limit in bytes: 0 is unlimited."""
+    return format_size(value or 0)
 
 
 @register.simple_tag(takes_context=True)

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts import services
 from accounts.models import Mailbox
+from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories as f
 
@@ -90,14 +91,14 @@ def test_case_insensitive_uniqueness():
 
 
 def test_new_mailboxes_take_the_domain_defaults():
-    f.domain("example.org", default_may_relay=False, max_quota_mb=500, default_quota_mb=100)
+    f.domain("example.org", default_may_relay=False, max_quota_bytes=500 * MB, default_quota_bytes=100 * MB)
     box = f.mailbox("alice@example.org")
-    assert box.quota_mb == 100 and box.may_relay is False
+    assert box.quota_bytes == 100 * MB and box.may_relay is False
 
 
 def test_end_users_and_outranked_admins_cannot_manage_others(personas):
     with pytest.raises(PermissionDenied):
-        services.mailbox_update(acting_user=personas.user, mailbox=personas.admin_org, quota_mb=1)
+        services.mailbox_update(acting_user=personas.user, mailbox=personas.admin_org, quota_bytes=1 * MB)
     with pytest.raises(PermissionDenied):  # a superuser's mailbox inside the admin's own domain
         services.mailbox_set_password(
             acting_user=personas.admin_org, mailbox=personas.superuser, password="taken over!"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
+from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
 
@@ -74,13 +75,13 @@ def test_restored_and_purged_ones_only_on_request(client, personas):
 
 
 def test_admin_restores_a_deleted_mailbox_with_its_password(client, personas):
-    archive = deleted("gone@example.org", first_name="Gina", quota_mb=20)
+    archive = deleted("gone@example.org", first_name="Gina", quota_bytes=20 * MB)
     client.force_login(personas.admin_org)
     response = client.post(restore_url(archive))
     assert response["Location"] == list_url(personas.org)
     assert flashes(response) == ["Mailbox gone@example.org restored with its old password and mail."]
     mailbox = Mailbox.objects.get(address="gone@example.org")
-    assert (mailbox.first_name, mailbox.quota_mb) == ("Gina", 20)
+    assert (mailbox.first_name, mailbox.quota_bytes) == ("Gina", 20 * MB)
     assert mailbox.check_password(factories.PASSWORD)
     assert AuditEntry.objects.filter(action="mailbox.restore", actor=personas.admin_org).exists()
     assert client.get(restore_url(archive)).status_code == 405
@@ -144,7 +145,9 @@ def test_admin_cannot_restore_a_mailbox_that_outranked_it(client, personas, role
 
 def test_an_archive_without_a_recorded_role_is_for_superusers(client, personas):
     archive = deleted("gone@example.org")
-    MailboxArchive.objects.filter(pk=archive.pk).update(settings={"quota_mb": 10})  # made before roles were kept
+    MailboxArchive.objects.filter(pk=archive.pk).update(
+        settings={"quota_bytes": 10 * MB}
+    )  # made before roles were kept
     client.force_login(personas.admin_org)
     assert client.post(restore_url(archive)).status_code == 403
     client.force_login(personas.superuser)
@@ -167,10 +170,12 @@ def test_domain_limit_refusal_is_a_clear_message(client, personas):
 
 def test_grant_limit_refusal_names_no_other_admin(client, personas):
     """Another admin's grant also covers the domain: its limit refuses, without naming it."""
-    archive = deleted("gone@example.org", quota_mb=50)
+    archive = deleted("gone@example.org", quota_bytes=50 * MB)
     MailboxArchive.objects.filter(pk=archive.pk).update(state="archived")  # the path the job finishes
-    Mailbox.objects.filter(domain__isnull=False).update(quota_mb=10)  # 40 MB in all
-    domains.grant_set(acting_user=None, admin=personas.admin_net, domains=[personas.net, personas.org], quota_mb=40)
+    Mailbox.objects.filter(domain__isnull=False).update(quota_bytes=10 * MB)  # 40 MB in all
+    domains.grant_set(
+        acting_user=None, admin=personas.admin_net, domains=[personas.net, personas.org], quota_bytes=40 * MB
+    )
     client.force_login(personas.admin_org)
     [message] = flashes(client.post(restore_url(archive)))
     assert message.startswith("gone@example.org was not restored: ") and "not enough quota left" in message

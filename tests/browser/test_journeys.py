@@ -22,13 +22,13 @@ def test_superuser_creates_a_domain_and_delegates_it(page, personas, shot):
     page.get_by_role("link", name="New domain").click()
     page.get_by_label("Name", exact=True).fill("shop.example")
     page.get_by_label("Most mailboxes").fill("100")
-    page.get_by_label("Quota of new mailboxes").fill("1024")
-    page.get_by_label("Largest mailbox quota").fill("4096")
+    page.get_by_label("Quota of new mailboxes").fill("1G")
+    page.get_by_label("Largest mailbox quota").fill("4G")
     shot(page, "superuser-02-new-domain")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash.success")).to_contain_text("Domain shop.example created")
     domain = Domain.objects.get(name="shop.example")
-    assert (domain.max_mailboxes, domain.default_quota_mb) == (100, 1024)
+    assert (domain.max_mailboxes, domain.default_quota_bytes) == (100, 1024**3)
 
     page.get_by_role("link", name="New mailbox").click()
     page.get_by_label("Name", exact=True).fill("boss")
@@ -41,7 +41,7 @@ def test_superuser_creates_a_domain_and_delegates_it(page, personas, shot):
     page.get_by_role("link", name="New grant").click()
     page.get_by_label("Administrator's mailbox").fill("boss@shop.example")
     page.get_by_label("shop.example").check()
-    page.get_by_label("Quota for all its domains").fill("20480")
+    page.get_by_label("Quota for all its domains").fill("20G")
     page.get_by_label("Mailboxes for all its domains").fill("50")
     shot(page, "superuser-03-new-grant")
     page.get_by_role("button", name="Save grant").click()
@@ -65,7 +65,7 @@ def test_domain_admin_bulk_creates_mailboxes_and_aliases(page, personas, shot):
     expect(page.get_by_role("heading", name=re.compile("example.org"))).to_be_visible()
     page.get_by_role("link", name="Bulk mailboxes").click()
     page.get_by_label("Lines").fill(
-        "anna,200,Anna,Adams\nuser\nbad/name\nbert,300,Bert,Brown,+49 30 1,bert@home.example"
+        "anna,200M,Anna,Adams\nuser\nbad/name\nbert,300M,Bert,Brown,+49 30 1,bert@home.example"
     )
     page.get_by_role("button", name="Check and create").click()
     errors = page.locator(".errors")
@@ -74,7 +74,7 @@ def test_domain_admin_bulk_creates_mailboxes_and_aliases(page, personas, shot):
     shot(page, "admin-01-bulk-errors")
     assert not Mailbox.objects.filter(local_part__in=["anna", "bert"]).exists()
 
-    page.get_by_label("Lines").fill("anna,200,Anna,Adams\nbert,300,Bert,Brown,+49 30 1,bert@home.example\ncarl")
+    page.get_by_label("Lines").fill("anna,200M,Anna,Adams\nbert,300M,Bert,Brown,+49 30 1,bert@home.example\ncarl")
     page.get_by_role("button", name="Check and create").click()
     expect(page.get_by_role("heading", name="3 mailboxes created")).to_be_visible()
     expect(page.locator("code.secret")).to_have_count(3)

@@ -13,12 +13,13 @@ from django.db import close_old_connections, connection
 
 from accounts.models import Mailbox
 from domains import services
+from mailadmin.lib.sizes import MB
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def race(names: list[list[str]], quota_mb: int) -> tuple[int, list[str]]:
+def race(names: list[list[str]], quota_bytes: int) -> tuple[int, list[str]]:
     created, errors, lock = [0], [], threading.Lock()
     barrier = threading.Barrier(len(names))
 
@@ -27,7 +28,7 @@ def race(names: list[list[str]], quota_mb: int) -> tuple[int, list[str]]:
             barrier.wait()
             for name in batch:
                 try:
-                    f.mailbox(name, quota_mb=quota_mb)
+                    f.mailbox(name, quota_bytes=quota_bytes)
                     with lock:
                         created[0] += 1
                 except ValidationError as exc:
@@ -47,32 +48,32 @@ def race(names: list[list[str]], quota_mb: int) -> tuple[int, list[str]]:
 
 def setup_grant(**limits):
     org, net = f.domain("example.org"), f.domain("example.net")
-    admin = f.mailbox("admin@example.org", quota_mb=10)
+    admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
     return services.grant_set(acting_user=None, admin=admin, domains=[org, net], **limits)
 
 
 def test_racing_creations_never_exceed_the_grant_mailbox_count():
     grant = setup_grant(max_mailboxes=31)
     batches = [[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.net" for i in range(50)]]
-    created, errors = race(batches, quota_mb=1)
+    created, errors = race(batches, quota_bytes=1 * MB)
     assert created == 30  # 31 allowed, the admin's own mailbox is one of them
     assert Mailbox.objects.filter(domain__in=grant.domains.all()).count() == 31
     assert len(errors) == 70 and all("allows 31 mailboxes" in e for e in errors)
 
 
 def test_racing_creations_never_exceed_the_grant_quota():
-    grant = setup_grant(quota_mb=10 + 3 * 17)
+    grant = setup_grant(quota_bytes=(10 + 3 * 17) * MB)
     batches = [[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.net" for i in range(50)]]
-    created, errors = race(batches, quota_mb=3)
+    created, errors = race(batches, quota_bytes=3 * MB)
     assert created == 17
-    assert grant.usage()["quota_mb"] == 61
-    assert len(errors) == 83 and all("MB are left" in e for e in errors)
+    assert grant.usage()["quota_bytes"] == 61 * MB
+    assert len(errors) == 83 and all("are left" in e for e in errors)
 
 
 def test_racing_creations_in_one_domain_never_exceed_its_limit():
     f.domain("example.org", max_mailboxes=20)
     created, errors = race(
-        [[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.org" for i in range(50)]], quota_mb=0
+        [[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.org" for i in range(50)]], quota_bytes=0
     )
     assert created == 20 and Mailbox.objects.count() == 20
     assert all("at most 20 mailboxes" in e for e in errors)

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from domains import services
 from domains.models import AdminGrant, Domain, DomainAlias
+from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories as f
 
@@ -31,73 +32,73 @@ def test_duplicate_domain_and_domain_alias_names_are_refused():
 
 def test_default_quota_must_fit_the_maximum():
     with pytest.raises(ValidationError, match="cannot exceed"):
-        f.domain("example.org", max_quota_mb=100, default_quota_mb=200)
+        f.domain("example.org", max_quota_bytes=100 * MB, default_quota_bytes=200 * MB)
     with pytest.raises(ValidationError, match="cannot be unlimited"):
-        f.domain("example.org", max_quota_mb=100, default_quota_mb=0)
+        f.domain("example.org", max_quota_bytes=100 * MB, default_quota_bytes=0)
     assert not Domain.objects.exists()
 
 
 def test_lowering_limits_below_what_exists_is_refused():
     org = f.domain("example.org")
-    f.mailbox("a@example.org", quota_mb=0)
-    f.mailbox("b@example.org", quota_mb=0)
+    f.mailbox("a@example.org", quota_bytes=0)
+    f.mailbox("b@example.org", quota_bytes=0)
     with pytest.raises(ValidationError, match="already has 2 mailboxes"):
         services.domain_update(acting_user=None, domain=org, max_mailboxes=1)
     with pytest.raises(ValidationError, match="larger or unlimited"):
-        services.domain_update(acting_user=None, domain=org, max_quota_mb=10, default_quota_mb=10)
+        services.domain_update(acting_user=None, domain=org, max_quota_bytes=10 * MB, default_quota_bytes=10 * MB)
     org.refresh_from_db()
-    assert org.max_mailboxes == 0 and org.max_quota_mb == 0
+    assert org.max_mailboxes == 0 and org.max_quota_bytes == 0
 
 
 def test_domain_limits_bound_mailbox_creation():
-    f.domain("example.org", max_mailboxes=1, max_quota_mb=100, default_quota_mb=50)
+    f.domain("example.org", max_mailboxes=1, max_quota_bytes=100 * MB, default_quota_bytes=50 * MB)
     f.mailbox("a@example.org")
     with pytest.raises(ValidationError, match="at most 1 mailboxes"):
         f.mailbox("b@example.org")
     with pytest.raises(ValidationError, match="at most 100 MB"):
-        f.mailbox("a2@example.org", quota_mb=101)
+        f.mailbox("a2@example.org", quota_bytes=101 * MB)
 
 
 def test_a_grant_shares_its_quota_and_count_across_all_its_domains():
     org, net = f.domain("example.org"), f.domain("example.net")
-    admin = f.mailbox("admin@example.org", quota_mb=10)
-    services.grant_set(acting_user=None, admin=admin, domains=[org, net], quota_mb=100, max_mailboxes=3)
-    f.mailbox("a@example.net", quota_mb=60)
+    admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
+    services.grant_set(acting_user=None, admin=admin, domains=[org, net], quota_bytes=100 * MB, max_mailboxes=3)
+    f.mailbox("a@example.net", quota_bytes=60 * MB)
     with pytest.raises(ValidationError, match="100 MB for all its domains; 30 MB are left"):
-        f.mailbox("b@example.org", quota_mb=31)
-    f.mailbox("b@example.org", quota_mb=30)
+        f.mailbox("b@example.org", quota_bytes=31 * MB)
+    f.mailbox("b@example.org", quota_bytes=30 * MB)
     with pytest.raises(ValidationError, match="allows 3 mailboxes"):
-        f.mailbox("c@example.net", quota_mb=1)
+        f.mailbox("c@example.net", quota_bytes=1 * MB)
     usage = AdminGrant.objects.get(admin=admin).usage()
-    assert usage == {"quota_mb": 100, "mailboxes": 3, "unlimited": 0}
+    assert usage == {"quota_bytes": 100 * MB, "mailboxes": 3, "unlimited": 0}
 
 
 def test_usage_is_computed_from_current_data_whoever_changes_it():
     org = f.domain("example.org")
-    admin = f.mailbox("admin@example.org", quota_mb=10)
-    grant = services.grant_set(acting_user=None, admin=admin, domains=[org], quota_mb=100)
-    box = f.mailbox("a@example.org", quota_mb=50)
+    admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
+    grant = services.grant_set(acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
+    box = f.mailbox("a@example.org", quota_bytes=50 * MB)
     from accounts import services as accounts
 
-    accounts.mailbox_update(acting_user=None, mailbox=box, quota_mb=20)
-    assert grant.usage()["quota_mb"] == 30
+    accounts.mailbox_update(acting_user=None, mailbox=box, quota_bytes=20 * MB)
+    assert grant.usage()["quota_bytes"] == 30 * MB
     accounts.mailbox_delete(acting_user=None, mailbox=box)
-    assert grant.usage()["quota_mb"] == 10
+    assert grant.usage()["quota_bytes"] == 10 * MB
 
 
 def test_unlimited_mailbox_quota_is_refused_under_a_limited_grant_with_the_reason():
     org = f.domain("example.org")
-    admin = f.mailbox("admin@example.org", quota_mb=10)
-    services.grant_set(acting_user=None, admin=admin, domains=[org], quota_mb=100)
+    admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
+    services.grant_set(acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
     with pytest.raises(ValidationError, match="limited quota of 100 MB, so a mailbox cannot have an unlimited"):
-        f.mailbox("a@example.org", quota_mb=0)
+        f.mailbox("a@example.org", quota_bytes=0)
 
 
 def test_a_limited_grant_cannot_cover_existing_unlimited_mailboxes():
     org = f.domain("example.org")
-    admin = f.mailbox("admin@example.org", quota_mb=0)
+    admin = f.mailbox("admin@example.org", quota_bytes=0)
     with pytest.raises(ValidationError, match="unlimited quota"):
-        services.grant_set(acting_user=None, admin=admin, domains=[org], quota_mb=100)
+        services.grant_set(acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
     assert not AdminGrant.objects.exists()
 
 
@@ -105,14 +106,16 @@ def test_domain_admins_cannot_change_limits_or_their_own_grant(personas):
     with pytest.raises(PermissionDenied):
         services.domain_update(acting_user=personas.admin_org, domain=personas.org, max_mailboxes=1000)
     with pytest.raises(PermissionDenied):
-        services.grant_set(acting_user=personas.admin_org, admin=personas.admin_org, domains=[personas.org], quota_mb=0)
+        services.grant_set(
+            acting_user=personas.admin_org, admin=personas.admin_org, domains=[personas.org], quota_bytes=0
+        )
     with pytest.raises(PermissionDenied):
         services.domain_create(acting_user=personas.admin_org, name="new.example")
 
 
 def test_admins_appoint_only_within_their_own_grant(personas):
     grant = AdminGrant.objects.get(admin=personas.admin_org)
-    grant.can_appoint_admins, grant.quota_mb = True, 0
+    grant.can_appoint_admins, grant.quota_bytes = True, 0
     grant.save()
     actor = type(personas.admin_org).objects.get(pk=personas.admin_org.pk)
     with pytest.raises(PermissionDenied):  # a domain it does not administer

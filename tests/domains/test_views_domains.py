@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Mailbox
 from aliases.models import Alias
 from domains.models import Domain, DomainAlias
+from mailadmin.lib.sizes import MB
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def add_mailboxes(domain, count, prefix="m"):
             local_part=f"{prefix}{i:05d}",
             address=f"{prefix}{i:05d}@{domain.name}",
             password="!",  # noqa: S106 (unusable: these never log in)
-            quota_mb=100,
+            quota_bytes=100 * MB,
             usage_bytes=i * 1000,
         )
         for i in range(count)
@@ -107,8 +108,8 @@ def test_idn_domain_created_and_shown_as_unicode(client, personas):
         "name": "Bücher.Example",
         "max_mailboxes": 5,
         "max_aliases": 0,
-        "max_quota_mb": 0,
-        "default_quota_mb": 0,
+        "max_quota_bytes": 0,
+        "default_quota_bytes": 0,
         "active": "on",
         "logins_enabled": "on",
     }
@@ -121,7 +122,7 @@ def test_idn_domain_created_and_shown_as_unicode(client, personas):
 
 def test_duplicate_domain_is_a_form_error(client, personas):
     client.force_login(personas.superuser)
-    data = {"name": "EXAMPLE.org", "max_mailboxes": 0, "max_aliases": 0, "max_quota_mb": 0, "default_quota_mb": 0}
+    data = {"name": "EXAMPLE.org", "max_mailboxes": 0, "max_aliases": 0, "max_quota_bytes": 0, "default_quota_bytes": 0}
     response = client.post(reverse("domains:create"), data)
     assert response.status_code == 200 and Domain.objects.count() == 2
     assert response.context["form"].errors
@@ -130,7 +131,7 @@ def test_duplicate_domain_is_a_form_error(client, personas):
 def test_settings_change_and_limit_checks(client, personas):
     client.force_login(personas.superuser)
     url = reverse("domains:settings", args=[personas.org.pk])
-    data = {"description": "Main", "max_mailboxes": 1, "max_aliases": 0, "max_quota_mb": 0, "default_quota_mb": 0}
+    data = {"description": "Main", "max_mailboxes": 1, "max_aliases": 0, "max_quota_bytes": 0, "default_quota_bytes": 0}
     response = client.post(url, data)
     assert response.status_code == 200  # three mailboxes already: the limit would not hold
     assert "already has 3 mailboxes" in response.content.decode()

@@ -14,7 +14,7 @@ def grant_data(personas, **extra):
     return {
         "admin": "user@example.org",
         "domains": [personas.org.pk],
-        "quota_mb": 0,
+        "quota_bytes": 0,
         "max_mailboxes": 10,
         "can_create_mailboxes": "on",
         **extra,
@@ -30,7 +30,7 @@ def test_superuser_delegates_a_domain(client, personas):
     assert list(grant.domains.all()) == [personas.org]
     client.post(
         reverse("domains:grant_edit", args=[grant.pk]),
-        {"domains": [personas.org.pk, personas.net.pk], "quota_mb": 0, "max_mailboxes": 0},
+        {"domains": [personas.org.pk, personas.net.pk], "quota_bytes": 0, "max_mailboxes": 0},
     )
     assert grant.domains.count() == 2
     client.post(reverse("domains:grant_delete", args=[grant.pk]))
@@ -55,7 +55,7 @@ def test_superuser_status_is_not_grantable_here(client, personas):
 
 def test_appointing_admin_within_own_grant_only(client, personas):
     services.grant_set(
-        acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True, quota_mb=0
+        acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True, quota_bytes=0
     )
     client.force_login(personas.admin_org)
     assert client.get(reverse("domains:grants")).status_code == 200
@@ -88,7 +88,7 @@ def test_grants_the_viewer_cannot_manage_have_no_edit_or_revoke(client, personas
         domains=[personas.org],
         can_appoint_admins=True,
     )
-    assert (own.max_mailboxes, own.quota_mb) == (peer.max_mailboxes, peer.quota_mb)
+    assert (own.max_mailboxes, own.quota_bytes) == (peer.max_mailboxes, peer.quota_bytes)
     client.force_login(personas.admin_org)
     page = client.get(reverse("domains:grants")).content.decode()
     for grant, shown in ((lesser, True), (peer, False)):

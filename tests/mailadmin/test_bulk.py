@@ -8,6 +8,7 @@ from aliases.models import Alias
 from domains import services as domain_services
 from domains.models import Domain, DomainAlias
 from mailadmin import bulk
+from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
 from vacation.models import Vacation
@@ -48,18 +49,18 @@ def test_rows_are_stored_in_their_canonical_form_with_one_audit_row_per_batch():
 
 
 def test_defaults_come_from_the_domain_as_in_mailbox_create():
-    factories.domain("d.example", default_may_relay=False, max_quota_mb=500, default_quota_mb=200)
+    factories.domain("d.example", default_may_relay=False, max_quota_bytes=500 * MB, default_quota_bytes=200 * MB)
     bulk.mailbox_bulk_load(acting_user=None, rows=[{"domain": "d.example", "local_part": "x"}])
     mailbox = Mailbox.objects.get()
-    assert (mailbox.quota_mb, mailbox.may_relay, mailbox.has_usable_password()) == (200, False, False)
+    assert (mailbox.quota_bytes, mailbox.may_relay, mailbox.has_usable_password()) == (200 * MB, False, False)
 
 
 def test_a_bad_row_is_named_and_nothing_of_its_batch_is_stored():
-    factories.domain("d.example", max_quota_mb=500, default_quota_mb=100)
+    factories.domain("d.example", max_quota_bytes=500 * MB, default_quota_bytes=100 * MB)
     rows = [
         {"domain": "d.example", "local_part": "ok"},
-        {"domain": "d.example", "local_part": "too big", "quota_mb": 900},
-        {"domain": "d.example", "local_part": "big", "quota_mb": 900},
+        {"domain": "d.example", "local_part": "too big", "quota_bytes": 900 * MB},
+        {"domain": "d.example", "local_part": "big", "quota_bytes": 900 * MB},
         {"domain": "d.example", "local_part": "ok"},
         {"domain": "nowhere.example", "local_part": "x"},
         {"domain": "d.example", "local_part": "x", "is_superuser": True},
@@ -114,17 +115,17 @@ def test_domain_and_alias_counts_are_limits():
 def test_grant_limits_hold_for_the_whole_batch(personas):
     domain = factories.domain("granted.example")
     domain_services.grant_set(
-        acting_user=None, admin=personas.admin_org, domains=[domain], max_mailboxes=3, quota_mb=1000
+        acting_user=None, admin=personas.admin_org, domains=[domain], max_mailboxes=3, quota_bytes=1000 * MB
     )
-    rows = [{"domain": domain.name, "local_part": f"new{i}", "quota_mb": 10} for i in range(4)]
+    rows = [{"domain": domain.name, "local_part": f"new{i}", "quota_bytes": 10 * MB} for i in range(4)]
     assert "allows 3 mailboxes" in refused(bulk.mailbox_bulk_load, rows)
-    rows = [{"domain": domain.name, "local_part": f"new{i}", "quota_mb": 400} for i in range(3)]
+    rows = [{"domain": domain.name, "local_part": f"new{i}", "quota_bytes": 400 * MB} for i in range(3)]
     assert "has 1000 MB" in refused(bulk.mailbox_bulk_load, rows)
-    rows = [{"domain": domain.name, "local_part": "unlimited", "quota_mb": 0}]
+    rows = [{"domain": domain.name, "local_part": "unlimited", "quota_bytes": 0}]
     assert "unlimited quota" in refused(bulk.mailbox_bulk_load, rows)
     assert (
         bulk.mailbox_bulk_load(
-            acting_user=None, rows=rows[:0] + [{"domain": domain.name, "local_part": "a", "quota_mb": 400}]
+            acting_user=None, rows=rows[:0] + [{"domain": domain.name, "local_part": "a", "quota_bytes": 400 * MB}]
         )
         == 1
     )
@@ -133,7 +134,7 @@ def test_grant_limits_hold_for_the_whole_batch(personas):
 def test_the_database_constraints_are_the_last_word_and_name_the_row():
     message = refused(
         bulk.domain_bulk_load,
-        [{"name": "a.example"}, {"name": "b.example", "max_quota_mb": 100, "default_quota_mb": 200}],
+        [{"name": "a.example"}, {"name": "b.example", "max_quota_bytes": 100 * MB, "default_quota_bytes": 200 * MB}],
     )
     assert "Row 2 (b.example)" in message and "cannot exceed the domain's maximum" in message
     assert not Domain.objects.exists()

@@ -144,8 +144,8 @@ def test_vacation_form(personas, data):
             "description": text,
             "max_mailboxes": number,
             "max_aliases": number,
-            "max_quota_mb": number,
-            "default_quota_mb": number,
+            "max_quota_bytes": number,
+            "default_quota_bytes": number,
             "active": flag,
         }
     )
@@ -161,8 +161,8 @@ def test_domain_create_form(super_client, data):
             "description": text,
             "max_mailboxes": number,
             "max_aliases": number,
-            "max_quota_mb": number,
-            "default_quota_mb": number,
+            "max_quota_bytes": number,
+            "default_quota_bytes": number,
             "logins_enabled": flag,
         }
     )
@@ -176,7 +176,7 @@ def test_domain_settings_form(super_client, personas, data):
     data=st.fixed_dictionaries(
         {
             "local_part": text,
-            "quota_mb": number,
+            "quota_bytes": number,
             "password": text,
             "first_name": text,
             "last_name": text,
@@ -201,7 +201,7 @@ def test_mailbox_create_form(admin_client, personas, data):
             "phone": text,
             "other_email": text,
             "notes": text,
-            "quota_mb": number,
+            "quota_bytes": number,
             "active": flag,
             "may_relay": flag,
         }
@@ -247,7 +247,7 @@ def test_domain_alias_form(super_client, personas, data):
         {
             "admin": text,
             "domains": st.lists(number, max_size=3),
-            "quota_mb": number,
+            "quota_bytes": number,
             "max_mailboxes": number,
             "can_appoint_admins": flag,
         }
@@ -260,7 +260,7 @@ def test_grant_form(super_client, data):
 @SETTINGS
 @given(
     data=st.fixed_dictionaries(
-        {"mailboxes": st.lists(number, max_size=3), "active": text, "may_relay": flag, "quota_mb": number}
+        {"mailboxes": st.lists(number, max_size=3), "active": text, "may_relay": flag, "quota_bytes": number}
     )
 )
 def test_bulk_update_form(admin_client, personas, data):
@@ -284,7 +284,7 @@ def test_csv_import_form(admin_client, personas, rows, header):
     out = io.StringIO()
     writer = csv.writer(out)
     if header:
-        writer.writerow(["name", "quota_mb", "first_name", "last_name", "phone", "other_email", "notes", "active"])
+        writer.writerow(["name", "quota_bytes", "first_name", "last_name", "phone", "other_email", "notes", "active"])
     writer.writerows(rows)
     upload = SimpleUploadedFile("x.csv", out.getvalue().encode("utf-8", "surrogatepass"))
     post(admin_client, reverse("accounts:import", args=[personas.org.pk]), {"file": upload})

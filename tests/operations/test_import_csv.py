@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from accounts.models import Mailbox
 from mailadmin.importers.csvfile import CsvImporter
+from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
 from tests.operations.conftest import login_ok, lookup
@@ -26,7 +27,7 @@ fritz@example.com;fritz pass;10;maybe;yes;yes;;;
 MAPPING = {
     "address": "E-Mail",
     "password": "Kennwort",
-    "quota_mb": "Quota",
+    "quota_mb": "Quota",  # the source counts in MB
     "disabled": "Gesperrt",
     "may_relay": "SMTP",
     "filtering": "Filter",
@@ -39,7 +40,7 @@ COLUMNS = [f"--column={field}={column}" for field, column in MAPPING.items()]
 
 @pytest.fixture
 def csv_file(tmp_path, db):
-    factories.domain("example.com", max_quota_mb=1000, default_quota_mb=50)
+    factories.domain("example.com", max_quota_bytes=1000 * MB, default_quota_bytes=50 * MB)
     path = tmp_path / "accounts.csv"
     path.write_text(CSV)
     return path
@@ -49,9 +50,9 @@ def test_csv_import_with_mapping(csv_file):
     report = CsvImporter(csv_file, mapping=MAPPING, delimiter=";").run(progress=False)
     assert report.count("mailbox", "created") == 2
     anna, ben = Mailbox.objects.get(local_part="anna"), Mailbox.objects.get(local_part="ben")
-    assert (anna.quota_mb, anna.active, anna.may_relay, anna.filtering) == (100, True, True, True)
+    assert (anna.quota_bytes, anna.active, anna.may_relay, anna.filtering) == (100 * MB, True, True, True)
     assert (anna.first_name, anna.last_name, anna.phone) == ("Anna", "Berg", "+49 30 1")
-    assert (ben.quota_mb, ben.active, ben.may_relay, ben.filtering) == (50, False, False, False)
+    assert (ben.quota_bytes, ben.active, ben.may_relay, ben.filtering) == (50 * MB, False, False, False)
     assert lookup("lookup_mailboxes_v1", "address", "ben@example.com")["active"] == 0
     assert lookup("lookup_mailboxes_v1", "address", "anna@example.com")["quota_bytes"] == 100 * 1024 * 1024
     assert login_ok("anna@example.com", "anna pass 1")
@@ -89,7 +90,7 @@ def test_csv_command_dry_run_json_and_changes(csv_file):
     out = StringIO()
     call_command("import_csv", str(csv_file), "--delimiter=;", "--json", *COLUMNS, stdout=out, stderr=StringIO())
     assert json.loads(out.getvalue())["counts"]["mailbox"] == {"created": 0, "updated": 1, "unchanged": 1}
-    assert Mailbox.objects.get(local_part="anna").quota_mb == 200
+    assert Mailbox.objects.get(local_part="anna").quota_bytes == 200 * MB
 
 
 def test_csv_create_domains_and_bad_mapping(tmp_path, db):

@@ -154,8 +154,8 @@ def check(report):
     for address, (_stored, password) in LOGINS.items():
         assert login_ok(address, password), address
     anna, bert = Mailbox.objects.get(local_part="anna"), Mailbox.objects.get(local_part="bert")
-    assert (anna.quota_mb, anna.first_name, anna.last_name) == (50, "Anna", "Berg")
-    assert bert.quota_mb == 11  # bytes rounded up to whole MB
+    assert (anna.quota_bytes, anna.first_name, anna.last_name) == (50 * MB, "Anna", "Berg")
+    assert bert.quota_bytes == 10 * MB + 1  # bytes, kept exactly
     assert lookup("lookup_domains_v1", "domain", "example.net")["target"] == "example.com"
     assert lookup("lookup_aliases_v1", "address", "@example.org")["is_catchall"] == 1
     assert lookup("lookup_aliases_v1", "address", "old@example.com")["active"] == 0

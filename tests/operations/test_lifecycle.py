@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
+from mailadmin.lib.sizes import MB
 from tests import factories
 from tests.operations.conftest import login_ok, lookup
 from tests.operations.maildirs import make_maildir, tree
@@ -23,7 +24,7 @@ OLD_PASSWORD, NEW_PASSWORD = "old secret 123", "new secret 456"
 @pytest.fixture
 def user(db, store):
     factories.domain("example.org")
-    mailbox = factories.mailbox("user@example.org", password=OLD_PASSWORD, quota_mb=50, first_name="Ann")
+    mailbox = factories.mailbox("user@example.org", password=OLD_PASSWORD, quota_bytes=50 * MB, first_name="Ann")
     make_maildir(store / "example.org/user", [b"Subject: one\n\nold mail\n", b"Subject: two\n\nmore\n"])
     return mailbox
 
@@ -66,7 +67,7 @@ def test_restore_brings_back_mailbox_settings_password_and_mail(user, store):
 
     assert services.mailstore_run(store=store)["restored"] == 1
     restored = Mailbox.objects.get(address="user@example.org")
-    assert (restored.quota_mb, restored.first_name) == (50, "Ann")
+    assert (restored.quota_bytes, restored.first_name) == (50 * MB, "Ann")
     assert tree(store / "example.org/user") == old_mail
     assert login_ok("user@example.org", OLD_PASSWORD)
     archive.refresh_from_db()
@@ -166,7 +167,7 @@ def test_restore_checks_the_limits_when_asked_not_only_when_the_job_runs(user, s
     delete("user@example.org")
     services.mailstore_run(store=store)
     domains.domain_update(
-        acting_user=None, domain=domains.get_domain("example.org"), max_quota_mb=20, default_quota_mb=20
+        acting_user=None, domain=domains.get_domain("example.org"), max_quota_bytes=20 * MB, default_quota_bytes=20 * MB
     )
     with pytest.raises(ValidationError, match="at most 20 MB"):  # it had 50 MB
         services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))

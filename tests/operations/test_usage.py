@@ -9,18 +9,17 @@ from django.core.management import call_command
 
 from accounts import services
 from accounts.models import Mailbox
+from mailadmin.lib.sizes import MB
 from tests import factories
 from tests.operations.conftest import lookup
 from tests.operations.maildirs import make_maildir, tree
-
-MB = 1024 * 1024
 
 
 @pytest.fixture
 def mailboxes(db):
     factories.domain("example.org")
     return {
-        name: factories.mailbox(f"{name}@example.org", quota_mb=1)
+        name: factories.mailbox(f"{name}@example.org", quota_bytes=1 * MB)
         for name in ("sized", "scanned", "full", "empty", "folders")
     }
 

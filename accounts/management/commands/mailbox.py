@@ -5,8 +5,7 @@ from django.core.exceptions import ValidationError
 from accounts import services
 from accounts.models import Mailbox
 from domains.services import get_domain
-from mailadmin.cli import VerbCommand, flag, given, whole_number
-from mailadmin.forms import MAX_QUOTA_MB
+from mailadmin.cli import VerbCommand, flag, given, size_option
 from mailadmin.lib.addresses import AddressError, split_address
 
 PROFILE = ("first_name", "last_name", "phone", "other_email", "notes")
@@ -17,7 +16,7 @@ def mailbox_data(m: Mailbox) -> dict:
     return {
         "address": m.address,
         "domain": m.domain.name if m.domain_id else None,
-        "quota_mb": m.quota_mb,
+        "quota_bytes": m.quota_bytes,
         "active": m.active,
         "may_relay": m.may_relay,
         "filtering": m.filtering,
@@ -34,7 +33,7 @@ def mailbox_data(m: Mailbox) -> dict:
 
 
 def add_field_args(parser) -> None:
-    parser.add_argument("--quota-mb", type=whole_number(maximum=MAX_QUOTA_MB), metavar="MB", help="0 = unlimited")
+    size_option(parser, "quota", "quota_bytes", "0 = unlimited")
     for name in ("first-name", "last-name", "phone", "other-email", "notes"):
         parser.add_argument(f"--{name}")
     flag(parser, "active", "the mailbox receives mail and may log in")
@@ -91,7 +90,7 @@ class Command(VerbCommand):
             raise ValidationError({"address": str(exc)}) from None
         domain = get_domain(domain_name)
         generated = not options["password_stdin"]
-        fields = given(options, "quota_mb", *PROFILE, *FLAGS)
+        fields = given(options, "quota_bytes", *PROFILE, *FLAGS)
         if generated:
             names = {key: fields[key] for key in ("first_name", "last_name") if key in fields}
             password = services.generate_password_for(domain=domain, local_part=local_part, **names)
@@ -116,7 +115,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         mailbox = services.get_mailbox(options["address"])
-        fields = given(options, "quota_mb", *PROFILE, *FLAGS)
+        fields = given(options, "quota_bytes", *PROFILE, *FLAGS)
         if not fields:
             raise ValidationError("Nothing to change: give at least one option.")
         return mailbox_data(services.mailbox_update(acting_user=None, mailbox=mailbox, **fields))

@@ -6,8 +6,8 @@ from django.db import transaction
 from aliases.services import role_aliases_create
 from domains import services
 from domains.models import Domain
-from mailadmin.cli import VerbCommand, flag, given, whole_number
-from mailadmin.forms import MAX_COUNT, MAX_QUOTA_MB
+from mailadmin.cli import VerbCommand, flag, given, size_option, whole_number
+from mailadmin.forms import MAX_COUNT
 
 SETTING_ARGS = (
     "description",
@@ -16,8 +16,8 @@ SETTING_ARGS = (
     "default_may_relay",
     "max_mailboxes",
     "max_aliases",
-    "max_quota_mb",
-    "default_quota_mb",
+    "max_quota_bytes",
+    "default_quota_bytes",
 )
 
 
@@ -31,8 +31,8 @@ def domain_data(domain: Domain) -> dict:
         "default_may_relay": domain.default_may_relay,
         "max_mailboxes": domain.max_mailboxes,
         "max_aliases": domain.max_aliases,
-        "max_quota_mb": domain.max_quota_mb,
-        "default_quota_mb": domain.default_quota_mb,
+        "max_quota_bytes": domain.max_quota_bytes,
+        "default_quota_bytes": domain.default_quota_bytes,
     }
 
 
@@ -41,9 +41,10 @@ def add_setting_args(parser) -> None:
     flag(parser, "active", "visible to the MTA (mail is accepted)")
     flag(parser, "logins-enabled", "IMAP, POP3 and SMTP AUTH for its mailboxes")
     flag(parser, "default-may-relay", "new mailboxes may relay")
-    limits = {"max-mailboxes": MAX_COUNT, "max-aliases": MAX_COUNT, "max-quota-mb": MAX_QUOTA_MB}
-    for name, top in {**limits, "default-quota-mb": MAX_QUOTA_MB}.items():
-        parser.add_argument(f"--{name}", type=whole_number(maximum=top), metavar="N", help="0 = unlimited")
+    for name in ("max-mailboxes", "max-aliases"):
+        parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help="0 = unlimited")
+    size_option(parser, "max-quota", "max_quota_bytes", "largest mailbox quota, 0 = unlimited")
+    size_option(parser, "default-quota", "default_quota_bytes", "quota of new mailboxes, 0 = unlimited")
 
 
 class Command(VerbCommand):
@@ -95,7 +96,7 @@ class Command(VerbCommand):
         data.update(
             mailboxes=domain.mailboxes.count(),
             aliases=domain.aliases.count(),
-            allocated_quota_mb=domain.allocated_quota_mb(),
+            allocated_quota_bytes=domain.allocated_quota_bytes(),
             domain_aliases=[a.name for a in domain.domain_aliases.all()],
         )
         return data

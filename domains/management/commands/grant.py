@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from accounts.services import get_mailbox
 from domains import services
 from domains.models import AdminGrant
-from mailadmin.cli import VerbCommand, flag, given, whole_number
-from mailadmin.forms import MAX_COUNT, MAX_QUOTA_MB
+from mailadmin.cli import VerbCommand, flag, given, size_option, whole_number
+from mailadmin.forms import MAX_COUNT
 
 
 def grant_data(grant: AdminGrant) -> dict:
@@ -14,12 +14,12 @@ def grant_data(grant: AdminGrant) -> dict:
     return {
         "admin": grant.admin.address,
         "domains": [d.name for d in grant.domains.all()],
-        "quota_mb": grant.quota_mb,
+        "quota_bytes": grant.quota_bytes,
         "max_mailboxes": grant.max_mailboxes,
         "can_create_mailboxes": grant.can_create_mailboxes,
         "can_delete_mailboxes": grant.can_delete_mailboxes,
         "can_appoint_admins": grant.can_appoint_admins,
-        "used_quota_mb": usage["quota_mb"],
+        "used_quota_bytes": usage["quota_bytes"],
         "used_mailboxes": usage["mailboxes"],
     }
 
@@ -42,8 +42,8 @@ class Command(VerbCommand):
             metavar="DOMAIN",
             help="a granted domain (repeat for several); replaces the list when given",
         )
-        quota, count = whole_number(maximum=MAX_QUOTA_MB), whole_number(maximum=MAX_COUNT)
-        parser.add_argument("--quota-mb", type=quota, help="quota shared by all its domains, 0 = unlimited")
+        count = whole_number(maximum=MAX_COUNT)
+        size_option(parser, "quota", "quota_bytes", "quota shared by all its domains, 0 = unlimited")
         parser.add_argument("--max-mailboxes", type=count, help="mailboxes across all its domains, 0 = unlimited")
         flag(parser, "can-create-mailboxes", "may create mailboxes")
         flag(parser, "can-delete-mailboxes", "may delete mailboxes")
@@ -57,7 +57,12 @@ class Command(VerbCommand):
     def verb_set(self, options):
         admin = get_mailbox(options["admin"])
         fields = given(
-            options, "quota_mb", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins"
+            options,
+            "quota_bytes",
+            "max_mailboxes",
+            "can_create_mailboxes",
+            "can_delete_mailboxes",
+            "can_appoint_admins",
         )
         existing = AdminGrant.objects.filter(admin=admin).first()
         if options["domains"] is not None:
