@@ -19,7 +19,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from passlib.hash import argon2, bcrypt, des_crypt, md5_crypt, sha256_crypt, sha512_crypt
@@ -94,6 +96,20 @@ def hash_password(raw: str, policy: HashPolicy | None = None) -> str:
             raise ValueError("BLF-CRYPT (bcrypt) cannot hash passwords longer than 72 bytes.")
         return "{BLF-CRYPT}" + bcrypt.using(ident="2y", rounds=policy.bcrypt_rounds).hash(raw)
     return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=policy.sha512_rounds).hash(raw)
+
+
+def hash_many(raws: list[str], policy: HashPolicy | None = None, *, workers: int | None = None) -> list[str]:
+    """``hash_password`` of each, in order, spread over the machine's cores.
+
+    Argon2 (argon2-cffi) and bcrypt release the GIL while they hash, so threads run them in
+    parallel: two cores hash twice as many per second. Errors are raised as ``hash_password``'s.
+    """
+    policy = policy or HashPolicy()
+    if len(raws) < 2:
+        return [hash_password(raw, policy) for raw in raws]
+    workers = workers or min(len(raws), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda raw: hash_password(raw, policy), raws))
 
 
 def split_hash(stored: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from passlib.hash import des_crypt, md5_crypt, sha512_crypt
 from mailadmin.lib.passwords import (
     HashPolicy,
     UnknownScheme,
+    hash_many,
     hash_password,
     needs_rehash,
     normalize_hash,
@@ -155,3 +156,12 @@ def test_unusable_inputs_raise_clear_errors():
         hash_password("a\x00b", CHEAP["ARGON2ID"])
     with pytest.raises(ValueError, match="must use one of"):
         HashPolicy(scheme="PLAIN")
+
+
+@pytest.mark.parametrize("scheme", sorted(CHEAP))
+def test_many_hashes_at_once_are_each_its_own_password_in_order(scheme):
+    raws = [f"password number {n}" for n in range(6)]
+    hashes = hash_many(raws, CHEAP[scheme])
+    assert len(set(hashes)) == 6
+    assert all(verify_password(raw, stored) for raw, stored in zip(raws, hashes, strict=True))
+    assert not verify_password(raws[0], hashes[1])
