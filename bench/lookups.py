@@ -146,7 +146,7 @@ def plan_check(lookup) -> list[str]:
     """Full scans of base tables in the database's plan for this lookup (empty = indexed)."""
     from django.db import connection
 
-    from tests.test_lookup_explain import _mysql_scans, _pg_scans
+    from tests.mailserver.test_lookup_explain import _mysql_scans, _pg_scans
 
     params = lookup.params("x", "example.org")
     with connection.cursor() as cursor:

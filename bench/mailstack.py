@@ -302,7 +302,7 @@ def main() -> None:
     from django.db import connection
 
     from accounts.models import Mailbox
-    from mailadmin import mailconfig
+    from mailserver import config as mailconfig
 
     users = lookup_users(options.db, options.name)
     credentials = {

@@ -1,6 +1,6 @@
 """The lookup queries the shipped configuration runs, read from the rendered deploy/ templates.
 
-The Exim configuration is rendered for the current database (``mailadmin.mailconfig``),
+The Exim configuration is rendered for the current database (``mailserver.config``),
 its macros are expanded, and every ``SELECT`` in a lookup (``${lookup driver{SELECT ...}}``
 or a ``driver;SELECT ...`` list) is taken with its quoted key replaced by a ``%s``
 placeholder; Dovecot's ``password_query`` and ``user_query`` likewise (``'%u'``).
@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailadmin import mailconfig
-from mailadmin.lookup import VIEWS
+from mailserver import config as mailconfig
+from mailserver.lookup import VIEWS
 
 _MACRO_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$")
 _BLOCK = re.compile(r"^([a-z][a-z0-9_]*):\s*$")

@@ -211,7 +211,7 @@ def offer(stack, batch: list[tuple[str, str, str]]) -> list[tuple[str, str, str,
 def soak(server, args) -> dict:
     from django.db import connection
 
-    from mailadmin.management.commands.lookup_users import create_mysql, create_postgresql
+    from mailserver.management.commands.lookup_users import create_mysql, create_postgresql
     from tests.mailstack.private_db import _USERS, CREDENTIALS
     from tests.mailstack.stack import MailStack
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def view_rows(view: str, order: str = "1") -> list[dict]:
     """All rows of a lookup view as dicts, ordered."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {view} ORDER BY {order}")  # noqa: S608 - names from mailadmin.lookup
+        cursor.execute(f"SELECT * FROM {view} ORDER BY {order}")  # noqa: S608 - names from mailserver.lookup
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

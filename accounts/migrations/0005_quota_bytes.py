@@ -31,7 +31,6 @@ def to_mb(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_archive_domain"),
-        ("mailadmin", "0006_lookup_views_down"),
     ]
 
     operations = [

@@ -23,7 +23,6 @@ def to_mb(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("domains", "0001_initial"),
-        ("mailadmin", "0006_lookup_views_down"),
     ]
 
     operations = [

@@ -20,7 +20,7 @@ def link_domains(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mailadmin", "0003_binary_collation_mysql"),
+        ("mailadmin", "0001_initial"),
         ("domains", "0001_initial"),
     ]
 

@@ -3,7 +3,7 @@
 On a small directory made by the benchmarks' own generator (bench/directory.py through
 mailadmin.bulk), every lookup that the shipped configuration runs - read from the
 rendered deploy/ templates, as bench/lookups.py measures them - is an indexed point
-query (the plan checker of tests/test_lookup_explain.py), finds what it should and
+query (the plan checker of tests/mailserver/test_lookup_explain.py), finds what it should and
 nothing when it should not. The page query-count guard (constant from 10 to 1,000
 mailboxes) is tests/domains/test_views_domains.py.
 """
@@ -19,7 +19,7 @@ from bench.directory import BIG_DOMAIN, Directory
 from bench.generate import load
 from bench.queries import shipped_lookups
 from domains.models import Domain, DomainAlias
-from tests.test_lookup_explain import _mysql_scans, _pg_scans
+from tests.mailserver.test_lookup_explain import _mysql_scans, _pg_scans
 from vacation.models import Vacation
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from mailadmin import mailconfig
+from mailserver import config as mailconfig
 from tests import factories
 from tests.mailstack.stack import MailStack
 

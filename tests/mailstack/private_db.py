@@ -17,9 +17,9 @@ from pathlib import Path
 
 from django.db import connection
 
-from mailadmin import mailconfig
-from mailadmin.lookup import DOVECOT_VIEWS, EXIM_VIEWS
-from mailadmin.management.commands.lookup_users import create_mysql, create_postgresql
+from mailserver import config as mailconfig
+from mailserver.lookup import DOVECOT_VIEWS, EXIM_VIEWS
+from mailserver.management.commands.lookup_users import create_mysql, create_postgresql
 from tests.mailstack.stack import free_port
 
 COPY = "maildir_copy"

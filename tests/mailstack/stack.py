@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mailadmin import mailconfig
+from mailserver import config as mailconfig
 
 EXIM = shutil.which("exim4") or shutil.which("exim") or "/usr/sbin/exim4"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"

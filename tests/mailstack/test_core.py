@@ -354,7 +354,7 @@ def test_dovecot_reads_an_sqlite_directory_only_as_its_auth_user(stack):
     import os
     import sqlite3
 
-    from mailadmin import mailconfig
+    from mailserver import config as mailconfig
     from tests.mailstack.stack import MailStack
 
     copy = stack.root / "sqlite-copy"

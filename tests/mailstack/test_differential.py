@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Mailbox
 from domains import services as domains
-from mailadmin.trace import trace
+from mailserver.trace import trace
 from tests import factories
 from tests.mailstack.stack import parse_bt
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from django.core.management import CommandError, call_command
 
-from mailadmin import mailconfig
+from mailserver import config as mailconfig
 
 pytestmark = pytest.mark.mailstack
 

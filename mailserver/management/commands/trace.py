@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from mailadmin.trace import trace
+from mailserver.trace import trace
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Mailbox
-from mailadmin.lookup import VIEWS
+from mailserver.lookup import VIEWS
 from tests.dbutil import view_rows
 
 pytestmark = pytest.mark.django_db

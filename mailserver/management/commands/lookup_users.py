@@ -20,7 +20,7 @@ from django.db import connection
 
 from accounts.services import generate_password
 from mailadmin.cli import VerbCommand
-from mailadmin.lookup import DOVECOT_VIEWS, EXIM_VIEWS
+from mailserver.lookup import DOVECOT_VIEWS, EXIM_VIEWS
 
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,31}$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9.:%_-]{1,255}$")

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from accounts.models import Mailbox
 from domains import services as domains
 from mailadmin.lib.sizes import MB
-from mailadmin.trace import trace
+from mailserver.trace import trace
 from tests import factories
 from vacation.services import vacation_set
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mailadmin import mailconfig
+from mailserver import config as mailconfig
 
 
 class Command(BaseCommand):
