@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "aliases",
     "vacation",
     "mailserver",
+    "imports",
     "axes",
 ]
 

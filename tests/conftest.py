@@ -54,3 +54,12 @@ def personas(db):
     from tests.factories import make_personas
 
     return make_personas()
+
+
+@pytest.fixture
+def store(tmp_path, settings):
+    """An empty mail store for the test, as MAIL_STORE."""
+    path = tmp_path / "vmail"
+    path.mkdir()
+    settings.MAIL_STORE = path
+    return path

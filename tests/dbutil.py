@@ -97,3 +97,22 @@ def run_cli_inprocess(*args: str, stdin: str = "") -> subprocess.CompletedProces
     finally:
         sys.stdin = old_stdin
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def lookup(view: str, key: str, value: str) -> dict | None:
+    """One row of a lookup view, as Exim or Dovecot would read it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {view} WHERE {key} = %s", [value])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+def login_ok(address: str, password: str) -> bool:
+    """Log in through the panel's authentication, as the login form does."""
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/login/", REMOTE_ADDR="192.0.2.1")
+    return authenticate(request, username=address, password=password) is not None

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from accounts.models import Mailbox
 from domains.models import AdminGrant, Domain
+from imports.csvfile import CsvImporter
 from mailadmin.forms import MAX_COUNT, SizeField, WholeNumberField
-from mailadmin.importers.csvfile import CsvImporter
 from tests.dbutil import run_cli_inprocess, table_snapshot
 from vacation.models import Vacation
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Mailbox
-from mailadmin.importers.csvfile import CsvImporter
+from imports.csvfile import CsvImporter
 from tests import factories
 from tests.dbutil import run_cli, run_cli_inprocess, table_snapshot
 

@@ -15,7 +15,7 @@ from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
 from mailadmin.lib.sizes import MB
 from tests import factories
-from tests.operations.conftest import login_ok, lookup
+from tests.dbutil import login_ok, lookup
 from tests.operations.maildirs import make_maildir, tree
 
 OLD_PASSWORD, NEW_PASSWORD = "old secret 123", "new secret 456"

@@ -11,7 +11,7 @@ from accounts import services
 from accounts.models import Mailbox
 from mailadmin.lib.sizes import MB
 from tests import factories
-from tests.operations.conftest import lookup
+from tests.dbutil import lookup
 from tests.operations.maildirs import make_maildir, tree
 
 

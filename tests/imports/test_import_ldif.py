@@ -10,8 +10,8 @@ from passlib.hash import des_crypt
 
 from accounts.models import Mailbox
 from domains.models import AdminGrant
-from mailadmin.importers.ldif import LdifImporter, parse_ldif
-from tests.operations.conftest import login_ok, lookup
+from imports.ldif import LdifImporter, parse_ldif
+from tests.dbutil import login_ok, lookup
 
 
 def salted(algorithm: str, password: str, salt: bytes = b"s4lt\x00\xff") -> str:

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import get_mailbox
+from imports.mbox import import_mbox
 from mailadmin.cli import format_error
-from mailadmin.importers.mbox import import_mbox
 
 
 class Command(BaseCommand):

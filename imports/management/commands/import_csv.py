@@ -2,8 +2,8 @@
 
 from django.core.management.base import CommandError
 
-from mailadmin.importers.command import ImportCommand
-from mailadmin.importers.csvfile import FIELDS, CsvImporter, parse_mapping
+from imports.command import ImportCommand
+from imports.csvfile import FIELDS, CsvImporter, parse_mapping
 
 
 class Command(ImportCommand):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 
-from mailadmin.importers.base import Importer, Item, as_bool, as_int, as_text
+from imports.base import Importer, Item, as_bool, as_int, as_text
 from mailadmin.lib import passwords
 from mailadmin.lib.sizes import MB
 

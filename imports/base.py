@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
-from mailadmin.importers import apply
+from imports import apply
 from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import parse_size
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from mailadmin.importers.postfixmaps import PostfixMapsImporter, logical_lines
+from imports.postfixmaps import PostfixMapsImporter, logical_lines
 from tests import factories
-from tests.operations.conftest import lookup
+from tests.dbutil import lookup
 
 VIRTUAL = """\
 # virtual alias domains and their addresses

@@ -18,7 +18,7 @@ import base64
 import re
 from pathlib import Path
 
-from mailadmin.importers.base import Importer, Item, as_bool
+from imports.base import Importer, Item, as_bool
 from mailadmin.lib import passwords
 
 

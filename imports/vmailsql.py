@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from mailadmin.importers.base import Importer, Item, as_int, as_text, pick
+from imports.base import Importer, Item, as_int, as_text, pick
 from mailadmin.lib import passwords
 
 _PREFIX = re.compile(r"^\{([A-Za-z0-9-]+)\}(.*)$", re.S)

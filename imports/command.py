@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mailadmin.importers.sqlsource import SourceError
+from imports.sqlsource import SourceError
 
 
 class ImportCommand(BaseCommand):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from mailadmin.importers.base import Importer, Item, as_bool, as_size
+from imports.base import Importer, Item, as_bool, as_size
 from mailadmin.lib.addresses import AddressError, split_address
 
 FIELDS = (

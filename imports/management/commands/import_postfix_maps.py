@@ -2,8 +2,8 @@
 
 from django.core.management.base import CommandError
 
-from mailadmin.importers.command import ImportCommand
-from mailadmin.importers.postfixmaps import PostfixMapsImporter
+from imports.command import ImportCommand
+from imports.postfixmaps import PostfixMapsImporter
 
 
 class Command(ImportCommand):

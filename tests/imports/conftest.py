@@ -1,34 +1,6 @@
+"""A scratch source database of an old system for the importer tests."""
+
 import pytest
-from django.db import connection
-
-
-@pytest.fixture
-def store(tmp_path, settings):
-    """An empty mail store for the test, as MAIL_STORE."""
-    path = tmp_path / "vmail"
-    path.mkdir()
-    settings.MAIL_STORE = path
-    return path
-
-
-def lookup(view: str, key: str, value: str) -> dict | None:
-    """One row of a lookup view, as Exim or Dovecot would read it."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {view} WHERE {key} = %s", [value])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row, strict=True))
-
-
-def login_ok(address: str, password: str) -> bool:
-    """Log in through the panel's authentication, as the login form does."""
-    from django.contrib.auth import authenticate
-    from django.test import RequestFactory
-
-    request = RequestFactory().post("/login/", REMOTE_ADDR="192.0.2.1")
-    return authenticate(request, username=address, password=password) is not None
-
 
 MYSQL_SOCKET = "/run/mysqld/mysqld.sock"
 

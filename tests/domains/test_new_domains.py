@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from aliases.services import role_aliases_create
 from tests import factories
-from tests.operations.conftest import lookup
+from tests.dbutil import lookup
 
 
 @pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_welcome_message_after_commit(settings, django_capture_on_commit_callbac
 
 @pytest.mark.django_db
 def test_no_welcome_message_by_default_or_for_imports(settings, django_capture_on_commit_callbacks, tmp_path):
-    from mailadmin.importers.csvfile import CsvImporter
+    from imports.csvfile import CsvImporter
 
     factories.domain("example.org")
     with django_capture_on_commit_callbacks(execute=True):

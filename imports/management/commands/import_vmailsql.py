@@ -1,8 +1,8 @@
 """manage.py import_vmailsql SOURCE — from a vmail-sql database (URL) or its SQL dump (file)."""
 
-from mailadmin.importers.command import ImportCommand
-from mailadmin.importers.sqlsource import open_source
-from mailadmin.importers.vmailsql import VmailSqlImporter
+from imports.command import ImportCommand
+from imports.sqlsource import open_source
+from imports.vmailsql import VmailSqlImporter
 
 
 class Command(ImportCommand):

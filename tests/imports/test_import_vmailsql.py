@@ -8,10 +8,10 @@ from django.core.management import call_command
 from passlib.hash import des_crypt, md5_crypt
 
 from accounts.models import Mailbox
-from mailadmin.importers.sqlsource import open_source
-from mailadmin.importers.vmailsql import VmailSqlImporter, convert_hash
+from imports.sqlsource import open_source
+from imports.vmailsql import VmailSqlImporter, convert_hash
 from mailadmin.models import AuditEntry
-from tests.operations.conftest import login_ok, lookup
+from tests.dbutil import login_ok, lookup
 
 SCHEMA = """
 CREATE TABLE domain (domain_name VARCHAR(255) NOT NULL PRIMARY KEY, unix_user VARCHAR(255),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mailadmin.importers.base import Importer, Item
+from imports.base import Importer, Item
 from mailadmin.lib.addresses import AddressError, normalize_domain
 
 

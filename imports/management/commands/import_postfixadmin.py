@@ -1,8 +1,8 @@
 """manage.py import_postfixadmin SOURCE — from a PostfixAdmin database (URL) or its SQL dump (file)."""
 
-from mailadmin.importers.command import ImportCommand
-from mailadmin.importers.postfixadmin import PostfixAdminImporter
-from mailadmin.importers.sqlsource import open_source
+from imports.command import ImportCommand
+from imports.postfixadmin import PostfixAdminImporter
+from imports.sqlsource import open_source
 
 
 class Command(ImportCommand):

@@ -1,7 +1,7 @@
 """manage.py import_ldif FILE — from an LDIF export of a Jamm-style LDAP mail tree."""
 
-from mailadmin.importers.command import ImportCommand
-from mailadmin.importers.ldif import LdifImporter
+from imports.command import ImportCommand
+from imports.ldif import LdifImporter
 
 
 class Command(ImportCommand):

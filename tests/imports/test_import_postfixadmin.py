@@ -7,10 +7,10 @@ from passlib.hash import bcrypt, md5_crypt, sha512_crypt
 
 from accounts.models import Mailbox
 from domains.models import AdminGrant
-from mailadmin.importers.postfixadmin import PostfixAdminImporter
-from mailadmin.importers.sqlsource import open_source
+from imports.postfixadmin import PostfixAdminImporter
+from imports.sqlsource import open_source
 from mailadmin.models import AuditEntry
-from tests.operations.conftest import login_ok, lookup
+from tests.dbutil import login_ok, lookup
 
 MB = 1024 * 1024
 BOOL = {"mysql": "TINYINT(1)", "postgresql": "BOOLEAN"}

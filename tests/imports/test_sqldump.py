@@ -1,6 +1,6 @@
 """The SQL dump parser behind the database importers (mysqldump and pg_dump forms)."""
 
-from mailadmin.importers.sqlsource import parse_dump
+from imports.sqlsource import parse_dump
 
 MYSQL = r"""-- MariaDB dump 10.19
 /*!40101 SET NAMES utf8mb4 */;

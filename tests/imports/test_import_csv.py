@@ -8,11 +8,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Mailbox
-from mailadmin.importers.csvfile import CsvImporter
+from imports.csvfile import CsvImporter
 from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
-from tests.operations.conftest import login_ok, lookup
+from tests.dbutil import login_ok, lookup
 
 CSV = """\
 E-Mail;Kennwort;Quota;Gesperrt;SMTP;Filter;Vorname;Nachname;Telefon
