@@ -1,10 +1,13 @@
 """The mailbox: a mail account and the panel's login identity (username = address)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from mailadmin.lib import passwords
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part
@@ -182,6 +185,17 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
         return True
 
 
+class MailboxArchiveQuerySet(models.QuerySet):
+    def kept(self):
+        """Those whose mail is still kept (not restored, not purged)."""
+        return self.exclude(state__in=[MailboxArchive.State.RESTORED, MailboxArchive.State.PURGED])
+
+    def of_deleted_domain(self, name: str):
+        """Restorable ones of earlier, deleted domains called ``name`` (a superuser restores them
+        explicitly into a domain: a new domain of an old name does not inherit them)."""
+        return self.filter(domain__isnull=True, domain_name=name, state__in=MailboxArchive.RESTORABLE_STATES)
+
+
 class MailboxArchive(models.Model):
     """The mail of a deleted mailbox, from deletion until it is purged or restored.
 
@@ -219,6 +233,11 @@ class MailboxArchive(models.Model):
     password = models.CharField(max_length=255, blank=True, help_text="The hash, kept until restored or purged.")
     note = models.CharField(max_length=500, blank=True, help_text="Why the last job step failed, if it did.")
 
+    objects = MailboxArchiveQuerySet.as_manager()
+
+    # Its mail is still where the job can find it (in place or archived): it can come back.
+    RESTORABLE_STATES = (State.PENDING, State.ARCHIVED)
+
     class Meta:
         ordering = ["-deleted_at", "-id"]
         constraints = [
@@ -231,7 +250,11 @@ class MailboxArchive(models.Model):
     def __str__(self):
         return f"{self.address} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
 
-    def purge_due(self, grace_days: int):
-        from datetime import timedelta
+    def purge_due(self, grace_days: int | None = None):
+        """When its mail is deleted: MAIL_ARCHIVE_GRACE_DAYS after the mailbox was."""
+        days = settings.MAIL_ARCHIVE_GRACE_DAYS if grace_days is None else grace_days
+        return self.deleted_at + timedelta(days=days)
 
-        return self.deleted_at + timedelta(days=grace_days)
+    def restorable(self, now=None) -> bool:
+        """Whether it can still be restored: its mail is kept and the grace period runs."""
+        return self.state in self.RESTORABLE_STATES and (now or timezone.now()) < self.purge_due()

@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import archives, services
 from accounts.forms import (
     CSV_COLUMNS,
     BulkMailboxForm,
@@ -331,15 +331,14 @@ def archive_list(request, pk):
     """A domain's deleted mailboxes, with a Restore button where the actor may restore one."""
     domain = get_domain_for(request, pk)
     show_all = request.GET.get("all") == "1"
-    archives = MailboxArchive.objects.filter(domain=domain) if show_all else services.kept_archives(domain)
+    archives = MailboxArchive.objects.filter(domain=domain)
+    archives = archives if show_all else archives.kept()
     page = Paginator(archives, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     for archive in page:
         archive.purge_at = archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS)
         archive.role = archive.settings.get("role", "")
-        archive.can_restore = services.restorable(archive, now) and permissions.can_restore_mailbox(
-            request.user, domain, archive
-        )
+        archive.can_restore = archive.restorable(now) and permissions.can_restore_mailbox(request.user, domain, archive)
     context = {
         "domain": domain,
         "page": page,
@@ -354,7 +353,7 @@ def _earlier_domain_archives(user, domain, now) -> list:
     """For superusers: restorable deleted mailboxes of an earlier, deleted domain of the same name."""
     if not permissions.can_restore_into_domain(user):
         return []
-    return [a for a in services.deleted_domain_archives(domain.name)[:PAGE_SIZE] if services.restorable(a, now)]
+    return [a for a in MailboxArchive.objects.of_deleted_domain(domain.name)[:PAGE_SIZE] if a.restorable(now)]
 
 
 @require_POST
@@ -367,7 +366,7 @@ def archive_restore(request, pk):
 def _restore(request, archive, into=None) -> None:
     """Call the restore and say how it went."""
     try:
-        restored = services.mailbox_restore(
+        restored = archives.mailbox_restore(
             acting_user=request.user, archive=archive, into=into, origin=origin(request)
         )
     except ValidationError as exc:

@@ -34,7 +34,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Mailbox  # noqa: E402
-from accounts.services import mailbox_usage_refresh  # noqa: E402
+from accounts.usage import mailbox_usage_refresh  # noqa: E402
 from domains.models import Domain  # noqa: E402
 from mailadmin.lib.sizes import MB  # noqa: E402
 

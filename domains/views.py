@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Mailbox
-from accounts.services import kept_archives
 from aliases.models import Alias
 from domains import services
 from domains.forms import DomainAliasForm, DomainCreateForm, DomainDeleteForm, DomainSettingsForm, GrantForm
@@ -107,7 +106,7 @@ def domain_detail(request, pk):
         "domain_aliases": list(domain.domain_aliases.all()),
         "can_manage_domain_aliases": permissions.can_manage_domain_aliases(request.user),
         "alias_count": Alias.objects.filter(domain=domain).count(),
-        "archive_count": kept_archives(domain).count(),
+        "archive_count": domain.archives.kept().count(),
         "totals": totals,
         "usage": grant_usage(request.user),
         "can_change_settings": permissions.can_change_limits(request.user),

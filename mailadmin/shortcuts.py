@@ -99,10 +99,10 @@ def get_archive_for(request, pk, *, write: bool = False):
 def get_earlier_archive_for(request, domain, pk):
     """A deleted mailbox of an earlier, deleted domain of ``domain``'s name (else 404), to restore
     into ``domain``: superusers only (else 403)."""
-    from accounts.services import deleted_domain_archives
+    from accounts.models import MailboxArchive
 
     require(permissions.can_restore_into_domain(request.user))
-    return get_object_or_404(deleted_domain_archives(domain.name), pk=pk)
+    return get_object_or_404(MailboxArchive.objects.of_deleted_domain(domain.name), pk=pk)
 
 
 def get_grant_for(request, pk, *, write: bool = False):

@@ -20,6 +20,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from accounts import archives
 from accounts import services as accounts
 from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
@@ -80,9 +81,9 @@ def test_its_admin_cannot_restore_the_old_owners_mailbox(client, recreated):
     client.force_login(p.admin_net)
     assert client.post(reverse("accounts:restore", args=[old.pk])).status_code == 404
     with pytest.raises(ValidationError, match="no longer exists"):
-        accounts.mailbox_restore(acting_user=admin_of_new_shop(p), archive=old)
+        archives.mailbox_restore(acting_user=admin_of_new_shop(p), archive=old)
     with pytest.raises(PermissionDenied):  # naming the domain is for superusers only
-        accounts.mailbox_restore(acting_user=admin_of_new_shop(p), archive=old, into=p.shop)
+        archives.mailbox_restore(acting_user=admin_of_new_shop(p), archive=old, into=p.shop)
     assert not Mailbox.objects.filter(address="gone@shop.example").exists()
     assert MailboxArchive.objects.get(pk=old.pk).state == "pending"
     assert factories.authenticate("gone@shop.example", OLD_PASSWORD) is None
@@ -106,7 +107,7 @@ def test_the_job_never_restores_into_a_new_domain_that_merely_has_the_name(recre
     """A restore requested before the domain was deleted and made again must not land in the new one."""
     p, store = recreated_store
     assert not Mailbox.objects.filter(address="late@shop.example").exists()
-    result = accounts.mailstore_run(store=store)
+    result = archives.mailstore_run(store=store)
     assert result["restored"] == 0 and "was deleted" in result["errors"][0]
     archive = MailboxArchive.objects.get(address="late@shop.example")
     assert archive.state == "archived" and (store / archive.archive_path / "new").is_dir()
@@ -122,8 +123,8 @@ def recreated_store(personas, tmp_path, settings):
     factories.mailbox("late@shop.example", password=OLD_PASSWORD)
     make_maildir(store / "shop.example/late", [b"Subject: old\n\nold mail\n"])
     accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox("late@shop.example"))
-    accounts.mailstore_run(store=store)
-    accounts.mailbox_restore(acting_user=None, archive=accounts.get_archive("late@shop.example"))  # restoring
+    archives.mailstore_run(store=store)
+    archives.mailbox_restore(acting_user=None, archive=archives.get_archive("late@shop.example"))  # restoring
     domains.domain_delete(acting_user=None, domain=domains.get_domain("shop.example"), force=True)
     personas.shop = factories.domain("shop.example")
     return personas, store
@@ -132,7 +133,7 @@ def recreated_store(personas, tmp_path, settings):
 def test_superuser_restores_an_archive_of_a_deleted_domain_explicitly_on_the_cli(recreated_store):
     p, store = recreated_store
     old_mail = tree(store / MailboxArchive.objects.get().archive_path)
-    accounts.mailstore_run(store=store)  # the job finds its domain gone: archived again
+    archives.mailstore_run(store=store)  # the job finds its domain gone: archived again
     with pytest.raises(CommandError, match="--into-domain"):
         call_command("mailstore", "restore", "late@shop.example", "--store", str(store), stdout=StringIO())
     out = StringIO()
@@ -150,11 +151,11 @@ def test_superuser_restores_an_archive_of_a_deleted_domain_explicitly_on_the_cli
 
 def test_superuser_may_restore_into_a_domain_of_another_name(recreated_store):
     p, store = recreated_store
-    accounts.mailstore_run(store=store)
+    archives.mailstore_run(store=store)
     other = factories.domain("new-shop.example")
-    archive = accounts.get_archive("late@shop.example")
-    accounts.mailbox_restore(acting_user=p.superuser, archive=archive, into=other)
-    assert accounts.mailstore_run(store=store)["restored"] == 1
+    archive = archives.get_archive("late@shop.example")
+    archives.mailbox_restore(acting_user=p.superuser, archive=archive, into=other)
+    assert archives.mailstore_run(store=store)["restored"] == 1
     restored = Mailbox.objects.get(address="late@new-shop.example")
     assert restored.check_password(OLD_PASSWORD)
     assert (store / "new-shop.example/late/new").is_dir()
@@ -163,9 +164,9 @@ def test_superuser_may_restore_into_a_domain_of_another_name(recreated_store):
 def test_into_is_only_for_an_archive_whose_domain_is_gone(personas):
     factories.mailbox("gone@example.org")
     accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox("gone@example.org"))
-    archive = accounts.get_archive("gone@example.org")
+    archive = archives.get_archive("gone@example.org")
     with pytest.raises(ValidationError, match="which exists"):
-        accounts.mailbox_restore(acting_user=None, archive=archive, into=personas.net)
+        archives.mailbox_restore(acting_user=None, archive=archive, into=personas.net)
     assert not Mailbox.objects.filter(domain=personas.net, local_part="gone").exists()
 
 

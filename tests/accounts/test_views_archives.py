@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
+from accounts import archives, services
 from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
 from mailadmin.lib.sizes import MB
@@ -40,7 +40,7 @@ def restore_url(archive):
 def test_domain_page_links_the_deleted_mailboxes_with_their_count(client, personas):
     deleted("gone@example.org")
     deleted("left@example.org")
-    services.mailbox_restore(acting_user=None, archive=deleted("back@example.org"))  # restored: not counted
+    archives.mailbox_restore(acting_user=None, archive=deleted("back@example.org"))  # restored: not counted
     client.force_login(personas.admin_org)
     page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
     assert f'href="{list_url(personas.org)}">Deleted mailboxes (2)</a>' in page
@@ -67,7 +67,7 @@ def test_the_list_shows_who_deleted_what_when_and_when_the_mail_goes(client, per
 
 
 def test_restored_and_purged_ones_only_on_request(client, personas):
-    services.mailbox_restore(acting_user=None, archive=deleted("back@example.org"))
+    archives.mailbox_restore(acting_user=None, archive=deleted("back@example.org"))
     client.force_login(personas.superuser)
     assert "back@example.org" not in client.get(list_url(personas.org)).content.decode()
     page = client.get(list_url(personas.org) + "?all=1").content.decode()

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts import services
+from accounts import usage
 from accounts.models import Mailbox
 from tests import factories
 
@@ -87,7 +87,7 @@ def test_mbox_import_keeps_flags_and_dates(target, store):
         "bytes": 0,
         "address": None,
     }
-    services.mailbox_usage_refresh(store=store)
+    usage.mailbox_usage_refresh(store=store)
     assert Mailbox.objects.get(address="user@example.com").message_count == 4
 
 

@@ -385,7 +385,7 @@ def test_archiving_a_deleted_mailbox_ends_its_open_sessions_and_leaves_nothing_b
     import time
 
     from accounts import services as accounts
-    from accounts.services import mailstore_run
+    from accounts.archives import mailstore_run
     from tests import factories
 
     address = "kickme@alpha.test"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts import services as accounts
+from accounts import usage
 from accounts.models import Mailbox
 from mailadmin.lib.sizes import MB
 from tests.mailstack.conftest import PASSWORD
@@ -85,7 +86,7 @@ def test_no_room_for_the_size_is_a_4xx_at_rcpt_when_declared_and_at_data_otherwi
     factories.mailbox("room@alpha.test", quota_bytes=1 * MB)
     accepted(stack, "room@alpha.test", msg=_sized("room@alpha.test", "most of it", 900_000))
     assert _eventually(lambda: stack.maildir_count("room@alpha.test", "most of it") == 1), stack.log()
-    accounts.mailbox_usage_refresh(store=stack.root / "store")  # the usage job (cron, every minute)
+    usage.mailbox_usage_refresh(store=stack.root / "store")  # the usage job (cron, every minute)
     assert accounts.get_mailbox("room@alpha.test").usage_bytes > 900_000
 
     conn = stack.smtp()

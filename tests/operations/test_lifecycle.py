@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from accounts import services
+from accounts import archives, services, usage
 from accounts.models import Mailbox, MailboxArchive
 from domains import services as domains
 from mailadmin.lib.sizes import MB
@@ -42,7 +42,7 @@ def test_delete_archives_the_maildir_and_recreate_starts_empty(user, store):
     with pytest.raises(ValidationError, match="still being archived"):
         factories.mailbox("user@example.org")  # would see the old mail
 
-    assert services.mailstore_run(store=store) == {"archived": 1, "restored": 0, "purged": 0, "errors": []}
+    assert archives.mailstore_run(store=store) == {"archived": 1, "restored": 0, "purged": 0, "errors": []}
     archive.refresh_from_db()
     assert archive.state == "archived"
     assert archive.archive_path.startswith(".archive/example.org/user-")
@@ -51,21 +51,21 @@ def test_delete_archives_the_maildir_and_recreate_starts_empty(user, store):
 
     factories.mailbox("user@example.org", password=NEW_PASSWORD)
     assert not (store / "example.org/user").exists()  # the new mailbox starts empty
-    services.mailbox_usage_refresh(store=store)
+    usage.mailbox_usage_refresh(store=store)
     assert Mailbox.objects.get(address="user@example.org").message_count == 0
     assert not login_ok("user@example.org", OLD_PASSWORD)
-    assert services.mailstore_run(store=store)["archived"] == 0  # idempotent
+    assert archives.mailstore_run(store=store)["archived"] == 0  # idempotent
 
 
 def test_restore_brings_back_mailbox_settings_password_and_mail(user, store):
     old_mail = tree(store / "example.org/user")
     delete("user@example.org")
-    services.mailstore_run(store=store)
-    archive = services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+    archives.mailstore_run(store=store)
+    archive = archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
     assert archive.state == "restoring"
     assert not Mailbox.objects.filter(address="user@example.org").exists()  # not before its mail is back
 
-    assert services.mailstore_run(store=store)["restored"] == 1
+    assert archives.mailstore_run(store=store)["restored"] == 1
     restored = Mailbox.objects.get(address="user@example.org")
     assert (restored.quota_bytes, restored.first_name) == (50 * MB, "Ann")
     assert tree(store / "example.org/user") == old_mail
@@ -76,48 +76,48 @@ def test_restore_brings_back_mailbox_settings_password_and_mail(user, store):
 
 def test_restore_before_the_job_ran_is_immediate(user, store):
     delete("user@example.org")
-    services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+    archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
     assert Mailbox.objects.filter(address="user@example.org").exists()
     assert (store / "example.org/user/new").is_dir()
-    assert services.mailstore_run(store=store)["archived"] == 0
+    assert archives.mailstore_run(store=store)["archived"] == 0
 
 
 def test_restore_refused_when_the_address_is_taken(user, store):
     delete("user@example.org")
-    services.mailstore_run(store=store)
+    archives.mailstore_run(store=store)
     factories.alias("user@example.org", "other@example.net")
     with pytest.raises(ValidationError, match="in use again"):
-        services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+        archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
 
 
 def test_purge_after_the_grace_period(user, store, settings):
     settings.MAIL_ARCHIVE_GRACE_DAYS = 7
     delete("user@example.org")
-    services.mailstore_run(store=store)
+    archives.mailstore_run(store=store)
     archive = MailboxArchive.objects.get()
-    assert services.mailstore_run(store=store, now=timezone.now() + timedelta(days=6))["purged"] == 0
+    assert archives.mailstore_run(store=store, now=timezone.now() + timedelta(days=6))["purged"] == 0
     assert (store / archive.archive_path).is_dir()
 
-    assert services.mailstore_run(store=store, now=timezone.now() + timedelta(days=7, minutes=1))["purged"] == 1
+    assert archives.mailstore_run(store=store, now=timezone.now() + timedelta(days=7, minutes=1))["purged"] == 1
     archive.refresh_from_db()
     assert archive.state == "purged" and archive.password == ""
     assert not (store / archive.archive_path).exists()
     assert (store / ".archive/example.org").is_dir()
     with pytest.raises(ValidationError, match="No deleted mailbox"):
-        services.get_archive("user@example.org")
+        archives.get_archive("user@example.org")
 
 
 def test_restore_refused_after_the_grace_period(user, store, settings):
     delete("user@example.org")
     MailboxArchive.objects.update(deleted_at=timezone.now() - timedelta(days=settings.MAIL_ARCHIVE_GRACE_DAYS + 1))
     with pytest.raises(ValidationError, match="grace period"):
-        services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+        archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
 
 
 def test_domain_delete_archives_every_mailbox(user, store):
     domains.domain_delete(acting_user=None, domain=domains.get_domain("example.org"), force=True)
     assert list(MailboxArchive.objects.values_list("address", "state")) == [("user@example.org", "pending")]
-    services.mailstore_run(store=store)
+    archives.mailstore_run(store=store)
     assert not (store / "example.org/user").exists()
 
 
@@ -137,26 +137,26 @@ def test_cli_delete_run_restore(user, store):
 
 def test_a_failed_move_is_reported_and_retried(user, store):
     delete("user@example.org")
-    services.mailstore_run(store=store)
+    archives.mailstore_run(store=store)
     archive = MailboxArchive.objects.get()
-    services.mailbox_restore(acting_user=None, archive=archive)
+    archives.mailbox_restore(acting_user=None, archive=archive)
     (store / "example.org/user").mkdir()  # something is in the way
     (store / "example.org/user/stray").write_text("x")
-    result = services.mailstore_run(store=store)
+    result = archives.mailstore_run(store=store)
     assert result["restored"] == 0 and "already exists" in result["errors"][0]
     archive.refresh_from_db()
     assert archive.state == "restoring" and "already exists" in archive.note
     (store / "example.org/user/stray").unlink()
     (store / "example.org/user").rmdir()
-    assert services.mailstore_run(store=store)["restored"] == 1
+    assert archives.mailstore_run(store=store)["restored"] == 1
 
 
 def test_address_taken_between_request_and_job_keeps_the_archive(user, store):
     delete("user@example.org")
-    services.mailstore_run(store=store)
-    archive = services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+    archives.mailstore_run(store=store)
+    archive = archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
     factories.alias("user@example.org", "other@example.net")
-    result = services.mailstore_run(store=store)
+    result = archives.mailstore_run(store=store)
     assert "already exists as an alias" in result["errors"][0]
     archive.refresh_from_db()
     assert archive.state == "archived" and (store / archive.archive_path / "new").is_dir()
@@ -165,12 +165,12 @@ def test_address_taken_between_request_and_job_keeps_the_archive(user, store):
 
 def test_restore_checks_the_limits_when_asked_not_only_when_the_job_runs(user, store):
     delete("user@example.org")
-    services.mailstore_run(store=store)
+    archives.mailstore_run(store=store)
     domains.domain_update(
         acting_user=None, domain=domains.get_domain("example.org"), max_quota_bytes=20 * MB, default_quota_bytes=20 * MB
     )
     with pytest.raises(ValidationError, match="at most 20 MB"):  # it had 50 MB
-        services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+        archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
     assert MailboxArchive.objects.get().state == "archived"
 
 
@@ -190,17 +190,17 @@ def test_the_archive_records_the_role_and_only_superusers_restore_outranking_one
     }
     admin = Mailbox.objects.get(pk=admin.pk)
     with pytest.raises(PermissionDenied):
-        services.mailbox_restore(acting_user=admin, archive=services.get_archive("boss@example.org"))
-    services.mailbox_restore(acting_user=admin, archive=services.get_archive("user@example.org"))
+        archives.mailbox_restore(acting_user=admin, archive=archives.get_archive("boss@example.org"))
+    archives.mailbox_restore(acting_user=admin, archive=archives.get_archive("user@example.org"))
     assert Mailbox.objects.filter(address="user@example.org").exists()
     assert not Mailbox.objects.filter(address="boss@example.org").exists()
 
 
 def test_no_new_mailbox_at_an_address_being_restored(user, store):
     delete("user@example.org")
-    services.mailstore_run(store=store)
-    services.mailbox_restore(acting_user=None, archive=services.get_archive("user@example.org"))
+    archives.mailstore_run(store=store)
+    archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
     with pytest.raises(ValidationError, match="is being restored"):  # its mail moves back into that maildir
         factories.mailbox("user@example.org", password=NEW_PASSWORD)
-    assert services.mailstore_run(store=store)["restored"] == 1
+    assert archives.mailstore_run(store=store)["restored"] == 1
     assert login_ok("user@example.org", OLD_PASSWORD)

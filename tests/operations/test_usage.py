@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts import services
+from accounts import usage
 from accounts.models import Mailbox
 from mailadmin.lib.sizes import MB
 from tests import factories
@@ -33,7 +33,7 @@ def test_usage_reads_maildirsize_scans_without_it_and_sets_over_quota(store, mai
     make_maildir(store / "example.org/folders", [b"1" * 5], folders={".Sent": [b"2" * 7, b"3" * 9]}, maildirsize=False)
     before = tree(store)
 
-    result = services.mailbox_usage_refresh(store=store)
+    result = usage.mailbox_usage_refresh(store=store)
 
     assert result == {"mailboxes": 5, "changed": 4, "maildirsize": 2, "scan": 2, "missing": 1}
     got = {m.local_part: (m.usage_bytes, m.message_count, m.over_quota) for m in Mailbox.objects.all()}
@@ -54,11 +54,11 @@ def test_usage_reads_maildirsize_scans_without_it_and_sets_over_quota(store, mai
 
 def test_usage_rerun_changes_nothing_and_follows_changes(store, mailboxes):
     make_maildir(store / "example.org/full", [b"z" * (MB + 1)])
-    services.mailbox_usage_refresh(store=store)
-    assert services.mailbox_usage_refresh(store=store)["changed"] == 0
+    usage.mailbox_usage_refresh(store=store)
+    assert usage.mailbox_usage_refresh(store=store)["changed"] == 0
     # Dovecot expunged the big message: the flag clears at the next run.
     (store / "example.org/full/maildirsize").write_text(f"1048576S\n{MB + 1} 1\n-{MB + 1} -1\n")
-    assert services.mailbox_usage_refresh(store=store)["changed"] == 1
+    assert usage.mailbox_usage_refresh(store=store)["changed"] == 1
     assert lookup("lookup_mailboxes_v1", "address", "full@example.org")["over_quota"] == 0
 
 
@@ -66,7 +66,7 @@ def test_usage_inbox_changed_at_is_the_inbox_time(store, mailboxes):
     path = make_maildir(store / "example.org/sized", [b"x"])
     os.utime(path / "new", (1_700_000_000, 1_700_000_000))
     os.utime(path / "cur", (1_600_000_000, 1_600_000_000))
-    services.mailbox_usage_refresh(store=store)
+    usage.mailbox_usage_refresh(store=store)
     assert Mailbox.objects.get(local_part="sized").inbox_changed_at.timestamp() == 1_700_000_000
 
 

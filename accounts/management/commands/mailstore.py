@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from accounts import services
+from accounts import archives, usage
 from accounts.models import MailboxArchive
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand
@@ -92,7 +92,7 @@ class Command(VerbCommand):
         with job_lock("usage", store) as locked:
             if not locked:
                 return None if options["quiet"] else {"skipped": "another usage job is running"}
-            result = services.mailbox_usage_refresh(store=store)
+            result = usage.mailbox_usage_refresh(store=store)
         return None if options["quiet"] else result
 
     def verb_run(self, options):
@@ -100,7 +100,7 @@ class Command(VerbCommand):
         with job_lock("run", store) as locked:
             if not locked:
                 return None if options["quiet"] else {"skipped": "another mailstore job is running"}
-            result = services.mailstore_run(store=store)
+            result = archives.mailstore_run(store=store)
         if result["errors"]:
             for line in result["errors"]:
                 self.stderr.write(line)
@@ -115,8 +115,8 @@ class Command(VerbCommand):
 
     def verb_restore(self, options):
         into = get_domain(options["into_domain"]) if options.get("into_domain") else None
-        archive = services.mailbox_restore(
-            acting_user=None, archive=services.get_archive(options["address"]), into=into
+        archive = archives.mailbox_restore(
+            acting_user=None, archive=archives.get_archive(options["address"]), into=into
         )
         if archive.state == MailboxArchive.State.RESTORING:
             self.verb_run({**options, "quiet": True})

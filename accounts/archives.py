@@ -1,0 +1,238 @@
+"""The life of a deleted mailbox's mail: archived on delete, restored, purged after the grace period.
+
+``archive_request`` runs in the deleting transaction; ``mailstore_run`` (the mail-store job,
+``manage.py mailstore run``, as the store's owner) moves the mail; ``mailbox_restore`` brings a
+mailbox back while its mail is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import mailstore, services
+from accounts.models import Mailbox, MailboxArchive
+from aliases.models import Alias
+from domains.models import Domain
+from domains.services import check_mailbox_limits, lock_limits
+from mailadmin import permissions
+from mailadmin.audit import record, snapshot
+from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.permissions import require
+
+
+def get_archive(address: str) -> MailboxArchive:
+    """The latest archive of ``address`` that can still be restored."""
+    try:
+        canonical = normalize_address(address)
+    except AddressError as exc:
+        raise ValidationError({"address": str(exc)}) from None
+    archive = (
+        MailboxArchive.objects.filter(address=canonical, state__in=MailboxArchive.RESTORABLE_STATES)
+        .order_by("-deleted_at", "-id")
+        .first()
+    )
+    if archive is None:
+        raise ValidationError({"address": f"No deleted mailbox {canonical} that can be restored."})
+    return archive
+
+
+@transaction.atomic
+def mailbox_restore(
+    *, acting_user, archive: MailboxArchive, into: Domain | None = None, origin: str = "cli"
+) -> MailboxArchive:
+    """Bring a deleted mailbox back within the grace period; refused when the address is taken.
+
+    It comes back into the domain record it was deleted from. When that domain was
+    deleted too, only a superuser can restore it, into a domain named as ``into``
+    (a new domain of the same name does not inherit its predecessor's mailboxes).
+    Mail not yet moved (``pending``) stays where it is and the mailbox is back at
+    once; archived mail is moved back by the next ``mailstore_run``, which then
+    re-creates the mailbox (so nothing can be delivered before its mail is back).
+    A restore counts against the domain's and its grants' limits like a new
+    mailbox: they are checked now, and again when the job re-creates it.
+    """
+    archive = MailboxArchive.objects.select_for_update().get(pk=archive.pk)
+    before = snapshot(archive)
+    domain = _restore_target(acting_user, archive, into)
+    require(
+        acting_user is None or permissions.can_restore_mailbox(acting_user, domain, archive),
+        "You may not restore that mailbox.",
+    )
+    if archive.state not in MailboxArchive.RESTORABLE_STATES:
+        raise ValidationError(f"{archive.address} cannot be restored (it is {archive.get_state_display().lower()}).")
+    if timezone.now() >= archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS):
+        raise ValidationError(f"The grace period of {archive.address} is over; its mail is being deleted.")
+    if domain.pk != archive.domain_id:
+        _retarget(archive, domain)
+    if (
+        Mailbox.objects.filter(address=archive.address).exists()
+        or Alias.objects.filter(address=archive.address).exists()
+    ):
+        raise ValidationError({"address": f"{archive.address} is in use again; it cannot be restored."})
+    domain, grants = lock_limits(domain)
+    check_mailbox_limits(  # acting_user: an admin's message names no other admin's grant
+        domain,
+        grants,
+        new_mailboxes=1,
+        old_quota_bytes=None,
+        new_quota_bytes=_archived_quota(archive, domain),
+        acting_user=acting_user,
+    )
+    if archive.state == MailboxArchive.State.PENDING:  # the mail is still in place
+        archive.state, archive.finished_at = MailboxArchive.State.RESTORED, timezone.now()
+        archive.save()
+        _recreate(archive, domain)
+        archive.password = ""
+    else:
+        archive.state = MailboxArchive.State.RESTORING
+    archive.save()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="mailbox.restore",
+        obj=archive,
+        domain=domain,
+        before=before,
+        after=snapshot(archive),
+    )
+    return archive
+
+
+def _restore_target(acting_user, archive: MailboxArchive, into: Domain | None) -> Domain:
+    """The domain record a restore goes into: the archive's own, or (superusers) ``into`` if it was deleted."""
+    if into is None:
+        if archive.domain_id is None:
+            raise ValidationError(
+                {
+                    "domain": f"The domain {archive.domain_name} that {archive.address} was deleted from no longer "
+                    "exists; a superuser can restore it into a domain named explicitly "
+                    "(manage.py mailstore restore ADDRESS --into-domain NAME)."
+                }
+            )
+        return archive.domain
+    require(
+        acting_user is None or permissions.can_restore_into_domain(acting_user),
+        "Only superusers restore a mailbox of a deleted domain.",
+    )
+    if archive.domain_id not in (None, into.pk):
+        raise ValidationError(
+            {"domain": f"{archive.address} was deleted from {archive.domain_name}, which exists; restore it there."}
+        )
+    return into
+
+
+def _retarget(archive: MailboxArchive, domain: Domain) -> None:
+    """Point an archive of a deleted domain at the domain it is restored into (its address and maildir follow)."""
+    address = normalize_address(f"{archive.local_part}@{domain.name}")
+    if address != archive.address and archive.state == MailboxArchive.State.PENDING:
+        raise ValidationError(
+            f"The mail of {archive.address} is still being archived; restore it into {domain.name} once the "
+            "mail store job has run (within a minute)."
+        )
+    archive.domain, archive.domain_name, archive.address = domain, domain.name, address
+    archive.maildir = Mailbox(domain=domain, local_part=archive.local_part).maildir
+
+
+def _archived_quota(archive: MailboxArchive, domain: Domain) -> int:
+    quota_bytes = archive.settings.get("quota_bytes")
+    return domain.default_quota_bytes if quota_bytes is None else quota_bytes
+
+
+def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
+    """The mailbox again, as it was (limits checked like any new mailbox)."""
+    saved = dict(archive.settings)
+    mailbox = services.mailbox_create(
+        acting_user=None,
+        domain=domain,
+        local_part=archive.local_part,
+        password=services.generate_password(),
+        quota_bytes=_archived_quota(archive, domain),
+        origin="restore",
+        welcome=False,
+        validate_password=False,  # replaced by the archived hash, if any; nobody knows it otherwise
+        **{k: v for k, v in saved.items() if k in services.PROFILE_FIELDS or k in services.FLAG_FIELDS},
+    )
+    if archive.password:
+        mailbox.password = archive.password
+        Mailbox.objects.filter(pk=mailbox.pk).update(password=archive.password)
+    return mailbox
+
+
+def mailstore_run(*, store: Path, now=None) -> dict:
+    """The mail store job (as the store's owner): archive, restore, then purge.
+
+    Each step is idempotent and recorded on its archive row, so a job that stops
+    half-way is finished by the next run. Returns counts and the errors met.
+    """
+    now = now or timezone.now()
+    result = {"archived": 0, "restored": 0, "purged": 0, "errors": []}
+    for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.PENDING).order_by("pk"):
+        _step(result, "archived", archive, lambda a: _archive_one(store, a, now))
+    restoring = MailboxArchive.objects.filter(state=MailboxArchive.State.RESTORING).select_related("domain")
+    for archive in restoring.order_by("pk"):
+        _step(result, "restored", archive, lambda a: _restore_one(store, a, now))
+    due = now - timedelta(days=settings.MAIL_ARCHIVE_GRACE_DAYS)
+    for archive in MailboxArchive.objects.filter(state=MailboxArchive.State.ARCHIVED, deleted_at__lte=due):
+        _step(result, "purged", archive, lambda a: _purge_one(store, a, now))
+    return result
+
+
+def _step(result: dict, counter: str, archive: MailboxArchive, action) -> None:
+    try:
+        action(archive)
+        result[counter] += 1
+    except ValidationError as exc:
+        _note(result, archive, "; ".join(exc.messages))
+    except (OSError, ValueError) as exc:
+        _note(result, archive, str(exc))
+
+
+def _note(result: dict, archive: MailboxArchive, message: str) -> None:
+    """Why the job could not do its step, on the archive row (shown in the panel) and in the result."""
+    MailboxArchive.objects.filter(pk=archive.pk).update(note=message[:500])
+    result["errors"].append(f"{archive.address}: {message}")
+
+
+def _archive_one(store: Path, archive: MailboxArchive, now) -> None:
+    if not archive.archive_path:  # decided (and saved) first, so a retry finds the mail
+        archive.archive_path = mailstore.archive_path_for(store, archive.domain_name, archive.local_part, now)
+        archive.save(update_fields=["archive_path"])
+    mailstore.move(store, archive.maildir, archive.archive_path)
+    archive.state, archive.archived_at, archive.note = MailboxArchive.State.ARCHIVED, now, ""
+    archive.save(update_fields=["state", "archived_at", "note"])
+
+
+def _restore_one(store: Path, archive: MailboxArchive, now) -> None:
+    """Move the mail back, then re-create the mailbox; if that is refused, back to archived."""
+    domain = archive.domain  # the record it is restored into, never another domain of the same name
+    if domain is None:
+        MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.ARCHIVED)
+        raise ValidationError(
+            f"The domain {archive.domain_name} was deleted before the mail came back; it stays archived."
+        )
+    moved = mailstore.move(store, archive.archive_path, archive.maildir)
+    try:
+        with transaction.atomic():
+            # restored in the same transaction as the mailbox (and no longer "restoring" to its own check)
+            MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.RESTORED)
+            _recreate(archive, domain)
+    except ValidationError:
+        if moved:
+            mailstore.move(store, archive.maildir, archive.archive_path)
+        MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.ARCHIVED)
+        raise
+    archive.state, archive.finished_at, archive.password, archive.note = MailboxArchive.State.RESTORED, now, "", ""
+    archive.save()
+
+
+def _purge_one(store: Path, archive: MailboxArchive, now) -> None:
+    if archive.archive_path:
+        mailstore.purge(store, archive.archive_path)
+    archive.state, archive.finished_at, archive.password = MailboxArchive.State.PURGED, now, ""
+    archive.save(update_fields=["state", "finished_at", "password"])
