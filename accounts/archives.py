@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts import mailstore, services
 from accounts.models import Mailbox, MailboxArchive
-from aliases.models import Alias
+from aliases.models import addresses_in_use
+from domains.limits import check_mailbox_limits, lock_limits
 from domains.models import Domain
-from domains.services import check_mailbox_limits, lock_limits
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_address
@@ -70,12 +70,9 @@ def mailbox_restore(
         raise ValidationError(f"The grace period of {archive.address} is over; its mail is being deleted.")
     if domain.pk != archive.domain_id:
         _retarget(archive, domain)
-    if (
-        Mailbox.objects.filter(address=archive.address).exists()
-        or Alias.objects.filter(address=archive.address).exists()
-    ):
-        raise ValidationError({"address": f"{archive.address} is in use again; it cannot be restored."})
     domain, grants = lock_limits(domain)
+    if archive.address in addresses_in_use([archive.address]):
+        raise ValidationError({"address": f"{archive.address} is in use again; it cannot be restored."})
     check_mailbox_limits(  # acting_user: an admin's message names no other admin's grant
         domain,
         grants,

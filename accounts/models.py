@@ -190,6 +190,18 @@ class MailboxArchiveQuerySet(models.QuerySet):
         """Those whose mail is still kept (not restored, not purged)."""
         return self.exclude(state__in=[MailboxArchive.State.RESTORED, MailboxArchive.State.PURGED])
 
+    def moving(self, addresses) -> dict[str, str]:
+        """Address -> why no new mailbox may have it yet: the mail of a deleted mailbox of that
+        address is still being archived, or is coming back (a new mailbox must start empty)."""
+        moving = self.filter(address__in=list(addresses), state__in=["pending", "restoring"])
+        return {
+            address: f"The mail of the deleted mailbox {address} is still being archived; create it again "
+            "once the mail store job has run (within a minute)."
+            if state == "pending"
+            else f"The deleted mailbox {address} is being restored; it is back within a minute."
+            for address, state in moving.values_list("address", "state")
+        }
+
     def of_deleted_domain(self, name: str):
         """Restorable ones of earlier, deleted domains called ``name`` (a superuser restores them
         explicitly into a domain: a new domain of an old name does not inherit them)."""

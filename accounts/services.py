@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Mailbox, MailboxArchive
-from aliases.models import Alias
+from aliases.models import addresses_in_use
+from domains.limits import check_mailbox_limits, lock_limits
 from domains.models import Domain
-from domains.services import check_mailbox_limits, lock_limits
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib import passwords
@@ -124,7 +124,8 @@ def mailbox_create(
         **fields,
     )
     mailbox.full_clean(exclude=["password"])
-    _check_address_free(mailbox.address, kind="mailbox")
+    if reason := addresses_taken([mailbox.address]).get(mailbox.address):
+        raise ValidationError({"local_part": reason})
     check_mailbox_limits(
         domain,
         grants,
@@ -161,27 +162,11 @@ def send_welcome(address: str) -> bool:
     return True
 
 
-def _check_address_free(address: str, *, kind: str) -> None:
-    """A mailbox and an alias never share an address (either would shadow the other)."""
-    if Mailbox.objects.filter(address=address).exists():
-        raise ValidationError({"local_part": f"{address} already exists as a mailbox."})
-    if Alias.objects.filter(address=address).exists():
-        raise ValidationError({"local_part": f"{address} already exists as an alias."})
-    if kind != "mailbox":
-        return
-    moving = MailboxArchive.objects.filter(address=address, state__in=["pending", "restoring"])
-    state = moving.values_list("state", flat=True).first()
-    if state == MailboxArchive.State.PENDING:
-        raise ValidationError(
-            {
-                "local_part": f"The mail of the deleted mailbox {address} is still being archived; "
-                "create it again once the mail store job has run (within a minute)."
-            }
-        )
-    if state == MailboxArchive.State.RESTORING:  # its mail is about to move back into the maildir
-        raise ValidationError(
-            {"local_part": f"The deleted mailbox {address} is being restored; it is back within a minute."}
-        )
+def addresses_taken(addresses) -> dict[str, str]:
+    """Address -> why a new mailbox cannot have it: a mailbox or alias has it, or the mail of a
+    deleted mailbox of that address is still moving. For one address or a batch."""
+    addresses = list(addresses)
+    return addresses_in_use(addresses) | MailboxArchive.objects.moving(addresses)
 
 
 @transaction.atomic
@@ -320,7 +305,7 @@ def superuser_create(
     if user is None:
         user = Mailbox(address=canonical, local_part=canonical.split("@")[0])
         user.full_clean(exclude=["password"])
-        if Alias.objects.filter(address=canonical).exists():
+        if canonical in addresses_in_use([canonical]):  # (no mailbox has it: found above otherwise)
             raise ValidationError({"address": f"{canonical} is an alias, not a mailbox."})
         if password is None:
             raise ValidationError({"password": "A new panel-only superuser needs a password."})
@@ -361,54 +346,6 @@ def superuser_revoke(*, address: str, acting_user=None, origin: str = "cli") -> 
 
 
 # --- bulk work (the domain page of the panel) -------------------------------------
-
-
-def _line_errors(errors: list[tuple[int, str, ValidationError]]) -> ValidationError:
-    messages = []
-    for line, name, exc in errors:
-        for message in exc.messages:
-            messages.append(
-                ValidationError(
-                    "Line %(line)s (%(name)s): %(message)s",
-                    code="line",
-                    params={"line": line, "name": name or "-", "message": message},
-                )
-            )
-    return ValidationError(messages)
-
-
-@transaction.atomic
-def mailbox_bulk_create(*, acting_user, domain: Domain, rows: list[dict], origin: str = "cli") -> list[tuple]:
-    """Create many mailboxes with generated passwords, all or none.
-
-    Each row holds ``local_part`` and optionally ``quota_bytes``, profile fields,
-    flags and ``line`` (its number in the input). Every row is tried (each in a
-    savepoint), so the errors of all lines are reported together; if any fails
-    nothing is kept. Returns ``[(mailbox, password), ...]``.
-    """
-    require(
-        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
-        "You may not create mailboxes in that domain.",
-    )
-    created, errors = [], []
-    for number, row in enumerate(rows, start=1):
-        fields = dict(row)
-        line = fields.pop("line", number)
-        password = generate_password_for(
-            domain=domain,
-            local_part=fields.get("local_part", ""),
-            first_name=fields.get("first_name", ""),
-            last_name=fields.get("last_name", ""),
-        )
-        try:
-            mailbox = mailbox_create(acting_user=acting_user, domain=domain, password=password, origin=origin, **fields)
-        except ValidationError as exc:
-            errors.append((line, row.get("local_part", ""), exc))
-        else:
-            created.append((mailbox, password))
-    if errors:
-        raise _line_errors(errors)
-    return created
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import archives, services
+from accounts import archives, bulk, services
 from accounts.forms import (
     CSV_COLUMNS,
     BulkMailboxForm,
@@ -220,7 +220,7 @@ def mailbox_bulk_create(request, pk):
     if request.method == "POST" and form.is_valid():
         created = call_service(
             form,
-            services.mailbox_bulk_create,
+            bulk.mailbox_bulk_create,
             acting_user=request.user,
             domain=domain,
             rows=form.cleaned_data["lines"],
@@ -312,7 +312,7 @@ def mailbox_import(request, pk):
         else:
             created = call_service(
                 form,
-                services.mailbox_bulk_create,
+                bulk.mailbox_bulk_create,
                 acting_user=request.user,
                 domain=domain,
                 rows=rows,

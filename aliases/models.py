@@ -1,9 +1,25 @@
 """Aliases (forwarders): an address, or a domain's catch-all, and its destinations."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from mailadmin.lib.addresses import AddressError, normalize_local_part, parse_destinations
+
+
+def addresses_in_use(addresses) -> dict[str, str]:
+    """Address -> why it is taken, for those a mailbox or an alias already has.
+
+    A mailbox and an alias never share an address (either would shadow the other): the one
+    home of that rule, for one address (a service) or many (the bulk loader). Callers hold
+    the domain's lock (``domains.limits.lock_limits``), so the answer stays true until they write.
+    """
+    addresses = list(addresses)
+    mailboxes = get_user_model().objects.filter(address__in=addresses).values_list("address", flat=True)
+    used = {address: f"{address} already exists as a mailbox." for address in mailboxes}
+    aliases = Alias.objects.filter(address__in=addresses).values_list("address", flat=True)
+    used.update({address: f"{address} already exists as an alias." for address in aliases})
+    return used
 
 
 class AliasQuerySet(models.QuerySet):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Mailbox
-from aliases.models import Alias
+from aliases.models import Alias, addresses_in_use
+from domains.limits import alias_room, count_exceeded, lock_limits
 from domains.models import Domain
-from domains.services import lock_limits
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_address
@@ -42,10 +41,10 @@ def alias_create(
     alias = Alias(domain=domain, local_part=local_part, destinations="", active=active)
     alias.set_destinations(destinations)
     alias.full_clean()
-    if Mailbox.objects.filter(address=alias.address).exists():
-        raise ValidationError({"local_part": f"{alias.address} already exists as a mailbox."})
-    if domain.max_aliases and domain.aliases.count() >= domain.max_aliases:
-        raise ValidationError(f"{domain.name} may have at most {domain.max_aliases} aliases.")
+    if reason := addresses_in_use([alias.address]).get(alias.address):
+        raise ValidationError({"local_part": reason})
+    if alias_room(domain) == 0:
+        raise count_exceeded(domain, "aliases")
     alias.save()
     record(
         acting_user=acting_user,
@@ -111,33 +110,6 @@ def alias_delete(*, acting_user, alias: Alias, origin: str = "cli") -> None:
     )
 
 
-@transaction.atomic
-def alias_bulk_create(*, acting_user, domain: Domain, rows: list[dict], origin: str = "cli") -> list[Alias]:
-    """Create many aliases (rows of ``local_part``, ``destinations``, optional ``line``), all or none.
-
-    Every row is tried in its own savepoint so all lines' errors are reported together.
-    """
-    _require_manage(acting_user, domain)
-    created, messages = [], []
-    for number, row in enumerate(rows, start=1):
-        fields = dict(row)
-        line = fields.pop("line", number)
-        try:
-            created.append(alias_create(acting_user=acting_user, domain=domain, origin=origin, **fields))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.append(
-                    ValidationError(
-                        "Line %(line)s (%(name)s): %(message)s",
-                        code="line",
-                        params={"line": line, "name": row.get("local_part") or "@", "message": message},
-                    )
-                )
-    if messages:
-        raise ValidationError(messages)
-    return created
-
-
 # --- role addresses of new domains (issue 5) -----------------------------------------
 
 ROLE_ADDRESSES = ("postmaster", "abuse")  # RFC 2142: every mail domain should have them
@@ -151,9 +123,9 @@ def role_aliases_create(*, acting_user, domain: Domain, target: str, origin: str
     """
     _require_manage(acting_user, domain)
     created = []
+    taken = addresses_in_use(f"{local_part}@{domain.name}" for local_part in ROLE_ADDRESSES)
     for local_part in ROLE_ADDRESSES:
-        address = f"{local_part}@{domain.name}"
-        if Mailbox.objects.filter(address=address).exists() or Alias.objects.filter(address=address).exists():
+        if f"{local_part}@{domain.name}" in taken:
             continue
         created.append(
             alias_create(

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from aliases import services
+from aliases import bulk, services
 from aliases.forms import AliasForm, BulkAliasForm, DestinationsForm
 from mailadmin.shortcuts import call_service, get_alias_for, get_domain_for, origin
 
@@ -35,7 +35,7 @@ def alias_bulk_create(request, pk):
     if request.method == "POST" and form.is_valid():
         created = call_service(
             form,
-            services.alias_bulk_create,
+            bulk.alias_bulk_create,
             acting_user=request.user,
             domain=domain,
             rows=form.cleaned_data["lines"],

@@ -73,7 +73,7 @@ def rows(count: int) -> list[dict]:
 def run_service(count: int, n: int, memory_kib: int, time_cost: int) -> dict:
     from django.conf import settings
 
-    from accounts.services import mailbox_bulk_create
+    from accounts.bulk import mailbox_bulk_create
 
     settings.MAIL_ARGON2_MEMORY_KIB, settings.MAIL_ARGON2_TIME_COST = memory_kib, time_cost
     domain = fresh_domain(n)
@@ -87,7 +87,7 @@ def run_service(count: int, n: int, memory_kib: int, time_cost: int) -> dict:
 
 
 def run_loader(count: int, n: int, password_hash: str) -> float:
-    from mailadmin.bulk import mailbox_bulk_load
+    from accounts.bulk import mailbox_bulk_load
 
     domain = fresh_domain(n)
     batch = [{"domain": domain.name, **row} for row in rows(count)]

@@ -19,6 +19,23 @@ def validate_domain_name(value: str) -> None:
         raise ValidationError(str(exc), code="invalid") from None
 
 
+def names_in_use(names) -> dict[str, tuple[type, str]]:
+    """Name -> (the model that has it, why it is taken), for names a domain or a domain alias has.
+
+    Domains and domain aliases share one namespace (a name is local for one reason only): the
+    one home of that rule, for one name or many. Writers hold ``domains.limits.lock_names`` so
+    the answer stays true until they write.
+    """
+    names = list(names)
+    used = {
+        n: (Domain, f"{n} is already a domain.")
+        for n in Domain.objects.filter(name__in=names).values_list("name", flat=True)
+    }
+    aliases = DomainAlias.objects.filter(name__in=names).values_list("name", flat=True)
+    used.update({n: (DomainAlias, f"{n} is already a domain alias.") for n in aliases})
+    return used
+
+
 class DomainQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -73,8 +90,9 @@ class Domain(models.Model):
                 self.name = normalize_domain(self.name)
             except AddressError as exc:
                 raise ValidationError({"name": str(exc)}) from None
-            if DomainAlias.objects.filter(name=self.name).exists():
-                raise ValidationError({"name": f"{self.name} is already a domain alias."})
+            owner, reason = names_in_use([self.name]).get(self.name, (None, ""))
+            if owner is DomainAlias:  # (another domain of this name: the unique check says so)
+                raise ValidationError({"name": reason})
 
     def allocated_quota_bytes(self) -> int:
         return self.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
@@ -101,8 +119,9 @@ class DomainAlias(models.Model):
                 self.name = normalize_domain(self.name)
             except AddressError as exc:
                 raise ValidationError({"name": str(exc)}) from None
-            if Domain.objects.filter(name=self.name).exists():
-                raise ValidationError({"name": f"{self.name} is already a domain."})
+            owner, reason = names_in_use([self.name]).get(self.name, (None, ""))
+            if owner is Domain:
+                raise ValidationError({"name": reason})
 
 
 class AdminGrant(models.Model):

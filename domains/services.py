@@ -1,4 +1,4 @@
-"""Writes to domains, domain aliases and admin grants, and the shared limit checks.
+"""Writes to domains, domain aliases and admin grants (the limits they keep: ``domains.limits``).
 
 Every function takes keyword-only arguments and ``acting_user`` (a mailbox,
 or None for the system and the command line run as root), runs in one
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 
+from domains import limits
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_domain
-from mailadmin.lib.sizes import format_size
 from mailadmin.permissions import require
 
 DOMAIN_SETTINGS = (
@@ -57,7 +56,7 @@ def domain_create(*, acting_user, name: str, origin: str = "cli", **fields) -> D
     if unknown:
         raise ValidationError(f"Unknown domain setting(s): {', '.join(sorted(unknown))}.")
     domain = Domain(name=domain_name_from(name), **fields)
-    _lock_names()
+    limits.lock_names()
     domain.full_clean()
     domain.save()
     record(
@@ -86,7 +85,7 @@ def domain_update(*, acting_user, domain: Domain, origin: str = "cli", **fields)
     for key, value in fields.items():
         setattr(domain, key, value)
     domain.full_clean()
-    _check_limits_hold(domain)
+    limits.check_limits_hold(domain)
     domain.save()
     record(
         acting_user=acting_user,
@@ -98,20 +97,6 @@ def domain_update(*, acting_user, domain: Domain, origin: str = "cli", **fields)
         after=snapshot(domain),
     )
     return domain
-
-
-def _check_limits_hold(domain: Domain) -> None:
-    """New limits must still hold for what the domain already has."""
-    count = domain.mailboxes.count()
-    if domain.max_mailboxes and count > domain.max_mailboxes:
-        raise ValidationError({"max_mailboxes": f"The domain already has {count} mailboxes."})
-    aliases = domain.aliases.count()
-    if domain.max_aliases and aliases > domain.max_aliases:
-        raise ValidationError({"max_aliases": f"The domain already has {aliases} aliases."})
-    if domain.max_quota_bytes:
-        too_big = domain.mailboxes.filter(Q(quota_bytes=0) | Q(quota_bytes__gt=domain.max_quota_bytes)).count()
-        if too_big:
-            raise ValidationError({"max_quota_bytes": f"{too_big} mailbox(es) have a larger or unlimited quota."})
 
 
 @transaction.atomic
@@ -138,7 +123,7 @@ def domain_alias_create(
 ) -> DomainAlias:
     _require_domain_alias_right(acting_user, target)
     alias = DomainAlias(name=domain_name_from(name), target=target, active=active)
-    _lock_names()
+    limits.lock_names()
     alias.full_clean()
     alias.save()
     record(
@@ -196,102 +181,6 @@ def _require_domain_alias_right(acting_user, target: Domain) -> None:
     )
 
 
-def _lock_names() -> None:
-    """Serialise creations of domain and domain-alias names, which share one namespace.
-
-    Each table has its own unique index; the cross-table check in ``clean`` is
-    made race-free by taking the same row lock first (the lowest domain row;
-    on SQLite the IMMEDIATE transaction already serialises writers).
-    """
-    list(Domain.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
-
-
-# --- limits shared by a domain and the grants that cover it -----------------
-
-
-def lock_limits(domain: Domain) -> tuple[Domain, list[AdminGrant]]:
-    """Lock the domain and every grant covering it (in id order, so no deadlock)."""
-    domain = Domain.objects.select_for_update().get(pk=domain.pk)
-    grants = list(AdminGrant.objects.select_for_update().filter(domains=domain).order_by("pk"))
-    return domain, grants
-
-
-def check_mailbox_limits(
-    domain: Domain,
-    grants: list[AdminGrant],
-    *,
-    new_mailboxes: int,
-    old_quota_bytes: int | None,
-    new_quota_bytes: int,
-    acting_user=None,
-) -> None:
-    """Would adding ``new_mailboxes`` or changing a quota break a domain or grant limit?
-
-    Call after ``lock_limits`` in the same transaction. ``old_quota_bytes`` is the
-    quota being replaced (None when creating). ``acting_user`` decides how much
-    the messages tell about other admins' grants (see ``_check_grant``).
-    """
-    if domain.max_quota_bytes and (new_quota_bytes == 0 or new_quota_bytes > domain.max_quota_bytes):
-        raise ValidationError(
-            {
-                "quota_bytes": f"The quota of a mailbox in {domain.name} is at most "
-                f"{format_size(domain.max_quota_bytes)} (0, unlimited, is not allowed)."
-            }
-        )
-    if new_mailboxes and domain.max_mailboxes:
-        count = domain.mailboxes.count()
-        if count + new_mailboxes > domain.max_mailboxes:
-            raise ValidationError(f"{domain.name} may have at most {domain.max_mailboxes} mailboxes and has {count}.")
-    for grant in grants:
-        _check_grant(
-            grant,
-            new_mailboxes=new_mailboxes,
-            old_quota_bytes=old_quota_bytes,
-            new_quota_bytes=new_quota_bytes,
-            acting_user=acting_user,
-        )
-
-
-def _check_grant(
-    grant: AdminGrant, *, new_mailboxes: int, old_quota_bytes: int | None, new_quota_bytes: int, acting_user=None
-) -> None:
-    # Another admin's grant may cover domains the acting admin must not know of: its messages then
-    # name neither that admin nor its usage (the system and superusers get the details).
-    private = acting_user is not None and not permissions.is_superuser(acting_user) and grant.admin_id != acting_user.pk
-    who = grant.admin.address
-    if grant.quota_bytes and new_quota_bytes == 0:
-        raise ValidationError(
-            {
-                "quota_bytes": "The domain is also administered under a grant with a limited quota, so a mailbox "
-                "cannot have an unlimited quota."
-                if private
-                else f"The domain is administered by {who} under a limited quota of "
-                f"{format_size(grant.quota_bytes)}, so a mailbox cannot have an unlimited quota."
-            }
-        )
-    usage = grant.usage()
-    if new_mailboxes and grant.max_mailboxes and usage["mailboxes"] + new_mailboxes > grant.max_mailboxes:
-        raise ValidationError(
-            "The domain is also administered under another grant, which allows no more mailboxes."
-            if private
-            else f"The grant of {who} allows {grant.max_mailboxes} mailboxes across its "
-            f"domains and {usage['mailboxes']} exist."
-        )
-    if grant.quota_bytes:
-        total = usage["quota_bytes"] - (old_quota_bytes or 0) + new_quota_bytes * max(new_mailboxes, 1)
-        if total > grant.quota_bytes:
-            free = grant.quota_bytes - usage["quota_bytes"] + (old_quota_bytes or 0)
-            raise ValidationError(
-                {
-                    "quota_bytes": "The domain is also administered under another grant, which has not enough "
-                    "quota left for that."
-                    if private
-                    else f"The grant of {who} has {format_size(grant.quota_bytes)} for all its domains; "
-                    f"{format_size(max(free, 0), zero='0 bytes')} are left."
-                }
-            )
-
-
 # --- admin grants --------------------------------------------------------------
 
 GRANT_FIELDS = ("quota_bytes", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
@@ -321,7 +210,7 @@ def grant_set(*, acting_user, admin, domains: list[Domain], origin: str = "cli",
     grant.full_clean()
     grant.save()
     grant.domains.set(domains)
-    _check_grant_holds(grant)
+    limits.check_grant_holds(grant)
     record(
         acting_user=acting_user,
         origin=origin,
@@ -355,21 +244,6 @@ def _check_appointment_within(own, grant) -> None:
         raise PermissionDenied(f"You cannot give a capability you do not have ({key}).")
     if key is not None:
         raise PermissionDenied(f"You cannot give more than your own {key} ({getattr(own, key)}).")
-
-
-def _check_grant_holds(grant: AdminGrant) -> None:
-    usage = grant.usage()
-    if grant.max_mailboxes and usage["mailboxes"] > grant.max_mailboxes:
-        raise ValidationError({"max_mailboxes": f"Its domains already have {usage['mailboxes']} mailboxes."})
-    if grant.quota_bytes and usage["quota_bytes"] > grant.quota_bytes:
-        raise ValidationError({"quota_bytes": f"Its domains already allocate {format_size(usage['quota_bytes'])}."})
-    if grant.quota_bytes and usage["unlimited"]:
-        raise ValidationError(
-            {
-                "quota_bytes": f"{usage['unlimited']} mailbox(es) in its domains have an unlimited "
-                "quota, which a limited grant cannot cover."
-            }
-        )
 
 
 @transaction.atomic

@@ -41,6 +41,18 @@ class Vacation(models.Model):
     def __str__(self):
         return f"vacation of {self.mailbox}"
 
+    def set_mode(self, mode: str, *, subject: str | None = None, body: str | None = None) -> None:
+        """The rules of switching: off keeps a custom text for next time, default clears it, custom
+        takes the text given (None keeps the one it has). Raises ValidationError for an unknown mode."""
+        if mode not in self.Mode.values:
+            raise ValidationError({"mode": f"Mode is one of: {', '.join(self.Mode.values)}."})
+        self.mode = mode
+        if mode == self.Mode.DEFAULT:
+            self.subject, self.body = "", ""
+        elif mode == self.Mode.CUSTOM:
+            self.subject = self.subject if subject is None else subject
+            self.body = self.body if body is None else body
+
     def clean(self):
         if any(ch in self.subject for ch in "\r\n\x00"):
             raise ValidationError({"subject": "The subject must be a single line."})

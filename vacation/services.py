@@ -38,18 +38,12 @@ def vacation_set(
     )
     if not mailbox.has_mailbox:
         raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
-    if mode not in Vacation.Mode.values:
-        raise ValidationError({"mode": f"Mode is one of: {', '.join(Vacation.Mode.values)}."})
+    Vacation(mailbox=mailbox).set_mode(mode)  # an unknown mode is refused before anything is locked
     vacation, _ = Vacation.objects.select_for_update().get_or_create(
         mailbox=mailbox, defaults={"interval_days": settings.VACATION_DEFAULT_INTERVAL_DAYS}
     )
     before = snapshot(vacation)
-    vacation.mode = mode
-    if mode == Vacation.Mode.DEFAULT:
-        vacation.subject, vacation.body = "", ""
-    elif mode == Vacation.Mode.CUSTOM:
-        vacation.subject = vacation.subject if subject is None else subject
-        vacation.body = vacation.body if body is None else body
+    vacation.set_mode(mode, subject=subject, body=body)
     vacation.first_day, vacation.last_day = first_day, last_day
     if interval_days is not None:
         vacation.interval_days = interval_days

@@ -1,0 +1,176 @@
+"""Mailboxes in bulk: ``mailadmin.bulk``'s engine with the rules of ``accounts.services``.
+
+The rows carry password hashes, never clear text: the caller hashes first (``passwords.hash_many``,
+over every core, before any row is locked), or passes an imported hash as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from accounts.models import Mailbox, hash_policy
+from accounts.services import FLAG_FIELDS, PROFILE_FIELDS, addresses_taken, generate_password_for, send_welcome
+from domains import limits
+from domains.bulk import domain_of, domains_of
+from mailadmin import bulk, permissions
+from mailadmin.lib import passwords
+from mailadmin.permissions import require
+
+MAILBOX_ROW_FIELDS = {"domain", "local_part", "quota_bytes", "password_hash", *PROFILE_FIELDS, *FLAG_FIELDS}
+
+
+def mailbox_bulk_load(
+    *,
+    acting_user,
+    rows: Iterable[dict],
+    password_hash: str = "",
+    origin: str = "cli",
+    welcome: bool = False,
+    **options,
+) -> bulk.Loaded:
+    """Create mailboxes from rows of ``domain`` (name), ``local_part`` and optional fields.
+
+    ``quota_bytes`` defaults to the domain's default quota and ``may_relay`` to the domain's
+    default, as in ``mailbox_create``. Each mailbox stores the row's ``password_hash``, else
+    ``password_hash``, else no usable password ("!"). Whoever may create mailboxes in a domain
+    may load them there (within the domain's and the grants' limits, checked per batch).
+    """
+    known: dict[str, str] = {}
+
+    def prepare(rows):
+        domains, grants = limits.lock_limits_of(domains_of(rows))
+        return {"domains": domains, "grants": grants}
+
+    def authorize(actor, context):
+        for domain in context["domains"].values():
+            require(
+                actor is None or permissions.can_create_mailbox(actor, domain),
+                "You may not create mailboxes in that domain.",
+            )
+
+    def build(row, context):
+        bulk.unknown_fields(row, MAILBOX_ROW_FIELDS)
+        domain = domain_of(row, context["domains"])
+        fields = {k: v for k, v in row.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS}
+        fields.setdefault("may_relay", domain.default_may_relay)
+        quota = row.get("quota_bytes")
+        stored = row.get("password_hash") or password_hash
+        mailbox = Mailbox(
+            domain=domain,
+            local_part=row.get("local_part", ""),
+            quota_bytes=domain.default_quota_bytes if quota is None else quota,
+            password=_dovecot_hash(stored, known) if stored else "!",
+            **fields,
+        )
+        mailbox.clean_fields(exclude=["domain"])
+        limits.check_mailbox_quota(domain, mailbox.quota_bytes)
+        return mailbox
+
+    def check(batch):
+        bulk.refuse_taken(batch, lambda m: m.address, addresses_taken(m.address for m in batch.objects()))
+        _check_counts(batch)
+        _check_grants(batch, acting_user)
+
+    return bulk.load(
+        rows,
+        acting_user=acting_user,
+        origin=origin,
+        model=Mailbox,
+        action="mailbox.bulk_load",
+        prepare=prepare,
+        authorize=authorize,
+        build=build,
+        check=check,
+        exclude=("domain",),
+        after_commit=_welcome if welcome and settings.MAIL_WELCOME_SUBJECT else None,
+        **options,
+    )
+
+
+def mailbox_bulk_create(*, acting_user, domain, rows: list[dict], origin: str = "cli") -> list[tuple[Mailbox, str]]:
+    """Many mailboxes of ``domain`` with generated passwords, all or none (the panel's bulk creation
+    and CSV import): ``[(mailbox, password), ...]``, each password shown once.
+
+    Rows hold ``local_part``, optional ``quota_bytes``, profile fields, flags and ``line`` (their
+    number in the input, named in every error). The passwords pass the policy for their mailbox and
+    are hashed over every core before anything is locked; the rows are then checked and written as
+    one batch, with one audit entry that lists them.
+    """
+    require(
+        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
+        "You may not create mailboxes in that domain.",
+    )
+    generated = [
+        generate_password_for(
+            domain=domain,
+            local_part=str(row.get("local_part", "")),
+            first_name=row.get("first_name", ""),
+            last_name=row.get("last_name", ""),
+        )
+        for row in rows
+    ]
+    hashes = passwords.hash_many(generated, hash_policy())
+    loaded = mailbox_bulk_load(
+        acting_user=acting_user,
+        rows=[{**row, "domain": domain.name, "password_hash": h} for row, h in zip(rows, hashes, strict=True)],
+        origin=origin,
+        welcome=True,
+        label="Line",
+        name=lambda row: str(row.get("local_part") or "-"),
+        batch_size=max(len(rows), 1),  # one batch: all or none
+    )
+    return list(zip(loaded.written, generated, strict=True))
+
+
+def _dovecot_hash(value: str, known: dict) -> str:
+    if value not in known:
+        try:
+            known[value] = passwords.normalize_hash(value)
+        except passwords.UnknownScheme as exc:
+            raise ValidationError({"password_hash": str(exc)}) from None
+    return known[value]
+
+
+def _check_counts(batch: bulk.Batch) -> None:
+    """The rows past a domain's mailbox limit are refused, each by name."""
+    rooms: dict[int, int | None] = {}
+    for number, name, mailbox in list(batch.built):
+        if mailbox.domain_id not in rooms:
+            rooms[mailbox.domain_id] = limits.mailbox_room(mailbox.domain)
+        room = rooms[mailbox.domain_id]
+        if room is None:
+            continue
+        if room < 1:
+            batch.refuse(number, name, limits.count_exceeded(mailbox.domain, "mailboxes"))
+        else:
+            rooms[mailbox.domain_id] = room - 1
+
+
+def _check_grants(batch: bulk.Batch, acting_user) -> None:
+    """Every grant covering the batch's domains must hold its new mailboxes together."""
+    for grant, domain_ids in batch.context["grants"]:
+        rows = [(number, name, m) for number, name, m in batch.built if m.domain_id in domain_ids]
+        if not rows:
+            continue
+        quotas = [m.quota_bytes for _, _, m in rows]
+        try:
+            limits.check_grant(
+                grant,
+                new_mailboxes=len(rows),
+                quota_added=sum(quotas),
+                unlimited=0 in quotas,
+                acting_user=acting_user,
+            )
+        except ValidationError as problem:
+            first = rows[0][0]
+            batch.refuse(first, f"{len(rows)} mailboxes under a grant", problem)
+            for number, name, _ in rows[1:]:
+                batch.refuse(number, name, f"refused with row {first}: together they do not fit the grant")
+
+
+def _welcome(mailboxes: list) -> None:
+    for mailbox in mailboxes:
+        send_welcome(mailbox.address)
