@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from accounts import services as accounts
-from accounts.models import Mailbox
+from accounts.models import Mailbox, hash_policy
 from aliases import services as aliases
 from aliases.models import Alias
 from domains import services as domains
 from domains.models import AdminGrant, Domain, DomainAlias
-from mailadmin.lib.addresses import AddressError, parse_destinations, split_address
+from mailadmin.lib import passwords
+from mailadmin.lib.addresses import AddressError, normalize_address, parse_destinations, split_address
 from vacation import services as vacations
 from vacation.models import Vacation
 
@@ -53,45 +54,53 @@ def domain_alias(*, name: str, target: str, active: bool = True) -> str:
     return "updated"
 
 
-def _split(address: str) -> tuple[str, Domain]:
+def canonical(address: str) -> str:
     try:
-        local_part, domain_name = split_address(address)
-    except AddressError as exc:
-        raise ValidationError({"address": str(exc)}) from None
-    return local_part, domains.get_domain(domain_name)
+        return normalize_address(address)
+    except AddressError:
+        return address
+
+
+def existing_mailboxes(addresses) -> set[str]:
+    return set(Mailbox.objects.filter(address__in=[canonical(a) for a in addresses]).values_list("address", flat=True))
 
 
 def mailbox(
     *, address: str, password: str = "", password_hash: str = "", quota_bytes: int | None = None, **fields
 ) -> str:
-    """A mailbox with a clear-text ``password`` (hashed now) or a legacy ``password_hash``."""
-    local_part, domain_obj = _split(address)
-    existing = Mailbox.objects.filter(address=f"{local_part}@{domain_obj.name}").first()
+    """An existing mailbox brought to what the source says (its password is left alone: its user
+    may have changed it, or the panel re-hashed it at login). New ones go through ``mailbox_row``."""
+    existing = Mailbox.objects.get(address=canonical(address))
     wanted = dict(fields, **({} if quota_bytes is None else {"quota_bytes": quota_bytes}))
-    if existing is not None:
-        changes = _changes(existing, wanted)
-        if not changes:
-            return "unchanged"
-        accounts.mailbox_update(acting_user=None, mailbox=existing, origin=ORIGIN, **changes)
-        return "updated"
+    changes = _changes(existing, wanted)
+    if not changes:
+        return "unchanged"
+    accounts.mailbox_update(acting_user=None, mailbox=existing, origin=ORIGIN, **changes)
+    return "updated"
+
+
+def mailbox_row(*, address: str, password: str = "", password_hash: str = "", quota_bytes=None, **fields) -> dict:
+    """A row of the bulk path (``accounts.bulk.mailbox_bulk_load``) for a new mailbox: the imported
+    hash as it is, or the clear text (``hash_clear_passwords`` hashes it); never a throw-away."""
+    try:
+        local_part, domain_name = split_address(address)
+    except AddressError as exc:
+        raise ValidationError({"address": str(exc)}) from None
     if not password and not password_hash:
         raise ValidationError({"password": "The source has no password for this mailbox."})
-    created = accounts.mailbox_create(
-        acting_user=None,
-        domain=domain_obj,
-        local_part=local_part,
-        password=password or accounts.generate_password(),
-        quota_bytes=quota_bytes,
-        origin=ORIGIN,
-        welcome=False,  # migrated mailboxes already have mail
-        validate_password=False,  # a password already in use (or a stand-in for the imported hash)
-        **fields,
-    )
-    if password_hash:
-        accounts.mailbox_set_password_hash(
-            acting_user=None, mailbox=created, password_hash=password_hash, origin=ORIGIN
-        )
-    return "created"
+    row = {"domain": domain_name, "local_part": local_part, **fields}
+    if quota_bytes is not None:
+        row["quota_bytes"] = quota_bytes
+    return row | ({"password_hash": password_hash} if password_hash else {"_password": password})
+
+
+def hash_clear_passwords(rows: list[dict]) -> None:
+    """Clear-text passwords of a source (a CSV file) hashed with the current scheme, over every core."""
+    clear = [row for row in rows if "_password" in row]
+    hashes = passwords.hash_many([row["_password"] for row in clear], hash_policy())
+    for row, stored in zip(clear, hashes, strict=True):
+        row["password_hash"] = stored
+        del row["_password"]
 
 
 def alias(*, address: str, destinations, active: bool = True) -> str:

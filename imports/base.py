@@ -21,11 +21,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from tqdm import tqdm
 
+from accounts.bulk import mailbox_bulk_load
 from imports import apply
 from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import parse_size
 
 KINDS = ("domain", "domain alias", "mailbox", "alias", "vacation", "grant")
+BATCH = 1000  # new mailboxes per batch (one audit entry each)
 PLURALS = {"mailbox": "mailboxes", "alias": "aliases", "domain alias": "domain aliases"}
 OUTCOMES = ("created", "updated", "unchanged")
 
@@ -118,19 +120,64 @@ class Importer:
         items = sorted(self.items(), key=lambda item: KINDS.index(item.kind))  # stable: source order kept
         report = Report(source=self.label, dry_run=dry_run, notes=self.notes())
         bar = tqdm(
-            items, desc=self.label, unit="item", file=sys.stderr, disable=None if progress is None else not progress
+            total=len(items),
+            desc=self.label,
+            unit="item",
+            file=sys.stderr,
+            disable=None if progress is None else not progress,
         )
         with transaction.atomic():
             created_domains = []
-            for item in bar:
-                if self._apply(item, report) == "created" and item.kind == "domain":
-                    created_domains.append(item)
+            for kind in KINDS:
+                group = [item for item in items if item.kind == kind]
+                if kind == "mailbox":
+                    self._apply_mailboxes(group, report)
+                    bar.update(len(group))
+                    continue
+                for item in group:
+                    if self._apply(item, report) == "created" and kind == "domain":
+                        created_domains.append(item)
+                    bar.update(1)
             if postmaster_to:
                 for item in created_domains:
                     self._role_aliases(item, postmaster_to, report)
             if dry_run:
                 transaction.set_rollback(True)
+        bar.close()
         return report
+
+    def _apply_mailboxes(self, items: list[Item], report: Report) -> None:
+        """Existing mailboxes are updated one by one; new ones go through the bulk path in batches:
+        their imported hashes stored as they are (clear text hashed over every core first), one
+        audit entry per batch; a bad row is reported with its reason and the others are kept."""
+        new = []
+        existing = apply.existing_mailboxes(item.data.get("address", "") for item in items if not item.error)
+        for item in items:
+            if item.error or apply.canonical(item.data.get("address", "")) in existing:
+                self._apply(item, report)
+            else:
+                new.append(item)
+        rows = []
+        for number, item in enumerate(new):
+            try:
+                rows.append({**apply.mailbox_row(**item.data), "line": number})
+            except ValidationError as exc:
+                report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
+        apply.hash_clear_passwords(rows)
+        try:
+            with transaction.atomic():
+                loaded = mailbox_bulk_load(
+                    acting_user=None, rows=rows, origin=apply.ORIGIN, batch_size=BATCH, skip_bad=True
+                )
+        except (ValidationError, DatabaseError) as exc:  # the database refused a batch as a whole
+            for row in rows:
+                item = new[row["line"]]
+                report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
+            return
+        report.counts[("mailbox", "created")] += len(loaded.written)
+        for refused in loaded.refused:
+            item = new[refused.number]
+            report.failures.append(Failure(item.kind, item.key, item.where, "; ".join(refused.reasons)))
 
     @staticmethod
     def _apply(item: Item, report: Report) -> str | None:
