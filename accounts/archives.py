@@ -22,6 +22,7 @@ from domains.limits import check_mailbox_limits, lock_limits
 from domains.models import Domain
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
+from mailadmin.cli import format_error
 from mailadmin.lib.addresses import AddressError, normalize_address
 from mailadmin.permissions import require
 
@@ -43,9 +44,7 @@ def get_archive(address: str) -> MailboxArchive:
 
 
 @transaction.atomic
-def mailbox_restore(
-    *, acting_user, archive: MailboxArchive, into: Domain | None = None, origin: str = "cli"
-) -> MailboxArchive:
+def mailbox_restore(*, acting_user, archive: MailboxArchive, into: Domain | None = None, origin: str) -> MailboxArchive:
     """Bring a deleted mailbox back within the grace period; refused when the address is taken.
 
     It comes back into the domain record it was deleted from. When that domain was
@@ -185,7 +184,7 @@ def _step(result: dict, counter: str, archive: MailboxArchive, action) -> None:
         action(archive)
         result[counter] += 1
     except ValidationError as exc:
-        _note(result, archive, "; ".join(exc.messages))
+        _note(result, archive, format_error(exc, "; "))
     except (OSError, ValueError) as exc:
         _note(result, archive, str(exc))
 

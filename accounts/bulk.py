@@ -27,7 +27,7 @@ def mailbox_bulk_load(
     acting_user,
     rows: Iterable[dict],
     password_hash: str = "",
-    origin: str = "cli",
+    origin: str,
     welcome: bool = False,
     **options,
 ) -> bulk.Loaded:
@@ -90,7 +90,7 @@ def mailbox_bulk_load(
     )
 
 
-def mailbox_bulk_create(*, acting_user, domain, rows: list[dict], origin: str = "cli") -> list[tuple[Mailbox, str]]:
+def mailbox_bulk_create(*, acting_user, domain, rows: list[dict], origin: str) -> list[tuple[Mailbox, str]]:
     """Many mailboxes of ``domain`` with generated passwords, all or none (the panel's bulk creation
     and CSV import): ``[(mailbox, password), ...]``, each password shown once.
 

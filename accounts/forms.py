@@ -11,7 +11,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from accounts.services import check_password_policy
+from accounts.services import FLAG_FIELDS, PROFILE_FIELDS, check_password_policy
 from mailadmin import permissions
 from mailadmin.forms import (
     IdChoiceField,
@@ -28,18 +28,7 @@ MAX_BULK_LINES = 1000
 MAX_BULK_MAILBOXES = 100
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 FLAG_CHOICES = [("", "unchanged"), ("on", "on"), ("off", "off")]
-CSV_COLUMNS = (
-    "name",
-    "quota_bytes",
-    "first_name",
-    "last_name",
-    "phone",
-    "other_email",
-    "notes",
-    "active",
-    "may_relay",
-    "filtering",
-)
+CSV_COLUMNS = ("name", "quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
 
 
 class LoginForm(AuthenticationForm):
@@ -164,7 +153,7 @@ def parse_quota(text: str, label: str, *, bare: str = "refuse") -> int | None:
 
 
 def _profile(cells: list[str]) -> dict:
-    keys = ("first_name", "last_name", "phone", "other_email", "notes")
+    keys = PROFILE_FIELDS
     limits = (150, 150, 50, 254, 2000)
     row = {}
     for key, limit, value in zip(keys, limits, cells, strict=False):
@@ -237,7 +226,7 @@ class BulkMailboxUpdateForm(MailboxChoiceForm):
 
     def changes(self) -> dict:
         data = self.cleaned_data
-        changes = {key: data[key] == "on" for key in ("active", "may_relay", "filtering") if data.get(key)}
+        changes = {key: data[key] == "on" for key in FLAG_FIELDS if data.get(key)}
         if data.get("quota_bytes") is not None:
             changes["quota_bytes"] = data["quota_bytes"]
         return changes
@@ -306,8 +295,8 @@ class CsvImportForm(forms.Form):
             "local_part": cells.get("name", "").strip(),
             "quota_bytes": _csv_quota(cells),
         }
-        row.update(_profile([cells.get(k, "") for k in ("first_name", "last_name", "phone", "other_email", "notes")]))
-        for key in ("active", "may_relay", "filtering"):
+        row.update(_profile([cells.get(k, "") for k in PROFILE_FIELDS]))
+        for key in FLAG_FIELDS:
             value = cells.get(key, "").strip().lower()
             if value in ("1", "true", "yes", "on"):
                 row[key] = True

@@ -47,7 +47,7 @@ class MailboxManager(BaseUserManager.from_queryset(MailboxQuerySet)):
         """For ``createsuperuser``: a panel-only superuser, or the mailbox if it exists."""
         from accounts import services
 
-        return services.superuser_create(address=address, password=password, acting_user=None)
+        return services.superuser_create(address=address, password=password, acting_user=None, origin="cli")
 
 
 class Mailbox(AbstractBaseUser, PermissionsMixin):

@@ -21,12 +21,15 @@ from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib import passwords
 from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.lib.fields import UNSET, given
 from mailadmin.permissions import require
 
 logger = logging.getLogger(__name__)
 
+# What a mailbox's managers may set: defined once, used by the services, forms, CLI and CSV.
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 FLAG_FIELDS = ("active", "may_relay", "filtering")
+MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, "quota_bytes")
 
 
 def check_password_policy(password: str, mailbox: Mailbox | None) -> None:
@@ -95,16 +98,24 @@ def mailbox_create(
     domain: Domain,
     local_part: str,
     password: str,
+    origin: str,
     quota_bytes: int | None = None,
-    origin: str = "cli",
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    other_email: str = "",
+    notes: str = "",
+    active: bool = True,
+    may_relay: bool | None = None,
+    filtering: bool = True,
     welcome: bool = True,
     validate_password: bool = True,
-    **fields,
 ) -> Mailbox:
     """Create a mailbox within the domain's and every covering grant's limits.
 
-    The password must pass the policy (``check_password_policy``) unless
-    ``validate_password`` is False: imports and restores of passwords already in use.
+    ``quota_bytes`` and ``may_relay`` default to the domain's defaults. The password must pass
+    the policy (``check_password_policy``) unless ``validate_password`` is False: restores of
+    passwords already in use.
     With ``welcome`` (and MAIL_WELCOME_SUBJECT set) a welcome message is sent
     after the commit, so Dovecot creates the maildir at once.
     """
@@ -112,16 +123,19 @@ def mailbox_create(
         acting_user is None or permissions.can_create_mailbox(acting_user, domain),
         "You may not create mailboxes in that domain.",
     )
-    unknown = set(fields) - set(PROFILE_FIELDS) - set(FLAG_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown mailbox field(s): {', '.join(sorted(unknown))}.")
     domain, grants = lock_limits(domain)
-    fields.setdefault("may_relay", domain.default_may_relay)
     mailbox = Mailbox(
         domain=domain,
         local_part=local_part,
         quota_bytes=domain.default_quota_bytes if quota_bytes is None else quota_bytes,
-        **fields,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        other_email=other_email,
+        notes=notes,
+        active=active,
+        may_relay=domain.default_may_relay if may_relay is None else may_relay,
+        filtering=filtering,
     )
     mailbox.full_clean(exclude=["password"])
     if reason := addresses_taken([mailbox.address]).get(mailbox.address):
@@ -170,12 +184,23 @@ def addresses_taken(addresses) -> dict[str, str]:
 
 
 @transaction.atomic
-def mailbox_update(*, acting_user, mailbox: Mailbox, origin: str = "cli", **fields) -> Mailbox:
-    """Change profile fields, flags or the quota (checked against domain and grant limits)."""
-    allowed = set(PROFILE_FIELDS) | set(FLAG_FIELDS) | {"quota_bytes"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError(f"Unknown mailbox field(s): {', '.join(sorted(unknown))}.")
+def mailbox_update(
+    *,
+    acting_user,
+    mailbox: Mailbox,
+    origin: str,
+    first_name: str = UNSET,
+    last_name: str = UNSET,
+    phone: str = UNSET,
+    other_email: str = UNSET,
+    notes: str = UNSET,
+    active: bool = UNSET,
+    may_relay: bool = UNSET,
+    filtering: bool = UNSET,
+    quota_bytes: int = UNSET,
+) -> Mailbox:
+    """Change the fields given (profile, flags, quota: checked against domain and grant limits)."""
+    fields = given(locals(), MAILBOX_SETTINGS)
     require(
         acting_user is None or permissions.can_manage_mailbox(acting_user, mailbox), "You may not change that mailbox."
     )
@@ -230,7 +255,7 @@ def _check_not_last_active_superuser(mailbox: Mailbox) -> None:
 
 @transaction.atomic
 def mailbox_set_password(
-    *, acting_user, mailbox: Mailbox, password: str, origin: str = "cli", validate_password: bool = True
+    *, acting_user, mailbox: Mailbox, password: str, origin: str, validate_password: bool = True
 ) -> Mailbox:
     """Reset a password (admins, superusers) or change one's own (end users check the old one first).
 
@@ -256,7 +281,7 @@ def mailbox_set_password(
 
 
 @transaction.atomic
-def mailbox_set_password_hash(*, acting_user, mailbox: Mailbox, password_hash: str, origin: str = "cli") -> Mailbox:
+def mailbox_set_password_hash(*, acting_user, mailbox: Mailbox, password_hash: str, origin: str) -> Mailbox:
     """Store an imported hash as it is (after checking Dovecot knows its scheme)."""
     require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers import hashes.")
     try:
@@ -275,7 +300,7 @@ def mailbox_set_password_hash(*, acting_user, mailbox: Mailbox, password_hash: s
 
 
 @transaction.atomic
-def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str = "cli") -> None:
+def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str) -> None:
     require(
         acting_user is None or permissions.can_delete_mailbox(acting_user, mailbox), "You may not delete that mailbox."
     )
@@ -289,7 +314,7 @@ def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str = "cli") -> Non
 
 @transaction.atomic
 def superuser_create(
-    *, address: str, password: str | None, acting_user=None, origin: str = "cli", validate_password: bool = True
+    *, address: str, password: str | None, acting_user=None, origin: str, validate_password: bool = True
 ) -> Mailbox:
     """Make ``address`` a superuser: its mailbox if it exists, else a panel-only account.
 
@@ -329,7 +354,7 @@ def superuser_create(
 
 
 @transaction.atomic
-def superuser_revoke(*, address: str, acting_user=None, origin: str = "cli") -> Mailbox:
+def superuser_revoke(*, address: str, acting_user=None, origin: str) -> Mailbox:
     require(acting_user is None, "Superuser status is revoked only from the command line.")
     user = get_mailbox(address)
     if not user.is_superuser:
@@ -349,8 +374,18 @@ def superuser_revoke(*, address: str, acting_user=None, origin: str = "cli") -> 
 
 
 @transaction.atomic
-def mailbox_bulk_update(*, acting_user, mailboxes, origin: str = "cli", **fields) -> int:
+def mailbox_bulk_update(
+    *,
+    acting_user,
+    mailboxes,
+    origin: str,
+    active: bool = UNSET,
+    may_relay: bool = UNSET,
+    filtering: bool = UNSET,
+    quota_bytes: int = UNSET,
+) -> int:
     """Apply the same flags or quota to many mailboxes, all or none."""
+    fields = given(locals(), (*FLAG_FIELDS, "quota_bytes"))
     count = 0
     for mailbox in mailboxes:
         mailbox_update(acting_user=acting_user, mailbox=mailbox, origin=origin, **fields)
@@ -359,7 +394,7 @@ def mailbox_bulk_update(*, acting_user, mailboxes, origin: str = "cli", **fields
 
 
 @transaction.atomic
-def mailbox_bulk_delete(*, acting_user, mailboxes, origin: str = "cli") -> int:
+def mailbox_bulk_delete(*, acting_user, mailboxes, origin: str) -> int:
     """Delete many mailboxes, all or none."""
     count = 0
     for mailbox in mailboxes:

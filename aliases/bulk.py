@@ -11,7 +11,7 @@ from mailadmin import bulk, permissions
 from mailadmin.permissions import require
 
 
-def alias_bulk_load(*, acting_user, rows: Iterable[dict], origin: str = "cli", **options) -> bulk.Loaded:
+def alias_bulk_load(*, acting_user, rows: Iterable[dict], origin: str, **options) -> bulk.Loaded:
     """Create aliases from rows of ``domain``, ``local_part`` ("" for the catch-all), ``destinations``, ``active``.
 
     Whoever manages a domain may load its aliases, within its alias limit.
@@ -65,7 +65,7 @@ def alias_bulk_load(*, acting_user, rows: Iterable[dict], origin: str = "cli", *
     )
 
 
-def alias_bulk_create(*, acting_user, domain, rows: list[dict], origin: str = "cli") -> list[Alias]:
+def alias_bulk_create(*, acting_user, domain, rows: list[dict], origin: str) -> list[Alias]:
     """Many aliases of ``domain`` (rows of ``local_part``, ``destinations``, optional ``line``), all or none."""
     require(acting_user is None or permissions.can_manage_domain(acting_user, domain), "You do not manage that domain.")
     loaded = alias_bulk_load(

@@ -33,7 +33,7 @@ def _require_manage(acting_user, domain: Domain) -> None:
 
 @transaction.atomic
 def alias_create(
-    *, acting_user, domain: Domain, local_part: str, destinations, active: bool = True, origin: str = "cli"
+    *, acting_user, domain: Domain, local_part: str, destinations, active: bool = True, origin: str
 ) -> Alias:
     """Create an alias; an empty ``local_part`` makes the domain's catch-all."""
     _require_manage(acting_user, domain)
@@ -58,7 +58,7 @@ def alias_create(
 
 
 @transaction.atomic
-def alias_set_destinations(*, acting_user, alias: Alias, destinations, origin: str = "cli") -> Alias:
+def alias_set_destinations(*, acting_user, alias: Alias, destinations, origin: str) -> Alias:
     _require_manage(acting_user, alias.domain)
     alias = Alias.objects.select_for_update().select_related("domain").get(pk=alias.pk)
     before = snapshot(alias)
@@ -78,7 +78,7 @@ def alias_set_destinations(*, acting_user, alias: Alias, destinations, origin: s
 
 
 @transaction.atomic
-def alias_set_active(*, acting_user, alias: Alias, active: bool, origin: str = "cli") -> Alias:
+def alias_set_active(*, acting_user, alias: Alias, active: bool, origin: str) -> Alias:
     _require_manage(acting_user, alias.domain)
     before = snapshot(alias)
     alias.active = active
@@ -96,7 +96,7 @@ def alias_set_active(*, acting_user, alias: Alias, active: bool, origin: str = "
 
 
 @transaction.atomic
-def alias_delete(*, acting_user, alias: Alias, origin: str = "cli") -> None:
+def alias_delete(*, acting_user, alias: Alias, origin: str) -> None:
     _require_manage(acting_user, alias.domain)
     before = snapshot(alias)
     alias.delete()
@@ -116,7 +116,7 @@ ROLE_ADDRESSES = ("postmaster", "abuse")  # RFC 2142: every mail domain should h
 
 
 @transaction.atomic
-def role_aliases_create(*, acting_user, domain: Domain, target: str, origin: str = "cli") -> list[Alias]:
+def role_aliases_create(*, acting_user, domain: Domain, target: str, origin: str) -> list[Alias]:
     """Make ``postmaster@`` and ``abuse@`` of ``domain`` forward to ``target``, unless they exist.
 
     An existing mailbox or alias of either name is left as it is.

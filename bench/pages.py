@@ -51,6 +51,7 @@ def superuser():
 
     address = "bench-admin@bench-admin.example"
     return Mailbox.objects.filter(address=address).first() or services.superuser_create(
+        origin="bench",
         address=address,
         password="never used: the pages log in with force_login",  # noqa: S106 (passes the password policy)
     )

@@ -107,29 +107,42 @@ def pages_section(db: str, data: dict) -> list[str]:
 
 
 def bulk_section(db: str, data: dict) -> list[str]:
-    s, p = data["service_cheap_hashes"], data["service_production_hashes"]
-    n = data["created_per_run"]
+    n, size, loader, hashing = (
+        data["mailboxes"],
+        data["per_submission"],
+        data["loader_baseline"],
+        data["production_hashing"],
+    )
+    rows = []
+    for label, key in (
+        ("panel, superuser", "panel_superuser"),
+        ("panel, domain admin (grant of more than 10,000)", "panel_domain_admin"),
+    ):
+        run, ms = data[key], data[key]["beyond_hashing_ms_per_mailbox"]
+        rows.append(
+            f"| {label} | {ms['first']} | {ms['last']} | {ms['median']} | {ms['max']} | {run['beyond_hashing_s']} | "
+            f"{run['hashing_s']} | {ok(ms['max'] <= data['target_ms_beyond_hashing'])} |"
+        )
     return [
-        f"#### Bulk creation of {n:,} mailboxes ({DBS[db]}, into a directory of "
-        f"{data['mailboxes_in_directory']:,} mailboxes)",
+        f"#### Bulk creation of {n:,} mailboxes through the panel's bulk path ({DBS[db]})",
         "",
         f"`{data['command']}` - {machine(data)}",
         "",
-        f"`accounts.services.mailbox_bulk_create` (the panel's bulk path: one `mailbox_create` per row, each with "
-        f"a generated password), median of {data['repeat']} runs. Baseline in the same run: "
-        f"`mailadmin.bulk.mailbox_bulk_load` of the same rows with one precomputed hash.",
+        f"`accounts.bulk.mailbox_bulk_create` in {data['panel_superuser']['submissions']} "
+        f"submissions of {size} lines (generated passwords, hashed with `hash_many` over the cores before any "
+        f"lock, one batch and one audit entry per submission), into a fresh domain; {data['directory_before']}. "
+        "Run hashes are cheap (Argon2 m=1 MiB, t=1) and timed apart. Target: at most "
+        f"{data['target_ms_beyond_hashing']} ms per mailbox beyond hashing, first and last submission alike.",
         "",
-        "| | total s | hashing s | hashing share | per mailbox ms |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        f"| with cheap hashes ({data['cheap_argon2']}) | {s['total_s']} | {s['hashing_s']} | "
-        f"{s['hashing_share']:.1%} | {s['per_mailbox_ms']} |",
-        f"| with production hashes ({data['production_argon2']}; hashing: {p['measured']}) | {p['total_s']:.1f} | "
-        f"{p['hashing_s']:.1f} | {p['hashing_share']:.1%} | {p['total_s'] / n * 1000:.1f} |",
-        f"| baseline: bulk loader, no hashing | {data['baseline_bulk_load_s']} | 0 | - | "
-        f"{data['baseline_bulk_load_s'] / n * 1000:.2f} |",
+        "| acting as | first ms/mailbox | last | median | worst | beyond hashing s | hashing s (cheap) | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        *rows,
+        f"| baseline: bulk loader, one precomputed hash | | | {loader['ms_per_mailbox']} | | "
+        f"{loader['seconds']} | 0 | |",
         "",
-        f"One production hash: {p['per_hash_ms']:.0f} ms (median). The service without hashing is "
-        f"{data['ratio_service_to_bulk_load']}x the bulk loader.",
+        f"Production hashing ({hashing['scheme']}, {hashing['sample']} passwords): {hashing['one_by_one_ms']} ms "
+        f"each one by one, {hashing['hash_many_ms']} ms each with `hash_many` ({hashing['speedup']}x): "
+        f"{data['production_hashing_of_all_s']} s for all {n:,}.",
         "",
     ]
 

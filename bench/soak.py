@@ -100,14 +100,19 @@ def build_directory() -> dict[str, list[str]]:
 
     call_command("migrate", verbosity=0)
     with override_settings(MAIL_ARGON2_MEMORY_KIB=1024, MAIL_ARGON2_TIME_COST=1):
-        one = domains.domain_create(acting_user=None, name="soak1.test")
-        two = domains.domain_create(acting_user=None, name="soak2.test")
-        domains.domain_alias_create(acting_user=None, name="soak-alias.test", target=one)
+        one = domains.domain_create(origin="bench", acting_user=None, name="soak1.test")
+        two = domains.domain_create(origin="bench", acting_user=None, name="soak2.test")
+        domains.domain_alias_create(origin="bench", acting_user=None, name="soak-alias.test", target=one)
         boxes = []
         for n in range(MAILBOXES):
             domain = one if n % 3 else two
             box = accounts.mailbox_create(
-                acting_user=None, domain=domain, local_part=f"user{n:03}", password=PASSWORD, welcome=False
+                origin="bench",
+                acting_user=None,
+                domain=domain,
+                local_part=f"user{n:03}",
+                password=PASSWORD,
+                welcome=False,
             )
             boxes.append(box.address)
         routes = {box: [box] for box in boxes}
@@ -117,10 +122,12 @@ def build_directory() -> dict[str, list[str]]:
         rng = random.Random(7)  # noqa: S311 - a reproducible directory
         for n in range(ALIASES):
             members = rng.sample([b for b in boxes if b.endswith("@soak1.test")], rng.choice((1, 2)))
-            aliases.alias_create(acting_user=None, domain=one, local_part=f"team{n:02}", destinations=members)
+            aliases.alias_create(
+                origin="bench", acting_user=None, domain=one, local_part=f"team{n:02}", destinations=members
+            )
             routes[f"team{n:02}@soak1.test"] = members
         catchall = next(b for b in boxes if b.endswith("@soak2.test"))
-        aliases.alias_create(acting_user=None, domain=two, local_part="", destinations=[catchall])
+        aliases.alias_create(origin="bench", acting_user=None, domain=two, local_part="", destinations=[catchall])
         for n in range(20):
             routes[f"nobody{n}@soak2.test"] = [catchall]
     return routes
@@ -151,21 +158,34 @@ class Churn(threading.Thread):
                     domain = domains.get_domain("soak1.test")
                     if action == "mailbox.create":
                         accounts.mailbox_create(
-                            acting_user=None, domain=domain, local_part=f"churn{n}", password=PASSWORD, welcome=False
+                            origin="bench",
+                            acting_user=None,
+                            domain=domain,
+                            local_part=f"churn{n}",
+                            password=PASSWORD,
+                            welcome=False,
                         )
                     elif action == "mailbox.update":
                         box = accounts.get_mailbox(f"churn{n - 1}@soak1.test")
-                        accounts.mailbox_update(acting_user=None, mailbox=box, active=rng.random() < 0.5)
+                        accounts.mailbox_update(
+                            origin="bench", acting_user=None, mailbox=box, active=rng.random() < 0.5
+                        )
                     elif action == "mailbox.delete":
                         accounts.mailbox_delete(
-                            acting_user=None, mailbox=accounts.get_mailbox(f"churn{n - 2}@soak1.test")
+                            origin="bench", acting_user=None, mailbox=accounts.get_mailbox(f"churn{n - 2}@soak1.test")
                         )
                     elif action == "alias.create":
                         aliases.alias_create(
-                            acting_user=None, domain=domain, local_part=f"churnalias{n}", destinations=["user001"]
+                            origin="bench",
+                            acting_user=None,
+                            domain=domain,
+                            local_part=f"churnalias{n}",
+                            destinations=["user001"],
                         )
                     else:
-                        aliases.alias_delete(acting_user=None, alias=aliases.get_alias(f"churnalias{n - 1}@soak1.test"))
+                        aliases.alias_delete(
+                            origin="bench", acting_user=None, alias=aliases.get_alias(f"churnalias{n - 1}@soak1.test")
+                        )
                     self.done[action] += 1
                 except Exception as exc:  # noqa: BLE001 - the database may be down: the panel shows an error
                     self.failed[f"{action}: {type(exc).__name__}"] += 1

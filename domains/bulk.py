@@ -41,7 +41,7 @@ def _names_free(batch: bulk.Batch) -> None:
     bulk.refuse_taken(batch, lambda obj: obj.name, taken)
 
 
-def domain_bulk_load(*, acting_user, rows: Iterable[dict], origin: str = "cli", **options) -> bulk.Loaded:
+def domain_bulk_load(*, acting_user, rows: Iterable[dict], origin: str, **options) -> bulk.Loaded:
     """Create domains from rows of ``name`` and any of ``DOMAIN_SETTINGS``."""
 
     def build(row, _context):
@@ -64,7 +64,7 @@ def domain_bulk_load(*, acting_user, rows: Iterable[dict], origin: str = "cli", 
     )
 
 
-def domain_alias_bulk_load(*, acting_user, rows: Iterable[dict], origin: str = "cli", **options) -> bulk.Loaded:
+def domain_alias_bulk_load(*, acting_user, rows: Iterable[dict], origin: str, **options) -> bulk.Loaded:
     """Create domain aliases from rows of ``name``, ``domain`` (the target's name) and ``active``."""
 
     def prepare(rows):

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from domains.services import GRANT_FIELDS
 from mailadmin.forms import IdChoiceField, SingleLineField, count_field, quota_field
 from mailadmin.lib.sizes import format_size
 
@@ -74,5 +75,4 @@ class GrantForm(forms.Form):
         return mailbox
 
     def grant_fields(self) -> dict:
-        keys = ("quota_bytes", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
-        return {key: self.cleaned_data[key] for key in keys}
+        return {key: self.cleaned_data[key] for key in GRANT_FIELDS}

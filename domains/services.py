@@ -15,6 +15,7 @@ from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_domain
+from mailadmin.lib.fields import UNSET, given
 from mailadmin.permissions import require
 
 DOMAIN_SETTINGS = (
@@ -50,11 +51,23 @@ def get_domain(name: str) -> Domain:
 
 
 @transaction.atomic
-def domain_create(*, acting_user, name: str, origin: str = "cli", **fields) -> Domain:
-    require(acting_user is None or permissions.can_change_limits(acting_user), "Only superusers create domains.")
-    unknown = set(fields) - set(DOMAIN_SETTINGS)
-    if unknown:
-        raise ValidationError(f"Unknown domain setting(s): {', '.join(sorted(unknown))}.")
+def domain_create(
+    *,
+    acting_user,
+    name: str,
+    origin: str,
+    description: str = UNSET,
+    active: bool = UNSET,
+    logins_enabled: bool = UNSET,
+    default_may_relay: bool = UNSET,
+    max_mailboxes: int = UNSET,
+    max_aliases: int = UNSET,
+    max_quota_bytes: int = UNSET,
+    default_quota_bytes: int = UNSET,
+) -> Domain:
+    """Create a domain; the settings not given take the model's defaults."""
+    fields = given(locals(), DOMAIN_SETTINGS)
+    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers create domains.")
     domain = Domain(name=domain_name_from(name), **fields)
     limits.lock_names()
     domain.full_clean()
@@ -71,15 +84,26 @@ def domain_create(*, acting_user, name: str, origin: str = "cli", **fields) -> D
 
 
 @transaction.atomic
-def domain_update(*, acting_user, domain: Domain, origin: str = "cli", **fields) -> Domain:
-    """Change settings, flags or limits: superusers only (admins never change their limits)."""
+def domain_update(
+    *,
+    acting_user,
+    domain: Domain,
+    origin: str,
+    description: str = UNSET,
+    active: bool = UNSET,
+    logins_enabled: bool = UNSET,
+    default_may_relay: bool = UNSET,
+    max_mailboxes: int = UNSET,
+    max_aliases: int = UNSET,
+    max_quota_bytes: int = UNSET,
+    default_quota_bytes: int = UNSET,
+) -> Domain:
+    """Change the settings, flags or limits given: superusers only (admins never change their limits)."""
+    fields = given(locals(), DOMAIN_SETTINGS)
     require(
-        acting_user is None or permissions.can_change_limits(acting_user),
+        acting_user is None or permissions.is_superuser(acting_user),
         "Only superusers change a domain's settings and limits.",
     )
-    unknown = set(fields) - set(DOMAIN_SETTINGS)
-    if unknown:
-        raise ValidationError(f"Unknown domain setting(s): {', '.join(sorted(unknown))}.")
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
     before = snapshot(domain)
     for key, value in fields.items():
@@ -100,9 +124,9 @@ def domain_update(*, acting_user, domain: Domain, origin: str = "cli", **fields)
 
 
 @transaction.atomic
-def domain_delete(*, acting_user, domain: Domain, origin: str = "cli", force: bool = False) -> None:
+def domain_delete(*, acting_user, domain: Domain, origin: str, force: bool = False) -> None:
     """Delete a domain; with mailboxes in it only with ``force`` (which deletes them too)."""
-    require(acting_user is None or permissions.can_change_limits(acting_user), "Only superusers delete domains.")
+    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers delete domains.")
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
     count = domain.mailboxes.count()
     if count and not force:
@@ -118,9 +142,7 @@ def domain_delete(*, acting_user, domain: Domain, origin: str = "cli", force: bo
 
 
 @transaction.atomic
-def domain_alias_create(
-    *, acting_user, name: str, target: Domain, active: bool = True, origin: str = "cli"
-) -> DomainAlias:
+def domain_alias_create(*, acting_user, name: str, target: Domain, active: bool = True, origin: str) -> DomainAlias:
     _require_domain_alias_right(acting_user, target)
     alias = DomainAlias(name=domain_name_from(name), target=target, active=active)
     limits.lock_names()
@@ -138,7 +160,7 @@ def domain_alias_create(
 
 
 @transaction.atomic
-def domain_alias_update(*, acting_user, alias: DomainAlias, active: bool, origin: str = "cli") -> DomainAlias:
+def domain_alias_update(*, acting_user, alias: DomainAlias, active: bool, origin: str) -> DomainAlias:
     _require_domain_alias_right(acting_user, alias.target)
     before = snapshot(alias)
     alias.active = active
@@ -157,7 +179,7 @@ def domain_alias_update(*, acting_user, alias: DomainAlias, active: bool, origin
 
 
 @transaction.atomic
-def domain_alias_delete(*, acting_user, alias: DomainAlias, origin: str = "cli") -> None:
+def domain_alias_delete(*, acting_user, alias: DomainAlias, origin: str) -> None:
     _require_domain_alias_right(acting_user, alias.target)
     before = snapshot(alias)
     alias.delete()
@@ -187,11 +209,21 @@ GRANT_FIELDS = ("quota_bytes", "max_mailboxes", "can_create_mailboxes", "can_del
 
 
 @transaction.atomic
-def grant_set(*, acting_user, admin, domains: list[Domain], origin: str = "cli", **fields) -> AdminGrant:
-    """Create or replace the grant of ``admin``: its domains, limits and capabilities."""
-    unknown = set(fields) - set(GRANT_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown grant setting(s): {', '.join(sorted(unknown))}.")
+def grant_set(
+    *,
+    acting_user,
+    admin,
+    domains: list[Domain],
+    origin: str,
+    quota_bytes: int = UNSET,
+    max_mailboxes: int = UNSET,
+    can_create_mailboxes: bool = UNSET,
+    can_delete_mailboxes: bool = UNSET,
+    can_appoint_admins: bool = UNSET,
+) -> AdminGrant:
+    """Create or replace the grant of ``admin``: its domains, and the limits and capabilities given
+    (the others keep their values, or the defaults for a new grant)."""
+    fields = given(locals(), GRANT_FIELDS)
     if acting_user is not None:
         require(permissions.can_appoint_admin(acting_user, domains), "You may not appoint admins for those domains.")
         require(
@@ -247,7 +279,7 @@ def _check_appointment_within(own, grant) -> None:
 
 
 @transaction.atomic
-def grant_revoke(*, acting_user, admin, origin: str = "cli") -> None:
+def grant_revoke(*, acting_user, admin, origin: str) -> None:
     grant = AdminGrant.objects.select_for_update().filter(admin=admin).first()
     if grant is None:
         raise ValidationError(f"{admin} has no admin grant.")

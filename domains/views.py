@@ -64,7 +64,7 @@ def domain_list(request):
 
 @require_http_methods(["GET", "POST"])
 def domain_create(request):
-    require(permissions.can_change_limits(request.user))
+    require(permissions.is_superuser(request.user))
     form = DomainCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         domain = call_service(
@@ -109,7 +109,7 @@ def domain_detail(request, pk):
         "archive_count": domain.archives.kept().count(),
         "totals": totals,
         "usage": grant_usage(request.user),
-        "can_change_settings": permissions.can_change_limits(request.user),
+        "can_change_settings": permissions.is_superuser(request.user),
         "can_create": permissions.can_create_mailbox(request.user, domain),
         "can_delete": permissions.can_delete_mailboxes_in(request.user, domain),
         "is_superuser": is_superuser,

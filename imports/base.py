@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from accounts.bulk import mailbox_bulk_load
 from imports import apply
+from mailadmin.cli import format_error
 from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import parse_size
 
@@ -90,13 +91,7 @@ class Report:
 
 def describe(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return "; ".join(
-                (message if name == "__all__" else f"{name}: {message}")
-                for name, messages in exc.message_dict.items()
-                for message in messages
-            )
-        return "; ".join(exc.messages)
+        return format_error(exc, "; ")
     return str(exc) or type(exc).__name__
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from accounts.services import PROFILE_FIELDS
 from imports.base import Importer, Item, as_bool, as_size
 from mailadmin.lib.addresses import AddressError, split_address
 
@@ -35,7 +36,7 @@ FIELDS = (
     "other_email",
     "notes",
 )
-TEXT_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
+TEXT_FIELDS = PROFILE_FIELDS
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:

@@ -22,15 +22,18 @@ from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import SizeError, parse_size
 
 
-def format_error(exc: ValidationError) -> str:
-    """One line per problem, each naming its field."""
+def format_error(exc: ValidationError, separator: str = "\n") -> str:
+    """A ValidationError as text: one problem per line (or per ``separator``), each naming its field.
+
+    The one home of this wording: the command line, the importers' reports and the mail-store
+    job's notes all say errors this way."""
     if hasattr(exc, "error_dict"):
         lines = []
         for field, errors in exc.message_dict.items():
             prefix = "" if field == "__all__" else f"{field}: "
             lines.extend(prefix + message for message in errors)
-        return "\n".join(lines)
-    return "\n".join(exc.messages)
+        return separator.join(lines)
+    return separator.join(exc.messages)
 
 
 def flag(parser, name: str, help_text: str) -> None:

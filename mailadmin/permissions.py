@@ -9,9 +9,20 @@ what an actor may not see a 404.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 
-SUPERUSER, ADMIN, USER, NOBODY = 3, 2, 1, 0
+
+class Role(models.IntegerChoices):
+    """The ranked roles: a higher value outranks a lower one."""
+
+    NOBODY = 0, "nobody"
+    USER = 1, "user"
+    ADMIN = 2, "admin"
+    SUPERUSER = 3, "superuser"
+
+
+SUPERUSER, ADMIN, USER, NOBODY = Role.SUPERUSER, Role.ADMIN, Role.USER, Role.NOBODY
 
 
 def require(allowed: bool, message: str = "You are not allowed to do that.") -> None:
@@ -101,11 +112,6 @@ def can_manage_domain(actor, domain) -> bool:
     return level == ADMIN and grant_of(actor).domains.filter(pk=domain.pk).exists()
 
 
-def can_change_limits(actor) -> bool:
-    """Domain limits, domain flags and grants: superusers only."""
-    return rank(actor) == SUPERUSER
-
-
 def can_manage_domain_aliases(actor) -> bool:
     """Add, switch on or off and delete domain aliases: superusers only. A domain alias makes its
     name local for every sender on this server, so an admin could otherwise take over mail for any
@@ -126,17 +132,14 @@ def can_manage_mailbox(actor, target) -> bool:
     return can_manage_domain(actor, target.domain) and role_rank(target) < rank(actor)
 
 
-ROLE_NAMES = {SUPERUSER: "superuser", ADMIN: "admin", USER: "user"}
-
-
 def role_name(user) -> str:
     """The role a mailbox holds, as a word to record (a deleted mailbox's archive keeps it)."""
-    return ROLE_NAMES[role_rank(user)]
+    return Role(role_rank(user)).label
 
 
-def archived_rank(archive) -> int:
+def archived_rank(archive) -> Role:
     """The rank a deleted mailbox held; SUPERUSER when its archive does not say (an older one)."""
-    names = {name: level for level, name in ROLE_NAMES.items()}
+    names = {role.label: role for role in Role}
     return names.get((archive.settings or {}).get("role"), SUPERUSER)
 
 

@@ -54,7 +54,7 @@ def get_domain_for(request, pk, *, write: bool = False):
 
     domain = get_object_or_404(Domain.objects.visible_to(request.user), pk=pk)
     if write:
-        require(permissions.can_change_limits(request.user))
+        require(permissions.is_superuser(request.user))
     return domain
 
 

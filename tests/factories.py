@@ -10,31 +10,41 @@ PASSWORD = "correct horse battery staple"
 
 
 def domain(name="example.org", **fields):
-    return domains.domain_create(acting_user=None, name=name, **fields)
+    return domains.domain_create(origin="test", acting_user=None, name=name, **fields)
 
 
 def mailbox(address, password=PASSWORD, **fields):
     local, _, domain_name = address.partition("@")
     return accounts.mailbox_create(
-        acting_user=None, domain=domains.get_domain(domain_name), local_part=local, password=password, **fields
+        origin="test",
+        acting_user=None,
+        domain=domains.get_domain(domain_name),
+        local_part=local,
+        password=password,
+        **fields,
     )
 
 
 def alias(address, destinations, **fields):
     local, _, domain_name = address.rpartition("@")
     return aliases.alias_create(
-        acting_user=None, domain=domains.get_domain(domain_name), local_part=local, destinations=destinations, **fields
+        origin="test",
+        acting_user=None,
+        domain=domains.get_domain(domain_name),
+        local_part=local,
+        destinations=destinations,
+        **fields,
     )
 
 
 def make_personas() -> SimpleNamespace:
     org, net = domain("example.org"), domain("example.net")
     superuser = mailbox("root@example.org")
-    superuser = accounts.superuser_create(address=superuser.address, password=None)
+    superuser = accounts.superuser_create(origin="test", address=superuser.address, password=None)
     admin_org = mailbox("admin@example.org")
     admin_net = mailbox("admin@example.net")
-    domains.grant_set(acting_user=None, admin=admin_org, domains=[org])
-    domains.grant_set(acting_user=None, admin=admin_net, domains=[net])
+    domains.grant_set(origin="test", acting_user=None, admin=admin_org, domains=[org])
+    domains.grant_set(origin="test", acting_user=None, admin=admin_net, domains=[net])
     user = mailbox("user@example.org")
     return SimpleNamespace(
         org=org,

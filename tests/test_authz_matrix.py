@@ -124,7 +124,7 @@ def build_world():
     }
     factories.alias("info@example.net", "bob")
     objects["archive_org"] = deleted(factories.mailbox("gone@example.org").address)
-    accounts.superuser_create(address=factories.mailbox("boss@example.org").address, password=None)
+    accounts.superuser_create(origin="test", address=factories.mailbox("boss@example.org").address, password=None)
     objects["archive_boss"] = deleted("boss@example.org")
     objects["archive_earlier_org"] = deleted(factories.mailbox("old@example.org").address)
     MailboxArchive.objects.filter(pk=objects["archive_earlier_org"].pk).update(domain=None)  # its domain is gone
@@ -134,7 +134,7 @@ def build_world():
 
 def deleted(address):
     """The archive a deleted mailbox leaves (its mail not yet moved: a restore is immediate)."""
-    accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox(address))
+    accounts.mailbox_delete(origin="test", acting_user=None, mailbox=accounts.get_mailbox(address))
     return MailboxArchive.objects.get(address=address)
 
 

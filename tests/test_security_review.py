@@ -26,6 +26,7 @@ def login(client, address, password):
 def appointing(personas):
     """example.org's admin may appoint admins (unlimited, all capabilities)."""
     domains.grant_set(
+        origin="test",
         acting_user=None,
         admin=personas.admin_org,
         domains=[personas.org],
@@ -80,7 +81,9 @@ def _appoint_user(personas, **fields):
         "max_mailboxes": 0,
         **fields,
     }
-    return domains.grant_set(acting_user=personas.admin_org, admin=personas.user, domains=[personas.org], **fields)
+    return domains.grant_set(
+        origin="test", acting_user=personas.admin_org, admin=personas.user, domains=[personas.org], **fields
+    )
 
 
 @pytest.mark.parametrize("extra", [{}, {"max_mailboxes": 10}], ids=["equal-grant", "narrower-grant"])
@@ -93,13 +96,13 @@ def test_appointed_admin_cannot_revoke_its_appointer(client, appointing, extra):
     assert response.status_code in (403, 404)
     assert AdminGrant.objects.filter(admin=p.admin_org).exists()
     with pytest.raises(PermissionDenied):
-        domains.grant_revoke(acting_user=Mailbox.objects.get(pk=p.user.pk), admin=p.admin_org)
+        domains.grant_revoke(origin="test", acting_user=Mailbox.objects.get(pk=p.user.pk), admin=p.admin_org)
     assert AdminGrant.objects.filter(admin=p.admin_org).exists()
 
 
 def test_appointing_admin_cannot_revoke_a_superusers_grant(client, appointing):
     p = appointing
-    domains.grant_set(acting_user=None, admin=p.superuser, domains=[p.org])
+    domains.grant_set(origin="test", acting_user=None, admin=p.superuser, domains=[p.org])
     grant = AdminGrant.objects.get(admin=p.superuser)
     client.force_login(p.admin_org)
     assert client.post(reverse("domains:grant_delete", args=[grant.pk])).status_code in (403, 404)
@@ -122,10 +125,12 @@ def test_appointing_admin_can_still_revoke_and_edit_a_narrower_grant_it_gave(cli
 def test_appointing_admin_cannot_widen_a_grant_beyond_its_own(appointing):
     p = appointing
     _appoint_user(p, max_mailboxes=10, can_appoint_admins=False)
-    domains.grant_set(acting_user=None, admin=p.admin_org, domains=[p.org], can_appoint_admins=True, max_mailboxes=20)
+    domains.grant_set(
+        origin="test", acting_user=None, admin=p.admin_org, domains=[p.org], can_appoint_admins=True, max_mailboxes=20
+    )
     actor = Mailbox.objects.get(pk=p.admin_org.pk)
     with pytest.raises(PermissionDenied):
-        domains.grant_set(acting_user=actor, admin=p.user, domains=[p.org], max_mailboxes=0)
+        domains.grant_set(origin="test", acting_user=actor, admin=p.user, domains=[p.org], max_mailboxes=0)
     assert AdminGrant.objects.get(admin=p.user).max_mailboxes == 10
 
 
@@ -133,11 +138,16 @@ def test_service_refuses_capabilities_left_to_their_defaults(appointing):
     """grant_set without can_delete_mailboxes gave the model default (True) to an admin lacking it."""
     p = appointing
     domains.grant_set(
-        acting_user=None, admin=p.admin_org, domains=[p.org], can_appoint_admins=True, can_delete_mailboxes=False
+        origin="test",
+        acting_user=None,
+        admin=p.admin_org,
+        domains=[p.org],
+        can_appoint_admins=True,
+        can_delete_mailboxes=False,
     )
     actor = Mailbox.objects.get(pk=p.admin_org.pk)
     with pytest.raises(PermissionDenied):
-        domains.grant_set(acting_user=actor, admin=p.user, domains=[p.org], can_appoint_admins=False)
+        domains.grant_set(origin="test", acting_user=actor, admin=p.user, domains=[p.org], can_appoint_admins=False)
     assert not AdminGrant.objects.filter(admin=p.user).exists()
 
 
@@ -145,7 +155,7 @@ def test_grant_list_does_not_name_domains_the_admin_does_not_manage(client, appo
     p = appointing
     factories.domain("secret.example")
     secret = domains.get_domain("secret.example")
-    domains.grant_set(acting_user=None, admin=p.user, domains=[p.org, secret])
+    domains.grant_set(origin="test", acting_user=None, admin=p.user, domains=[p.org, secret])
     client.force_login(p.admin_org)
     response = client.get(reverse("domains:grants"))
     assert response.status_code == 200
@@ -171,13 +181,17 @@ def test_grant_form_is_no_oracle_for_mailboxes_of_other_domains(client, appointi
 
 def test_superuser_services_refuse_panel_actors(personas):
     with pytest.raises(PermissionDenied):
-        accounts.superuser_create(address=personas.user.address, password=None, acting_user=personas.admin_org)
+        accounts.superuser_create(
+            origin="test", address=personas.user.address, password=None, acting_user=personas.admin_org
+        )
     with pytest.raises(PermissionDenied):
-        accounts.superuser_create(address=personas.user.address, password=None, acting_user=personas.superuser)
+        accounts.superuser_create(
+            origin="test", address=personas.user.address, password=None, acting_user=personas.superuser
+        )
     assert not Mailbox.objects.get(pk=personas.user.pk).is_superuser
-    accounts.superuser_create(address=personas.admin_net.address, password=None)
+    accounts.superuser_create(origin="test", address=personas.admin_net.address, password=None)
     with pytest.raises(PermissionDenied):
-        accounts.superuser_revoke(address=personas.admin_net.address, acting_user=personas.admin_org)
+        accounts.superuser_revoke(origin="test", address=personas.admin_net.address, acting_user=personas.admin_org)
     assert Mailbox.objects.get(pk=personas.admin_net.pk).is_superuser
 
 
@@ -187,7 +201,7 @@ def test_superuser_services_refuse_panel_actors(personas):
 def test_admin_of_a_domain_with_a_co_admin_can_open_its_own_mailbox(client, personas):
     """The visible-mailbox join gave one row per grant of the domain: the own page was a 500."""
     co_admin = factories.mailbox("co@example.org")
-    domains.grant_set(acting_user=None, admin=co_admin, domains=[personas.org])
+    domains.grant_set(origin="test", acting_user=None, admin=co_admin, domains=[personas.org])
     client.force_login(personas.admin_org)
     assert client.get(reverse("accounts:detail", args=[personas.admin_org.pk])).status_code == 200
     assert client.get(reverse("vacation:mailbox", args=[personas.admin_org.pk])).status_code == 200
@@ -201,7 +215,11 @@ def test_limit_errors_do_not_describe_another_admins_grant(client, personas):
     factories.domain("secret.example")
     co_admin = factories.mailbox("x@secret.example")
     domains.grant_set(
-        acting_user=None, admin=co_admin, domains=[personas.org, domains.get_domain("secret.example")], max_mailboxes=4
+        origin="test",
+        acting_user=None,
+        admin=co_admin,
+        domains=[personas.org, domains.get_domain("secret.example")],
+        max_mailboxes=4,
     )
     client.force_login(personas.admin_org)
     response = client.post(

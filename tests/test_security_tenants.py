@@ -44,10 +44,10 @@ def _delete_and_recreate_shop(personas):
     factories.domain("shop.example")
     factories.mailbox("boss@shop.example", password=OLD_PASSWORD)
     factories.mailbox("gone@shop.example", password=OLD_PASSWORD, first_name="Olga")
-    accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox("gone@shop.example"))
-    domains.domain_delete(acting_user=None, domain=domains.get_domain("shop.example"), force=True)
+    accounts.mailbox_delete(origin="test", acting_user=None, mailbox=accounts.get_mailbox("gone@shop.example"))
+    domains.domain_delete(origin="test", acting_user=None, domain=domains.get_domain("shop.example"), force=True)
     new = factories.domain("shop.example")
-    domains.grant_set(acting_user=None, admin=personas.admin_net, domains=[personas.net, new])
+    domains.grant_set(origin="test", acting_user=None, admin=personas.admin_net, domains=[personas.net, new])
     return new
 
 
@@ -81,9 +81,9 @@ def test_its_admin_cannot_restore_the_old_owners_mailbox(client, recreated):
     client.force_login(p.admin_net)
     assert client.post(reverse("accounts:restore", args=[old.pk])).status_code == 404
     with pytest.raises(ValidationError, match="no longer exists"):
-        archives.mailbox_restore(acting_user=admin_of_new_shop(p), archive=old)
+        archives.mailbox_restore(origin="test", acting_user=admin_of_new_shop(p), archive=old)
     with pytest.raises(PermissionDenied):  # naming the domain is for superusers only
-        archives.mailbox_restore(acting_user=admin_of_new_shop(p), archive=old, into=p.shop)
+        archives.mailbox_restore(origin="test", acting_user=admin_of_new_shop(p), archive=old, into=p.shop)
     assert not Mailbox.objects.filter(address="gone@shop.example").exists()
     assert MailboxArchive.objects.get(pk=old.pk).state == "pending"
     assert factories.authenticate("gone@shop.example", OLD_PASSWORD) is None
@@ -122,10 +122,12 @@ def recreated_store(personas, tmp_path, settings):
     factories.domain("shop.example")
     factories.mailbox("late@shop.example", password=OLD_PASSWORD)
     make_maildir(store / "shop.example/late", [b"Subject: old\n\nold mail\n"])
-    accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox("late@shop.example"))
+    accounts.mailbox_delete(origin="test", acting_user=None, mailbox=accounts.get_mailbox("late@shop.example"))
     archives.mailstore_run(store=store)
-    archives.mailbox_restore(acting_user=None, archive=archives.get_archive("late@shop.example"))  # restoring
-    domains.domain_delete(acting_user=None, domain=domains.get_domain("shop.example"), force=True)
+    archives.mailbox_restore(
+        origin="test", acting_user=None, archive=archives.get_archive("late@shop.example")
+    )  # restoring
+    domains.domain_delete(origin="test", acting_user=None, domain=domains.get_domain("shop.example"), force=True)
     personas.shop = factories.domain("shop.example")
     return personas, store
 
@@ -154,7 +156,7 @@ def test_superuser_may_restore_into_a_domain_of_another_name(recreated_store):
     archives.mailstore_run(store=store)
     other = factories.domain("new-shop.example")
     archive = archives.get_archive("late@shop.example")
-    archives.mailbox_restore(acting_user=p.superuser, archive=archive, into=other)
+    archives.mailbox_restore(origin="test", acting_user=p.superuser, archive=archive, into=other)
     assert archives.mailstore_run(store=store)["restored"] == 1
     restored = Mailbox.objects.get(address="late@new-shop.example")
     assert restored.check_password(OLD_PASSWORD)
@@ -163,10 +165,10 @@ def test_superuser_may_restore_into_a_domain_of_another_name(recreated_store):
 
 def test_into_is_only_for_an_archive_whose_domain_is_gone(personas):
     factories.mailbox("gone@example.org")
-    accounts.mailbox_delete(acting_user=None, mailbox=accounts.get_mailbox("gone@example.org"))
+    accounts.mailbox_delete(origin="test", acting_user=None, mailbox=accounts.get_mailbox("gone@example.org"))
     archive = archives.get_archive("gone@example.org")
     with pytest.raises(ValidationError, match="which exists"):
-        archives.mailbox_restore(acting_user=None, archive=archive, into=personas.net)
+        archives.mailbox_restore(origin="test", acting_user=None, archive=archive, into=personas.net)
     assert not Mailbox.objects.filter(domain=personas.net, local_part="gone").exists()
 
 
@@ -217,8 +219,8 @@ def test_migrations_link_existing_rows_to_the_domain_of_their_time(personas):
 
 
 def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(client, personas):
-    alias = domains.domain_alias_create(acting_user=None, name="org-alias.example", target=personas.org)
-    domains.domain_alias_update(acting_user=personas.superuser, alias=alias, active=False)
+    alias = domains.domain_alias_create(origin="test", acting_user=None, name="org-alias.example", target=personas.org)
+    domains.domain_alias_update(origin="test", acting_user=personas.superuser, alias=alias, active=False)
     client.force_login(personas.admin_org)
     page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
     assert "org-alias.example" in page and reverse("domains:alias_toggle", args=[alias.pk]) not in page
@@ -227,9 +229,9 @@ def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(cli
     alias.refresh_from_db()
     assert not alias.active
     with pytest.raises(PermissionDenied):
-        domains.domain_alias_update(acting_user=personas.admin_org, alias=alias, active=True)
+        domains.domain_alias_update(origin="test", acting_user=personas.admin_org, alias=alias, active=True)
     with pytest.raises(PermissionDenied):
-        domains.domain_alias_delete(acting_user=personas.admin_org, alias=alias)
+        domains.domain_alias_delete(origin="test", acting_user=personas.admin_org, alias=alias)
     assert not DomainAlias.objects.get(pk=alias.pk).active
 
 
@@ -238,7 +240,7 @@ def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(cli
 
 @pytest.mark.parametrize("switch", [{"active": False}, {"logins_enabled": False}], ids=["inactive", "logins-off"])
 def test_end_users_of_a_domain_that_is_off_cannot_log_in_to_the_panel(personas, switch):
-    domains.domain_update(acting_user=None, domain=personas.org, **switch)
+    domains.domain_update(origin="test", acting_user=None, domain=personas.org, **switch)
     response = login(Client(), personas.user.address, personas.password)
     assert response.status_code == 200
     assert "Logins for the mailboxes of example.org are switched off" in response.content.decode()
@@ -312,9 +314,11 @@ def test_csv_export_neutralises_look_alike_formula_starts_and_round_trips(client
 
 
 def test_grants_page_shows_the_domains_of_grants_the_appointing_admin_manages(client, personas):
-    domains.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True)
+    domains.grant_set(
+        origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True
+    )
     secret = factories.domain("secret.example")
-    domains.grant_set(acting_user=None, admin=personas.user, domains=[personas.org, secret])
+    domains.grant_set(origin="test", acting_user=None, admin=personas.user, domains=[personas.org, secret])
     client.force_login(personas.admin_org)
     response = client.get(reverse("domains:grants"))
     [grant] = list(response.context["page"])

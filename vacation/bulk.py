@@ -16,7 +16,7 @@ from vacation.models import Vacation
 VACATION_ROW_FIELDS = {"address", "mode", "subject", "body", "first_day", "last_day", "interval_days"}
 
 
-def vacation_bulk_load(*, acting_user, rows: Iterable[dict], origin: str = "cli", **options) -> bulk.Loaded:
+def vacation_bulk_load(*, acting_user, rows: Iterable[dict], origin: str, **options) -> bulk.Loaded:
     """Create vacation replies from rows of ``address`` (a mailbox) and the fields of ``vacation_set``.
 
     The modes follow ``Vacation.set_mode`` (default clears the text); a mailbox that already has

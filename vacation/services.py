@@ -25,7 +25,7 @@ def vacation_set(
     first_day: datetime.date | None = None,
     last_day: datetime.date | None = None,
     interval_days: int | None = None,
-    origin: str = "cli",
+    origin: str,
 ) -> Vacation:
     """Switch a vacation off, to the default text, or to a custom text.
 

@@ -30,10 +30,13 @@ TOO_SIMILAR = "The password is too similar to the"
 
 def test_the_service_refuses_a_password_like_the_address_or_the_names(personas):
     with pytest.raises(ValidationError) as caught:
-        services.mailbox_create(acting_user=None, domain=personas.org, local_part="alice.wonderland", password=SIMILAR)
+        services.mailbox_create(
+            origin="test", acting_user=None, domain=personas.org, local_part="alice.wonderland", password=SIMILAR
+        )
     assert TOO_SIMILAR in caught.value.message_dict["password"][0]
     with pytest.raises(ValidationError) as caught:
         services.mailbox_create(
+            origin="test",
             acting_user=None,
             domain=personas.org,
             local_part="aw",
@@ -49,18 +52,18 @@ def test_setting_a_password_runs_the_policy_for_that_mailbox(personas):
     box = factories.mailbox("alice.wonderland@example.org")
     for weak, message in [("short", "too short"), ("password123", "too common"), ("12345678901", "entirely numeric")]:
         with pytest.raises(ValidationError, match=message):
-            services.mailbox_set_password(acting_user=None, mailbox=box, password=weak)
+            services.mailbox_set_password(origin="test", acting_user=None, mailbox=box, password=weak)
     with pytest.raises(ValidationError, match="too similar to the address"):
-        services.mailbox_set_password(acting_user=None, mailbox=box, password="alice.wonderland@example")
+        services.mailbox_set_password(origin="test", acting_user=None, mailbox=box, password="alice.wonderland@example")
     box.refresh_from_db()
     assert box.check_password(factories.PASSWORD)
 
 
 def test_superuser_create_runs_the_policy(personas):
     with pytest.raises(ValidationError, match="too short"):
-        services.superuser_create(address="boss@panel.example", password="short")
+        services.superuser_create(origin="test", address="boss@panel.example", password="short")
     with pytest.raises(ValidationError, match="too short"):
-        services.superuser_create(address=personas.user.address, password="short")
+        services.superuser_create(origin="test", address=personas.user.address, password="short")
     assert not Mailbox.objects.filter(address="boss@panel.example").exists()
     assert not Mailbox.objects.get(pk=personas.user.pk).is_superuser
 
@@ -158,8 +161,15 @@ def test_imports_keep_the_passwords_users_already_have(tmp_path, personas):
 
 def test_the_opt_out_is_explicit(personas):
     box = services.mailbox_create(
-        acting_user=None, domain=personas.org, local_part="legacy", password="short", validate_password=False
+        origin="test",
+        acting_user=None,
+        domain=personas.org,
+        local_part="legacy",
+        password="short",
+        validate_password=False,
     )
     assert box.check_password("short")
-    services.mailbox_set_password(acting_user=None, mailbox=box, password="tiny", validate_password=False)
+    services.mailbox_set_password(
+        origin="test", acting_user=None, mailbox=box, password="tiny", validate_password=False
+    )
     assert Mailbox.objects.get(pk=box.pk).check_password("tiny")

@@ -33,7 +33,7 @@ def test_legacy_hash_is_rehashed_at_the_next_successful_login(settings):
     f.domain("example.org")
     box = f.mailbox("alice@example.org")
     services.mailbox_set_password_hash(
-        acting_user=None, mailbox=box, password_hash="5f4dcc3b5aa765d61d8327deb882cf99"
+        origin="test", acting_user=None, mailbox=box, password_hash="5f4dcc3b5aa765d61d8327deb882cf99"
     )  # md5("password")
     box.refresh_from_db()
     assert box.password == "{PLAIN-MD5}5f4dcc3b5aa765d61d8327deb882cf99"
@@ -51,7 +51,7 @@ def test_unknown_hash_schemes_are_refused_on_import():
     box = f.mailbox("alice@example.org")
     before = box.password
     with pytest.raises(ValidationError, match="Unknown password scheme"):
-        services.mailbox_set_password_hash(acting_user=None, mailbox=box, password_hash="{ROT13}frperg")
+        services.mailbox_set_password_hash(origin="test", acting_user=None, mailbox=box, password_hash="{ROT13}frperg")
     box.refresh_from_db()
     assert box.password == before
 
@@ -98,43 +98,45 @@ def test_new_mailboxes_take_the_domain_defaults():
 
 def test_end_users_and_outranked_admins_cannot_manage_others(personas):
     with pytest.raises(PermissionDenied):
-        services.mailbox_update(acting_user=personas.user, mailbox=personas.admin_org, quota_bytes=1 * MB)
+        services.mailbox_update(
+            origin="test", acting_user=personas.user, mailbox=personas.admin_org, quota_bytes=1 * MB
+        )
     with pytest.raises(PermissionDenied):  # a superuser's mailbox inside the admin's own domain
         services.mailbox_set_password(
-            acting_user=personas.admin_org, mailbox=personas.superuser, password="taken over!"
+            origin="test", acting_user=personas.admin_org, mailbox=personas.superuser, password="taken over!"
         )
     with pytest.raises(PermissionDenied):
-        services.mailbox_delete(acting_user=personas.admin_org, mailbox=personas.superuser)
+        services.mailbox_delete(origin="test", acting_user=personas.admin_org, mailbox=personas.superuser)
     with pytest.raises(PermissionDenied):  # another domain
-        services.mailbox_update(acting_user=personas.admin_net, mailbox=personas.user, active=False)
+        services.mailbox_update(origin="test", acting_user=personas.admin_net, mailbox=personas.user, active=False)
     personas.user.refresh_from_db()
     assert personas.user.active
-    services.mailbox_update(acting_user=personas.admin_org, mailbox=personas.user, first_name="Ann")
+    services.mailbox_update(origin="test", acting_user=personas.admin_org, mailbox=personas.user, first_name="Ann")
     assert Mailbox.objects.get(pk=personas.user.pk).first_name == "Ann"
 
 
 def test_superuser_status_is_granted_as_a_panel_only_account_when_there_is_no_mailbox():
-    user = services.superuser_create(address="Root@Admin.Example", password="long enough secret")
+    user = services.superuser_create(origin="test", address="Root@Admin.Example", password="long enough secret")
     assert user.is_superuser and not user.has_mailbox and user.address == "root@admin.example"
     assert f.authenticate(username="root@admin.example", password="long enough secret") == user
     with pytest.raises(ValidationError, match="last superuser"):
-        services.superuser_revoke(address="root@admin.example")
+        services.superuser_revoke(origin="test", address="root@admin.example")
 
 
 def test_the_last_active_superuser_cannot_be_switched_off(personas):
     root = personas.superuser
     with pytest.raises(ValidationError, match="last active superuser") as refused:
-        services.mailbox_update(acting_user=root, mailbox=root, active=False)
+        services.mailbox_update(origin="test", acting_user=root, mailbox=root, active=False)
     assert "active" in refused.value.message_dict
     with pytest.raises(ValidationError, match="last active superuser"):  # the command line too, and in bulk
-        services.mailbox_bulk_update(acting_user=None, mailboxes=[personas.user, root], active=False)
+        services.mailbox_bulk_update(origin="test", acting_user=None, mailboxes=[personas.user, root], active=False)
     assert Mailbox.objects.get(pk=root.pk).active and Mailbox.objects.get(pk=personas.user.pk).active
 
-    other = services.superuser_create(address="ops@example.net", password="long enough secret")
-    services.mailbox_update(acting_user=None, mailbox=other, active=False)
+    other = services.superuser_create(origin="test", address="ops@example.net", password="long enough secret")
+    services.mailbox_update(origin="test", acting_user=None, mailbox=other, active=False)
     with pytest.raises(ValidationError, match="last active superuser"):  # an inactive one does not count
-        services.mailbox_update(acting_user=root, mailbox=root, active=False)
-    services.mailbox_update(acting_user=root, mailbox=other, active=True)
-    services.mailbox_update(acting_user=other, mailbox=root, active=False)  # another is active now
+        services.mailbox_update(origin="test", acting_user=root, mailbox=root, active=False)
+    services.mailbox_update(origin="test", acting_user=root, mailbox=other, active=True)
+    services.mailbox_update(origin="test", acting_user=other, mailbox=root, active=False)  # another is active now
     assert not Mailbox.objects.get(pk=root.pk).active
-    services.mailbox_update(acting_user=None, mailbox=personas.user, active=False)  # end users as before
+    services.mailbox_update(origin="test", acting_user=None, mailbox=personas.user, active=False)  # end users as before

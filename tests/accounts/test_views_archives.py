@@ -21,7 +21,7 @@ def deleted(address, **fields):
     """Create (unless it exists) and delete a mailbox; its archive is pending (mail not yet moved)."""
     if not Mailbox.objects.filter(address=address).exists():
         factories.mailbox(address, **fields)
-    services.mailbox_delete(acting_user=None, mailbox=services.get_mailbox(address))
+    services.mailbox_delete(origin="test", acting_user=None, mailbox=services.get_mailbox(address))
     return MailboxArchive.objects.filter(address=address).latest("pk")
 
 
@@ -40,7 +40,9 @@ def restore_url(archive):
 def test_domain_page_links_the_deleted_mailboxes_with_their_count(client, personas):
     deleted("gone@example.org")
     deleted("left@example.org")
-    archives.mailbox_restore(acting_user=None, archive=deleted("back@example.org"))  # restored: not counted
+    archives.mailbox_restore(
+        origin="test", acting_user=None, archive=deleted("back@example.org")
+    )  # restored: not counted
     client.force_login(personas.admin_org)
     page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
     assert f'href="{list_url(personas.org)}">Deleted mailboxes (2)</a>' in page
@@ -49,7 +51,9 @@ def test_domain_page_links_the_deleted_mailboxes_with_their_count(client, person
 def test_the_list_shows_who_deleted_what_when_and_when_the_mail_goes(client, personas, settings):
     settings.MAIL_ARCHIVE_GRACE_DAYS = 30
     factories.mailbox("gone@example.org")
-    services.mailbox_delete(acting_user=personas.admin_org, mailbox=services.get_mailbox("gone@example.org"))
+    services.mailbox_delete(
+        origin="test", acting_user=personas.admin_org, mailbox=services.get_mailbox("gone@example.org")
+    )
     archive = MailboxArchive.objects.get(address="gone@example.org")
     deleted("other@example.net")
     client.force_login(personas.admin_org)
@@ -67,7 +71,7 @@ def test_the_list_shows_who_deleted_what_when_and_when_the_mail_goes(client, per
 
 
 def test_restored_and_purged_ones_only_on_request(client, personas):
-    archives.mailbox_restore(acting_user=None, archive=deleted("back@example.org"))
+    archives.mailbox_restore(origin="test", acting_user=None, archive=deleted("back@example.org"))
     client.force_login(personas.superuser)
     assert "back@example.org" not in client.get(list_url(personas.org)).content.decode()
     page = client.get(list_url(personas.org) + "?all=1").content.decode()
@@ -115,7 +119,9 @@ def test_outsiders_get_404(client, personas):
 
 def test_admin_without_the_create_capability_cannot_restore(client, personas):
     archive = deleted("gone@example.org")
-    domains.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], can_create_mailboxes=False)
+    domains.grant_set(
+        origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org], can_create_mailboxes=False
+    )
     client.force_login(personas.admin_org)
     page = client.get(list_url(personas.org)).content.decode()
     assert "gone@example.org" in page and "Restore gone@example.org" not in page
@@ -127,9 +133,11 @@ def test_admin_without_the_create_capability_cannot_restore(client, personas):
 def test_admin_cannot_restore_a_mailbox_that_outranked_it(client, personas, role):
     factories.mailbox("boss@example.org")
     if role == "superuser":
-        services.superuser_create(address="boss@example.org", password=None)
+        services.superuser_create(origin="test", address="boss@example.org", password=None)
     else:
-        domains.grant_set(acting_user=None, admin=services.get_mailbox("boss@example.org"), domains=[personas.org])
+        domains.grant_set(
+            origin="test", acting_user=None, admin=services.get_mailbox("boss@example.org"), domains=[personas.org]
+        )
     archive = deleted("boss@example.org")
     assert archive.settings["role"] == role
     client.force_login(personas.admin_org)
@@ -157,7 +165,7 @@ def test_an_archive_without_a_recorded_role_is_for_superusers(client, personas):
 
 def test_domain_limit_refusal_is_a_clear_message(client, personas):
     archive = deleted("gone@example.org")
-    domains.domain_update(acting_user=None, domain=personas.org, max_mailboxes=3)  # root, admin, user
+    domains.domain_update(origin="test", acting_user=None, domain=personas.org, max_mailboxes=3)  # root, admin, user
     client.force_login(personas.admin_org)
     response = client.post(restore_url(archive))
     assert response["Location"] == list_url(personas.org)
@@ -174,7 +182,11 @@ def test_grant_limit_refusal_names_no_other_admin(client, personas):
     MailboxArchive.objects.filter(pk=archive.pk).update(state="archived")  # the path the job finishes
     Mailbox.objects.filter(domain__isnull=False).update(quota_bytes=10 * MB)  # 40 MB in all
     domains.grant_set(
-        acting_user=None, admin=personas.admin_net, domains=[personas.net, personas.org], quota_bytes=40 * MB
+        origin="test",
+        acting_user=None,
+        admin=personas.admin_net,
+        domains=[personas.net, personas.org],
+        quota_bytes=40 * MB,
     )
     client.force_login(personas.admin_org)
     [message] = flashes(client.post(restore_url(archive)))

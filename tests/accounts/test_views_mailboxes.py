@@ -91,9 +91,11 @@ def test_admin_edits_a_mailbox(client, personas):
 
 
 def test_quota_beyond_the_grant_is_a_field_error(client, personas):
-    domains.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], quota_bytes=0)
+    domains.grant_set(origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org], quota_bytes=0)
     Mailbox.objects.filter(domain=personas.org).update(quota_bytes=10 * MB)
-    domains.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], quota_bytes=100 * MB)
+    domains.grant_set(
+        origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org], quota_bytes=100 * MB
+    )
     client.force_login(personas.admin_org)
     response = client.post(reverse("accounts:detail", args=[personas.user.pk]), {"quota_bytes": "500M", "active": "on"})
     assert response.status_code == 200 and "quota_bytes" in response.context["form"].errors
@@ -158,6 +160,7 @@ def test_toggles_flip_one_flag_and_return_to_the_domain_page(client, personas):
 
 def test_capabilities_of_the_grant_are_enforced(client, personas):
     domains.grant_set(
+        origin="test",
         acting_user=None,
         admin=personas.admin_org,
         domains=[personas.org],
@@ -229,7 +232,9 @@ def test_bulk_create_all_or_nothing_with_errors_per_line(client, personas):
 
 
 def test_bulk_create_respects_the_grant_count(client, personas):
-    domains.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], max_mailboxes=5)
+    domains.grant_set(
+        origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org], max_mailboxes=5
+    )
     client.force_login(personas.admin_org)
     response = client.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": "a\nb\nc"})
     assert "Line 3 (c)" in " ".join(response.context["form"].non_field_errors())

@@ -47,6 +47,8 @@ def test_max_aliases_is_enforced():
 def test_set_destinations_replaces_and_outsiders_are_refused(personas):
     alias = f.alias("info@example.org", "user")
     with pytest.raises(PermissionDenied):
-        services.alias_set_destinations(acting_user=personas.admin_net, alias=alias, destinations="x@evil.example")
-    services.alias_set_destinations(acting_user=personas.admin_org, alias=alias, destinations="admin")
+        services.alias_set_destinations(
+            origin="test", acting_user=personas.admin_net, alias=alias, destinations="x@evil.example"
+        )
+    services.alias_set_destinations(origin="test", acting_user=personas.admin_org, alias=alias, destinations="admin")
     assert Alias.objects.get(pk=alias.pk).destinations == "admin@example.org"

@@ -49,7 +49,7 @@ def race(names: list[list[str]], quota_bytes: int) -> tuple[int, list[str]]:
 def setup_grant(**limits):
     org, net = f.domain("example.org"), f.domain("example.net")
     admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
-    return services.grant_set(acting_user=None, admin=admin, domains=[org, net], **limits)
+    return services.grant_set(origin="test", acting_user=None, admin=admin, domains=[org, net], **limits)
 
 
 def test_racing_creations_never_exceed_the_grant_mailbox_count():

@@ -27,9 +27,9 @@ def test_domain_add_with_postmaster_to():
 def test_role_aliases_leave_existing_addresses_alone():
     domain = factories.domain("example.org")
     factories.mailbox("postmaster@example.org")
-    created = role_aliases_create(acting_user=None, domain=domain, target="someone@example.net")
+    created = role_aliases_create(origin="test", acting_user=None, domain=domain, target="someone@example.net")
     assert [a.address for a in created] == ["abuse@example.org"]
-    assert role_aliases_create(acting_user=None, domain=domain, target="someone@example.net") == []
+    assert role_aliases_create(origin="test", acting_user=None, domain=domain, target="someone@example.net") == []
     assert lookup("lookup_mailboxes_v1", "address", "postmaster@example.org") is not None
 
 

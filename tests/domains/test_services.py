@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_domain_create_stores_the_a_label_and_audits():
-    domain = services.domain_create(acting_user=None, name="Bücher.Example")
+    domain = services.domain_create(origin="cli", acting_user=None, name="Bücher.Example")
     assert domain.name == "xn--bcher-kva.example"
     assert domain.display_name == "bücher.example"
     entry = AuditEntry.objects.get(action="domain.create")
@@ -22,11 +22,11 @@ def test_duplicate_domain_and_domain_alias_names_are_refused():
     org = f.domain("example.org")
     with pytest.raises(ValidationError, match="already exists"):
         f.domain("EXAMPLE.org")
-    services.domain_alias_create(acting_user=None, name="example.net", target=org)
+    services.domain_alias_create(origin="test", acting_user=None, name="example.net", target=org)
     with pytest.raises(ValidationError, match="already a domain alias"):
         f.domain("example.net")
     with pytest.raises(ValidationError, match="already a domain"):
-        services.domain_alias_create(acting_user=None, name="example.org", target=org)
+        services.domain_alias_create(origin="test", acting_user=None, name="example.org", target=org)
     assert Domain.objects.count() == 1 and DomainAlias.objects.count() == 1
 
 
@@ -43,9 +43,11 @@ def test_lowering_limits_below_what_exists_is_refused():
     f.mailbox("a@example.org", quota_bytes=0)
     f.mailbox("b@example.org", quota_bytes=0)
     with pytest.raises(ValidationError, match="already has 2 mailboxes"):
-        services.domain_update(acting_user=None, domain=org, max_mailboxes=1)
+        services.domain_update(origin="test", acting_user=None, domain=org, max_mailboxes=1)
     with pytest.raises(ValidationError, match="larger or unlimited"):
-        services.domain_update(acting_user=None, domain=org, max_quota_bytes=10 * MB, default_quota_bytes=10 * MB)
+        services.domain_update(
+            origin="test", acting_user=None, domain=org, max_quota_bytes=10 * MB, default_quota_bytes=10 * MB
+        )
     org.refresh_from_db()
     assert org.max_mailboxes == 0 and org.max_quota_bytes == 0
 
@@ -62,7 +64,9 @@ def test_domain_limits_bound_mailbox_creation():
 def test_a_grant_shares_its_quota_and_count_across_all_its_domains():
     org, net = f.domain("example.org"), f.domain("example.net")
     admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
-    services.grant_set(acting_user=None, admin=admin, domains=[org, net], quota_bytes=100 * MB, max_mailboxes=3)
+    services.grant_set(
+        origin="test", acting_user=None, admin=admin, domains=[org, net], quota_bytes=100 * MB, max_mailboxes=3
+    )
     f.mailbox("a@example.net", quota_bytes=60 * MB)
     with pytest.raises(ValidationError, match="100 MB for all its domains; 30 MB are left"):
         f.mailbox("b@example.org", quota_bytes=31 * MB)
@@ -76,20 +80,20 @@ def test_a_grant_shares_its_quota_and_count_across_all_its_domains():
 def test_usage_is_computed_from_current_data_whoever_changes_it():
     org = f.domain("example.org")
     admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
-    grant = services.grant_set(acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
+    grant = services.grant_set(origin="test", acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
     box = f.mailbox("a@example.org", quota_bytes=50 * MB)
     from accounts import services as accounts
 
-    accounts.mailbox_update(acting_user=None, mailbox=box, quota_bytes=20 * MB)
+    accounts.mailbox_update(origin="test", acting_user=None, mailbox=box, quota_bytes=20 * MB)
     assert grant.usage()["quota_bytes"] == 30 * MB
-    accounts.mailbox_delete(acting_user=None, mailbox=box)
+    accounts.mailbox_delete(origin="test", acting_user=None, mailbox=box)
     assert grant.usage()["quota_bytes"] == 10 * MB
 
 
 def test_unlimited_mailbox_quota_is_refused_under_a_limited_grant_with_the_reason():
     org = f.domain("example.org")
     admin = f.mailbox("admin@example.org", quota_bytes=10 * MB)
-    services.grant_set(acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
+    services.grant_set(origin="test", acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
     with pytest.raises(ValidationError, match="limited quota of 100 MB, so a mailbox cannot have an unlimited"):
         f.mailbox("a@example.org", quota_bytes=0)
 
@@ -98,19 +102,23 @@ def test_a_limited_grant_cannot_cover_existing_unlimited_mailboxes():
     org = f.domain("example.org")
     admin = f.mailbox("admin@example.org", quota_bytes=0)
     with pytest.raises(ValidationError, match="unlimited quota"):
-        services.grant_set(acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
+        services.grant_set(origin="test", acting_user=None, admin=admin, domains=[org], quota_bytes=100 * MB)
     assert not AdminGrant.objects.exists()
 
 
 def test_domain_admins_cannot_change_limits_or_their_own_grant(personas):
     with pytest.raises(PermissionDenied):
-        services.domain_update(acting_user=personas.admin_org, domain=personas.org, max_mailboxes=1000)
+        services.domain_update(origin="test", acting_user=personas.admin_org, domain=personas.org, max_mailboxes=1000)
     with pytest.raises(PermissionDenied):
         services.grant_set(
-            acting_user=personas.admin_org, admin=personas.admin_org, domains=[personas.org], quota_bytes=0
+            origin="test",
+            acting_user=personas.admin_org,
+            admin=personas.admin_org,
+            domains=[personas.org],
+            quota_bytes=0,
         )
     with pytest.raises(PermissionDenied):
-        services.domain_create(acting_user=personas.admin_org, name="new.example")
+        services.domain_create(origin="test", acting_user=personas.admin_org, name="new.example")
 
 
 def test_admins_appoint_only_within_their_own_grant(personas):
@@ -119,11 +127,11 @@ def test_admins_appoint_only_within_their_own_grant(personas):
     grant.save()
     actor = type(personas.admin_org).objects.get(pk=personas.admin_org.pk)
     with pytest.raises(PermissionDenied):  # a domain it does not administer
-        services.grant_set(acting_user=actor, admin=personas.user, domains=[personas.net])
+        services.grant_set(origin="test", acting_user=actor, admin=personas.user, domains=[personas.net])
     with pytest.raises(PermissionDenied):  # another admin outranks an end user appointment
-        services.grant_set(acting_user=actor, admin=personas.admin_net, domains=[personas.org])
+        services.grant_set(origin="test", acting_user=actor, admin=personas.admin_net, domains=[personas.org])
     appointed = services.grant_set(
-        acting_user=actor, admin=personas.user, domains=[personas.org], can_appoint_admins=False
+        origin="test", acting_user=actor, admin=personas.user, domains=[personas.org], can_appoint_admins=False
     )
     assert list(appointed.domains.all()) == [personas.org]
 
@@ -131,15 +139,21 @@ def test_admins_appoint_only_within_their_own_grant(personas):
 def test_domain_admins_cannot_add_domain_aliases(personas):
     """A domain alias makes a name local for the whole server: an admin could hijack gmail.com."""
     with pytest.raises(PermissionDenied, match="Only superusers add domain aliases"):
-        services.domain_alias_create(acting_user=personas.admin_org, name="gmail.com", target=personas.org)
+        services.domain_alias_create(
+            origin="test", acting_user=personas.admin_org, name="gmail.com", target=personas.org
+        )
     assert not DomainAlias.objects.exists()
-    services.domain_alias_create(acting_user=personas.superuser, name="example.info", target=personas.org)
+    services.domain_alias_create(
+        origin="test", acting_user=personas.superuser, name="example.info", target=personas.org
+    )
     assert DomainAlias.objects.get().name == "example.info"
 
 
 def test_admins_of_other_domains_are_refused(personas):
     with pytest.raises(PermissionDenied):
-        services.domain_alias_create(acting_user=personas.admin_net, name="alias.example", target=personas.org)
+        services.domain_alias_create(
+            origin="test", acting_user=personas.admin_net, name="alias.example", target=personas.org
+        )
     assert not DomainAlias.objects.exists()
 
 
@@ -147,5 +161,5 @@ def test_deleting_a_domain_with_mailboxes_needs_force():
     org = f.domain("example.org")
     f.mailbox("a@example.org")
     with pytest.raises(ValidationError, match="still has 1 mailbox"):
-        services.domain_delete(acting_user=None, domain=org)
+        services.domain_delete(origin="test", acting_user=None, domain=org)
     assert Domain.objects.filter(pk=org.pk).exists()

@@ -55,7 +55,9 @@ def test_domain_page_queries_do_not_grow_with_mailboxes(client, personas, who):
     if who == "admin_org":
         from domains import services
 
-        services.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org, small, big])
+        services.grant_set(
+            origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org, small, big]
+        )
     small_count, _ = queries_for(client, reverse("domains:detail", args=[small.pk]))
     big_count, response = queries_for(client, reverse("domains:detail", args=[big.pk]))
     assert big_count == small_count

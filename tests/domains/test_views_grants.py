@@ -55,7 +55,12 @@ def test_superuser_status_is_not_grantable_here(client, personas):
 
 def test_appointing_admin_within_own_grant_only(client, personas):
     services.grant_set(
-        acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True, quota_bytes=0
+        origin="test",
+        acting_user=None,
+        admin=personas.admin_org,
+        domains=[personas.org],
+        can_appoint_admins=True,
+        quota_bytes=0,
     )
     client.force_login(personas.admin_org)
     assert client.get(reverse("domains:grants")).status_code == 200
@@ -79,10 +84,15 @@ def test_appointing_admin_within_own_grant_only(client, personas):
 
 def test_grants_the_viewer_cannot_manage_have_no_edit_or_revoke(client, personas):
     """An appointing admin sees the grants of its domains' admins; only those its own outranks are its to change."""
-    services.grant_set(acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True)
+    services.grant_set(
+        origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org], can_appoint_admins=True
+    )
     own = AdminGrant.objects.get(admin=personas.admin_org)
-    lesser = services.grant_set(acting_user=None, admin=personas.user, domains=[personas.org], max_mailboxes=10)
-    peer = services.grant_set(  # the same as its own: not outranked
+    lesser = services.grant_set(
+        origin="test", acting_user=None, admin=personas.user, domains=[personas.org], max_mailboxes=10
+    )
+    peer = services.grant_set(
+        origin="test",  # the same as its own: not outranked
         acting_user=None,
         admin=factories.mailbox("peer@example.org"),
         domains=[personas.org],

@@ -25,19 +25,26 @@ HASH = (
 
 def refused(load, rows, **kwargs) -> str:
     with pytest.raises(ValidationError) as caught:
-        load(acting_user=None, rows=rows, **kwargs)
+        load(acting_user=None, rows=rows, origin="test", **kwargs)
     return " | ".join(caught.value.messages)
 
 
 def test_rows_are_stored_in_their_canonical_form_with_one_audit_row_per_batch():
-    assert len(domain_bulk_load(acting_user=None, rows=[{"name": "Bücher.Example"}, {"name": "b.example"}])) == 2
-    domain_alias_bulk_load(acting_user=None, rows=[{"name": "alias.example", "domain": "b.example"}])
-    mailbox_bulk_load(acting_user=None, rows=[{"domain": "bücher.example", "local_part": "Anna"}], password_hash=HASH)
+    assert (
+        len(domain_bulk_load(origin="test", acting_user=None, rows=[{"name": "Bücher.Example"}, {"name": "b.example"}]))
+        == 2
+    )
+    domain_alias_bulk_load(origin="test", acting_user=None, rows=[{"name": "alias.example", "domain": "b.example"}])
+    mailbox_bulk_load(
+        origin="test", acting_user=None, rows=[{"domain": "bücher.example", "local_part": "Anna"}], password_hash=HASH
+    )
     alias_bulk_load(
+        origin="test",
         acting_user=None,
         rows=[{"domain": "xn--bcher-kva.example", "local_part": "", "destinations": "anna, Bob@Elsewhere.Example"}],
     )
     vacation_bulk_load(
+        origin="test",
         acting_user=None,
         rows=[{"address": "ANNA@bücher.example", "mode": "default", "subject": "dropped", "body": "dropped"}],
     )
@@ -51,7 +58,7 @@ def test_rows_are_stored_in_their_canonical_form_with_one_audit_row_per_batch():
 
 def test_defaults_come_from_the_domain_as_in_mailbox_create():
     factories.domain("d.example", default_may_relay=False, max_quota_bytes=500 * MB, default_quota_bytes=200 * MB)
-    mailbox_bulk_load(acting_user=None, rows=[{"domain": "d.example", "local_part": "x"}])
+    mailbox_bulk_load(origin="test", acting_user=None, rows=[{"domain": "d.example", "local_part": "x"}])
     mailbox = Mailbox.objects.get()
     assert (mailbox.quota_bytes, mailbox.may_relay, mailbox.has_usable_password()) == (200 * MB, False, False)
 
@@ -94,7 +101,7 @@ def test_mailbox_and_alias_addresses_never_collide():
 
 def test_domain_names_are_one_namespace_with_domain_aliases():
     target = factories.domain("d.example")
-    domain_services.domain_alias_create(acting_user=None, name="alias.example", target=target)
+    domain_services.domain_alias_create(origin="test", acting_user=None, name="alias.example", target=target)
     assert "already a domain alias" in refused(domain_bulk_load, [{"name": "alias.example"}])
     assert "already a domain" in refused(domain_alias_bulk_load, [{"name": "d.example", "domain": "d.example"}])
     assert "not a valid domain name" in refused(domain_bulk_load, [{"name": "-bad-.example"}])
@@ -114,7 +121,12 @@ def test_domain_and_alias_counts_are_limits():
 def test_grant_limits_hold_for_the_whole_batch(personas):
     domain = factories.domain("granted.example")
     domain_services.grant_set(
-        acting_user=None, admin=personas.admin_org, domains=[domain], max_mailboxes=3, quota_bytes=1000 * MB
+        origin="test",
+        acting_user=None,
+        admin=personas.admin_org,
+        domains=[domain],
+        max_mailboxes=3,
+        quota_bytes=1000 * MB,
     )
     rows = [{"domain": domain.name, "local_part": f"new{i}", "quota_bytes": 10 * MB} for i in range(4)]
     assert "allows 3 mailboxes" in refused(mailbox_bulk_load, rows)
@@ -123,7 +135,7 @@ def test_grant_limits_hold_for_the_whole_batch(personas):
     rows = [{"domain": domain.name, "local_part": "unlimited", "quota_bytes": 0}]
     assert "unlimited quota" in refused(mailbox_bulk_load, rows)
     loaded = mailbox_bulk_load(
-        acting_user=None, rows=[{"domain": domain.name, "local_part": "a", "quota_bytes": 400 * MB}]
+        origin="test", acting_user=None, rows=[{"domain": domain.name, "local_part": "a", "quota_bytes": 400 * MB}]
     )
     assert len(loaded) == 1
 
@@ -149,5 +161,5 @@ def test_vacations_follow_vacation_set():
 
 def test_only_superusers_and_the_system_load(personas):
     with pytest.raises(PermissionDenied):
-        domain_bulk_load(acting_user=personas.admin_org, rows=[{"name": "x.example"}])
-    assert len(domain_bulk_load(acting_user=personas.superuser, rows=[{"name": "x.example"}])) == 1
+        domain_bulk_load(origin="test", acting_user=personas.admin_org, rows=[{"name": "x.example"}])
+    assert len(domain_bulk_load(origin="test", acting_user=personas.superuser, rows=[{"name": "x.example"}])) == 1

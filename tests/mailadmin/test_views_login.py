@@ -35,7 +35,7 @@ def test_wrong_password_is_refused_with_a_message(client, personas):
 def test_inactive_mailbox_cannot_log_in(client, personas):
     from accounts import services
 
-    services.mailbox_update(acting_user=None, mailbox=personas.user, active=False)
+    services.mailbox_update(origin="test", acting_user=None, mailbox=personas.user, active=False)
     assert login(client, personas.user.address, personas.password).status_code == 200
     assert "_auth_user_id" not in client.session
 

@@ -21,7 +21,9 @@ def directory():
     factories.domain("example.org")
     factories.domain("catch.example")
     factories.domain("off.example", active=False)
-    domains.domain_alias_create(acting_user=None, name="example.net", target=domains.get_domain("example.org"))
+    domains.domain_alias_create(
+        origin="test", acting_user=None, name="example.net", target=domains.get_domain("example.org")
+    )
     alice = factories.mailbox("alice@example.org", filtering=False, quota_bytes=100 * MB)
     factories.mailbox("bob@example.org")
     factories.mailbox("gone@example.org", active=False)
@@ -33,7 +35,7 @@ def directory():
     factories.alias("ping@example.org", ["pong"])
     factories.alias("pong@example.org", ["ping"])
     factories.alias("@catch.example", ["erin"])
-    vacation_set(acting_user=None, mailbox=alice, mode="default")
+    vacation_set(origin="test", acting_user=None, mailbox=alice, mode="default")
 
 
 def test_alias_chain_ends_in_mailboxes_and_the_outside(directory):

@@ -78,7 +78,9 @@ def build_directory():
     factories.domain("beta.test")
     factories.domain("nologin.test", logins_enabled=False)
     factories.domain("inactive.test", active=False)
-    domains.domain_alias_create(acting_user=None, name="alias.test", target=domains.get_domain("alpha.test"))
+    domains.domain_alias_create(
+        origin="test", acting_user=None, name="alias.test", target=domains.get_domain("alpha.test")
+    )
     for local in ("alice", "bob", "carol", "dave", "sender", "relayer"):
         factories.mailbox(f"{local}@alpha.test")
     factories.mailbox("norelay@alpha.test", may_relay=False)
@@ -103,7 +105,7 @@ def build_directory():
             factories.mailbox(f"new-{key}@alpha.test")
     for key, stored in _legacy_hashes(PASSWORD).items():
         mailbox = factories.mailbox(f"legacy-{key}@alpha.test", password="unused placeholder password")  # noqa: S106
-        accounts.mailbox_set_password_hash(acting_user=None, mailbox=mailbox, password_hash=stored)
+        accounts.mailbox_set_password_hash(origin="test", acting_user=None, mailbox=mailbox, password_hash=stored)
 
 
 def lookup_credentials() -> dict:

@@ -68,6 +68,7 @@ def vacations(stack, django_db_blocker):
     today = datetime.date.today()
     with django_db_blocker.unblock():
         away = aliases.alias_create(
+            origin="test",
             acting_user=None,
             domain=accounts.get_mailbox("vacationer@alpha.test").domain,
             local_part="away",
@@ -76,6 +77,7 @@ def vacations(stack, django_db_blocker):
         boxes = [accounts.get_mailbox(a) for a in {box for _, box in PATHS.values()}]
         for box in boxes:
             vacation_set(
+                origin="test",
                 acting_user=None,
                 mailbox=box,
                 mode="custom",
@@ -87,8 +89,8 @@ def vacations(stack, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         for box in boxes:
-            vacation_set(acting_user=None, mailbox=box, mode="off")
-        aliases.alias_delete(acting_user=None, alias=away)
+            vacation_set(origin="test", acting_user=None, mailbox=box, mode="off")
+        aliases.alias_delete(origin="test", acting_user=None, alias=away)
 
 
 def send_raw(stack, sender: str, rcpt: str, headers: bytes) -> tuple[int, int]:

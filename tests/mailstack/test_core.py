@@ -316,14 +316,14 @@ def test_a_password_changed_in_the_panel_takes_effect_within_the_auth_cache_ttl(
     mailbox = accounts.get_mailbox("dave@alpha.test")
     stack.imap("dave@alpha.test", PASSWORD).logout()  # now cached
     new_password = "a brand new passphrase"  # noqa: S105 - a test password
-    accounts.mailbox_set_password(acting_user=None, mailbox=mailbox, password=new_password)
+    accounts.mailbox_set_password(origin="test", acting_user=None, mailbox=mailbox, password=new_password)
     try:
         time.sleep(1.2)  # the tests render MAIL_AUTH_CACHE_TTL = 1 s
         stack.imap("dave@alpha.test", new_password).logout()
         with pytest.raises(imaplib.IMAP4.error):
             stack.imap("dave@alpha.test", PASSWORD)
     finally:
-        accounts.mailbox_set_password(acting_user=None, mailbox=mailbox, password=PASSWORD)
+        accounts.mailbox_set_password(origin="test", acting_user=None, mailbox=mailbox, password=PASSWORD)
         stack.flush_auth_cache()
 
 
@@ -394,7 +394,7 @@ def test_archiving_a_deleted_mailbox_ends_its_open_sessions_and_leaves_nothing_b
     stack.wait_for(address, PASSWORD, subject)
     session = stack.imap(address, PASSWORD)
     session.select("INBOX")
-    accounts.mailbox_delete(acting_user=None, mailbox=mailbox)
+    accounts.mailbox_delete(origin="test", acting_user=None, mailbox=mailbox)
     result = mailstore_run(store=stack.root / "store")
     assert result["archived"] == 1 and not result["errors"], result
     # the session ends: Dovecot notices that its INBOX went away

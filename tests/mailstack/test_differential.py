@@ -24,9 +24,11 @@ def generate(rng: random.Random) -> list[str]:
     for name in DOMAINS:
         factories.domain(name)
     factories.domain(INACTIVE_DOMAIN, active=False)
-    domains.domain_alias_create(acting_user=None, name=ALIAS_DOMAIN, target=domains.get_domain(DOMAINS[0]))
     domains.domain_alias_create(
-        acting_user=None, name="dead.gen.test", target=domains.get_domain(DOMAINS[1]), active=False
+        origin="test", acting_user=None, name=ALIAS_DOMAIN, target=domains.get_domain(DOMAINS[0])
+    )
+    domains.domain_alias_create(
+        origin="test", acting_user=None, name="dead.gen.test", target=domains.get_domain(DOMAINS[1]), active=False
     )
     mailboxes, aliases = [], []
     for i in range(80):

@@ -48,6 +48,7 @@ def vacation(stack, directory):
     mailbox = accounts.get_mailbox(VACATIONER)
     today = datetime.date.today()
     vacation_set(
+        origin="test",
         acting_user=None,
         mailbox=mailbox,
         mode="custom",
@@ -57,7 +58,7 @@ def vacation(stack, directory):
         last_day=today + datetime.timedelta(days=1),
     )
     yield mailbox
-    vacation_set(acting_user=None, mailbox=mailbox, mode="off")
+    vacation_set(origin="test", acting_user=None, mailbox=mailbox, mode="off")
 
 
 def replies_to(stack, sender):
@@ -111,7 +112,7 @@ def test_twenty_messages_at_once_from_one_sender_get_exactly_one_reply(stack, va
 
 
 def test_vacation_default_text_comes_from_the_settings(stack, vacation):
-    vacation_set(acting_user=None, mailbox=vacation, mode="default")
+    vacation_set(origin="test", acting_user=None, mailbox=vacation, mode="default")
     sender = "friend3@outside.test"
     accepted(stack, VACATIONER, sender=sender)
     got = sink_wait(stack, lambda m: m[1] == [sender])
@@ -146,7 +147,7 @@ def test_vacation_never_replies_to_lists_bulk_automatic_null_or_unnamed(stack, v
 
 def test_vacation_outside_its_days_sends_nothing(stack, vacation):
     tomorrow = datetime.date.today() + datetime.timedelta(days=1)
-    vacation_set(acting_user=None, mailbox=vacation, mode="custom", first_day=tomorrow, last_day=None)
+    vacation_set(origin="test", acting_user=None, mailbox=vacation, mode="custom", first_day=tomorrow, last_day=None)
     sender = "early@outside.test"
     subject = accepted(stack, VACATIONER, sender=sender)
     stack.wait_for(VACATIONER, PASSWORD, subject)

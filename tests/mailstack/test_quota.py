@@ -30,7 +30,7 @@ def test_over_quota_flag_defers_at_rcpt_and_mail_arrives_once_cleared(stack, dir
 
 def test_full_mailbox_keeps_accepted_mail_queued_until_the_quota_is_raised(stack, directory):
     mailbox = accounts.get_mailbox("carol@alpha.test")
-    accounts.mailbox_update(acting_user=None, mailbox=mailbox, quota_bytes=1 * MB)
+    accounts.mailbox_update(origin="test", acting_user=None, mailbox=mailbox, quota_bytes=1 * MB)
     stack.flush_auth_cache()
     first = message("carol@alpha.test", "fills the quota")
     first.set_content("x" * 800_000)
@@ -46,7 +46,7 @@ def test_full_mailbox_keeps_accepted_mail_queued_until_the_quota_is_raised(stack
         assert stack.maildir_count("carol@alpha.test", "too big for the quota") == 0
         assert stack.exim("-bpc").stdout.strip() != "0"
     finally:
-        accounts.mailbox_update(acting_user=None, mailbox=mailbox, quota_bytes=0)
+        accounts.mailbox_update(origin="test", acting_user=None, mailbox=mailbox, quota_bytes=0)
         stack.flush_auth_cache()
     stack.run_queue()
     stack.wait_for("carol@alpha.test", PASSWORD, "too big for the quota")
@@ -73,7 +73,7 @@ def test_a_quota_of_no_whole_megabytes_is_the_limit_dovecot_enforces(stack, dire
     assert _eventually(lambda: "exact@alpha.test" in stack.log() and "quota" in stack.log().lower()), stack.log()
     assert stack.maildir_count("exact@alpha.test", "no room") == 0
     mailbox = accounts.get_mailbox("exact@alpha.test")
-    accounts.mailbox_update(acting_user=None, mailbox=mailbox, quota_bytes=0)
+    accounts.mailbox_update(origin="test", acting_user=None, mailbox=mailbox, quota_bytes=0)
     stack.flush_auth_cache()
     stack.run_queue()
     assert _eventually(lambda: stack.maildir_count("exact@alpha.test", "no room") == 1), stack.log()
@@ -112,7 +112,9 @@ def test_no_room_for_the_size_is_a_4xx_at_rcpt_when_declared_and_at_data_otherwi
     assert data[0] == 250, data
     stack.wait_for("alice@alpha.test", PASSWORD, "shared")
     assert stack.maildir_count("room@alpha.test", "shared") == 0
-    accounts.mailbox_update(acting_user=None, mailbox=accounts.get_mailbox("room@alpha.test"), quota_bytes=0)
+    accounts.mailbox_update(
+        origin="test", acting_user=None, mailbox=accounts.get_mailbox("room@alpha.test"), quota_bytes=0
+    )
     stack.flush_auth_cache()
     stack.run_queue()
     assert _eventually(lambda: stack.maildir_count("room@alpha.test", "shared") == 1), stack.log()

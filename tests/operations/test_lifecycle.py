@@ -30,7 +30,7 @@ def user(db, store):
 
 
 def delete(address):
-    services.mailbox_delete(acting_user=None, mailbox=services.get_mailbox(address))
+    services.mailbox_delete(origin="test", acting_user=None, mailbox=services.get_mailbox(address))
 
 
 def test_delete_archives_the_maildir_and_recreate_starts_empty(user, store):
@@ -61,7 +61,9 @@ def test_restore_brings_back_mailbox_settings_password_and_mail(user, store):
     old_mail = tree(store / "example.org/user")
     delete("user@example.org")
     archives.mailstore_run(store=store)
-    archive = archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+    archive = archives.mailbox_restore(
+        origin="test", acting_user=None, archive=archives.get_archive("user@example.org")
+    )
     assert archive.state == "restoring"
     assert not Mailbox.objects.filter(address="user@example.org").exists()  # not before its mail is back
 
@@ -76,7 +78,7 @@ def test_restore_brings_back_mailbox_settings_password_and_mail(user, store):
 
 def test_restore_before_the_job_ran_is_immediate(user, store):
     delete("user@example.org")
-    archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+    archives.mailbox_restore(origin="test", acting_user=None, archive=archives.get_archive("user@example.org"))
     assert Mailbox.objects.filter(address="user@example.org").exists()
     assert (store / "example.org/user/new").is_dir()
     assert archives.mailstore_run(store=store)["archived"] == 0
@@ -87,7 +89,7 @@ def test_restore_refused_when_the_address_is_taken(user, store):
     archives.mailstore_run(store=store)
     factories.alias("user@example.org", "other@example.net")
     with pytest.raises(ValidationError, match="in use again"):
-        archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+        archives.mailbox_restore(origin="test", acting_user=None, archive=archives.get_archive("user@example.org"))
 
 
 def test_purge_after_the_grace_period(user, store, settings):
@@ -111,11 +113,11 @@ def test_restore_refused_after_the_grace_period(user, store, settings):
     delete("user@example.org")
     MailboxArchive.objects.update(deleted_at=timezone.now() - timedelta(days=settings.MAIL_ARCHIVE_GRACE_DAYS + 1))
     with pytest.raises(ValidationError, match="grace period"):
-        archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+        archives.mailbox_restore(origin="test", acting_user=None, archive=archives.get_archive("user@example.org"))
 
 
 def test_domain_delete_archives_every_mailbox(user, store):
-    domains.domain_delete(acting_user=None, domain=domains.get_domain("example.org"), force=True)
+    domains.domain_delete(origin="test", acting_user=None, domain=domains.get_domain("example.org"), force=True)
     assert list(MailboxArchive.objects.values_list("address", "state")) == [("user@example.org", "pending")]
     archives.mailstore_run(store=store)
     assert not (store / "example.org/user").exists()
@@ -139,7 +141,7 @@ def test_a_failed_move_is_reported_and_retried(user, store):
     delete("user@example.org")
     archives.mailstore_run(store=store)
     archive = MailboxArchive.objects.get()
-    archives.mailbox_restore(acting_user=None, archive=archive)
+    archives.mailbox_restore(origin="test", acting_user=None, archive=archive)
     (store / "example.org/user").mkdir()  # something is in the way
     (store / "example.org/user/stray").write_text("x")
     result = archives.mailstore_run(store=store)
@@ -154,7 +156,9 @@ def test_a_failed_move_is_reported_and_retried(user, store):
 def test_address_taken_between_request_and_job_keeps_the_archive(user, store):
     delete("user@example.org")
     archives.mailstore_run(store=store)
-    archive = archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+    archive = archives.mailbox_restore(
+        origin="test", acting_user=None, archive=archives.get_archive("user@example.org")
+    )
     factories.alias("user@example.org", "other@example.net")
     result = archives.mailstore_run(store=store)
     assert "already exists as an alias" in result["errors"][0]
@@ -167,10 +171,14 @@ def test_restore_checks_the_limits_when_asked_not_only_when_the_job_runs(user, s
     delete("user@example.org")
     archives.mailstore_run(store=store)
     domains.domain_update(
-        acting_user=None, domain=domains.get_domain("example.org"), max_quota_bytes=20 * MB, default_quota_bytes=20 * MB
+        origin="test",
+        acting_user=None,
+        domain=domains.get_domain("example.org"),
+        max_quota_bytes=20 * MB,
+        default_quota_bytes=20 * MB,
     )
     with pytest.raises(ValidationError, match="at most 20 MB"):  # it had 50 MB
-        archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+        archives.mailbox_restore(origin="test", acting_user=None, archive=archives.get_archive("user@example.org"))
     assert MailboxArchive.objects.get().state == "archived"
 
 
@@ -179,9 +187,9 @@ def test_the_archive_records_the_role_and_only_superusers_restore_outranking_one
 
     domain = domains.get_domain("example.org")
     admin = factories.mailbox("admin@example.org")
-    domains.grant_set(acting_user=None, admin=admin, domains=[domain])
+    domains.grant_set(origin="test", acting_user=None, admin=admin, domains=[domain])
     boss = factories.mailbox("boss@example.org")
-    domains.grant_set(acting_user=None, admin=boss, domains=[domain])
+    domains.grant_set(origin="test", acting_user=None, admin=boss, domains=[domain])
     delete("boss@example.org")
     delete("user@example.org")
     assert dict(MailboxArchive.objects.values_list("address", "settings__role")) == {
@@ -190,8 +198,8 @@ def test_the_archive_records_the_role_and_only_superusers_restore_outranking_one
     }
     admin = Mailbox.objects.get(pk=admin.pk)
     with pytest.raises(PermissionDenied):
-        archives.mailbox_restore(acting_user=admin, archive=archives.get_archive("boss@example.org"))
-    archives.mailbox_restore(acting_user=admin, archive=archives.get_archive("user@example.org"))
+        archives.mailbox_restore(origin="test", acting_user=admin, archive=archives.get_archive("boss@example.org"))
+    archives.mailbox_restore(origin="test", acting_user=admin, archive=archives.get_archive("user@example.org"))
     assert Mailbox.objects.filter(address="user@example.org").exists()
     assert not Mailbox.objects.filter(address="boss@example.org").exists()
 
@@ -199,7 +207,7 @@ def test_the_archive_records_the_role_and_only_superusers_restore_outranking_one
 def test_no_new_mailbox_at_an_address_being_restored(user, store):
     delete("user@example.org")
     archives.mailstore_run(store=store)
-    archives.mailbox_restore(acting_user=None, archive=archives.get_archive("user@example.org"))
+    archives.mailbox_restore(origin="test", acting_user=None, archive=archives.get_archive("user@example.org"))
     with pytest.raises(ValidationError, match="is being restored"):  # its mail moves back into that maildir
         factories.mailbox("user@example.org", password=NEW_PASSWORD)
     assert archives.mailstore_run(store=store)["restored"] == 1

@@ -11,11 +11,11 @@ pytestmark = pytest.mark.django_db
 
 def test_switching_off_keeps_the_custom_text_and_default_clears_it(personas):
     box = personas.user
-    vacation_set(acting_user=box, mailbox=box, mode="custom", subject="Away", body="Back on Monday ✈")
-    vacation_set(acting_user=box, mailbox=box, mode="off")
+    vacation_set(origin="test", acting_user=box, mailbox=box, mode="custom", subject="Away", body="Back on Monday ✈")
+    vacation_set(origin="test", acting_user=box, mailbox=box, mode="off")
     v = Vacation.objects.get(mailbox=box)
     assert (v.mode, v.subject, v.body) == ("off", "Away", "Back on Monday ✈")
-    vacation_set(acting_user=box, mailbox=box, mode="default")
+    vacation_set(origin="test", acting_user=box, mailbox=box, mode="default")
     v.refresh_from_db()
     assert (v.mode, v.subject, v.body) == ("default", "", "")
 
@@ -23,13 +23,16 @@ def test_switching_off_keeps_the_custom_text_and_default_clears_it(personas):
 @pytest.mark.parametrize("subject", ["Away\r\nBcc: victim@example.net", "Away\nX: y", "Away\x00"])
 def test_header_injection_in_the_subject_is_refused(personas, subject):
     with pytest.raises(ValidationError, match="single line|control"):
-        vacation_set(acting_user=personas.user, mailbox=personas.user, mode="custom", subject=subject, body="b")
+        vacation_set(
+            origin="test", acting_user=personas.user, mailbox=personas.user, mode="custom", subject=subject, body="b"
+        )
     assert not Vacation.objects.filter(mode="custom").exists()
 
 
 def test_dates_must_be_in_order(personas):
     with pytest.raises(ValidationError, match="last day cannot be before"):
         vacation_set(
+            origin="test",
             acting_user=personas.user,
             mailbox=personas.user,
             mode="default",
@@ -40,13 +43,15 @@ def test_dates_must_be_in_order(personas):
 
 def test_custom_needs_a_text(personas):
     with pytest.raises(ValidationError, match="needs a subject and a text"):
-        vacation_set(acting_user=personas.user, mailbox=personas.user, mode="custom", subject="", body="")
+        vacation_set(
+            origin="test", acting_user=personas.user, mailbox=personas.user, mode="custom", subject="", body=""
+        )
 
 
 def test_admins_set_vacations_for_their_users_only(personas):
-    vacation_set(acting_user=personas.admin_org, mailbox=personas.user, mode="default")
+    vacation_set(origin="test", acting_user=personas.admin_org, mailbox=personas.user, mode="default")
     with pytest.raises(PermissionDenied):
-        vacation_set(acting_user=personas.admin_net, mailbox=personas.user, mode="off")
+        vacation_set(origin="test", acting_user=personas.admin_net, mailbox=personas.user, mode="off")
     with pytest.raises(PermissionDenied):
-        vacation_set(acting_user=personas.user, mailbox=personas.admin_org, mode="default")
+        vacation_set(origin="test", acting_user=personas.user, mailbox=personas.admin_org, mode="default")
     assert Vacation.objects.get(mailbox=personas.user).mode == "default"

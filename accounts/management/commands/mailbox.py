@@ -4,12 +4,12 @@ from django.core.exceptions import ValidationError
 
 from accounts import services
 from accounts.models import Mailbox
+from accounts.services import FLAG_FIELDS, PROFILE_FIELDS
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand, flag, given, size_option
 from mailadmin.lib.addresses import AddressError, split_address
 
-PROFILE = ("first_name", "last_name", "phone", "other_email", "notes")
-FLAGS = ("active", "may_relay", "filtering")
+PROFILE, FLAGS = PROFILE_FIELDS, FLAG_FIELDS
 
 
 def mailbox_data(m: Mailbox) -> dict:
@@ -97,7 +97,7 @@ class Command(VerbCommand):
         else:
             password = self.read_secret("password")
         mailbox = services.mailbox_create(
-            acting_user=None, domain=domain, local_part=local_part, password=password, **fields
+            origin="cli", acting_user=None, domain=domain, local_part=local_part, password=password, **fields
         )
         data = mailbox_data(mailbox)
         if generated:
@@ -118,21 +118,21 @@ class Command(VerbCommand):
         fields = given(options, "quota_bytes", *PROFILE, *FLAGS)
         if not fields:
             raise ValidationError("Nothing to change: give at least one option.")
-        return mailbox_data(services.mailbox_update(acting_user=None, mailbox=mailbox, **fields))
+        return mailbox_data(services.mailbox_update(origin="cli", acting_user=None, mailbox=mailbox, **fields))
 
     def verb_passwd(self, options):
         mailbox = services.get_mailbox(options["address"])
         if options["hash_stdin"]:
             services.mailbox_set_password_hash(
-                acting_user=None, mailbox=mailbox, password_hash=self.read_secret("password hash")
+                origin="cli", acting_user=None, mailbox=mailbox, password_hash=self.read_secret("password hash")
             )
             return {"address": mailbox.address, "password": "hash stored"}
         generated = not options["password_stdin"]
         password = services.generate_password(mailbox=mailbox) if generated else self.read_secret("password")
-        services.mailbox_set_password(acting_user=None, mailbox=mailbox, password=password)
+        services.mailbox_set_password(origin="cli", acting_user=None, mailbox=mailbox, password=password)
         return {"address": mailbox.address, "password": password if generated else "changed"}
 
     def verb_delete(self, options):
         mailbox = services.get_mailbox(options["address"])
-        services.mailbox_delete(acting_user=None, mailbox=mailbox)
+        services.mailbox_delete(origin="cli", acting_user=None, mailbox=mailbox)
         return {"deleted": mailbox.address}

@@ -116,7 +116,7 @@ class Command(VerbCommand):
     def verb_restore(self, options):
         into = get_domain(options["into_domain"]) if options.get("into_domain") else None
         archive = archives.mailbox_restore(
-            acting_user=None, archive=archives.get_archive(options["address"]), into=into
+            origin="cli", acting_user=None, archive=archives.get_archive(options["address"]), into=into
         )
         if archive.state == MailboxArchive.State.RESTORING:
             self.verb_run({**options, "quiet": True})

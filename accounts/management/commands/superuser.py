@@ -31,14 +31,14 @@ class Command(VerbCommand):
         generated = password is None and not exists
         if generated:
             password = services.generate_password(mailbox=Mailbox(address=address, local_part=address.split("@")[0]))
-        user = services.superuser_create(address=options["address"], password=password)
+        user = services.superuser_create(origin="cli", address=options["address"], password=password)
         data = {"address": user.address, "superuser": True, "has_mailbox": user.has_mailbox}
         if generated:
             data["password"] = password
         return data
 
     def verb_revoke(self, options):
-        user = services.superuser_revoke(address=options["address"])
+        user = services.superuser_revoke(origin="cli", address=options["address"])
         return {"address": user.address, "superuser": False}
 
     def verb_list(self, options):

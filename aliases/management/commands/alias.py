@@ -65,6 +65,7 @@ class Command(VerbCommand):
         local, domain_name = split_alias_address(options["address"])
         domain = get_domain(domain_name)
         alias = services.alias_create(
+            origin="cli",
             acting_user=None,
             domain=domain,
             local_part=local,
@@ -91,13 +92,13 @@ class Command(VerbCommand):
         with transaction.atomic():
             if options["destinations"]:
                 alias = services.alias_set_destinations(
-                    acting_user=None, alias=alias, destinations=options["destinations"]
+                    origin="cli", acting_user=None, alias=alias, destinations=options["destinations"]
                 )
             if options["active"] is not None:
-                alias = services.alias_set_active(acting_user=None, alias=alias, active=options["active"])
+                alias = services.alias_set_active(origin="cli", acting_user=None, alias=alias, active=options["active"])
         return alias_data(alias)
 
     def verb_delete(self, options):
         alias = services.get_alias(options["address"])
-        services.alias_delete(acting_user=None, alias=alias)
+        services.alias_delete(origin="cli", acting_user=None, alias=alias)
         return {"deleted": alias.address}

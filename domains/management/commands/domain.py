@@ -6,19 +6,11 @@ from django.db import transaction
 from aliases.services import role_aliases_create
 from domains import services
 from domains.models import Domain
+from domains.services import DOMAIN_SETTINGS
 from mailadmin.cli import VerbCommand, flag, given, size_option, whole_number
 from mailadmin.forms import MAX_COUNT
 
-SETTING_ARGS = (
-    "description",
-    "active",
-    "logins_enabled",
-    "default_may_relay",
-    "max_mailboxes",
-    "max_aliases",
-    "max_quota_bytes",
-    "default_quota_bytes",
-)
+SETTING_ARGS = DOMAIN_SETTINGS
 
 
 def domain_data(domain: Domain) -> dict:
@@ -80,10 +72,12 @@ class Command(VerbCommand):
     @transaction.atomic
     def verb_add(self, options):
         fields = given(options, *SETTING_ARGS)
-        domain = services.domain_create(acting_user=None, name=options["name"], **fields)
+        domain = services.domain_create(origin="cli", acting_user=None, name=options["name"], **fields)
         data = domain_data(domain)
         if options["postmaster_to"]:
-            created = role_aliases_create(acting_user=None, domain=domain, target=options["postmaster_to"])
+            created = role_aliases_create(
+                origin="cli", acting_user=None, domain=domain, target=options["postmaster_to"]
+            )
             data["role_aliases"] = [alias.address for alias in created]
         return data
 
@@ -106,9 +100,9 @@ class Command(VerbCommand):
         fields = given(options, *SETTING_ARGS)
         if not fields:
             raise ValidationError("Nothing to change: give at least one setting.")
-        return domain_data(services.domain_update(acting_user=None, domain=domain, **fields))
+        return domain_data(services.domain_update(origin="cli", acting_user=None, domain=domain, **fields))
 
     def verb_delete(self, options):
         domain = services.get_domain(options["name"])
-        services.domain_delete(acting_user=None, domain=domain, force=options["force"])
+        services.domain_delete(origin="cli", acting_user=None, domain=domain, force=options["force"])
         return {"deleted": domain.name}

@@ -47,7 +47,9 @@ class Command(VerbCommand):
         target = services.get_domain(options["target"])
         active = options["active"] is not False
         return alias_data(
-            services.domain_alias_create(acting_user=None, name=options["name"], target=target, active=active)
+            services.domain_alias_create(
+                origin="cli", acting_user=None, name=options["name"], target=target, active=active
+            )
         )
 
     def verb_list(self, options):
@@ -60,9 +62,11 @@ class Command(VerbCommand):
         if options["active"] is None:
             raise ValidationError("Nothing to change: give --active or --no-active.")
         alias = get_domain_alias(options["name"])
-        return alias_data(services.domain_alias_update(acting_user=None, alias=alias, active=options["active"]))
+        return alias_data(
+            services.domain_alias_update(origin="cli", acting_user=None, alias=alias, active=options["active"])
+        )
 
     def verb_delete(self, options):
         alias = get_domain_alias(options["name"])
-        services.domain_alias_delete(acting_user=None, alias=alias)
+        services.domain_alias_delete(origin="cli", acting_user=None, alias=alias)
         return {"deleted": alias.name}

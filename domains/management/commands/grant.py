@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from accounts.services import get_mailbox
 from domains import services
 from domains.models import AdminGrant
+from domains.services import GRANT_FIELDS
 from mailadmin.cli import VerbCommand, flag, given, size_option, whole_number
 from mailadmin.forms import MAX_COUNT
 
@@ -56,14 +57,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         admin = get_mailbox(options["admin"])
-        fields = given(
-            options,
-            "quota_bytes",
-            "max_mailboxes",
-            "can_create_mailboxes",
-            "can_delete_mailboxes",
-            "can_appoint_admins",
-        )
+        fields = given(options, *GRANT_FIELDS)
         existing = AdminGrant.objects.filter(admin=admin).first()
         if options["domains"] is not None:
             domains = [services.get_domain(name) for name in options["domains"]]
@@ -71,7 +65,7 @@ class Command(VerbCommand):
             domains = list(existing.domains.all())
         else:
             raise ValidationError({"domains": "Give at least one --domain for a new grant."})
-        return grant_data(services.grant_set(acting_user=None, admin=admin, domains=domains, **fields))
+        return grant_data(services.grant_set(origin="cli", acting_user=None, admin=admin, domains=domains, **fields))
 
     def verb_show(self, options):
         admin = get_mailbox(options["admin"])
@@ -85,5 +79,5 @@ class Command(VerbCommand):
 
     def verb_revoke(self, options):
         admin = get_mailbox(options["admin"])
-        services.grant_revoke(acting_user=None, admin=admin)
+        services.grant_revoke(origin="cli", acting_user=None, admin=admin)
         return {"revoked": admin.address}

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         address = options["address"]
         password = generate_password(20, mailbox=Mailbox(address=address, local_part=address.split("@")[0]))
         try:
-            user = superuser_create(address=address, password=password)
+            user = superuser_create(origin="cli", address=address, password=password)
         except ValidationError as exc:
             raise CommandError(format_error(exc)) from None
         self.stdout.write(

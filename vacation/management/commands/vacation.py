@@ -59,6 +59,7 @@ class Command(VerbCommand):
         if options["body_file"]:
             body = self._read_body(options["body_file"])
         vacation = services.vacation_set(
+            origin="cli",
             acting_user=None,
             mailbox=mailbox,
             mode=options["mode"],
