@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import mailstore, services
-from accounts.models import Mailbox, MailboxArchive
+from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox, MailboxArchive, maildir_of
 from aliases.models import addresses_in_use
 from domains.limits import check_mailbox_limits, lock_limits
 from domains.models import Domain
@@ -132,7 +132,7 @@ def _retarget(archive: MailboxArchive, domain: Domain) -> None:
             "mail store job has run (within a minute)."
         )
     archive.domain, archive.domain_name, archive.address = domain, domain.name, address
-    archive.maildir = Mailbox(domain=domain, local_part=archive.local_part).maildir
+    archive.maildir = maildir_of(domain.name, archive.local_part)
 
 
 def _archived_quota(archive: MailboxArchive, domain: Domain) -> int:
@@ -152,7 +152,7 @@ def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
         origin="restore",
         welcome=False,
         validate_password=False,  # replaced by the archived hash, if any; nobody knows it otherwise
-        **{k: v for k, v in saved.items() if k in services.PROFILE_FIELDS or k in services.FLAG_FIELDS},
+        **{k: v for k, v in saved.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS},
     )
     if archive.password:
         mailbox.password = archive.password

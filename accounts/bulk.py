@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from accounts.models import Mailbox, hash_policy
-from accounts.services import FLAG_FIELDS, PROFILE_FIELDS, addresses_taken, generate_password_for, send_welcome
+from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox, hash_policy
+from accounts.services import addresses_taken, generate_password_for, send_welcome
 from domains import limits
 from domains.bulk import domain_of, domains_of
 from mailadmin import bulk, permissions

@@ -8,12 +8,12 @@ import unicodedata
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from accounts.services import FLAG_FIELDS, PROFILE_FIELDS, check_password_policy
-from mailadmin import permissions
+from accounts.models import FLAG_FIELDS, PROFILE_FIELDS
+from accounts.services import check_password_policy
 from mailadmin.forms import (
+    BulkLinesField,
     IdChoiceField,
     MultiLineField,
     SingleLineField,
@@ -22,37 +22,12 @@ from mailadmin.forms import (
 )
 from mailadmin.lib.sizes import SizeError, parse_size
 
-MAX_BULK_LINES = 1000
 # Each new mailbox costs one password hash (~0.25 s with the default Argon2 cost), so one
 # request creates at most this many; larger imports belong to the command line.
 MAX_BULK_MAILBOXES = 100
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 FLAG_CHOICES = [("", "unchanged"), ("on", "on"), ("off", "off")]
 CSV_COLUMNS = ("name", "quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
-
-
-class LoginForm(AuthenticationForm):
-    username = SingleLineField(
-        label="Mail address",
-        max_length=254,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
-    )
-    password = forms.CharField(
-        label="Password",
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def confirm_login_allowed(self, user):
-        """After the right password: an end user of a domain that is off, or whose logins are off, is told so."""
-        super().confirm_login_allowed(user)
-        if not permissions.can_log_in(user):
-            raise ValidationError(
-                "Logins for the mailboxes of %(domain)s are switched off; ask its administrator.",
-                code="domain_logins_off",
-                params={"domain": user.domain.display_name},
-            )
 
 
 class ProfileFields(forms.Form):
@@ -168,7 +143,7 @@ def _profile(cells: list[str]) -> dict:
 class BulkMailboxForm(forms.Form):
     """Lines of ``name[,quota,first name,surname,phone,other address,notes]`` (quota: 500M, 2G...)."""
 
-    lines = MultiLineField(
+    lines = BulkLinesField(
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
         help_text="One mailbox a line: name[,quota such as 500M or 2G,first name,surname,phone,other address,notes]",
@@ -176,12 +151,7 @@ class BulkMailboxForm(forms.Form):
 
     def clean_lines(self):
         rows, errors = [], []
-        lines = self.cleaned_data["lines"].split("\n")
-        if len(lines) > MAX_BULK_LINES:
-            raise ValidationError(f"At most {MAX_BULK_LINES} lines at once.")
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        for number, line in self.cleaned_data["lines"]:
             try:
                 cells = next(csv.reader([line]))
                 if len(cells) > 7:

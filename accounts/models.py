@@ -9,8 +9,26 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from domains.models import AddressInDomain
 from mailadmin.lib import passwords
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part
+
+# The settable fields of a mailbox, named once: the service's parameters, the CLI's options, the
+# forms and the CSV columns all take them from here.
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
+FLAG_FIELDS = ("active", "may_relay", "filtering")
+MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, "quota_bytes")
+# What a deleted mailbox's archive keeps, to give it back on restore.
+ARCHIVED_SETTINGS = ("quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
+
+
+def maildir_of(domain_name: str, local_part: str) -> str:
+    """Where a mailbox's mail lives, relative to the mail store: ``<domain>/<local part>/``.
+
+    The one home of the layout in Python; the lookup views build the same in SQL for Dovecot
+    (``mailserver.lookup``; ``tests/mailserver/test_lookup_views.py`` holds them equal).
+    """
+    return f"{domain_name}/{local_part}/"
 
 
 def hash_policy() -> passwords.HashPolicy:
@@ -32,6 +50,17 @@ class MailboxQuerySet(models.QuerySet):
 
         return self.filter(visible_mailbox_filter(user))
 
+    def get_by_address(self, address: str):
+        """The mailbox of ``address`` (any spelling), or a ValidationError that says why not."""
+        try:
+            canonical = normalize_address(address)
+        except AddressError as exc:
+            raise ValidationError({"address": str(exc)}) from None
+        try:
+            return self.select_related("domain").get(address=canonical)
+        except self.model.DoesNotExist:
+            raise ValidationError({"address": f"No mailbox {canonical}."}) from None
+
 
 class MailboxManager(BaseUserManager.from_queryset(MailboxQuerySet)):
     use_in_migrations = True
@@ -50,12 +79,14 @@ class MailboxManager(BaseUserManager.from_queryset(MailboxQuerySet)):
         return services.superuser_create(address=address, password=password, acting_user=None, origin="cli")
 
 
-class Mailbox(AbstractBaseUser, PermissionsMixin):
+class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     """A mailbox in ``domain``; ``domain`` is empty only for a panel-only account.
 
     ``address`` is the canonical lower-case address, unique, and the key of
     every lookup. ``password`` holds Dovecot's ``{SCHEME}hash``.
     """
+
+    address_kind = "a mailbox"
 
     address = models.CharField(max_length=254, unique=True)
     domain = models.ForeignKey(
@@ -111,7 +142,31 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
     @property
     def maildir(self) -> str:
         """Where the mail lives, relative to the mail store (derived, never typed)."""
-        return f"{self.domain.name}/{self.local_part}/" if self.domain_id else ""
+        return maildir_of(self.domain.name, self.local_part) if self.domain_id else ""
+
+    def archive_request(self, *, acting_user):
+        """Record that this mailbox's mail must be archived: call it in the deleting transaction.
+
+        The mail itself is moved later by ``mailstore run`` as the mail store's owner; until then
+        the address stays taken (``addresses_taken``), so a new mailbox can never see the old
+        mail. A panel-only account has no mail: nothing is recorded (None).
+        """
+        from mailadmin.permissions import role_name
+
+        if not self.domain_id:
+            return None
+        return MailboxArchive.objects.create(
+            address=self.address,
+            domain=self.domain,
+            domain_name=self.domain.name,
+            local_part=self.local_part,
+            maildir=self.maildir,
+            deleted_at=timezone.now(),
+            deleted_by=str(acting_user) if acting_user is not None else "system",
+            # the role it held decides who may restore it (its password and mail come back)
+            settings={key: getattr(self, key) for key in ARCHIVED_SETTINGS} | {"role": role_name(self)},
+            password=self.password,
+        )
 
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip() or self.address
@@ -149,17 +204,6 @@ class Mailbox(AbstractBaseUser, PermissionsMixin):
                 errors.setdefault(key, []).extend(messages)
         if errors:
             raise ValidationError(errors)
-
-    def validate_constraints(self, exclude=None):
-        """(domain, local part) repeats the address's uniqueness: report a clash once."""
-        if exclude and "address" in exclude:
-            exclude = set(exclude) | {"local_part"}
-        super().validate_constraints(exclude=exclude)
-
-    def unique_error_message(self, model_class, unique_check):
-        if tuple(unique_check) == ("address",):
-            return ValidationError(f"{self.address} already exists as a mailbox.", code="unique")
-        return super().unique_error_message(model_class, unique_check)
 
     # --- passwords: Dovecot's {SCHEME}hash, never Django's hashers ----------
     def set_password(self, raw_password):

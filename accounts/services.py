@@ -11,9 +11,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
-from accounts.models import Mailbox, MailboxArchive
+from accounts.models import FLAG_FIELDS, MAILBOX_SETTINGS, Mailbox, MailboxArchive
 from aliases.models import addresses_in_use
 from domains.limits import check_mailbox_limits, lock_limits
 from domains.models import Domain
@@ -27,9 +26,6 @@ from mailadmin.permissions import require
 logger = logging.getLogger(__name__)
 
 # What a mailbox's managers may set: defined once, used by the services, forms, CLI and CSV.
-PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
-FLAG_FIELDS = ("active", "may_relay", "filtering")
-MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, "quota_bytes")
 
 
 def check_password_policy(password: str, mailbox: Mailbox | None) -> None:
@@ -74,14 +70,7 @@ def generate_password_for(*, domain: Domain, local_part: str, first_name: str = 
 
 
 def get_mailbox(address: str) -> Mailbox:
-    try:
-        canonical = normalize_address(address)
-    except AddressError as exc:
-        raise ValidationError({"address": str(exc)}) from None
-    try:
-        return Mailbox.objects.select_related("domain").get(address=canonical)
-    except Mailbox.DoesNotExist:
-        raise ValidationError({"address": f"No mailbox {canonical}."}) from None
+    return Mailbox.objects.get_by_address(address)
 
 
 def _set_password_checked(mailbox: Mailbox, password: str) -> None:
@@ -307,7 +296,7 @@ def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str) -> None:
     require(acting_user is None or acting_user.pk != mailbox.pk, "You cannot delete your own mailbox.")
     before = snapshot(mailbox)
     domain = mailbox.domain
-    archive_request(mailbox=mailbox, acting_user=acting_user)
+    mailbox.archive_request(acting_user=acting_user)
     mailbox.delete()
     record(acting_user=acting_user, origin=origin, action="mailbox.delete", obj=mailbox, domain=domain, before=before)
 
@@ -401,29 +390,3 @@ def mailbox_bulk_delete(*, acting_user, mailboxes, origin: str) -> int:
         mailbox_delete(acting_user=acting_user, mailbox=mailbox, origin=origin)
         count += 1
     return count
-
-
-ARCHIVED_SETTINGS = ("quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
-
-
-def archive_request(*, mailbox: Mailbox, acting_user) -> MailboxArchive | None:
-    """Record that a deleted mailbox's mail must be archived (call in the deleting transaction).
-
-    The mail itself is moved later by ``mailstore_run`` as the mail store's owner;
-    until then ``mailbox_create`` refuses the same address, so a new mailbox can
-    never see the old mail. Panel-only accounts have no mail: nothing is recorded.
-    """
-    if not mailbox.domain_id:
-        return None
-    return MailboxArchive.objects.create(
-        address=mailbox.address,
-        domain=mailbox.domain,
-        domain_name=mailbox.domain.name,
-        local_part=mailbox.local_part,
-        maildir=mailbox.maildir,
-        deleted_at=timezone.now(),
-        deleted_by=str(acting_user) if acting_user is not None else "system",
-        # the role it held decides who may restore it (its password and mail come back)
-        settings={key: getattr(mailbox, key) for key in ARCHIVED_SETTINGS} | {"role": permissions.role_name(mailbox)},
-        password=mailbox.password,
-    )

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import mailstore
-from accounts.models import Mailbox
+from accounts.models import Mailbox, maildir_of
 
 USAGE_FIELDS = ["usage_bytes", "message_count", "inbox_changed_at", "over_quota"]
 
@@ -32,7 +32,7 @@ def mailbox_usage_refresh(*, store: Path, now=None, batch_size: int = 1000) -> d
     )
     changed, sources = [], {"maildirsize": 0, "scan": 0, "missing": 0}
     for pk, domain, local_part, quota_bytes, *current in rows.iterator(chunk_size=2000):
-        usage = mailstore.read_usage(store / domain / local_part)
+        usage = mailstore.read_usage(store / maildir_of(domain, local_part))
         sources[usage.source] += 1
         inbox_changed = datetime.fromtimestamp(int(usage.inbox_changed), UTC) if usage.inbox_changed else None
         measured = [usage.bytes, usage.messages, inbox_changed, bool(quota_bytes) and usage.bytes >= quota_bytes]

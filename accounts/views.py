@@ -5,7 +5,7 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,18 +29,10 @@ from accounts.forms import (
     neutralise,
 )
 from accounts.models import Mailbox, MailboxArchive
+from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_mailbox_for
+from domains.shortcuts import get_domain_for
 from mailadmin import permissions
-from mailadmin.shortcuts import (
-    add_errors,
-    call_service,
-    get_archive_for,
-    get_domain_for,
-    get_earlier_archive_for,
-    get_mailbox_for,
-    origin,
-    require,
-)
-from vacation.models import Vacation
+from mailadmin.shortcuts import add_errors, call_service, origin, require
 
 FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
 PAGE_SIZE = 50
@@ -54,7 +46,11 @@ def _passwords_once(request, created, domain, title):
 
 
 def _vacation_of(mailbox):
-    return Vacation.objects.filter(mailbox=mailbox).first()
+    """The mailbox's vacation reply, None when it never had one (through the relation)."""
+    try:
+        return mailbox.vacation
+    except ObjectDoesNotExist:
+        return None
 
 
 @require_GET

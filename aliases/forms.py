@@ -3,8 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import MAX_BULK_LINES
-from mailadmin.forms import MultiLineField, SingleLineField
+from mailadmin.forms import BulkLinesField, MultiLineField, SingleLineField
 
 
 class AliasForm(forms.Form):
@@ -33,7 +32,7 @@ class DestinationsForm(forms.Form):
 class BulkAliasForm(forms.Form):
     """Lines of ``alias dest[,dest...]``; ``@`` for the alias names the catch-all."""
 
-    lines = MultiLineField(
+    lines = BulkLinesField(
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
         help_text="One alias a line: name destination[,destination...] "
@@ -42,12 +41,7 @@ class BulkAliasForm(forms.Form):
 
     def clean_lines(self):
         rows, errors = [], []
-        lines = self.cleaned_data["lines"].split("\n")
-        if len(lines) > MAX_BULK_LINES:
-            raise ValidationError(f"At most {MAX_BULK_LINES} lines at once.")
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        for number, line in self.cleaned_data["lines"]:
             name, _, destinations = line.strip().partition(" ")
             if not destinations.strip():
                 errors.append(f"Line {number}: give the alias, a space, then its destinations.")

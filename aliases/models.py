@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from domains.models import AddressInDomain
 from mailadmin.lib.addresses import AddressError, normalize_local_part, parse_destinations
 
 
@@ -32,13 +33,15 @@ class AliasQuerySet(models.QuerySet):
         return self.filter(visible_domain_filter(user, prefix="domain__"))
 
 
-class Alias(models.Model):
+class Alias(AddressInDomain, models.Model):
     """``local_part`` empty makes the domain's catch-all (address ``@domain``).
 
     ``destinations`` holds canonical addresses separated by ", " - the form an
     Exim redirect router reads as it is. A bare name given for a destination
     is stored as that name in the alias's own domain.
     """
+
+    address_kind = "an alias"
 
     domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="aliases")
     local_part = models.CharField(max_length=64, blank=True)
@@ -86,17 +89,6 @@ class Alias(models.Model):
             self.address = f"{self.local_part}@{self.domain.name}"
             self.set_destinations(self.destinations)
         super().clean_fields(exclude=exclude)
-
-    def validate_constraints(self, exclude=None):
-        """(domain, local part) repeats the address's uniqueness: report a clash once."""
-        if exclude and "address" in exclude:
-            exclude = set(exclude) | {"local_part"}
-        super().validate_constraints(exclude=exclude)
-
-    def unique_error_message(self, model_class, unique_check):
-        if tuple(unique_check) == ("address",):
-            return ValidationError(f"{self.address} already exists as an alias.", code="unique")
-        return super().unique_error_message(model_class, unique_check)
 
     def clean(self):
         if self.address in self.destination_list:

@@ -6,7 +6,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from aliases import bulk, services
 from aliases.forms import AliasForm, BulkAliasForm, DestinationsForm
-from mailadmin.shortcuts import call_service, get_alias_for, get_domain_for, origin
+from aliases.shortcuts import get_alias_for
+from domains.shortcuts import get_domain_for
+from mailadmin.shortcuts import call_service, origin
 
 
 @require_http_methods(["GET", "POST"])

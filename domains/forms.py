@@ -1,6 +1,7 @@
 """Forms of the domain pages: settings, domain aliases and admin grants."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from domains.services import GRANT_FIELDS
@@ -64,10 +65,8 @@ class GrantForm(forms.Form):
             del self.fields["admin"]
 
     def clean_admin(self):
-        from accounts.services import get_mailbox
-
         try:
-            mailbox = get_mailbox(self.cleaned_data["admin"])
+            mailbox = get_user_model().objects.get_by_address(self.cleaned_data["admin"])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
         if self.mailboxes is not None and not self.mailboxes.filter(pk=mailbox.pk).exists():

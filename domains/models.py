@@ -4,9 +4,11 @@ Limits use 0 for "unlimited" throughout (as Dovecot's quota rules do).
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from mailadmin.lib.addresses import AddressError, display_domain, normalize_domain
 
@@ -36,6 +38,31 @@ def names_in_use(names) -> dict[str, tuple[type, str]]:
     return used
 
 
+def _per_domain(queryset, aggregate):
+    """A correlated subquery: ``aggregate`` over ``queryset`` rows of the outer domain (0 when none)."""
+    rows = queryset.filter(domain=OuterRef("pk")).order_by().values("domain").annotate(v=aggregate).values("v")
+    return Coalesce(Subquery(rows, output_field=models.BigIntegerField()), Value(0))
+
+
+class AddressInDomain:
+    """What a mailbox and an alias share: an address ``local_part@domain``, unique per kind
+    (and across both kinds: ``aliases.models.addresses_in_use``). ``address_kind`` names the
+    kind in the error ("x@example.org already exists as a mailbox.")."""
+
+    address_kind = "an address"
+
+    def validate_constraints(self, exclude=None):
+        """(domain, local part) repeats the address's uniqueness: report a clash once."""
+        if exclude and "address" in exclude:
+            exclude = set(exclude) | {"local_part"}
+        super().validate_constraints(exclude=exclude)
+
+    def unique_error_message(self, model_class, unique_check):
+        if tuple(unique_check) == ("address",):
+            return ValidationError(f"{self.address} already exists as {self.address_kind}.", code="unique")
+        return super().unique_error_message(model_class, unique_check)
+
+
 class DomainQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -45,6 +72,22 @@ class DomainQuerySet(models.QuerySet):
         from mailadmin.permissions import visible_domain_filter
 
         return self.filter(visible_domain_filter(user))
+
+    def with_usage(self):
+        """Each domain with ``mailbox_count``, ``alias_count``, ``usage_bytes`` and ``quota_bytes``.
+
+        Correlated subqueries, not joins (a join of both relations multiplies the rows). Apply it
+        to a page's rows only: before paginating, the database computes it for every row the
+        OFFSET skips (2 s for the last page of 100,000 domains).
+        """
+        mailboxes = self.model._meta.get_field("mailboxes").related_model.objects
+        aliases = self.model._meta.get_field("aliases").related_model.objects
+        return self.annotate(
+            mailbox_count=_per_domain(mailboxes, models.Count("pk")),
+            alias_count=_per_domain(aliases, models.Count("pk")),
+            usage_bytes=_per_domain(mailboxes, Sum("usage_bytes")),
+            quota_bytes=_per_domain(mailboxes, Sum("quota_bytes")),
+        )
 
 
 class Domain(models.Model):
@@ -147,9 +190,13 @@ class AdminGrant(models.Model):
 
     def usage(self) -> dict:
         """Quota allocated and mailboxes counted across all granted domains now."""
-        from accounts.models import Mailbox
-
-        rows = Mailbox.objects.filter(domain__in=self.domains.all()).aggregate(
-            quota=Sum("quota_bytes"), count=models.Count("id"), unlimited=models.Count("id", filter=Q(quota_bytes=0))
+        rows = (
+            get_user_model()
+            .objects.filter(domain__in=self.domains.all())
+            .aggregate(
+                quota=Sum("quota_bytes"),
+                count=models.Count("id"),
+                unlimited=models.Count("id", filter=Q(quota_bytes=0)),
+            )
         )
         return {"quota_bytes": rows["quota"] or 0, "mailboxes": rows["count"], "unlimited": rows["unlimited"]}

@@ -132,10 +132,8 @@ def domain_delete(*, acting_user, domain: Domain, origin: str, force: bool = Fal
     if count and not force:
         raise ValidationError(f"{domain.name} still has {count} mailbox(es); delete them first or force it.")
     before = snapshot(domain)
-    from accounts.services import archive_request  # the mail of each mailbox is archived, not lost
-
-    for mailbox in domain.mailboxes.all():
-        archive_request(mailbox=mailbox, acting_user=acting_user)
+    for mailbox in domain.mailboxes.all():  # the mail of each mailbox is archived, not lost
+        mailbox.archive_request(acting_user=acting_user)
     domain.mailboxes.all().delete()
     domain.delete()
     record(acting_user=acting_user, origin=origin, action="domain.delete", obj=domain, domain=domain, before=before)

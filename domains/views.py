@@ -1,35 +1,22 @@
 """Domain pages: the list, one page per domain, settings, domain aliases and admin grants."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Mailbox
-from aliases.models import Alias
 from domains import services
 from domains.forms import DomainAliasForm, DomainCreateForm, DomainDeleteForm, DomainSettingsForm, GrantForm
 from domains.models import AdminGrant, Domain
+from domains.shortcuts import get_domain_alias_for, get_domain_for, get_grant_for
 from mailadmin import permissions
 from mailadmin.forms import SearchForm
-from mailadmin.shortcuts import (
-    call_service,
-    get_domain_alias_for,
-    get_domain_for,
-    get_grant_for,
-    origin,
-    require,
-)
+from mailadmin.shortcuts import call_service, origin, require
 
 PAGE_SIZE = 50
-
-
-def _per_domain(queryset, aggregate):
-    """A correlated subquery: ``aggregate`` over ``queryset`` rows of the outer domain (0 when none)."""
-    rows = queryset.filter(domain=OuterRef("pk")).order_by().values("domain").annotate(v=aggregate).values("v")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def grant_usage(user) -> dict | None:
@@ -48,16 +35,8 @@ def domain_list(request):
     if term := search.term():
         domains = domains.filter(Q(name__icontains=term) | Q(description__icontains=term))
     page = Paginator(domains.only("pk", "name"), PAGE_SIZE).get_page(request.GET.get("page"))
-    # The per-domain counts only for the page's rows: annotated before paginating, the
-    # database computed them for every row the OFFSET skips (2 s for the last of 100,000).
-    page.object_list = list(
-        Domain.objects.filter(pk__in=[d.pk for d in page.object_list]).annotate(
-            mailbox_count=_per_domain(Mailbox.objects, Count("pk")),
-            alias_count=_per_domain(Alias.objects, Count("pk")),
-            usage_bytes=_per_domain(Mailbox.objects, Sum("usage_bytes")),
-            quota_bytes=_per_domain(Mailbox.objects, Sum("quota_bytes")),
-        )
-    )
+    # The per-domain counts for the page's rows only (``with_usage``).
+    page.object_list = list(Domain.objects.filter(pk__in=[d.pk for d in page.object_list]).with_usage())
     context = {"page": page, "search": search, "usage": grant_usage(request.user)}
     return render(request, "domains/domain_list.html", context)
 
@@ -82,14 +61,14 @@ def domain_detail(request, pk):
     search = SearchForm(request.GET)
     term = search.term()
     is_admin = AdminGrant.objects.filter(admin=OuterRef("pk"))
-    mailboxes = Mailbox.objects.filter(domain=domain).annotate(holds_grant=Exists(is_admin))
-    aliases = Alias.objects.filter(domain=domain)
+    mailboxes = domain.mailboxes.annotate(holds_grant=Exists(is_admin))
+    aliases = domain.aliases.all()
     if term:
         mailboxes = mailboxes.filter(
             Q(address__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
         )
         aliases = aliases.filter(Q(address__icontains=term) | Q(destinations__icontains=term))
-    totals = Mailbox.objects.filter(domain=domain).aggregate(
+    totals = domain.mailboxes.aggregate(
         count=Count("pk"), usage=Coalesce(Sum("usage_bytes"), 0), quota=Coalesce(Sum("quota_bytes"), 0)
     )
     is_superuser = permissions.is_superuser(request.user)
@@ -105,7 +84,7 @@ def domain_detail(request, pk):
         "aliases": Paginator(aliases, PAGE_SIZE).get_page(request.GET.get("apage")),
         "domain_aliases": list(domain.domain_aliases.all()),
         "can_manage_domain_aliases": permissions.can_manage_domain_aliases(request.user),
-        "alias_count": Alias.objects.filter(domain=domain).count(),
+        "alias_count": domain.aliases.count(),
         "archive_count": domain.archives.kept().count(),
         "totals": totals,
         "usage": grant_usage(request.user),
@@ -236,7 +215,7 @@ def grant_create(request):
     form = GrantForm(
         request.POST or None,
         domains=_grantable_domains(request.user),
-        mailboxes=Mailbox.objects.visible_to(request.user),
+        mailboxes=get_user_model().objects.visible_to(request.user),
     )
     if request.method == "POST" and form.is_valid():
         grant = call_service(

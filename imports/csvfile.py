@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from accounts.services import PROFILE_FIELDS
+from accounts.models import PROFILE_FIELDS
 from imports.base import Importer, Item, as_bool, as_size
 from mailadmin.lib.addresses import AddressError, split_address
 

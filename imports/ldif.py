@@ -18,6 +18,7 @@ import base64
 import re
 from pathlib import Path
 
+from accounts.models import maildir_of
 from imports.base import Importer, Item, as_bool
 from mailadmin.lib import passwords
 
@@ -133,8 +134,8 @@ class LdifImporter(Importer):
         }
         local, _, domain = address.lower().rpartition("@")
         maildir = _one(entry, "mailbox")
-        if maildir and maildir.strip("/") != f"{domain}/{local}":
-            self._notes.append(f"{address}: the old maildir was {maildir}; here it is {domain}/{local}/")
+        if maildir and maildir.strip("/") + "/" != maildir_of(domain, local):
+            self._notes.append(f"{address}: the old maildir was {maildir}; here it is {maildir_of(domain, local)}")
         return item
 
     @staticmethod

@@ -5,8 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from mailadmin import permissions
 from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import SizeError, parse_size, size_input
 
@@ -40,6 +42,23 @@ class MultiLineField(forms.CharField):
             if has_control_chars(value, allow="\n\t"):
                 raise ValidationError("The text cannot contain control characters.", code="control")
         return value
+
+
+MAX_BULK_LINES = 1000
+
+
+class BulkLinesField(MultiLineField):
+    """The lines of a bulk submission (mailboxes, aliases): at most ``MAX_BULK_LINES`` at once.
+
+    Cleans to the list of ``(line number, line)`` pairs that are not blank.
+    """
+
+    def clean(self, value):
+        text = super().clean(value)
+        lines = text.split("\n") if text else []
+        if len(lines) > MAX_BULK_LINES:
+            raise ValidationError(f"At most {MAX_BULK_LINES} lines at once.", code="too_many")
+        return [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
 
 
 class WholeNumberField(forms.IntegerField):
@@ -120,3 +139,27 @@ class IdChoiceField(forms.ModelMultipleChoiceField):
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": text[:20]}
                 ) from None
         return super()._check_values(value)
+
+
+class LoginForm(AuthenticationForm):
+    username = SingleLineField(
+        label="Mail address",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def confirm_login_allowed(self, user):
+        """After the right password: an end user of a domain that is off, or whose logins are off, is told so."""
+        super().confirm_login_allowed(user)
+        if not permissions.can_log_in(user):
+            raise ValidationError(
+                "Logins for the mailboxes of %(domain)s are switched off; ask its administrator.",
+                code="domain_logins_off",
+                params={"domain": user.domain.display_name},
+            )

@@ -57,15 +57,27 @@ def role_rank(user) -> int:
     return USER
 
 
+def _grant_model(user):
+    """``domains.AdminGrant``, reached through the user model's ``grant`` relation.
+
+    Permissions sit below every app: they reach the apps' models through relations, never
+    by importing them (no import cycle between apps).
+    """
+    return user._meta.get_field("grant").related_model
+
+
+def _granted_domain_ids(user):
+    """A subquery of the ids of the domains ``user``'s grant covers."""
+    return _grant_model(user).domains.through.objects.filter(admingrant__admin=user).values("domain_id")
+
+
 def grant_of(user):
     """The user's admin grant, or None."""
-    from domains.models import AdminGrant
-
     if user is None or not getattr(user, "pk", None):
         return None
     cached = getattr(user, "_grant_cache", False)
     if cached is False:
-        cached = AdminGrant.objects.filter(admin=user).first()
+        cached = _grant_model(user).objects.filter(admin=user).first()
         user._grant_cache = cached
     return cached
 
@@ -78,9 +90,7 @@ def visible_domain_filter(user, prefix: str = "") -> Q:
     if level == ADMIN:
         # A subquery, not a join: joined, a prefetch of a grant's domains (which filters on
         # ``grants`` again, reusing the join) asked for domains of the viewer's own grant only.
-        from domains.models import AdminGrant
-
-        granted = AdminGrant.domains.through.objects.filter(admingrant__admin=user).values("domain_id")
+        granted = _granted_domain_ids(user)
         return Q(**{f"{prefix}pk__in": granted})
     return Q(pk__in=[])
 
@@ -92,9 +102,8 @@ def visible_mailbox_filter(user) -> Q:
         return Q()
     if level == ADMIN:
         # A subquery, not a join: with a join the OR kept one row per grant of the domain.
-        from domains.models import Domain
-
-        return Q(domain__in=Domain.objects.filter(grants__admin=user).values("pk")) | Q(pk=user.pk)
+        granted = _granted_domain_ids(user)
+        return Q(domain__in=granted) | Q(pk=user.pk)
     if level == USER:
         return Q(pk=user.pk)
     return Q(pk__in=[])

@@ -8,9 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET
 
-from accounts.forms import LoginForm
 from mailadmin import permissions
-from mailadmin.forms import SearchForm
+from mailadmin.forms import LoginForm, SearchForm
 from mailadmin.models import AuditEntry
 from mailadmin.shortcuts import require
 

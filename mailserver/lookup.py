@@ -82,7 +82,7 @@ def view_sql(vendor: str) -> dict[str, str]:
     d = _dialect(vendor)
     cat, b = d["concat"], d["bool"]
     true = "1" if vendor != "postgresql" else "TRUE"
-    maildir = cat("d.name", "'/'", "m.local_part", "'/'")
+    maildir = cat("d.name", "'/'", "m.local_part", "'/'")  # accounts.models.maildir_of, in SQL
     quota_bytes = "m.quota_bytes"
     # Dovecot reads a bare storage limit as kilobytes: the "B" suffix says bytes
     quota_rule = cat(

@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.shortcuts import get_mailbox_for
 from mailadmin import permissions
-from mailadmin.shortcuts import call_service, get_mailbox_for, origin, require
+from mailadmin.shortcuts import call_service, origin, require
 from vacation import services
 from vacation.forms import VacationForm
 from vacation.models import Vacation

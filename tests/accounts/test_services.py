@@ -140,3 +140,22 @@ def test_the_last_active_superuser_cannot_be_switched_off(personas):
     services.mailbox_update(origin="test", acting_user=other, mailbox=root, active=False)  # another is active now
     assert not Mailbox.objects.get(pk=root.pk).active
     services.mailbox_update(origin="test", acting_user=None, mailbox=personas.user, active=False)  # end users as before
+
+
+# --- superuser status: the command line only, also at the service layer -------------------------
+
+
+def test_superuser_services_refuse_panel_actors(personas):
+    with pytest.raises(PermissionDenied):
+        services.superuser_create(
+            origin="test", address=personas.user.address, password=None, acting_user=personas.admin_org
+        )
+    with pytest.raises(PermissionDenied):
+        services.superuser_create(
+            origin="test", address=personas.user.address, password=None, acting_user=personas.superuser
+        )
+    assert not Mailbox.objects.get(pk=personas.user.pk).is_superuser
+    services.superuser_create(origin="test", address=personas.admin_net.address, password=None)
+    with pytest.raises(PermissionDenied):
+        services.superuser_revoke(origin="test", address=personas.admin_net.address, acting_user=personas.admin_org)
+    assert Mailbox.objects.get(pk=personas.admin_net.pk).is_superuser

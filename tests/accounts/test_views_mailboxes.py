@@ -318,3 +318,61 @@ def test_bulk_create_is_capped_per_request(client, personas):
     response = client.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": lines})
     assert f"At most {MAX_BULK_MAILBOXES} mailboxes" in response.content.decode()
     assert Mailbox.objects.filter(domain=personas.org).count() == 3
+
+
+# --- a domain with two administrators ----------------------------------------------------------
+
+
+def test_admin_of_a_domain_with_a_co_admin_can_open_its_own_mailbox(client, personas):
+    """The visible-mailbox join gave one row per grant of the domain: the own page was a 500."""
+    co_admin = factories.mailbox("co@example.org")
+    domains.grant_set(origin="test", acting_user=None, admin=co_admin, domains=[personas.org])
+    client.force_login(personas.admin_org)
+    assert client.get(reverse("accounts:detail", args=[personas.admin_org.pk])).status_code == 200
+    assert client.get(reverse("vacation:mailbox", args=[personas.admin_org.pk])).status_code == 200
+    assert client.get(reverse("accounts:detail", args=[co_admin.pk])).status_code == 200
+    visible = Mailbox.objects.visible_to(personas.admin_org)
+    assert visible.count() == len(set(visible.values_list("pk", flat=True)))
+
+
+def test_limit_errors_do_not_describe_another_admins_grant(client, personas):
+    """A co-admin's grant may span domains this admin must not know of: no address, no usage."""
+    factories.domain("secret.example")
+    co_admin = factories.mailbox("x@secret.example")
+    domains.grant_set(
+        origin="test",
+        acting_user=None,
+        admin=co_admin,
+        domains=[personas.org, domains.get_domain("secret.example")],
+        max_mailboxes=4,
+    )
+    client.force_login(personas.admin_org)
+    response = client.post(
+        reverse("accounts:create", args=[personas.org.pk]), {"local_part": "n1", "quota_bytes": "1M"}
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert b"secret.example" not in response.content
+    assert not Mailbox.objects.filter(address="n1@example.org").exists()
+    client.force_login(personas.superuser)  # superusers still get the details
+    response = client.post(
+        reverse("accounts:create", args=[personas.org.pk]), {"local_part": "n1", "quota_bytes": "1M"}
+    )
+    assert b"x@secret.example" in response.content
+
+
+LOOKALIKES = ["＝1+1", "＋1", "－2", "＠SUM(A1)", "﹦1+1", "⁼1", "\t=1", "\r=1", "  =1+1", "\u00a0=1"]
+
+
+def test_csv_export_neutralises_look_alike_formula_starts_and_round_trips(client, personas):
+    for number, value in enumerate(LOOKALIKES):
+        factories.mailbox(f"calc{number}@example.org", first_name=value)
+    client.force_login(personas.superuser)
+    exported = client.get(reverse("accounts:export", args=[personas.org.pk])).content
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(exported.decode()))}
+    for number, value in enumerate(LOOKALIKES):
+        assert rows[f"calc{number}"]["first_name"] == "'" + value
+    fresh = factories.domain("fresh.example")
+    upload = SimpleUploadedFile("m.csv", exported, content_type="text/csv")
+    assert client.post(reverse("accounts:import", args=[fresh.pk]), {"file": upload}).status_code == 200
+    back = dict(Mailbox.objects.filter(domain=fresh).values_list("local_part", "first_name"))
+    assert [back[f"calc{n}"] for n in range(len(LOOKALIKES))] == [v.strip() for v in LOOKALIKES]  # import strips

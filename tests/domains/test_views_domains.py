@@ -1,12 +1,14 @@
 """The domain list, the domain page (constant queries at any size), settings and domain aliases."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Mailbox
 from aliases.models import Alias
+from domains import services as domains
 from domains.models import Domain, DomainAlias
 from mailadmin.lib.sizes import MB
 from tests import factories
@@ -203,3 +205,23 @@ def test_domain_page_marks_outranking_mailboxes_without_actions(client, personas
         for m in client.get(reverse("domains:detail", args=[personas.org.pk])).context["mailboxes"]
     }
     assert all(rows.values())
+
+
+def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(client, personas):
+    alias = domains.domain_alias_create(origin="test", acting_user=None, name="org-alias.example", target=personas.org)
+    domains.domain_alias_update(origin="test", acting_user=personas.superuser, alias=alias, active=False)
+    client.force_login(personas.admin_org)
+    page = client.get(reverse("domains:detail", args=[personas.org.pk])).content.decode()
+    assert "org-alias.example" in page and reverse("domains:alias_toggle", args=[alias.pk]) not in page
+    assert client.post(reverse("domains:alias_toggle", args=[alias.pk])).status_code == 403
+    assert client.post(reverse("domains:alias_delete", args=[alias.pk])).status_code == 403
+    alias.refresh_from_db()
+    assert not alias.active
+    with pytest.raises(PermissionDenied):
+        domains.domain_alias_update(origin="test", acting_user=personas.admin_org, alias=alias, active=True)
+    with pytest.raises(PermissionDenied):
+        domains.domain_alias_delete(origin="test", acting_user=personas.admin_org, alias=alias)
+    assert not DomainAlias.objects.get(pk=alias.pk).active
+
+
+# --- 3. information items -------------------------------------------------------------------

@@ -6,6 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Mailbox
+from domains import services as domains
+
 pytestmark = pytest.mark.django_db
 
 
@@ -41,7 +44,6 @@ def test_inactive_mailbox_cannot_log_in(client, personas):
 
 
 def test_legacy_hash_is_rehashed_at_login(client, personas):
-    from accounts.models import Mailbox
 
     Mailbox.objects.filter(pk=personas.user.pk).update(password="{PLAIN}" + "legacy password 1")
     assert login(client, personas.user.address, "legacy password 1").status_code == 302
@@ -196,3 +198,50 @@ def test_a_login_without_cookies_says_why(personas):
     response = login(client, personas.user.address, personas.password)
     assert response.status_code == 403
     assert b"<code>SECURE_COOKIES=false</code>" in response.content
+
+
+# --- login throttling -------------------------------------------------------------------------
+
+
+def test_own_successful_login_does_not_reset_failures_against_another_address(settings, personas):
+    """An attacker with any valid mailbox must not clear the counter of the address it guesses.
+
+    django-axes' reset-on-success deleted every attempt from the client's address,
+    including the failures against the victim, so 4 guesses + 1 own login repeated forever.
+    """
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    victim = personas.admin_org.address
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(attacker, victim, "guess")
+    assert login(attacker, personas.user.address, personas.password).status_code == 302  # attacker's own mailbox
+    attacker.logout()
+    login(attacker, victim, "guess")
+    # The victim's address has had AXES_FAILURE_LIMIT failures: locked from everywhere.
+    response = login(Client(REMOTE_ADDR="203.0.113.77"), victim, personas.password)
+    assert response.status_code == 429
+
+
+def test_own_successful_login_still_clears_own_failures(settings, personas):
+    client = Client(REMOTE_ADDR="203.0.113.21")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(client, personas.user.address, "wrong")
+    assert login(client, personas.user.address, personas.password).status_code == 302
+    client.logout()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(Client(REMOTE_ADDR="203.0.113.22"), personas.user.address, "wrong")
+    assert login(Client(REMOTE_ADDR="203.0.113.23"), personas.user.address, personas.password).status_code == 302
+
+
+@pytest.mark.parametrize("switch", [{"active": False}, {"logins_enabled": False}], ids=["inactive", "logins-off"])
+def test_end_users_of_a_domain_that_is_off_cannot_log_in_to_the_panel(personas, switch):
+    domains.domain_update(origin="test", acting_user=None, domain=personas.org, **switch)
+    response = login(Client(), personas.user.address, personas.password)
+    assert response.status_code == 200
+    assert "Logins for the mailboxes of example.org are switched off" in response.content.decode()
+    for keeper in (personas.admin_org, personas.superuser):  # they can switch it back on
+        assert login(Client(), keeper.address, personas.password).status_code == 302
+    # a session from before the switch is worth nothing either
+    client = Client()
+    client.force_login(personas.user)
+    response = client.post(reverse("vacation:own"), {"mode": "default", "interval_days": 7})
+    assert response.status_code == 403

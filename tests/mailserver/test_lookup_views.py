@@ -126,6 +126,8 @@ def test_exim_mailbox_view_has_routing_data_and_no_hash(directory):
         "over_quota": 0,
         "usage_bytes": 0,
     }
+    # the layout Dovecot reads is the one the panel's mail-store jobs use
+    assert rows["bob@example.org"]["maildir"] == Mailbox.objects.get(address="bob@example.org").maildir
     assert rows["alice@example.org"]["quota_bytes"] == 100 * 1024 * 1024  # the domain default
     assert rows["gone@example.org"]["active"] == 0
     assert rows["dave@off.example"]["active"] == 0  # the domain is off

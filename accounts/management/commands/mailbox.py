@@ -3,8 +3,7 @@
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.models import Mailbox
-from accounts.services import FLAG_FIELDS, PROFILE_FIELDS
+from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand, flag, given, size_option
 from mailadmin.lib.addresses import AddressError, split_address

@@ -41,6 +41,7 @@ class Command(VerbCommand):
         "show": "show one alias",
         "set": "replace destinations or switch on/off",
         "delete": "delete an alias",
+        "roles": "make postmaster@ and abuse@ of a domain (RFC 2142) forward to an address, unless they exist",
     }
 
     def args_add(self, parser):
@@ -61,6 +62,10 @@ class Command(VerbCommand):
 
     args_delete = args_show
 
+    def args_roles(self, parser):
+        parser.add_argument("domain")
+        parser.add_argument("--to", required=True, metavar="ADDRESS", help="where their mail goes")
+
     def verb_add(self, options):
         local, domain_name = split_alias_address(options["address"])
         domain = get_domain(domain_name)
@@ -73,6 +78,11 @@ class Command(VerbCommand):
             active=options["active"] is not False,
         )
         return alias_data(alias)
+
+    def verb_roles(self, options):
+        domain = get_domain(options["domain"])
+        created = services.role_aliases_create(origin="cli", acting_user=None, domain=domain, target=options["to"])
+        return [alias_data(alias) for alias in created]
 
     def verb_list(self, options):
         aliases = Alias.objects.select_related("domain")

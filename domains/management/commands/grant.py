@@ -1,8 +1,8 @@
 """manage.py grant set|show|list|revoke: delegate domains to an administrator."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from accounts.services import get_mailbox
 from domains import services
 from domains.models import AdminGrant
 from domains.services import GRANT_FIELDS
@@ -56,7 +56,7 @@ class Command(VerbCommand):
     args_revoke = args_show
 
     def verb_set(self, options):
-        admin = get_mailbox(options["admin"])
+        admin = get_user_model().objects.get_by_address(options["admin"])
         fields = given(options, *GRANT_FIELDS)
         existing = AdminGrant.objects.filter(admin=admin).first()
         if options["domains"] is not None:
@@ -68,7 +68,7 @@ class Command(VerbCommand):
         return grant_data(services.grant_set(origin="cli", acting_user=None, admin=admin, domains=domains, **fields))
 
     def verb_show(self, options):
-        admin = get_mailbox(options["admin"])
+        admin = get_user_model().objects.get_by_address(options["admin"])
         grant = AdminGrant.objects.filter(admin=admin).first()
         if grant is None:
             raise ValidationError(f"{admin.address} has no admin grant.")
@@ -78,6 +78,6 @@ class Command(VerbCommand):
         return [grant_data(g) for g in AdminGrant.objects.select_related("admin").order_by("admin__address")]
 
     def verb_revoke(self, options):
-        admin = get_mailbox(options["admin"])
+        admin = get_user_model().objects.get_by_address(options["admin"])
         services.grant_revoke(origin="cli", acting_user=None, admin=admin)
         return {"revoked": admin.address}

@@ -12,7 +12,7 @@ from accounts.models import Mailbox
 from mailadmin.lib.sizes import MB
 from tests import factories
 from tests.dbutil import lookup
-from tests.operations.maildirs import make_maildir, tree
+from tests.maildirs import make_maildir, tree
 
 
 @pytest.fixture

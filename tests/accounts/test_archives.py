@@ -16,7 +16,7 @@ from domains import services as domains
 from mailadmin.lib.sizes import MB
 from tests import factories
 from tests.dbutil import login_ok, lookup
-from tests.operations.maildirs import make_maildir, tree
+from tests.maildirs import make_maildir, tree
 
 OLD_PASSWORD, NEW_PASSWORD = "old secret 123", "new secret 456"
 
