@@ -70,6 +70,7 @@ def generate_password_for(*, domain: Domain, local_part: str, first_name: str = 
 
 
 def get_mailbox(address: str) -> Mailbox:
+    """A mailbox by address, or a ValidationError (``Mailbox.objects.get_by_address``)."""
     return Mailbox.objects.get_by_address(address)
 
 

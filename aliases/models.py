@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from domains.models import AddressInDomain
-from mailadmin.lib.addresses import AddressError, normalize_local_part, parse_destinations
+from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part, parse_destinations
 
 
 def addresses_in_use(addresses) -> dict[str, str]:
@@ -31,6 +31,18 @@ class AliasQuerySet(models.QuerySet):
         from mailadmin.permissions import visible_domain_filter
 
         return self.filter(visible_domain_filter(user, prefix="domain__"))
+
+    def get_by_address(self, address: str):
+        """An alias by address (``@domain`` names the domain's catch-all), or a ValidationError."""
+        text = address.strip()
+        try:
+            canonical = "@" + normalize_address("x" + text)[2:] if text.startswith("@") else normalize_address(text)
+        except AddressError as exc:
+            raise ValidationError({"address": str(exc)}) from None
+        try:
+            return self.select_related("domain").get(address=canonical)
+        except self.model.DoesNotExist:
+            raise ValidationError({"address": f"No alias {canonical}."}) from None
 
 
 class Alias(AddressInDomain, models.Model):

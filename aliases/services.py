@@ -10,21 +10,12 @@ from domains.limits import alias_room, count_exceeded, lock_limits
 from domains.models import Domain
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
-from mailadmin.lib.addresses import AddressError, normalize_address
 from mailadmin.permissions import require
 
 
 def get_alias(address: str) -> Alias:
-    """An alias by address; ``@domain`` names the domain's catch-all."""
-    text = address.strip()
-    try:
-        canonical = "@" + normalize_address("x" + text)[2:] if text.startswith("@") else normalize_address(text)
-    except AddressError as exc:
-        raise ValidationError({"address": str(exc)}) from None
-    try:
-        return Alias.objects.select_related("domain").get(address=canonical)
-    except Alias.DoesNotExist:
-        raise ValidationError({"address": f"No alias {canonical}."}) from None
+    """An alias by address, or a ValidationError (``Alias.objects.get_by_address``)."""
+    return Alias.objects.get_by_address(address)
 
 
 def _require_manage(acting_user, domain: Domain) -> None:

@@ -73,6 +73,17 @@ class DomainQuerySet(models.QuerySet):
 
         return self.filter(visible_domain_filter(user))
 
+    def get_by_name(self, name: str):
+        """The domain of that name (any spelling, U-label or A-label), or a ValidationError that says why not."""
+        try:
+            ascii_name = normalize_domain(name)
+        except AddressError as exc:
+            raise ValidationError({"domain": str(exc)}) from None
+        try:
+            return self.get(name=ascii_name)
+        except self.model.DoesNotExist:
+            raise ValidationError({"domain": f"No domain {ascii_name}."}) from None
+
     def with_usage(self):
         """Each domain with ``mailbox_count``, ``alias_count``, ``usage_bytes`` and ``quota_bytes``.
 

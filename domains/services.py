@@ -42,12 +42,8 @@ def domain_name_from(value: str, field: str = "name") -> str:
 
 
 def get_domain(name: str) -> Domain:
-    """The domain of that name (any spelling, U-label or A-label), or ValidationError."""
-    ascii_name = domain_name_from(name, "domain")
-    try:
-        return Domain.objects.get(name=ascii_name)
-    except Domain.DoesNotExist:
-        raise ValidationError({"domain": f"No domain {ascii_name}."}) from None
+    """The domain of that name, or a ValidationError (``Domain.objects.get_by_name``)."""
+    return Domain.objects.get_by_name(name)
 
 
 @transaction.atomic

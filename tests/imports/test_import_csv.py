@@ -46,19 +46,28 @@ def csv_file(tmp_path, db):
     return path
 
 
-def test_csv_import_with_mapping(csv_file):
-    report = CsvImporter(csv_file, mapping=MAPPING, delimiter=";").run(progress=False)
-    assert report.count("mailbox", "created") == 2
+def _run(csv_file):
+    return CsvImporter(csv_file, mapping=MAPPING, delimiter=";").run(progress=False)
+
+
+def test_csv_rows_become_mailboxes_with_their_settings(csv_file):
+    assert _run(csv_file).count("mailbox", "created") == 2
     anna, ben = Mailbox.objects.get(local_part="anna"), Mailbox.objects.get(local_part="ben")
     assert (anna.quota_bytes, anna.active, anna.may_relay, anna.filtering) == (100 * MB, True, True, True)
     assert (anna.first_name, anna.last_name, anna.phone) == ("Anna", "Berg", "+49 30 1")
     assert (ben.quota_bytes, ben.active, ben.may_relay, ben.filtering) == (50 * MB, False, False, False)
     assert lookup("lookup_mailboxes_v1", "address", "ben@example.com")["active"] == 0
     assert lookup("lookup_mailboxes_v1", "address", "anna@example.com")["quota_bytes"] == 100 * 1024 * 1024
-    assert login_ok("anna@example.com", "anna pass 1")
-    assert not login_ok("ben@example.com", "ben pass 2")  # disabled in the source
 
-    reasons = {f.where: f.reason for f in report.failures}
+
+def test_csv_passwords_log_in_and_a_row_disabled_in_the_source_does_not(csv_file):
+    _run(csv_file)
+    assert login_ok("anna@example.com", "anna pass 1")
+    assert not login_ok("ben@example.com", "ben pass 2")
+
+
+def test_csv_bad_rows_are_reported_by_line_with_the_reason(csv_file):
+    reasons = {f.where: f.reason for f in _run(csv_file).failures}
     assert set(reasons) == {"line 4", "line 5", "line 6", "line 7", "line 8"}
     assert "'j'" in reasons["line 4"]  # quota not a number
     assert "no @" in reasons["line 5"]
@@ -66,13 +75,18 @@ def test_csv_import_with_mapping(csv_file):
     assert "no password" in reasons["line 7"]
     assert "'maybe' is not yes/no" in reasons["line 8"]
 
-    # Clear text is never kept: not in the mailbox table, not in the audit log.
+
+def test_csv_clear_text_passwords_are_kept_nowhere(csv_file):
+    _run(csv_file)
     stored = " ".join(Mailbox.objects.values_list("password", flat=True))
     logged = json.dumps(list(AuditEntry.objects.values("before", "after", "object_repr")))
     for secret in ("anna pass 1", "ben pass 2"):
         assert secret not in stored and secret not in logged
 
-    again = CsvImporter(csv_file, mapping=MAPPING, delimiter=";").run(progress=False)
+
+def test_csv_import_run_again_changes_nothing(csv_file):
+    _run(csv_file)
+    again = _run(csv_file)
     assert again.changed == 0 and again.count("mailbox", "unchanged") == 2
 
 

@@ -38,9 +38,13 @@ def files(tmp_path, db):
     return tmp_path
 
 
-def test_virtual_map_and_aliases_file(files):
+def _run(files):
     importer = PostfixMapsImporter(virtual=[files / "virtual"], aliases=[files / "aliases"], domain="example.net")
-    report = importer.run(progress=False)
+    return importer.run(progress=False)
+
+
+def test_virtual_map_and_aliases_file_lines_become_aliases(files):
+    report = _run(files)
     assert report.count("domain", "created") == 1 and report.count("alias", "created") == 6
     assert lookup("lookup_aliases_v1", "address", "sales@example.com")["destinations"] == (
         "anna@example.com, chris@elsewhere.example"
@@ -49,7 +53,10 @@ def test_virtual_map_and_aliases_file(files):
     assert lookup("lookup_aliases_v1", "address", "mailer-daemon@example.net")["destinations"] == (
         "postmaster@example.net"
     )
-    reasons = {f.where: f.reason for f in report.failures}
+
+
+def test_maps_refused_lines_name_the_file_the_line_and_the_reason(files):
+    reasons = {f.where: f.reason for f in _run(files).failures}
     assert "the same address as virtual line 3" in reasons["virtual line 7"]
     assert "not supported (|/usr/local/bin/ticket)" in reasons["virtual line 8"]
     assert "local part" in reasons["virtual line 9"]
@@ -57,8 +64,10 @@ def test_virtual_map_and_aliases_file(files):
     assert "not a 'name: destinations' line" in reasons["aliases line 5"]
     assert len(reasons) == 5
 
-    again = PostfixMapsImporter(virtual=[files / "virtual"], aliases=[files / "aliases"], domain="example.net")
-    assert again.run(progress=False).changed == 0
+
+def test_maps_import_run_again_changes_nothing(files):
+    _run(files)
+    assert _run(files).changed == 0
 
 
 def test_postfix_maps_command(files):
