@@ -19,7 +19,16 @@ from mailadmin import bulk, permissions
 from mailadmin.lib import passwords
 from mailadmin.permissions import require
 
-MAILBOX_ROW_FIELDS = {"domain", "local_part", "quota_bytes", "password_hash", *PROFILE_FIELDS, *FLAG_FIELDS}
+MAILBOX_ROW_FIELDS = {
+    "domain",
+    "local_part",
+    "quota_bytes",
+    "password_hash",
+    "forward_to",
+    "forward_keep_copy",
+    *PROFILE_FIELDS,
+    *FLAG_FIELDS,
+}
 
 
 def mailbox_bulk_load(
@@ -31,7 +40,8 @@ def mailbox_bulk_load(
     welcome: bool = False,
     **options,
 ) -> bulk.Loaded:
-    """Create mailboxes from rows of ``domain`` (name), ``local_part`` and optional fields.
+    """Create mailboxes from rows of ``domain`` (name), ``local_part`` and optional fields
+    (``forward_to`` and ``forward_keep_copy`` among them: forwarding as ``mailbox_set_forwarding``).
 
     ``quota_bytes`` defaults to the domain's default quota and ``may_relay`` to the domain's
     default, as in ``mailbox_create``. Each mailbox stores the row's ``password_hash``, else
@@ -67,6 +77,9 @@ def mailbox_bulk_load(
         )
         mailbox.clean_fields(exclude=["domain"])
         limits.check_mailbox_quota(domain, mailbox.quota_bytes)
+        if row.get("forward_to"):  # the same rules as mailbox_set_forwarding
+            mailbox.set_forwarding(row["forward_to"], keep_copy=row.get("forward_keep_copy", True))
+            limits.check_forwarding(domain, mailbox.forward_list)
         return mailbox
 
     def check(batch):

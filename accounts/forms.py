@@ -295,3 +295,19 @@ def neutralise(value) -> str:
 
 def unneutralise(value: str) -> str:
     return value[1:] if value.startswith("'") and starts_formula(value[1:]) else value
+
+
+class ForwardingForm(forms.Form):
+    destinations = MultiLineField(
+        required=False,
+        max_length=5000,
+        label="Forward to",
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="Addresses separated by commas, spaces or lines (a bare name is in the mailbox's domain); "
+        "empty: no forwarding.",
+    )
+    keep_copy = forms.BooleanField(required=False, initial=True, label="Keep a copy in the mailbox")
+
+    @classmethod
+    def initial_for(cls, mailbox) -> dict:
+        return {"destinations": "\n".join(mailbox.forward_list), "keep_copy": mailbox.forward_keep_copy}

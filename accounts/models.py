@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from domains.models import AddressInDomain
 from mailadmin.lib import passwords
-from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part
+from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part, parse_destinations
 
 # The settable fields of a mailbox, named once: the service's parameters, the CLI's options, the
 # forms and the CSV columns all take them from here.
@@ -103,6 +103,9 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     active = models.BooleanField(default=True)
     may_relay = models.BooleanField(default=True, help_text="May send to other domains (SMTP AUTH).")
     filtering = models.BooleanField(default=True, help_text="Virus and spam checks on incoming mail.")
+    # Forwarding: canonical addresses separated by ", " (as Alias.destinations), "" = none.
+    forward_to = models.TextField(blank=True, default="")
+    forward_keep_copy = models.BooleanField(default=True, help_text="Forwarded mail also stays in the mailbox.")
     # Filled in by the usage job that reads the mail store.
     over_quota = models.BooleanField(default=False)
     usage_bytes = models.BigIntegerField(default=0)
@@ -143,6 +146,30 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     def maildir(self) -> str:
         """Where the mail lives, relative to the mail store (derived, never typed)."""
         return maildir_of(self.domain.name, self.local_part) if self.domain_id else ""
+
+    # --- forwarding ----------------------------------------------------------
+
+    MAX_FORWARD_DESTINATIONS = 20
+
+    @property
+    def forward_list(self) -> list[str]:
+        return [d for d in self.forward_to.split(", ") if d]
+
+    def set_forwarding(self, destinations, *, keep_copy: bool) -> None:
+        """Parse and store where the mail goes on (list or text; empty: no forwarding); ValidationError."""
+        items = [destinations] if isinstance(destinations, str) else list(destinations or [])
+        if not any(isinstance(item, str) and item.strip() for item in items):
+            self.forward_to, self.forward_keep_copy = "", True
+            return
+        try:
+            parsed = parse_destinations(destinations, self.domain.name)
+        except AddressError as exc:
+            raise ValidationError({"destinations": str(exc)}) from None
+        if self.address in parsed:
+            raise ValidationError({"destinations": "Forwarding to the mailbox itself: keep a copy instead."})
+        if len(parsed) > self.MAX_FORWARD_DESTINATIONS:
+            raise ValidationError({"destinations": f"At most {self.MAX_FORWARD_DESTINATIONS} addresses."})
+        self.forward_to, self.forward_keep_copy = ", ".join(parsed), keep_copy
 
     def archive_request(self, *, acting_user):
         """Record that this mailbox's mail must be archived: call it in the deleting transaction.

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import FLAG_FIELDS, MAILBOX_SETTINGS, Mailbox, MailboxArchive
 from aliases.models import addresses_in_use
-from domains.limits import check_mailbox_limits, lock_limits
+from domains.limits import check_forwarding, check_mailbox_limits, lock_limits
 from domains.models import Domain
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
@@ -285,6 +285,36 @@ def mailbox_set_password_hash(*, acting_user, mailbox: Mailbox, password_hash: s
         action="mailbox.password_hash",
         obj=mailbox,
         domain=mailbox.domain,
+    )
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_set_forwarding(
+    *, acting_user, mailbox: Mailbox, destinations, keep_copy: bool = True, origin: str
+) -> Mailbox:
+    """Forward a mailbox's mail to ``destinations`` (a list or text; empty switches forwarding off),
+    keeping a copy in the mailbox or not. Exim forwards after the vacation reply (one reply, and
+    the copy forwarded); a forwarding loop ends in the mailbox where it comes round again."""
+    require(
+        acting_user is None or permissions.can_set_forwarding(acting_user, mailbox),
+        "You may not change the forwarding of that mailbox.",
+    )
+    mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+    if not mailbox.has_mailbox:
+        raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
+    before = snapshot(mailbox)
+    mailbox.set_forwarding(destinations, keep_copy=keep_copy)
+    check_forwarding(mailbox.domain, mailbox.forward_list)
+    mailbox.save(update_fields=["forward_to", "forward_keep_copy", "updated"])
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="mailbox.forwarding",
+        obj=mailbox,
+        domain=mailbox.domain,
+        before=before,
+        after=snapshot(mailbox),
     )
     return mailbox
 

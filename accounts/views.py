@@ -21,6 +21,7 @@ from accounts.forms import (
     BulkMailboxForm,
     BulkMailboxUpdateForm,
     CsvImportForm,
+    ForwardingForm,
     MailboxChoiceForm,
     MailboxCreateForm,
     MailboxForm,
@@ -57,8 +58,42 @@ def _vacation_of(mailbox):
 def me(request):
     """One's own account: usage, vacation and password."""
     user = request.user
-    context = {"mailbox": user, "vacation": _vacation_of(user) if user.has_mailbox else None}
+    context = {
+        "mailbox": user,
+        "vacation": _vacation_of(user) if user.has_mailbox else None,
+        "can_set_forwarding": user.has_mailbox and permissions.can_set_forwarding(user, user),
+    }
     return render(request, "accounts/me.html", context)
+
+
+def _forwarding(request, mailbox, *done):
+    require(permissions.can_set_forwarding(request.user, mailbox))
+    form = ForwardingForm(request.POST or None, initial=ForwardingForm.initial_for(mailbox))
+    if request.method == "POST" and form.is_valid():
+        call_service(
+            form,
+            services.mailbox_set_forwarding,
+            acting_user=request.user,
+            mailbox=mailbox,
+            origin=origin(request),
+            **form.cleaned_data,
+        )
+        if not form.errors:
+            messages.success(request, f"Forwarding of {mailbox} saved.")
+            return redirect(*done)
+    context = {"form": form, "mailbox": mailbox, "own": mailbox.pk == request.user.pk}
+    return render(request, "accounts/forwarding_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def own_forwarding(request):
+    return _forwarding(request, request.user, "accounts:me")
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_forwarding(request, pk):
+    mailbox = get_mailbox_for(request, pk)
+    return _forwarding(request, mailbox, "accounts:detail", mailbox.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,6 +144,7 @@ def mailbox_detail(request, pk):
         "can_manage": can_manage,
         "can_delete": permissions.can_delete_mailbox(request.user, mailbox) and mailbox.pk != request.user.pk,
         "can_edit_vacation": permissions.can_edit_vacation(request.user, mailbox),
+        "can_set_forwarding": mailbox.has_mailbox and permissions.can_set_forwarding(request.user, mailbox),
         "password_form": PasswordResetForm(),
         "vacation": _vacation_of(mailbox),
     }

@@ -193,6 +193,9 @@ class Directory:
                     row["quota_bytes"] = 1024 * MB
                 if j % 211 == 0:
                     row["active"] = False
+                if j % 97 == 1:  # about 1 % forward their mail, half of them keeping a copy
+                    row["forward_to"] = f"{self.local_part(j)}@forward-{j % 100}.example.net"
+                    row["forward_keep_copy"] = j % 2 == 0
                 yield row
 
     def catchall_domains(self) -> list[int]:

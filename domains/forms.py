@@ -16,6 +16,15 @@ class DomainSettingsForm(forms.Form):
         required=False, initial=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes."
     )
     default_may_relay = forms.BooleanField(required=False, initial=True, label="New mailboxes may relay")
+    users_may_forward = forms.BooleanField(
+        required=False, initial=True, label="Users may forward", help_text="Users set their own mailbox's forwarding."
+    )
+    forward_outside = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Forwarding outside",
+        help_text="Mailboxes may forward to addresses outside this server.",
+    )
     max_mailboxes = count_field(initial=0, label="Most mailboxes")
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")

@@ -16,7 +16,7 @@ from collections import defaultdict
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from domains.models import AdminGrant, Domain
+from domains.models import AdminGrant, Domain, names_in_use
 from mailadmin import permissions
 from mailadmin.lib.sizes import format_size
 
@@ -125,6 +125,40 @@ def check_limits_hold(domain: Domain) -> None:
         too_big = domain.mailboxes.filter(Q(quota_bytes=0) | Q(quota_bytes__gt=domain.max_quota_bytes)).count()
         if too_big:
             raise ValidationError({"max_quota_bytes": f"{too_big} mailbox(es) have a larger or unlimited quota."})
+    check_forwarding_holds(domain)
+
+
+# --- forwarding: where a domain's mailboxes may send their mail on --------------------------
+
+
+def outside_destinations(addresses) -> list[str]:
+    """The addresses whose domain is neither a domain nor a domain alias of this server."""
+    addresses = list(addresses)
+    local = names_in_use({address.rpartition("@")[2] for address in addresses})
+    return [address for address in addresses if address.rpartition("@")[2] not in local]
+
+
+def check_forwarding(domain: Domain, destinations) -> None:
+    """``destinations`` are allowed for a mailbox of ``domain`` (only local ones when it says so)."""
+    if domain.forward_outside:
+        return
+    outside = outside_destinations(destinations)
+    if outside:
+        where = f"{domain.display_name} forwards only within this server"
+        raise ValidationError({"destinations": f"{where}: {', '.join(outside)} is outside."})
+
+
+def check_forwarding_holds(domain: Domain) -> None:
+    """With forwarding outside switched off, no mailbox of the domain may still forward outside."""
+    if domain.forward_outside:
+        return
+    forwarding = domain.mailboxes.exclude(forward_to="").values_list("address", "forward_to")
+    outside = [address for address, to in forwarding if outside_destinations(to.split(", "))]
+    if outside:
+        shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+        raise ValidationError(
+            {"forward_outside": f"{len(outside)} mailbox(es) forward outside this server ({shown}): change them first."}
+        )
 
 
 # --- the grants that cover a domain ---------------------------------------------------------

@@ -107,6 +107,10 @@ class Domain(models.Model):
     active = models.BooleanField(default=True, help_text="Visible to the MTA: mail for it is accepted.")
     logins_enabled = models.BooleanField(default=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes.")
     default_may_relay = models.BooleanField(default=True, help_text="Whether new mailboxes may relay.")
+    users_may_forward = models.BooleanField(default=True, help_text="Users set the forwarding of their own mailbox.")
+    forward_outside = models.BooleanField(
+        default=True, help_text="Mailboxes may forward to addresses outside this server."
+    )
     max_mailboxes = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
     max_aliases = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
     max_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Largest mailbox quota; 0 = unlimited")

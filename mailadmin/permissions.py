@@ -177,6 +177,13 @@ def can_edit_vacation(actor, mailbox) -> bool:
     return can_manage_mailbox(actor, mailbox)
 
 
+def can_set_forwarding(actor, mailbox) -> bool:
+    """Others' forwarding for those who manage them; one's own where the domain lets its users."""
+    if mailbox.pk == getattr(actor, "pk", None):
+        return rank(actor) > NOBODY and mailbox.has_mailbox and mailbox.domain.users_may_forward
+    return can_manage_mailbox(actor, mailbox)
+
+
 def can_change_own_password(actor) -> bool:
     return rank(actor) > NOBODY
 

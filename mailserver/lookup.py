@@ -38,6 +38,7 @@ VIEWS = {
     ],
     "lookup_aliases_v1": ["address", "domain", "local_part", "destinations", "active", "is_catchall"],
     "lookup_vacations_v1": ["address", "mode", "subject", "body", "interval_seconds", "first_day", "last_day"],
+    "lookup_forwards_v1": ["address", "destinations", "keep_copy"],
 }
 EXIM_VIEWS = [name for name in VIEWS if name != "lookup_dovecot_users_v1"]
 DOVECOT_VIEWS = list(VIEWS)
@@ -49,6 +50,7 @@ KEYS = {
     "lookup_dovecot_users_v1": "address",
     "lookup_aliases_v1": "address",
     "lookup_vacations_v1": "address",
+    "lookup_forwards_v1": "address",
 }
 
 
@@ -123,17 +125,27 @@ def view_sql(vendor: str) -> dict[str, str]:
              WHERE v.mode <> 'off' AND m.active = {true} AND d.active = {true}
                AND (v.first_day IS NULL OR v.first_day <= {d["today"]})
                AND (v.last_day IS NULL OR v.last_day >= {d["today"]})""",
+        "lookup_forwards_v1": f"""{d["create"]} lookup_forwards_v1 AS
+            SELECT m.address AS address, m.forward_to AS destinations, {b("m.forward_keep_copy")} AS keep_copy
+              FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id
+             WHERE m.forward_to <> '' AND m.active = {true} AND d.active = {true}""",
     }
 
 
-def create_views(schema_editor) -> None:
+def create_views(schema_editor, names=None) -> None:
+    """Create (or replace) the views ``names`` (all when None) from their current definitions.
+
+    A migration names the views it adds: one made before a view's columns existed must not
+    create that view (its base columns come with a later migration)."""
     vendor = schema_editor.connection.vendor
     for name, sql in view_sql(vendor).items():
+        if names is not None and name not in names:
+            continue
         if vendor == "sqlite":
             schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
         schema_editor.execute(sql)
 
 
-def drop_views(schema_editor) -> None:
-    for name in VIEWS:
+def drop_views(schema_editor, names=None) -> None:
+    for name in names if names is not None else VIEWS:
         schema_editor.execute(f"DROP VIEW IF EXISTS {name}")

@@ -4,12 +4,14 @@ It follows the same precedence as Exim's routers in deploy/exim/20-routers.conf,
 the same views, so what it says is what Exim does (a differential test compares it
 with ``exim -bt`` on a generated directory):
 
-  domain alias -> inactive mailbox (550) -> over quota (4xx) -> mailbox [+ vacation]
-  -> alias -> catch-all -> loop (dropped) -> 550; other domains are relayed.
+  domain alias -> inactive mailbox (550) -> over quota (4xx) -> [vacation] -> forwarding
+  [+ a kept copy] -> mailbox -> alias -> catch-all -> loop (dropped) -> 550; other domains
+  are relayed.
 
-An address already expanded by the alias (or catch-all, or domain-alias) step
-earlier in its own chain is not expanded again, as Exim skips a router for an
-address it handled in the ancestry: that is how alias loops stop.
+An address already expanded by the alias (or catch-all, domain-alias or forwarding)
+step earlier in its own chain is not expanded again, as Exim skips a router for an
+address it handled in the ancestry: that is how alias loops stop, and how a forwarding
+loop ends in the mailbox where it comes round again.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ def _vacation(address: str):
     )
 
 
+def _forward(address: str):
+    return _one("SELECT address, destinations, keep_copy FROM lookup_forwards_v1 WHERE address = %s", address)
+
+
 def split(address: str) -> tuple[str, str]:
     local, _, domain = address.strip().rpartition("@")
     return local, domain.lower().rstrip(".")
@@ -174,6 +180,20 @@ def _route(result: Trace, address: str, via: list[str], handled: list[tuple[str,
         ]
         if vacation:
             notes.append(f"vacation reply ({vacation['mode']} text) to qualifying senders")
+        forward = _forward(address) if ("forward", address) not in handled else None
+        if forward:
+            destinations = [d.strip() for d in forward["destinations"].split(",") if d.strip()]
+            keep = bool(int(forward["keep_copy"]))
+            copy = "keeping a copy" if keep else "no copy kept"
+            result.steps.append(f"{indent}{address}: forwarded ({copy}) -> {', '.join(destinations)}")
+            for destination in destinations:
+                _route(result, destination.lower(), [*via, address], [*handled, ("forward", address)])
+            if not keep:
+                if vacation:
+                    result.steps.append(
+                        f"{indent}{address}: vacation reply ({vacation['mode']} text) to qualifying senders"
+                    )
+                return
         result.steps.append(f"{indent}{address}: mailbox: delivered to Dovecot (LMTP); " + ", ".join(notes))
         result.outcomes.append(Outcome("mailbox", address, "", via, info))
         return

@@ -8,13 +8,16 @@ from django.db import migrations
 
 from mailserver.lookup import create_views, drop_views
 
+# The views of this migration (lookup_forwards_v1 comes with 0003, after its columns).
+NAMES = ["lookup_domains_v1", "lookup_mailboxes_v1", "lookup_dovecot_users_v1", "lookup_aliases_v1", "lookup_vacations_v1"]
+
 
 def forwards(apps, schema_editor):
-    create_views(schema_editor)
+    create_views(schema_editor, NAMES)
 
 
 def backwards(apps, schema_editor):
-    drop_views(schema_editor)
+    drop_views(schema_editor, NAMES)
 
 
 class Migration(migrations.Migration):

@@ -62,8 +62,9 @@ def rows_of(sql: str, params: list[str]) -> list:
 
 def a_hit(lookup) -> tuple[str, str]:
     """A (local part, domain) the lookup finds in the generated directory."""
-    if lookup.view == "lookup_vacations_v1":
-        return tuple(rows_of("SELECT address FROM lookup_vacations_v1 ORDER BY address", [])[0][0].split("@"))
+    if lookup.view in ("lookup_vacations_v1", "lookup_forwards_v1"):
+        keeping = " WHERE keep_copy = 1" if "keep_copy = 1" in lookup.sql else ""
+        return tuple(rows_of(f"SELECT address FROM {lookup.view}{keeping} ORDER BY address", [])[0][0].split("@"))
     if lookup.view == "lookup_aliases_v1" and lookup.kinds == ("catchall",):
         return "", Alias.objects.filter(local_part="", active=True, domain__active=True).first().domain.name
     if lookup.view == "lookup_aliases_v1":
@@ -113,6 +114,7 @@ def test_the_shipped_lookups_are_found():
         "lookup_dovecot_users_v1",
         "lookup_aliases_v1",
         "lookup_vacations_v1",
+        "lookup_forwards_v1",
     }
     assert {lookup.server for lookup in lookups} == {"exim", "dovecot"}
     assert any(lookup.kinds == ("catchall",) for lookup in lookups)

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from accounts import services as accounts
 from accounts.models import Mailbox
 from domains import services as domains
 from mailserver.trace import trace
@@ -55,6 +56,25 @@ def generate(rng: random.Random) -> list[str]:
     factories.alias(f"@{DOMAINS[0]}", [mailboxes[3]])
     factories.alias(f"@{DOMAINS[1]}", [aliases[0]])
     factories.alias(f"@{DOMAINS[3]}", [f"nowhere@{DOMAINS[3]}", mailboxes[4]])
+    # forwarding: with and without a copy, to mailboxes, aliases, unknown and outside addresses, and a loop
+    active = list(Mailbox.objects.filter(address__in=mailboxes, active=True).values_list("address", flat=True))
+    for address in rng.sample(sorted(active), 12):
+        pool = mailboxes + aliases + [f"nobody{rng.randrange(5)}@{rng.choice(DOMAINS)}", f"fwd@{OUTSIDE}"]
+        destinations = [d for d in rng.sample(pool, rng.choice([1, 2])) if d != address] or [f"fwd@{OUTSIDE}"]
+        accounts.mailbox_set_forwarding(
+            origin="test",
+            acting_user=None,
+            mailbox=Mailbox.objects.get(address=address),
+            destinations=destinations,
+            keep_copy=rng.random() > 0.5,
+        )
+    ring = [f"ring1@{DOMAINS[3]}", f"ring2@{DOMAINS[3]}"]
+    for first, second in (ring, ring[::-1]):
+        mailbox = Mailbox.objects.filter(address=first).first() or factories.mailbox(first)
+        accounts.mailbox_set_forwarding(
+            origin="test", acting_user=None, mailbox=mailbox, destinations=[second], keep_copy=False
+        )
+    mailboxes += ring
     probes = mailboxes + aliases
     probes += [f"unknown{i}@{d}" for i in range(8) for d in DOMAINS]
     probes += [addr.replace(DOMAINS[0], ALIAS_DOMAIN) for addr in probes if addr.endswith("@" + DOMAINS[0])]

@@ -28,6 +28,8 @@ def mailbox_data(m: Mailbox) -> dict:
         "superuser": m.is_superuser,
         "over_quota": m.over_quota,
         "usage_bytes": m.usage_bytes,
+        "forward_to": m.forward_list,
+        "forward_keep_copy": m.forward_keep_copy,
     }
 
 
@@ -48,6 +50,7 @@ class Command(VerbCommand):
         "show": "show one mailbox",
         "set": "change a mailbox's quota, flags or names",
         "passwd": "set a mailbox's password",
+        "forward": "forward a mailbox's mail (keeping a copy unless --no-keep-copy); --off stops it",
         "delete": "delete a mailbox",
     }
 
@@ -69,6 +72,24 @@ class Command(VerbCommand):
     def args_set(self, parser):
         parser.add_argument("address")
         add_field_args(parser)
+
+    def args_forward(self, parser):
+        parser.add_argument("address")
+        parser.add_argument("destinations", nargs="*", help="where its mail goes on")
+        parser.add_argument("--off", action="store_true", help="stop forwarding")
+        flag(parser, "keep-copy", "the mailbox keeps a copy (default yes)")
+
+    def verb_forward(self, options):
+        if options["off"] == bool(options["destinations"]):
+            raise ValidationError("Give the addresses to forward to, or --off (not both).")
+        mailbox = services.mailbox_set_forwarding(
+            origin="cli",
+            acting_user=None,
+            mailbox=services.get_mailbox(options["address"]),
+            destinations=options["destinations"],
+            keep_copy=options["keep_copy"] is not False,
+        )
+        return mailbox_data(mailbox)
 
     def args_passwd(self, parser):
         parser.add_argument("address")

@@ -17,17 +17,8 @@ SETTING_ARGS = DOMAIN_SETTINGS
 
 
 def domain_data(domain: Domain) -> dict:
-    return {
-        "name": domain.name,
-        "display_name": domain.display_name,
-        "description": domain.description,
-        "active": domain.active,
-        "logins_enabled": domain.logins_enabled,
-        "default_may_relay": domain.default_may_relay,
-        "max_mailboxes": domain.max_mailboxes,
-        "max_aliases": domain.max_aliases,
-        "max_quota_bytes": domain.max_quota_bytes,
-        "default_quota_bytes": domain.default_quota_bytes,
+    return {"name": domain.name, "display_name": domain.display_name} | {
+        name: getattr(domain, name) for name in DOMAIN_SETTINGS
     }
 
 
@@ -36,6 +27,8 @@ def add_setting_args(parser) -> None:
     flag(parser, "active", "visible to the MTA (mail is accepted)")
     flag(parser, "logins-enabled", "IMAP, POP3 and SMTP AUTH for its mailboxes")
     flag(parser, "default-may-relay", "new mailboxes may relay")
+    flag(parser, "users-may-forward", "users set their own mailbox's forwarding")
+    flag(parser, "forward-outside", "mailboxes may forward to addresses outside this server")
     for name in ("max-mailboxes", "max-aliases"):
         parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help="0 = unlimited")
     size_option(parser, "max-quota", "max_quota_bytes", "largest mailbox quota, 0 = unlimited")
