@@ -204,6 +204,39 @@ class Importer:
         report.counts[("alias", "created")] += len(created)
 
 
+# --- reading a source whole: it is complete and readable, or nothing is imported ----------
+
+
+class SourceError(Exception):
+    """The source cannot be read as a whole (cut short, mis-encoded, a part missing): nothing is
+    imported, and the command exits non-zero with this message (as opposed to one bad row)."""
+
+
+def read_text(path, encoding: str | None = None) -> str:
+    """A source file's text, decoded strictly: UTF-8 (a BOM is dropped) unless ``encoding`` says.
+
+    A byte that is not valid in the encoding refuses the whole file, naming its line: a Latin-1
+    file read as UTF-8 would otherwise store U+FFFD in names and texts without a word.
+    """
+    data = open(path, "rb").read()  # noqa: SIM115 - read at once
+    name = encoding or "utf-8-sig"
+    try:
+        import codecs
+
+        codecs.lookup(name)
+    except LookupError:
+        raise SourceError(f"Unknown encoding '{encoding}'.") from None
+    try:
+        return data.decode(name)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        hint = "" if encoding else " (give --encoding, such as latin-1 or cp1252, if that is what it is)"
+        raise SourceError(
+            f"{path}: line {line}: byte 0x{byte} is not valid {encoding or 'UTF-8'}{hint}; nothing was imported."
+        ) from None
+
+
 # --- reading loosely typed source values (dumps give text, databases give types) -------
 
 _TRUE = {"1", "t", "true", "y", "yes", "on"}

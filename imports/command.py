@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.sqlsource import SourceError
+from imports.base import SourceError
 
 
 class ImportCommand(BaseCommand):
@@ -17,6 +17,12 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (default on a terminal)")
+        parser.add_argument(
+            "--encoding",
+            default=None,
+            help="the source's character encoding when it is not UTF-8 (latin-1, cp1252 ...); "
+            "a source that is not valid in it is refused whole",
+        )
         parser.add_argument(
             "--postmaster-to",
             metavar="ADDRESS",

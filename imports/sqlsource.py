@@ -20,11 +20,8 @@ from pathlib import Path
 
 import environ
 
+from imports.base import SourceError
 from mailadmin.lib.numbers import NumberError, parse_int
-
-
-class SourceError(Exception):
-    """The source cannot be read at all (as opposed to one bad row)."""
 
 
 def open_source(text: str):
