@@ -20,17 +20,17 @@ from pathlib import Path
 
 import environ
 
-from imports.base import SourceError
+from imports.base import SourceError, read_text
 from mailadmin.lib.numbers import NumberError, parse_int
 
 
-def open_source(text: str):
+def open_source(text: str, encoding: str | None = None):
     if "://" in text:
         return LiveDatabase(text)
     path = Path(text)
     if not path.is_file():
         raise SourceError(f"{text} is neither a database URL nor a dump file.")
-    return DumpFile(path)
+    return DumpFile(path, encoding)
 
 
 class LiveDatabase:
@@ -88,10 +88,29 @@ class LiveDatabase:
         self.conn.close()
 
 
+# The encodings dumps declare (mysqldump: SET NAMES; pg_dump: client_encoding), as Python names.
+# MySQL's "latin1" is Windows-1252; PostgreSQL's LATIN1 is ISO 8859-1.
+_DECLARED = {"utf8": "utf-8", "utf8mb4": "utf-8", "utf8mb3": "utf-8", "latin1": "cp1252", "win1252": "cp1252"}
+
+
+def declared_encoding(head: bytes) -> str | None:
+    """The encoding a dump declares near its start, as a Python codec name (None: not declared)."""
+    text = head.decode("ascii", errors="replace")
+    match = re.search(r"SET\s+NAMES\s+'?(\w+)", text, re.I) or re.search(r"client_encoding\s*=\s*'(\w+)'", text, re.I)
+    if match is None:
+        return None
+    name = match.group(1).lower()
+    if name == "latin1" and "client_encoding" in match.group(0).lower():
+        return "latin-1"
+    return _DECLARED.get(name, name)
+
+
 class DumpFile:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, encoding: str | None = None):
         self.label = str(path)
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        with open(path, "rb") as handle:
+            declared = declared_encoding(handle.read(20000))
+        text = read_text(path, encoding or declared)
         self.tables = parse_dump(text)
 
     def table(self, name: str) -> list[dict] | None:
@@ -109,27 +128,46 @@ _CONSTRAINT_WORDS = {"primary", "key", "unique", "constraint", "index", "foreign
 
 
 def parse_dump(text: str) -> dict[str, list[dict]]:
-    """Rows of every table a dump fills: {table name: [row dict, ...]}."""
-    mysql_style = "`" in text[:20000] or "mysqldump" in text[:2000].lower() or "mariadb dump" in text[:2000].lower()
+    """Rows of every table a dump fills: {table name: [row dict, ...]}.
+
+    A dump that is not whole is refused (SourceError naming the line): one that ends inside a
+    statement, a string or a COPY block, and a mysqldump or pg_dump file without the line its
+    tool writes last (cut short exactly between two statements).
+    """
+    head = text[:2000].lower()
+    mysql_style = "`" in text[:20000] or "mysqldump" in head or "mariadb dump" in head
     columns: dict[str, list[str]] = {}
     tables: dict[str, list[dict]] = {}
-    for statement, copy_lines in _statements(text, backslashes=mysql_style):
-        head = statement.lstrip()[:20].lower()
-        if head.startswith("create table"):
+    pg_style = "-- postgresql database dump" in head
+    for statement, copy_lines in _statements(text, backslashes=mysql_style, hash_comments=not pg_style):
+        kind = statement.lstrip()[:20].lower()
+        if kind.startswith("create table"):
             name, cols = _create_table(statement)
             columns[name] = cols
             tables.setdefault(name, [])
-        elif head.startswith("insert into"):
+        elif kind.startswith("insert into"):
             name, cols, rows = _insert(statement, backslashes=mysql_style)
             cols = cols or columns.get(name)
             if cols is None:
                 raise SourceError(f"INSERT into {name} before its CREATE TABLE and without a column list.")
-            tables.setdefault(name, []).extend(dict(zip(cols, row, strict=True)) for row in rows)
-        elif head.startswith("copy ") and copy_lines is not None:
+            tables.setdefault(name, []).extend(_row(name, cols, row) for row in rows)
+        elif kind.startswith("copy ") and copy_lines is not None:
             name, cols = _copy_head(statement)
             cols = cols or columns.get(name, [])
-            tables.setdefault(name, []).extend(dict(zip(cols, _copy_row(line), strict=True)) for line in copy_lines)
+            tables.setdefault(name, []).extend(_row(name, cols, _copy_row(line)) for line in copy_lines)
+    tail = text[-2000:].lower()
+    lines = text.count("\n") + 1
+    if re.search(r"^-- (mysql|mariadb) dump", head, re.M) and "-- dump completed" not in tail:
+        raise SourceError(f"line {lines}: the dump ends without mysqldump's 'Dump completed' line: it was cut short.")
+    if pg_style and "-- postgresql database dump complete" not in tail:
+        raise SourceError(f"line {lines}: the dump ends without pg_dump's 'dump complete' line: it was cut short.")
     return tables
+
+
+def _row(table: str, columns: list[str], values: list) -> dict:
+    if len(values) != len(columns):
+        raise SourceError(f"{table}: a row has {len(values)} values for {len(columns)} columns: {values!r:.200}")
+    return dict(zip(columns, values, strict=True))
 
 
 def _unquote_name(name: str) -> str:
@@ -137,38 +175,75 @@ def _unquote_name(name: str) -> str:
     return last.strip('`"').lower()
 
 
-def _statements(text: str, *, backslashes: bool):
-    """Yield (statement, copy data lines or None), skipping comments; quotes respected."""
+_DOLLAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
+
+
+def _line_of(text: str, i: int) -> int:
+    return text.count("\n", 0, i) + 1
+
+
+def _statements(text: str, *, backslashes: bool, hash_comments: bool = True):
+    """Yield (statement, copy data lines or None), skipping comments; quotes respected.
+
+    Comments: ``-- ...`` and ``/* ... */``, and ``# ...`` (MySQL's, as hand-written scripts
+    use them): anywhere but in a pg_dump file (there at the start of a line only). Dollar-quoted
+    bodies (``$$ ... $$``, ``$fn$ ... $fn$``: pg_dump's functions) are skipped whole. A line that starts
+    with a backslash between statements is a psql meta-command (pg_dump 15.14 and later write
+    its restrict and unrestrict commands): skipped too.
+    """
     i, n = 0, len(text)
     buf: list[str] = []
+    start, started = 0, False
     while i < n:
         ch = text[i]
-        if ch == "-" and text.startswith("--", i):
+        if (
+            ch == "-"
+            and text.startswith("--", i)
+            or (ch == "#" and (hash_comments or not text[text.rfind("\n", 0, i) + 1 : i].strip()))
+            or (ch == "\\" and not started)  # a psql meta-command line (pg_dump's \restrict, \unrestrict)
+        ):
             end = text.find("\n", i)
             i = n if end < 0 else end + 1
             continue
         if ch == "/" and text.startswith("/*", i):
             end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
+            if end < 0:
+                raise SourceError(f"line {_line_of(text, i)}: the dump ends inside a /* comment */: it was cut short.")
+            i = end + 2
             continue
+        if not started and not ch.isspace():
+            start, started = i, True
         if ch in "'`\"":
             j = _skip_quoted(text, i, backslashes=backslashes and ch == "'")
             buf.append(text[i:j])
             i = j
             continue
+        if ch == "$" and not backslashes and (tag := _DOLLAR.match(text, i)):
+            end = text.find(tag.group(0), tag.end())
+            if end < 0:
+                raise SourceError(
+                    f"line {_line_of(text, i)}: the dump ends inside a {tag.group(0)} body: it was cut short."
+                )
+            buf.append(text[i : end + len(tag.group(0))])
+            i = end + len(tag.group(0))
+            continue
         if ch == ";":
             statement = "".join(buf).strip()
-            buf, i = [], i + 1
+            buf, i, started = [], i + 1, False
             if statement.lower().startswith("copy ") and "from stdin" in statement.lower():
                 end = text.find("\n\\.", i)
-                block = text[i : n if end < 0 else end]
-                i = n if end < 0 else end + 3
+                if end < 0:
+                    raise SourceError(f"line {_line_of(text, i)}: the COPY block has no end (\\.): it was cut short.")
+                block = text[i:end]
+                i = end + 3
                 yield statement, [line for line in block.split("\n") if line]
             elif statement:
                 yield statement, None
             continue
         buf.append(ch)
         i += 1
+    if "".join(buf).strip():
+        raise SourceError(f"line {_line_of(text, start)}: the last statement has no end (;): the dump was cut short.")
 
 
 def _skip_quoted(text: str, i: int, *, backslashes: bool) -> int:
@@ -185,7 +260,7 @@ def _skip_quoted(text: str, i: int, *, backslashes: bool) -> int:
                 continue
             return j + 1
         j += 1
-    raise SourceError("The dump ends inside a quoted string.")
+    raise SourceError(f"line {_line_of(text, i)}: the dump ends inside a quoted string: it was cut short.")
 
 
 def _create_table(statement: str) -> tuple[str, list[str]]:
