@@ -334,12 +334,19 @@ def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str) -> None:
 
 @transaction.atomic
 def superuser_create(
-    *, address: str, password: str | None, acting_user=None, origin: str, validate_password: bool = True
+    *,
+    address: str,
+    password: str | None,
+    acting_user=None,
+    origin: str,
+    validate_password: bool = True,
+    password_hash: str = "",
 ) -> Mailbox:
     """Make ``address`` a superuser: its mailbox if it exists, else a panel-only account.
 
     The command line is the only way to grant superuser status. A new ``password`` must
-    pass the policy unless ``validate_password`` is False.
+    pass the policy unless ``validate_password`` is False. An importer gives a new panel-only
+    account the old system's ``password_hash`` instead (an existing mailbox keeps its own).
     """
     require(acting_user is None, "Superuser status is granted only from the command line.")
     try:
@@ -352,7 +359,12 @@ def superuser_create(
         user.full_clean(exclude=["password"])
         if canonical in addresses_in_use([canonical]):  # (no mailbox has it: found above otherwise)
             raise ValidationError({"address": f"{canonical} is an alias, not a mailbox."})
-        if password is None:
+        if password_hash and password is None:
+            try:
+                user.password = passwords.normalize_hash(password_hash)
+            except passwords.UnknownScheme as exc:
+                raise ValidationError({"password": str(exc)}) from None
+        elif password is None:
             raise ValidationError({"password": "A new panel-only superuser needs a password."})
     if password is not None:
         if validate_password:

@@ -66,7 +66,13 @@ def existing_mailboxes(addresses) -> set[str]:
 
 
 def mailbox(
-    *, address: str, password: str = "", password_hash: str = "", quota_bytes: int | None = None, **fields
+    *,
+    address: str,
+    password: str = "",
+    password_hash: str = "",
+    quota_bytes: int | None = None,
+    login: bool = True,
+    **fields,
 ) -> str:
     """An existing mailbox brought to what the source says (its password is left alone: its user
     may have changed it, or the panel re-hashed it at login). New ones go through ``mailbox_row``."""
@@ -79,13 +85,21 @@ def mailbox(
     return "updated"
 
 
-def mailbox_row(*, address: str, password: str = "", password_hash: str = "", quota_bytes=None, **fields) -> dict:
+def mailbox_row(
+    *, address: str, password: str = "", password_hash: str = "", quota_bytes=None, login: bool = True, **fields
+) -> dict:
     """A row of the bulk path (``accounts.bulk.mailbox_bulk_load``) for a new mailbox: the imported
-    hash as it is, or the clear text (``hash_clear_passwords`` hashes it); never a throw-away."""
+    hash as it is, or the clear text (``hash_clear_passwords`` hashes it); never a throw-away.
+    ``login`` False: a mailbox that receives mail but cannot log in (no usable password) until
+    someone sets one."""
     try:
         local_part, domain_name = split_address(address)
     except AddressError as exc:
         raise ValidationError({"address": str(exc)}) from None
+    if not login:
+        return {"domain": domain_name, "local_part": local_part, **fields} | (
+            {} if quota_bytes is None else {"quota_bytes": quota_bytes}
+        )
     if not password and not password_hash:
         raise ValidationError({"password": "The source has no password for this mailbox."})
     row = {"domain": domain_name, "local_part": local_part, **fields}
@@ -132,6 +146,20 @@ def alias(*, address: str, destinations, active: bool = True) -> str:
     return outcome
 
 
+def forwarding(*, address: str, destinations, keep_copy: bool) -> str:
+    """A mailbox's forwarding, as ``mailbox_set_forwarding`` stores it (the same rules)."""
+    target = accounts.get_mailbox(address)
+    probe = Mailbox(address=target.address, domain=target.domain, local_part=target.local_part)
+    probe.set_forwarding(destinations, keep_copy=keep_copy)
+    if (target.forward_to, target.forward_keep_copy) == (probe.forward_to, probe.forward_keep_copy):
+        return "unchanged"
+    outcome = "created" if not target.forward_to else "updated"
+    accounts.mailbox_set_forwarding(
+        acting_user=None, mailbox=target, destinations=destinations, keep_copy=keep_copy, origin=ORIGIN
+    )
+    return outcome
+
+
 def vacation(*, address: str, mode: str, subject: str = "", body: str = "", first_day=None, last_day=None) -> str:
     """A vacation reply; ``mode`` "off" with a text keeps the text for later (custom, then off)."""
     target = accounts.get_mailbox(address)
@@ -154,14 +182,23 @@ def vacation(*, address: str, mode: str, subject: str = "", body: str = "", firs
     return "created" if existing is None else "updated"
 
 
-def grant(*, admin: str, domains_: list[str] = (), superuser: bool = False, **capabilities) -> str:
-    """An admin grant over ``domains_`` (added to the admin's existing grant), or superuser status."""
-    admin_mailbox = accounts.get_mailbox(admin)
+def grant(
+    *, admin: str, domains_: list[str] = (), superuser: bool = False, password_hash: str = "", **capabilities
+) -> str:
+    """An admin grant over ``domains_`` (added to the admin's existing grant), or superuser status
+    (a panel-only account with the old ``password_hash`` when the admin has no mailbox here)."""
     if superuser:
-        if admin_mailbox.is_superuser:
+        existing = Mailbox.objects.filter(address=canonical(admin)).first()
+        if existing is not None and existing.is_superuser:
             return "unchanged"
-        accounts.superuser_create(address=admin_mailbox.address, password=None, origin=ORIGIN)
+        accounts.superuser_create(address=admin, password=None, password_hash=password_hash, origin=ORIGIN)
         return "created"
+    try:
+        admin_mailbox = accounts.get_mailbox(admin)
+    except ValidationError:
+        raise ValidationError(
+            f"{admin} has no mailbox here: a domain admin logs in with its mailbox; create it and import again."
+        ) from None
     wanted = [domains.get_domain(name) for name in domains_]
     existing = AdminGrant.objects.filter(admin=admin_mailbox).first()
     have = list(existing.domains.all()) if existing else []
@@ -177,6 +214,7 @@ APPLY = {
     "domain alias": domain_alias,
     "mailbox": mailbox,
     "alias": alias,
+    "forwarding": forwarding,
     "vacation": vacation,
     "grant": grant,
 }

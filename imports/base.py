@@ -27,9 +27,9 @@ from mailadmin.cli import format_error
 from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import parse_size
 
-KINDS = ("domain", "domain alias", "mailbox", "alias", "vacation", "grant")
+KINDS = ("domain", "domain alias", "mailbox", "alias", "forwarding", "vacation", "grant")
 BATCH = 1000  # new mailboxes per batch (one audit entry each)
-PLURALS = {"mailbox": "mailboxes", "alias": "aliases", "domain alias": "domain aliases"}
+PLURALS = {"mailbox": "mailboxes", "alias": "aliases", "domain alias": "domain aliases", "forwarding": "forwardings"}
 OUTCOMES = ("created", "updated", "unchanged")
 
 
@@ -57,9 +57,19 @@ class Report:
     counts: Counter = field(default_factory=Counter)  # (kind, outcome) -> n
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # per source row: what it became, or why not
 
     def count(self, kind: str, outcome: str) -> int:
         return self.counts[(kind, outcome)]
+
+    def done(self, item: Item, outcome: str) -> None:
+        self.counts[(item.kind, outcome)] += 1
+        self.rows.append({"where": item.where, "kind": item.kind, "key": item.key, "outcome": outcome})
+
+    def fail(self, item: Item, reason: str) -> None:
+        self.failures.append(Failure(item.kind, item.key, item.where, reason))
+        self.rows.append({"where": item.where, "kind": item.kind, "key": item.key, "outcome": "refused",
+                          "reason": reason})  # fmt: skip
 
     @property
     def changed(self) -> int:
@@ -72,6 +82,7 @@ class Report:
             "counts": {kind: {o: self.count(kind, o) for o in OUTCOMES} for kind in KINDS},
             "failed": [f.__dict__ for f in self.failures],
             "notes": self.notes,
+            "rows": self.rows,
         }
 
     def lines(self) -> list[str]:
@@ -87,6 +98,15 @@ class Report:
         out.extend(f"  note: {note}" for note in self.notes)
         out.extend(f"  FAILED {f.kind} {f.key} ({f.where}): {f.reason}" for f in self.failures)
         return out
+
+    def row_lines(self) -> list[str]:
+        """Per source row, in the order they were applied: what it became, or why not."""
+        verb = "would be " if self.dry_run else ""
+        return [
+            f"  {row['where']}: {row['kind']} {row['key']}: "
+            + (f"refused: {row['reason']}" if row["outcome"] == "refused" else verb + row["outcome"])
+            for row in self.rows
+        ]
 
 
 def describe(exc: Exception) -> str:
@@ -157,7 +177,7 @@ class Importer:
             try:
                 rows.append({**apply.mailbox_row(**item.data), "line": number})
             except ValidationError as exc:
-                report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
+                report.fail(item, describe(exc))
         apply.hash_clear_passwords(rows)
         try:
             with transaction.atomic():
@@ -166,27 +186,29 @@ class Importer:
                 )
         except (ValidationError, DatabaseError) as exc:  # the database refused a batch as a whole
             for row in rows:
-                item = new[row["line"]]
-                report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
+                report.fail(new[row["line"]], describe(exc))
             return
-        report.counts[("mailbox", "created")] += len(loaded.written)
-        for refused in loaded.refused:
-            item = new[refused.number]
-            report.failures.append(Failure(item.kind, item.key, item.where, "; ".join(refused.reasons)))
+        refused = {r.number: r for r in loaded.refused}
+        for row in rows:
+            item = new[row["line"]]
+            if row["line"] in refused:
+                report.fail(item, "; ".join(refused[row["line"]].reasons))
+            else:
+                report.done(item, "created")
 
     @staticmethod
     def _apply(item: Item, report: Report) -> str | None:
         """Apply one item in its own savepoint; the outcome, or None when it failed."""
         if item.error:
-            report.failures.append(Failure(item.kind, item.key, item.where, item.error))
+            report.fail(item, item.error)
             return None
         try:
             with transaction.atomic():
                 outcome = apply.APPLY[item.kind](**item.data)
         except (ValidationError, PermissionDenied, DatabaseError, ValueError) as exc:
-            report.failures.append(Failure(item.kind, item.key, item.where, describe(exc)))
+            report.fail(item, describe(exc))
             return None
-        report.counts[(item.kind, outcome)] += 1
+        report.done(item, outcome)
         return outcome
 
     @staticmethod

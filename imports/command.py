@@ -1,4 +1,8 @@
-"""The shared shape of ``manage.py import_*``: --dry-run, --json, a progress bar, one report."""
+"""The shared shape of ``manage.py import_*``: --dry-run, --json, a progress bar, one report.
+
+The report (text, or JSON with ``--json``) gives the counts, the notes on what the old system did
+that this one does differently, every refusal with its reason, and then every row of the source
+with what it became or why not. A source that cannot be read whole imports nothing: exit 1."""
 
 from __future__ import annotations
 
@@ -55,6 +59,10 @@ class ImportCommand(BaseCommand):
         else:
             for line in report.lines():
                 self.stdout.write(line)
+            if report.rows:
+                self.stdout.write("every row of the source:")
+                for line in report.row_lines():
+                    self.stdout.write(line)
         if report.failures:
             self.stderr.write(
                 f"{len(report.failures)} item(s) failed; the others were "

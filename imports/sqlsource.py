@@ -139,14 +139,17 @@ def parse_dump(text: str) -> dict[str, list[dict]]:
     columns: dict[str, list[str]] = {}
     tables: dict[str, list[dict]] = {}
     pg_style = "-- postgresql database dump" in head
-    for statement, copy_lines in _statements(text, backslashes=mysql_style, hash_comments=not pg_style):
+    for statement, copy_lines, line in _statements(text, backslashes=mysql_style, hash_comments=not pg_style):
         kind = statement.lstrip()[:20].lower()
         if kind.startswith("create table"):
             name, cols = _create_table(statement)
             columns[name] = cols
             tables.setdefault(name, [])
         elif kind.startswith("insert into"):
-            name, cols, rows = _insert(statement, backslashes=mysql_style)
+            try:
+                name, cols, rows = _insert(statement, backslashes=mysql_style)
+            except SourceError as exc:
+                raise SourceError(f"line {line}: {exc}") from None
             cols = cols or columns.get(name)
             if cols is None:
                 raise SourceError(f"INSERT into {name} before its CREATE TABLE and without a column list.")
@@ -182,8 +185,20 @@ def _line_of(text: str, i: int) -> int:
     return text.count("\n", 0, i) + 1
 
 
+class _Lines:
+    """Line numbers of increasing positions, counted once (a dump may have millions of lines)."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def at(self, i: int) -> int:
+        self.line += self.text.count("\n", self.pos, i)
+        self.pos = i
+        return self.line
+
+
 def _statements(text: str, *, backslashes: bool, hash_comments: bool = True):
-    """Yield (statement, copy data lines or None), skipping comments; quotes respected.
+    """Yield (statement, copy data lines or None, its first line), skipping comments; quotes respected.
 
     Comments: ``-- ...`` and ``/* ... */``, and ``# ...`` (MySQL's, as hand-written scripts
     use them): anywhere but in a pg_dump file (there at the start of a line only). Dollar-quoted
@@ -194,6 +209,7 @@ def _statements(text: str, *, backslashes: bool, hash_comments: bool = True):
     i, n = 0, len(text)
     buf: list[str] = []
     start, started = 0, False
+    lines = _Lines(text)
     while i < n:
         ch = text[i]
         if (
@@ -236,9 +252,9 @@ def _statements(text: str, *, backslashes: bool, hash_comments: bool = True):
                     raise SourceError(f"line {_line_of(text, i)}: the COPY block has no end (\\.): it was cut short.")
                 block = text[i:end]
                 i = end + 3
-                yield statement, [line for line in block.split("\n") if line]
+                yield statement, [line for line in block.split("\n") if line], lines.at(start)
             elif statement:
-                yield statement, None
+                yield statement, None, lines.at(start)
             continue
         buf.append(ch)
         i += 1
@@ -314,7 +330,10 @@ def _insert(statement: str, *, backslashes: bool) -> tuple[str, list[str] | None
     values = re.match(r"\s*values\s*", rest, re.I)
     if values is None:
         raise SourceError(f"Cannot read an INSERT into {name} (only VALUES lists are supported).")
-    return name, cols, _tuples(rest[values.end() :], backslashes=backslashes)
+    try:
+        return name, cols, _tuples(rest[values.end() :], backslashes=backslashes)
+    except SourceError as exc:
+        raise SourceError(f"INSERT into {name}: {exc}") from None
 
 
 _ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
@@ -333,6 +352,8 @@ def _tuples(text: str, *, backslashes: bool) -> list[list]:
             i += 1
         elif ch in ", \t\r\n":
             i += 1
+        elif row is None:
+            raise SourceError(f"unexpected {text[i : i + 30]!r} after a row of values (a ';' missing?)")
         elif ch == "'" or (ch in "Ee" and text.startswith("'", i + 1)):
             escaped = backslashes or ch != "'"
             start = i + (ch != "'")

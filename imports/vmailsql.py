@@ -2,9 +2,14 @@
 
 Tables read (columns of the versions in use; alternatives are accepted):
 - ``domain(domain_name, max_popbox ...)``: domains; ``max_popbox`` is the mailbox limit.
-- ``popbox(domain_name, local_part, password_hash ...)``: mailboxes.
+- ``popbox(domain_name, local_part, password_hash ...)``: mailboxes; one without a
+  password hash receives mail but cannot log in until one is set (noted).
 - ``forwarder(domain_name, local_part, remote_name)``: aliases; the local part
-  ``_default_`` is the domain's catch-all. Destinations may be comma-separated.
+  ``_default_`` is the domain's catch-all. Destinations may be comma-separated. A
+  forwarder with a POP box's address won over the box (its router ran first): it
+  becomes that mailbox's forwarding without a copy.
+- ``domain.password_hash`` (the domain control panel's password) has no equivalent:
+  noted per domain.
 - ``domain_alias(alias, domain_name)``: domain aliases (optional table).
 
 Password hashes become Dovecot schemes: ``{md5}hex`` and bare 32-digit hex are
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from imports.base import Importer, Item, as_int, as_text, pick
+from imports.base import Importer, Item, SourceError, as_int, as_text, pick
 from mailadmin.lib import passwords
 
 _PREFIX = re.compile(r"^\{([A-Za-z0-9-]+)\}(.*)$", re.S)
@@ -54,37 +59,70 @@ class VmailSqlImporter(Importer):
     def __init__(self, source):
         self.source = source
         self.label = f"vmail-sql from {source.label}"
+        self._notes: list[str] = []
 
     def _rows(self, name: str) -> list[dict]:
         return self.source.table(name) or []
 
     def notes(self) -> list[str]:
-        if self.source.table("popbox") is None:
-            return ["the source has no popbox table: is this a vmail-sql database?"]
-        return []
+        return self._notes
 
     def items(self):
+        for name in ("domain", "popbox"):
+            if self.source.table(name) is None:
+                raise SourceError(
+                    f"The source has no {name} table: is it a vmail-sql database, or a whole dump of one? "
+                    "Nothing was imported."
+                )
+        items = list(self._items())
+        if any(item.kind == "forwarding" for item in items):
+            self._notes.append(
+                "a forwarder with the address of a POP box became that mailbox's forwarding without a copy "
+                "(vmail-sql's forwarder router ran before the POP box)"
+            )
+        return items
+
+    def _items(self):
         for n, row in enumerate(self._rows("domain"), 1):
             name = as_text(pick(row, "domain_name", "domain", "name")).strip()
             yield Item("domain", name, f"domain row {n}", {"name": name, "max_mailboxes": _limit(row)})
+            if as_text(row.get("password_hash")).strip():
+                self._notes.append(
+                    f"{name}: its domain password (vmail-sql's domain control panel) is not carried over: "
+                    "appoint one of its mailboxes as its admin (manage.py grant set)"
+                )
         for n, row in enumerate(self._rows("domain_alias"), 1):
             name = as_text(pick(row, "alias", "alias_name", "domain_alias", "alias_domain")).strip()
             target = as_text(pick(row, "domain_name", "domain", "target")).strip()
             yield Item("domain alias", name, f"domain_alias row {n}", {"name": name, "target": target})
+        boxes = set()
         for n, row in enumerate(self._rows("popbox"), 1):
-            yield self._mailbox(n, row)
+            item = self._mailbox(n, row)
+            boxes.add(item.key.lower())
+            yield item
         for n, row in enumerate(self._rows("forwarder"), 1):
             local = as_text(pick(row, "local_part")).strip()
             domain = as_text(pick(row, "domain_name", "domain")).strip()
             address = f"{'' if local == '_default_' else local}@{domain}"
             destinations = as_text(pick(row, "remote_name", "destination", "forward_to"))
+            if address.lower() in boxes:  # the forwarder wins over the POP box: forwarding without a copy
+                data = {"address": address, "destinations": destinations, "keep_copy": False}
+                yield Item("forwarding", address, f"forwarder row {n}", data)
+                continue
             yield Item("alias", address, f"forwarder row {n}", {"address": address, "destinations": destinations})
 
     def _mailbox(self, n: int, row: dict) -> Item:
         address = f"{as_text(pick(row, 'local_part')).strip()}@{as_text(pick(row, 'domain_name', 'domain')).strip()}"
         item = Item("mailbox", address, f"popbox row {n}", {"address": address})
+        stored = as_text(pick(row, "password_hash", "password"))
+        if not stored.strip():
+            item.data["login"] = False
+            self._notes.append(
+                f"{address}: no password in the source: it receives mail but cannot log in until one is set"
+            )
+            return item
         try:
-            password_hash, clear = convert_hash(as_text(pick(row, "password_hash", "password")))
+            password_hash, clear = convert_hash(stored)
         except ValueError as exc:
             item.error = f"password: {exc}"
             return item

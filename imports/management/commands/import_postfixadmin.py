@@ -1,16 +1,30 @@
 """manage.py import_postfixadmin SOURCE — from a PostfixAdmin database (URL) or its SQL dump (file)."""
 
 from imports.command import ImportCommand
-from imports.postfixadmin import PostfixAdminImporter
+from imports.postfixadmin import QUOTA_MULTIPLIER, PostfixAdminImporter
 from imports.sqlsource import open_source
+from mailadmin.cli import whole_number
 
 
 class Command(ImportCommand):
-    help = "Import domains, mailboxes, aliases, alias domains, vacations and domain admins from PostfixAdmin."
+    help = "Import domains, mailboxes, aliases, forwarding, alias domains, vacations and admins from PostfixAdmin."
 
     def add_source_arguments(self, parser):
         parser.add_argument("source", help="mysql://... or postgres://... URL, or the path of a SQL dump")
+        parser.add_argument(
+            "--quota-multiplier",
+            type=whole_number(minimum=1, maximum=2**30),
+            default=QUOTA_MULTIPLIER,
+            metavar="BYTES",
+            help=f"PostfixAdmin's $CONF['quota_multiplier']: the bytes of its MB in domain limits "
+            f"(default {QUOTA_MULTIPLIER})",
+        )
+        parser.add_argument(
+            "--superadmins", action="store_true", help="make PostfixAdmin's superadmins superusers here"
+        )
 
     def importer(self, options):
-        self._source = open_source(options["source"])
-        return PostfixAdminImporter(self._source)
+        self._source = open_source(options["source"], options["encoding"])
+        return PostfixAdminImporter(
+            self._source, quota_multiplier=options["quota_multiplier"], superadmins=options["superadmins"]
+        )

@@ -12,5 +12,5 @@ class Command(ImportCommand):
         parser.add_argument("source", help="mysql://user@host/db (or postgres://...) or the path of a SQL dump")
 
     def importer(self, options):
-        self._source = open_source(options["source"])
+        self._source = open_source(options["source"], options["encoding"])
         return VmailSqlImporter(self._source)
