@@ -300,7 +300,7 @@ def mailbox_set_forwarding(
         acting_user is None or permissions.can_set_forwarding(acting_user, mailbox),
         "You may not change the forwarding of that mailbox.",
     )
-    mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)  # (no join: PostgreSQL locks no outer join)
     if not mailbox.has_mailbox:
         raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
     before = snapshot(mailbox)
