@@ -13,10 +13,11 @@ leaves the field at its default.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from accounts.models import PROFILE_FIELDS
-from imports.base import Importer, Item, as_bool, as_size
+from imports.base import Importer, Item, as_bool, as_size, read_text
 from mailadmin.lib.addresses import AddressError, split_address
 
 FIELDS = (
@@ -52,19 +53,26 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 class CsvImporter(Importer):
-    def __init__(self, path: Path, *, mapping: dict | None = None, delimiter: str = ",", create_domains=False):
-        self.path, self.delimiter, self.create_domains = Path(path), delimiter, create_domains
+    def __init__(
+        self,
+        path: Path,
+        *,
+        mapping: dict | None = None,
+        delimiter: str = ",",
+        create_domains=False,
+        encoding: str | None = None,
+    ):
+        self.path, self.delimiter, self.create_domains, self.encoding = Path(path), delimiter, create_domains, encoding
         self.mapping = {field: (mapping or {}).get(field, field) for field in FIELDS}
         self.label = f"CSV {self.path}"
 
     def items(self):
-        with open(self.path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle, delimiter=self.delimiter)
-            columns = set(reader.fieldnames or [])
-            if self.mapping["address"] not in columns:
-                raise ValueError(f"{self.path} has no column {self.mapping['address']!r} for the address.")
-            present = {field: column for field, column in self.mapping.items() if column in columns}
-            rows = [(reader.line_num, row) for row in reader]
+        reader = csv.DictReader(io.StringIO(read_text(self.path, self.encoding), newline=""), delimiter=self.delimiter)
+        columns = set(reader.fieldnames or [])
+        if self.mapping["address"] not in columns:
+            raise ValueError(f"{self.path} has no column {self.mapping['address']!r} for the address.")
+        present = {field: column for field, column in self.mapping.items() if column in columns}
+        rows = [(reader.line_num, row) for row in reader]
         domains = []
         items = []
         for line, row in rows:

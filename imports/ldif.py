@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from accounts.models import maildir_of
-from imports.base import Importer, Item, as_bool
+from imports.base import Importer, Item, as_bool, read_text
 from mailadmin.lib import passwords
 
 
@@ -72,8 +72,8 @@ def _classes(entry: dict) -> set[str]:
 
 
 class LdifImporter(Importer):
-    def __init__(self, path):
-        self.path = Path(path)
+    def __init__(self, path, *, encoding: str | None = None):
+        self.path, self.encoding = Path(path), encoding
         self.label = f"LDIF {self.path}"
         self._notes: list[str] = []
 
@@ -81,7 +81,7 @@ class LdifImporter(Importer):
         return self._notes
 
     def items(self):
-        entries = parse_ldif(self.path.read_text(encoding="utf-8"))
+        entries = parse_ldif(read_text(self.path, self.encoding))
         by_dn = {_one(e, "dn").lower().replace(" ", ""): e for e in entries}
         items, admins = [], {}
         for entry in entries:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from imports.base import Importer, Item
+from imports.base import Importer, Item, read_text
 from mailadmin.lib.addresses import AddressError, normalize_domain
 
 
@@ -42,19 +42,21 @@ def split_values(value: str) -> list[str]:
 
 
 class PostfixMapsImporter(Importer):
-    def __init__(self, *, virtual=(), aliases=(), domain: str = "", create_domains: bool = False):
+    def __init__(
+        self, *, virtual=(), aliases=(), domain: str = "", create_domains: bool = False, encoding: str | None = None
+    ):
         self.virtual, self.aliases = [Path(p) for p in virtual], [Path(p) for p in aliases]
-        self.domain, self.create_domains = domain, create_domains
+        self.domain, self.create_domains, self.encoding = domain, create_domains, encoding
         self.label = "Postfix maps " + ", ".join(str(p) for p in self.virtual + self.aliases)
 
     def items(self):
         entries = []  # (where, key, destinations)
         for path in self.virtual:
-            for number, line in logical_lines(path.read_text(encoding="utf-8")):
+            for number, line in logical_lines(read_text(path, self.encoding)):
                 key, value = (re.split(r"\s+", line, maxsplit=1) + [""])[:2]
                 entries.append((f"{path.name} line {number}", key, value.strip()))
         for path in self.aliases:
-            for number, line in logical_lines(path.read_text(encoding="utf-8")):
+            for number, line in logical_lines(read_text(path, self.encoding)):
                 key, colon, value = line.partition(":")
                 where = f"{path.name} line {number}"
                 if not colon:

@@ -13,6 +13,7 @@ from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
 from tests.dbutil import login_ok, lookup
+from tests.imports.tables import row_counts
 
 CSV = """\
 E-Mail;Kennwort;Quota;Gesperrt;SMTP;Filter;Vorname;Nachname;Telefon
@@ -129,3 +130,20 @@ def test_new_domains_of_an_import_get_role_aliases(tmp_path, db):
     assert lookup("lookup_aliases_v1", "address", "abuse@new.example")["destinations"] == "boss@new.example"
     assert lookup("lookup_aliases_v1", "address", "abuse@other.example")["destinations"] == "boss@new.example"
     assert lookup("lookup_aliases_v1", "address", "postmaster@other.example") is None  # a mailbox already
+
+
+LATIN1 = "address,password,first_name\njuergen@example.com,pw one two,J\u00fcrgen\n".encode("latin-1")
+
+
+def test_csv_in_latin1_without_encoding_is_refused_whole_naming_the_line(csv_file):
+    csv_file.write_bytes(LATIN1)
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"line 2: byte 0xfc is not valid UTF-8"):
+        call_command("import_csv", str(csv_file), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_csv_in_latin1_with_its_encoding_keeps_the_names(csv_file):
+    csv_file.write_bytes(LATIN1)
+    call_command("import_csv", str(csv_file), "--encoding=latin-1", stdout=StringIO(), stderr=StringIO())
+    assert Mailbox.objects.get(local_part="juergen").first_name == "J\u00fcrgen"

@@ -6,12 +6,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from passlib.hash import des_crypt
 
 from accounts.models import Mailbox
 from domains.models import AdminGrant
 from imports.ldif import LdifImporter, parse_ldif
 from tests.dbutil import login_ok, lookup
+from tests.imports.tables import row_counts
 
 
 def salted(algorithm: str, password: str, salt: bytes = b"s4lt\x00\xff") -> str:
@@ -151,3 +153,32 @@ def test_ldif_command_and_parser(ldif):
     assert "grants: 1 created" in out.getvalue()
     entries = parse_ldif("dn: cn=a\ndescription:: w6TDtsO8\nlong: ab\n cd\n")
     assert entries == [{"dn": ["cn=a"], "description": ["\u00e4\u00f6\u00fc"], "long": ["abcd"]}]
+
+
+LATIN1 = f"""dn: jvd=example.com,{BASE}
+objectClass: JammVirtualDomain
+jvd: example.com
+
+dn: mail=juergen@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAccount
+mail: juergen@example.com
+givenName: J\u00fcrgen
+sn: M\u00fcller
+userPassword: {PASSWORDS["anna"][0]}
+
+""".encode("latin-1")
+
+
+def test_ldif_in_latin1_without_encoding_is_refused_whole_naming_the_line(ldif):
+    ldif.write_bytes(LATIN1)
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"line 8: byte 0xfc is not valid UTF-8"):
+        call_command("import_ldif", str(ldif), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_ldif_in_latin1_with_its_encoding_keeps_the_names(ldif):
+    ldif.write_bytes(LATIN1)
+    call_command("import_ldif", str(ldif), "--encoding=latin-1", stdout=StringIO(), stderr=StringIO())
+    juergen = Mailbox.objects.get(local_part="juergen")
+    assert (juergen.first_name, juergen.last_name) == ("J\u00fcrgen", "M\u00fcller")

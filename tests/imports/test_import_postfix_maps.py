@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from imports.postfixmaps import PostfixMapsImporter, logical_lines
 from tests import factories
 from tests.dbutil import lookup
+from tests.imports.tables import row_counts
 
 VIRTUAL = """\
 # virtual alias domains and their addresses
@@ -82,3 +83,21 @@ def test_postfix_maps_command(files):
 def test_logical_lines_join_continuations_and_skip_comments():
     text = "# c\na b,\n  c\n\n  # not a continuation after a blank? still joined\nd e\n"
     assert list(logical_lines(text)) == [(2, "a b, c"), (6, "d e")]
+
+
+LATIN1 = "# addresses of J\u00fcrgen M\u00fcller\njuergen@example.net  anna@example.com\n".encode("latin-1")
+
+
+def test_maps_in_latin1_without_encoding_are_refused_whole_naming_the_line(files):
+    (files / "virtual").write_bytes(LATIN1)
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"virtual: line 1: byte 0xfc is not valid UTF-8"):
+        call_command("import_postfix_maps", "--virtual", str(files / "virtual"), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_maps_in_latin1_with_their_encoding_are_imported(files):
+    (files / "virtual").write_bytes(LATIN1)
+    virtual = str(files / "virtual")
+    call_command("import_postfix_maps", "--virtual", virtual, "--encoding=latin-1", stdout=StringIO())
+    assert lookup("lookup_aliases_v1", "address", "juergen@example.net")["destinations"] == "anna@example.com"
