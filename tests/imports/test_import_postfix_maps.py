@@ -101,3 +101,43 @@ def test_maps_in_latin1_with_their_encoding_are_imported(files):
     virtual = str(files / "virtual")
     call_command("import_postfix_maps", "--virtual", virtual, "--encoding=latin-1", stdout=StringIO())
     assert lookup("lookup_aliases_v1", "address", "juergen@example.net")["destinations"] == "anna@example.com"
+
+
+def _virtual(files, text):
+    (files / "virtual").write_text(text)
+    return PostfixMapsImporter(virtual=[files / "virtual"]).run(progress=False)
+
+
+def test_virtual_key_without_at_or_dot_is_postfix_user_form_and_reported(files):
+    report = _virtual(files, "# role addresses\npostmaster    anna@example.net\ninfo@example.net  anna@example.net\n")
+    [failure] = report.failures
+    assert failure.where == "virtual line 2" and "user form" in failure.reason and "ambiguous" in failure.reason
+    assert report.count("domain", "created") == 0 and report.count("alias", "created") == 1
+    assert lookup("lookup_aliases_v1", "address", "postmaster@example.net") is None
+
+
+def test_virtual_domain_name_with_destinations_is_ambiguous_and_reported(files):
+    report = _virtual(files, "example.com    anna@example.net\n")
+    [failure] = report.failures
+    assert failure.where == "virtual line 1" and "ambiguous" in failure.reason
+    assert report.count("domain", "created") == 0
+
+
+def test_a_hash_after_the_value_is_reported_not_read_as_destinations(files):
+    report = _virtual(files, "info@example.net    anna@example.net    # Anna, until June\n")
+    [failure] = report.failures
+    assert failure.where == "virtual line 1"
+    assert "a '#' after the value is not a comment in Postfix: it would be read as destinations" in failure.reason
+    assert lookup("lookup_aliases_v1", "address", "info@example.net") is None
+
+
+def test_a_hash_after_the_value_of_an_aliases_line_is_reported(files):
+    (files / "aliases").write_text("root:   anna@example.com   # the admin\n")
+    report = PostfixMapsImporter(aliases=[files / "aliases"], domain="example.net").run(progress=False)
+    assert [(f.where, "not a comment" in f.reason) for f in report.failures] == [("aliases line 1", True)]
+
+
+def test_maps_with_reported_lines_run_again_change_nothing(files):
+    text = "example.com anything\npostmaster anna@example.com\ninfo@example.com anna@example.com # x\n"
+    _virtual(files, text)
+    assert _virtual(files, text).changed == 0
