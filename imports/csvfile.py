@@ -48,7 +48,6 @@ FIELDS = (
     "notes",
 )
 TEXT_FIELDS = PROFILE_FIELDS
-SECRET_FIELDS = ("password", "password_hash")
 PHONE_RE = re.compile(r"\+?[0-9 ()./-]+", re.ASCII)
 
 
@@ -143,7 +142,7 @@ class CsvImporter(Importer):
             try:
                 return parse(cell[field], **options)
             except ValueError as exc:  # NumberError is a ValueError
-                raise ValueError(f"column {present[field]!r} ({field}): {exc}") from None
+                raise ValueError(f"{_column(field, present)}: {exc}") from None
 
         data = {key: cell[key] for key in TEXT_FIELDS if cell.get(key)}
         if cell.get("name") and not (cell.get("first_name") or cell.get("last_name")):
@@ -167,14 +166,19 @@ class CsvImporter(Importer):
         return data
 
 
+def _column(field: str, present: dict) -> str:
+    """How a message names a cell's column: its name in the file, and the field when that differs."""
+    column = present[field]
+    return column if column == field else f"{column} ({field})"
+
+
 def _refuse_formulas(cell: dict, present: dict) -> None:
-    """A cell a spreadsheet would run as a formula is not stored (the panel's export check); passwords
-    are never stored as text, and a phone number such as +49 30 1234 computes nothing."""
-    for field, text in cell.items():
-        if field in SECRET_FIELDS or (field == "phone" and PHONE_RE.fullmatch(text)):
+    """A text cell a spreadsheet would run as a formula is not stored (the panel's export check); numbers
+    and flags are read as such, and a phone number such as +49 30 1234 computes nothing."""
+    for field in TEXT_FIELDS + ("name", "address"):
+        text = cell.get(field, "")
+        if field == "phone" and PHONE_RE.fullmatch(text):
             continue
         if starts_formula(text):
             shown = text if len(text) <= 40 else text[:40] + "…"
-            raise ValueError(
-                f"column {present[field]!r}: {shown!r} starts like a spreadsheet formula (= + - @): not imported"
-            )
+            raise ValueError(f"{_column(field, present)}: {shown!r} starts like a spreadsheet formula (= + - @)")

@@ -179,16 +179,16 @@ def test_csv_cells_that_start_like_a_formula_are_reported_not_stored(csv_file):
     ]
     _write_rows(csv_file, rows)
     reasons = {f.where: f.reason for f in CsvImporter(csv_file).run(progress=False).failures}
-    assert "column 'first_name': '=HYPERLINK" in reasons["line 2"] and "spreadsheet formula" in reasons["line 2"]
-    assert "column 'notes'" in reasons["line 3"] and "spreadsheet formula" in reasons["line 3"]
-    assert "column 'notes'" in reasons["line 4"]  # the password may start with '=': it is hashed, not stored
+    assert reasons["line 2"].startswith("first_name: '=HYPERLINK") and "spreadsheet formula" in reasons["line 2"]
+    assert reasons["line 3"].startswith("notes: ") and "spreadsheet formula" in reasons["line 3"]
+    assert reasons["line 4"].startswith("notes: ")  # the password may start with '=': it is hashed, not stored
     assert not Mailbox.objects.exists()
 
 
 def test_csv_quota_that_is_not_a_number_names_the_column(csv_file):
     _write_rows(csv_file, [["E-Mail", "Kennwort", "Quota"], ["anna@example.com", "pw one two", "12 Mio"]])
     [failure] = CsvImporter(csv_file, mapping=MAPPING).run(progress=False).failures
-    assert failure.reason.startswith("column 'Quota' (quota_mb): '12 Mio' is not a size")
+    assert failure.reason.startswith("Quota (quota_mb): '12 Mio' is not a size")
     assert "invalid literal" not in failure.reason
 
 
