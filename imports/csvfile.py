@@ -8,15 +8,26 @@ a unit: 500M) or an older file's ``quota_mb`` (whole MB),
 ``first_name``, ``last_name`` or ``name`` (split at the last space), ``phone``,
 ``other_email``, ``notes``. Flags read yes/no, true/false, 1/0; an empty cell
 leaves the field at its default.
+
+A row is reported, not imported, when a cell is not what its column holds (the
+message names the column), when a cell starts like a spreadsheet formula (the
+panel's export check, ``accounts.forms.starts_formula``), when it has more cells
+than the first line has columns, or when its address was on an earlier row (the
+first row is used, so a second run changes nothing). A file that is not valid in
+its encoding, or is cut short (a quoted cell never closed, or a last row without
+a line end and with fewer cells than columns) is refused whole: nothing is imported.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 from pathlib import Path
 
+from accounts.forms import starts_formula
 from accounts.models import PROFILE_FIELDS
-from imports.base import Importer, Item, as_bool, as_size
+from imports.base import Importer, Item, SourceError, as_bool, as_size, read_text
 from mailadmin.lib.addresses import AddressError, split_address
 
 FIELDS = (
@@ -37,6 +48,7 @@ FIELDS = (
     "notes",
 )
 TEXT_FIELDS = PROFILE_FIELDS
+PHONE_RE = re.compile(r"\+?[0-9 ()./-]+", re.ASCII)
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -52,23 +64,31 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 class CsvImporter(Importer):
-    def __init__(self, path: Path, *, mapping: dict | None = None, delimiter: str = ",", create_domains=False):
-        self.path, self.delimiter, self.create_domains = Path(path), delimiter, create_domains
+    def __init__(
+        self,
+        path: Path,
+        *,
+        mapping: dict | None = None,
+        delimiter: str = ",",
+        create_domains=False,
+        encoding: str | None = None,
+    ):
+        self.path, self.delimiter, self.create_domains, self.encoding = Path(path), delimiter, create_domains, encoding
         self.mapping = {field: (mapping or {}).get(field, field) for field in FIELDS}
         self.label = f"CSV {self.path}"
 
     def items(self):
-        with open(self.path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle, delimiter=self.delimiter)
-            columns = set(reader.fieldnames or [])
-            if self.mapping["address"] not in columns:
-                raise ValueError(f"{self.path} has no column {self.mapping['address']!r} for the address.")
-            present = {field: column for field, column in self.mapping.items() if column in columns}
-            rows = [(reader.line_num, row) for row in reader]
-        domains = []
-        items = []
-        for line, row in rows:
-            item = self._mailbox(line, row, present)
+        header, rows = self._read()
+        columns = set(header)
+        if self.mapping["address"] not in columns:
+            raise ValueError(f"{self.path} has no column {self.mapping['address']!r} for the address.")
+        present = {field: column for field, column in self.mapping.items() if column in columns}
+        domains, items, seen = [], [], {}
+        for line, cells in rows:
+            item = self._mailbox(line, header, cells, present)
+            if item.key in seen and not item.error:
+                item.data, item.error = {}, f"the same address as line {seen[item.key]} (the first row is used)"
+            seen.setdefault(item.key, line)
             items.append(item)
             if self.create_domains and not item.error:
                 domain = item.key.rpartition("@")[2]
@@ -76,19 +96,54 @@ class CsvImporter(Importer):
                     domains.append(domain)
         return [Item("domain", d, "domains of the rows", {"name": d}) for d in domains] + items
 
-    def _mailbox(self, line: int, row: dict, present: dict) -> Item:
+    def _read(self) -> tuple[list[str], list[tuple[int, list[str]]]]:
+        """The header and the (line, cells) of each row; a file cut short is refused whole (SourceError)."""
+        text = read_text(self.path, self.encoding)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, strict=True)
+        rows, line = [], 1
+        try:
+            for cells in reader:
+                if cells:
+                    rows.append((line, cells))
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            cut = "end of data" in str(exc)
+            reason = "a quoted cell starts here and is never closed: the file looks cut short" if cut else str(exc)
+            raise SourceError(f"{self.path}: line {line}: {reason}; nothing was imported.") from None
+        if not rows:
+            return [], []
+        header = rows[0][1]
+        last_line, last = rows[-1]
+        if len(rows) > 1 and not text.endswith(("\n", "\r")) and len(last) < len(header):
+            raise SourceError(
+                f"{self.path}: line {last_line}: the last row has {len(last)} of {len(header)} cells and no "
+                "line end; the file looks cut short, nothing was imported."
+            )
+        return header, rows[1:]
+
+    def _mailbox(self, line: int, header: list[str], cells: list[str], present: dict) -> Item:
+        row = dict(zip(header, cells, strict=False))
         cell = {field: (row.get(column) or "").strip() for field, column in present.items()}
         item = Item("mailbox", cell.get("address", ""), f"line {line}")
         try:
+            if len(cells) > len(header):
+                raise ValueError(f"{len(cells)} cells, more than the {len(header)} columns of the first line")
+            _refuse_formulas(cell, present)
             local_part, domain = split_address(cell.get("address", ""))
             item.key = f"{local_part}@{domain}"
-            item.data = {"address": item.key, **self._fields(cell)}
+            item.data = {"address": item.key, **self._fields(cell, present)}
         except (AddressError, ValueError) as exc:
             item.error = str(exc)
         return item
 
     @staticmethod
-    def _fields(cell: dict) -> dict:
+    def _fields(cell: dict, present: dict) -> dict:
+        def convert(field, parse, **options):
+            try:
+                return parse(cell[field], **options)
+            except ValueError as exc:  # NumberError is a ValueError
+                raise ValueError(f"{_column(field, present)}: {exc}") from None
+
         data = {key: cell[key] for key in TEXT_FIELDS if cell.get(key)}
         if cell.get("name") and not (cell.get("first_name") or cell.get("last_name")):
             first, _, last = cell["name"].rpartition(" ")
@@ -98,14 +153,32 @@ class CsvImporter(Importer):
         elif cell.get("password_hash"):
             data["password_hash"] = cell["password_hash"]
         if cell.get("quota_bytes"):
-            data["quota_bytes"] = as_size(cell["quota_bytes"], field="quota_bytes")
+            data["quota_bytes"] = convert("quota_bytes", as_size)
         elif cell.get("quota_mb"):
-            data["quota_bytes"] = as_size(cell["quota_mb"], field="quota_mb", unit="M")
+            data["quota_bytes"] = convert("quota_mb", as_size, unit="M")
         if cell.get("active"):
-            data["active"] = as_bool(cell["active"])
+            data["active"] = convert("active", as_bool)
         elif cell.get("disabled"):
-            data["active"] = not as_bool(cell["disabled"])
+            data["active"] = not convert("disabled", as_bool)
         for flag in ("may_relay", "filtering"):
             if cell.get(flag):
-                data[flag] = as_bool(cell[flag])
+                data[flag] = convert(flag, as_bool)
         return data
+
+
+def _column(field: str, present: dict) -> str:
+    """How a message names a cell's column: its name in the file, and the field when that differs."""
+    column = present[field]
+    return column if column == field else f"{column} ({field})"
+
+
+def _refuse_formulas(cell: dict, present: dict) -> None:
+    """A text cell a spreadsheet would run as a formula is not stored (the panel's export check); numbers
+    and flags are read as such, and a phone number such as +49 30 1234 computes nothing."""
+    for field in TEXT_FIELDS + ("name", "address"):
+        text = cell.get(field, "")
+        if field == "phone" and PHONE_RE.fullmatch(text):
+            continue
+        if starts_formula(text):
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            raise ValueError(f"{_column(field, present)}: {shown!r} starts like a spreadsheet formula (= + - @)")

@@ -1,5 +1,6 @@
 """Copying an mbox file into a mailbox's maildir (run as the mail store's owner).
 
+Body lines the mbox's writer quoted (``>From ``) come back as they were written.
 Python's ``mailbox`` module does the conversion Dovecot expects: ``Status`` and
 ``X-Status`` become maildir flags (R seen, O old -> cur/, A answered, F flagged,
 D deleted, T draft) and the ``From_`` line's date becomes the file time, which Dovecot
@@ -15,6 +16,7 @@ import email.utils
 import hashlib
 import mailbox as mailboxes
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -57,7 +59,7 @@ def import_mbox(
     for key in tqdm(
         keys, desc=mbox_path.name, unit="msg", file=sys.stderr, disable=None if progress is None else not progress
     ):
-        message = source[key]
+        message = _unquoted(source, key)
         result["messages"] += 1
         converted = mailboxes.MaildirMessage(message)  # flags from Status/X-Status
         if "T" in (message.get("X-Status") or ""):  # draft (mutt, Dovecot); Python knows only A, F, D
@@ -80,6 +82,20 @@ def import_mbox(
     if target is not None:
         _after_import(store, maildir, result)
     return result
+
+
+FROM_QUOTE_RE = re.compile(rb"^>(>*From )", re.MULTILINE)
+
+
+def _unquoted(source: mailboxes.mbox, key: str) -> mailboxes.mboxMessage:
+    """A message as its sender wrote it: the writer of the mbox put a ``>`` before each body line that
+    started with ``From `` (mboxo, mboxrd); one is taken away again (mboxrd's rule: ``>>From `` was
+    ``>From ``). Headers are left as they are."""
+    data = source.get_bytes(key)
+    head, blank, body = data.partition(b"\n\n")
+    message = mailboxes.mboxMessage(head + blank + FROM_QUOTE_RE.sub(rb"\1", body))
+    message.set_from(source.get_message(key).get_from())
+    return message
 
 
 def _received(message: mailboxes.mboxMessage) -> float | None:

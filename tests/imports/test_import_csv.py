@@ -1,5 +1,6 @@
 """CSV: a column mapping, clear-text passwords hashed and never kept, flags and names."""
 
+import csv
 import json
 from io import StringIO
 
@@ -13,6 +14,7 @@ from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
 from tests.dbutil import login_ok, lookup
+from tests.imports.tables import row_counts
 
 CSV = """\
 E-Mail;Kennwort;Quota;Gesperrt;SMTP;Filter;Vorname;Nachname;Telefon
@@ -129,3 +131,89 @@ def test_new_domains_of_an_import_get_role_aliases(tmp_path, db):
     assert lookup("lookup_aliases_v1", "address", "abuse@new.example")["destinations"] == "boss@new.example"
     assert lookup("lookup_aliases_v1", "address", "abuse@other.example")["destinations"] == "boss@new.example"
     assert lookup("lookup_aliases_v1", "address", "postmaster@other.example") is None  # a mailbox already
+
+
+LATIN1 = "address,password,first_name\njuergen@example.com,pw one two,J\u00fcrgen\n".encode("latin-1")
+
+
+def test_csv_in_latin1_without_encoding_is_refused_whole_naming_the_line(csv_file):
+    csv_file.write_bytes(LATIN1)
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"line 2: byte 0xfc is not valid UTF-8"):
+        call_command("import_csv", str(csv_file), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_csv_in_latin1_with_its_encoding_keeps_the_names(csv_file):
+    csv_file.write_bytes(LATIN1)
+    call_command("import_csv", str(csv_file), "--encoding=latin-1", stdout=StringIO(), stderr=StringIO())
+    assert Mailbox.objects.get(local_part="juergen").first_name == "J\u00fcrgen"
+
+
+def _write_rows(path, rows) -> bytes:
+    """The rows as a spreadsheet's "Save as CSV" writes them (CRLF line ends, quotes where needed)."""
+    out = StringIO()
+    csv.writer(out).writerows(rows)
+    path.write_bytes(out.getvalue().encode())
+    return path.read_bytes()
+
+
+def test_csv_same_address_twice_first_row_is_used_later_reported(csv_file):
+    rows = [["address", "password"], ["anna@example.com", "first pw 1"], ["Anna@Example.com", "second pw 2"]]
+    _write_rows(csv_file, rows)
+    report = CsvImporter(csv_file).run(progress=False)
+    assert report.count("mailbox", "created") == 1
+    assert [(f.where, f.reason) for f in report.failures] == [
+        ("line 3", "the same address as line 2 (the first row is used)")
+    ]
+    assert login_ok("anna@example.com", "first pw 1") and not login_ok("anna@example.com", "second pw 2")
+    assert CsvImporter(csv_file).run(progress=False).changed == 0
+
+
+def test_csv_cells_that_start_like_a_formula_are_reported_not_stored(csv_file):
+    rows = [
+        ["address", "password", "first_name", "notes"],
+        ["anna@example.com", "pw one two", '=HYPERLINK("http://evil.example","Anna")', ""],
+        ["bert@example.com", "pw one two", "Bert", " \uff20SUM(A1:A9)"],  # a full-width @ after a space
+        ["carl@example.com", "=pw one two", "Carl", "-"],
+    ]
+    _write_rows(csv_file, rows)
+    reasons = {f.where: f.reason for f in CsvImporter(csv_file).run(progress=False).failures}
+    assert reasons["line 2"].startswith("first_name: '=HYPERLINK") and "spreadsheet formula" in reasons["line 2"]
+    assert reasons["line 3"].startswith("notes: ") and "spreadsheet formula" in reasons["line 3"]
+    assert reasons["line 4"].startswith("notes: ")  # the password may start with '=': it is hashed, not stored
+    assert not Mailbox.objects.exists()
+
+
+def test_csv_quota_that_is_not_a_number_names_the_column(csv_file):
+    _write_rows(csv_file, [["E-Mail", "Kennwort", "Quota"], ["anna@example.com", "pw one two", "12 Mio"]])
+    [failure] = CsvImporter(csv_file, mapping=MAPPING).run(progress=False).failures
+    assert failure.reason.startswith("Quota (quota_mb): '12 Mio' is not a size")
+    assert "invalid literal" not in failure.reason
+
+
+def test_csv_row_with_more_cells_than_columns_is_reported(csv_file):
+    _write_rows(csv_file, [["address", "password", "last_name"], ["anna@example.com", "pw one two", "Berg", "Anna"]])
+    [failure] = CsvImporter(csv_file).run(progress=False).failures
+    assert failure.where == "line 2" and "4 cells, more than the 3 columns" in failure.reason
+
+
+ROWS = [["address", "password", "first_name"], ["anna@example.com", "pw one two", "Anna"]]
+
+
+def test_csv_cut_in_the_middle_of_its_last_row_imports_nothing(csv_file):
+    data = _write_rows(csv_file, [*ROWS, ["bert@example.com", "pw three four", "Bert"]])
+    csv_file.write_bytes(data[: data.rindex(b",")])  # cut after bert's password: a copy that stopped
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"line 3: the last row has 2 of 3 cells and no line end"):
+        call_command("import_csv", str(csv_file), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_csv_cut_inside_a_quoted_cell_imports_nothing(csv_file):
+    data = _write_rows(csv_file, [*ROWS, ["bert@example.com", "pw three four", "Bert, the second"]])
+    csv_file.write_bytes(data[: data.rindex(b"the")])
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"line 3: a quoted cell starts here and is never closed"):
+        call_command("import_csv", str(csv_file), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before

@@ -2,16 +2,19 @@
 
 import base64
 import hashlib
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from passlib.hash import des_crypt
 
 from accounts.models import Mailbox
 from domains.models import AdminGrant
 from imports.ldif import LdifImporter, parse_ldif
 from tests.dbutil import login_ok, lookup
+from tests.imports.tables import row_counts
 
 
 def salted(algorithm: str, password: str, salt: bytes = b"s4lt\x00\xff") -> str:
@@ -71,13 +74,21 @@ userPassword: {{KERBEROS}}someone@REALM
 
 dn: cn=postmaster,jvd=example.com,{BASE}
 objectClass: top
-objectClass: organizationalRole
 objectClass: JammMailAlias
+objectClass: JammPostmaster
 cn: postmaster
 mail: postmaster@example.com
 maildrop: anna@example.com
+roleOccupant: cn=postmaster,jvd=example.com,{BASE}
 roleOccupant: mail=anna@example.com,jvd=example.com,
  {BASE}
+accountActive: TRUE
+
+dn: mail=abuse@example.com,jvd=example.com,{BASE}
+objectClass: top
+objectClass: JammMailAlias
+mail: abuse@example.com
+maildrop: postmaster
 accountActive: TRUE
 
 dn: mail=team@example.com,jvd=example.com,{BASE}
@@ -103,7 +114,7 @@ def ldif(tmp_path, db):
 
 def test_ldif_entries_become_mailboxes_and_aliases(ldif):
     report = LdifImporter(ldif).run(progress=False)
-    assert report.count("mailbox", "created") == 4 and report.count("alias", "created") == 3
+    assert report.count("mailbox", "created") == 4 and report.count("alias", "created") == 4
     assert lookup("lookup_aliases_v1", "address", "team@example.com") == {
         "address": "team@example.com",
         "domain": "example.com",
@@ -149,5 +160,149 @@ def test_ldif_command_and_parser(ldif):
     out = StringIO()
     call_command("import_ldif", str(ldif), "--no-progress", stdout=out, stderr=StringIO())
     assert "grants: 1 created" in out.getvalue()
-    entries = parse_ldif("dn: cn=a\ndescription:: w6TDtsO8\nlong: ab\n cd\n")
+    entries = parse_ldif("dn: cn=a\ndescription:: w6TDtsO8\nlong: ab\n cd\n\n")
     assert entries == [{"dn": ["cn=a"], "description": ["\u00e4\u00f6\u00fc"], "long": ["abcd"]}]
+
+
+LATIN1 = f"""dn: jvd=example.com,{BASE}
+objectClass: JammVirtualDomain
+jvd: example.com
+
+dn: mail=juergen@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAccount
+mail: juergen@example.com
+givenName: J\u00fcrgen
+sn: M\u00fcller
+userPassword: {PASSWORDS["anna"][0]}
+
+""".encode("latin-1")
+
+
+def test_ldif_in_latin1_without_encoding_is_refused_whole_naming_the_line(ldif):
+    ldif.write_bytes(LATIN1)
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"line 8: byte 0xfc is not valid UTF-8"):
+        call_command("import_ldif", str(ldif), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_ldif_in_latin1_with_its_encoding_keeps_the_names(ldif):
+    ldif.write_bytes(LATIN1)
+    call_command("import_ldif", str(ldif), "--encoding=latin-1", stdout=StringIO(), stderr=StringIO())
+    juergen = Mailbox.objects.get(local_part="juergen")
+    assert (juergen.first_name, juergen.last_name) == ("J\u00fcrgen", "M\u00fcller")
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+DOMAIN = f"""dn: jvd=example.com,{BASE}
+objectClass: JammVirtualDomain
+jvd: example.com
+
+"""
+
+
+def test_ldif_bare_maildrop_naming_an_entry_of_the_file_is_that_address(ldif):
+    LdifImporter(ldif).run(progress=False)
+    assert lookup("lookup_aliases_v1", "address", "abuse@example.com")["destinations"] == "postmaster@example.com"
+
+
+def test_ldif_bare_maildrop_that_names_nothing_in_the_file_is_reported_with_its_line(ldif):
+    text = (
+        DOMAIN
+        + account("anna")
+        + f"""
+dn: cn=postmaster,jvd=example.com,{BASE}
+objectClass: top
+objectClass: JammPostmaster
+objectClass: JammMailAlias
+cn: postmaster
+mail: postmaster@example.com
+maildrop: postmaster
+roleOccupant: cn=postmaster,jvd=example.com,{BASE}
+accountActive: TRUE
+
+dn: mail=abuse@example.com,jvd=example.com,{BASE}
+objectClass: top
+objectClass: JammMailAlias
+mail: abuse@example.com
+maildrop: postmaster
+accountActive: TRUE
+
+dn: mail=team@example.com,jvd=example.com,{BASE}
+objectClass: JammMailAlias
+mail: team@example.com
+maildrop: anna
+maildrop: root
+
+"""
+    )
+    ldif.write_text(text)
+    report = LdifImporter(ldif).run(progress=False)
+    failed = {f.key: (f.where, f.reason) for f in report.failures}
+    assert failed["postmaster@example.com"][0] == f"line {line_of(text, 'dn: cn=postmaster')}"
+    assert "maildrop 'postmaster' has no domain" in failed["postmaster@example.com"][1]
+    assert failed["abuse@example.com"][0] == f"line {line_of(text, 'dn: mail=abuse')}"
+    assert failed["team@example.com"][0] == f"line {line_of(text, 'dn: mail=team')}"
+    assert "root@example.com is not an account or alias imported from this file" in failed["team@example.com"][1]
+    assert report.count("alias", "created") == 0
+
+
+def test_ldif_postmaster_occupant_that_is_no_account_of_the_file_is_reported(ldif):
+    text = (
+        DOMAIN
+        + f"""dn: cn=postmaster,jvd=example.com,{BASE}
+objectClass: top
+objectClass: JammPostmaster
+objectClass: JammMailAlias
+mail: postmaster@example.com
+maildrop: postmaster@example.net
+roleOccupant: cn=admin,{BASE}
+
+"""
+    )
+    ldif.write_text(text)
+    [failure] = LdifImporter(ldif).run(progress=False).failures
+    assert (failure.kind, failure.where) == ("grant", f"line {line_of(text, 'dn: cn=postmaster')}")
+    assert f"roleOccupant cn=admin,{BASE} is not a mail account of this file: no admin grant made" == failure.reason
+    assert not AdminGrant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("mail anna@example.com", "not an LDIF line"),
+        ("description:: w6TDtsO8!", "not valid base64"),
+        ("description:: /w==", "not UTF-8 text"),
+        ("\n continued", "a continuation line (it starts with a space) follows no line"),
+    ],
+)
+def test_ldif_parse_errors_name_their_line(ldif, bad, reason):
+    text = DOMAIN + account("anna").replace("sn: Example\n", f"sn: Example\n{bad}\n") + "\n"
+    ldif.write_text(text)
+    line = line_of(text, bad.strip())
+    with pytest.raises(CommandError, match=rf"tree.ldif: line {line}: .*{re.escape(reason)}"):
+        call_command("import_ldif", str(ldif), stdout=StringIO(), stderr=StringIO())
+
+
+BERT = account("bert")
+
+
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [
+        (BERT[: BERT.index("userPassword")], "it has no userpassword"),  # cut at a line end
+        (BERT[: BERT.index("sn: Example") + 6], "its last line has no line end"),  # cut inside a line
+        (f"dn: mail=bert@example.com,jvd=example.com,\n {BASE}\n", "it ends with a continuation line"),
+    ],
+)
+def test_ldif_cut_in_the_middle_of_an_entry_imports_nothing(ldif, tail, reason):
+    text = DOMAIN + account("anna") + "\n" + tail
+    ldif.write_text(text)
+    before = row_counts()
+    start = line_of(text, "dn: mail=bert")
+    with pytest.raises(CommandError, match=rf"line {start}: the last entry .* {reason}: the file looks cut short"):
+        call_command("import_ldif", str(ldif), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before

@@ -1,6 +1,7 @@
 """mbox to maildir: flags from Status/X-Status, dates kept, a second run adds nothing."""
 
 import json
+import mailbox
 import os
 from io import StringIO
 
@@ -76,7 +77,7 @@ def test_mbox_import_keeps_flags_and_dates(target, store):
         "draft without a From_ date and without a Message-ID": ("cur", "D", 1551963600),
     }
     body = next((store / "example.com/user/cur").glob("*:2,FRS")).read_text()
-    assert ">From the start of a line" in body
+    assert "\nFrom the start of a line\n" in body and ">From" not in body  # the writer's quoting taken away
 
     out = StringIO()
     call_command("import_mbox", "user@example.com", str(target), "--json", "--no-progress", stdout=out)
@@ -99,3 +100,44 @@ def test_mbox_into_a_folder_and_dry_run(target, store):
     assert len(messages(store / "example.com/user/.Archive")) == 4
     with pytest.raises(CommandError, match="No mailbox"):
         call_command("import_mbox", "nobody@example.com", str(target), stdout=StringIO())
+
+
+def written_by_python_mailbox(path):
+    """An mbox as Python's mailbox module writes one (mboxo: a body line "From ..." gets a '>'; as in
+    every mboxo file, a line that was ">From ..." already cannot be told apart, so there is none)."""
+    box = mailbox.mbox(str(path))
+    for subject, sender, flags, when, body in [
+        ("seen and answered", "alice@example.net", "RA", (2020, 1, 2, 3, 4, 5), "From now on, write to me.\n"),
+        ("flagged, unread", "bob@example.net", "F", (2020, 2, 3, 4, 5, 6), "hello\n\nFrom: a quoted header\n"),
+        ("a reply", "carol@example.net", "RO", (2020, 3, 4, 5, 6, 7), "> quoted\nFrom the end\n"),
+    ]:
+        message = mailbox.mboxMessage()
+        message["Subject"], message["Message-ID"] = subject, f"<{subject.split()[0]}@example.net>"
+        message.set_payload(body)
+        message.set_from(sender, when + (0, 1, -1))
+        message.set_flags(flags)
+        box.add(message)
+    box.close()
+    return path
+
+
+def test_mbox_body_lines_starting_with_from_come_back_as_written(target, store):
+    source = written_by_python_mailbox(target.with_name("python.mbox"))
+    assert b"\n>From now on" in source.read_bytes()  # the writer quoted it
+    out = StringIO()
+    call_command("import_mbox", "user@example.com", str(source), "--json", "--no-progress", stdout=out)
+    assert json.loads(out.getvalue())["imported"] == 3
+    bodies = {}
+    for path in (store / "example.com/user").glob("*/*"):
+        text = path.read_text()
+        bodies[text.split("Subject: ")[1].split("\n")[0]] = (path.name.partition(":2,")[2], text.split("\n\n", 1)[1])
+    assert bodies["seen and answered"] == ("RS", "From now on, write to me.\n")
+    assert bodies["flagged, unread"] == ("F", "hello\n\nFrom: a quoted header\n")
+    assert bodies["a reply"] == ("S", "> quoted\nFrom the end\n")
+
+
+def test_mbox_written_by_python_keeps_the_from_line_dates(target, store):
+    source = written_by_python_mailbox(target.with_name("python.mbox"))
+    call_command("import_mbox", "user@example.com", str(source), "--no-progress", stdout=StringIO())
+    times = sorted(int(path.stat().st_mtime) for path in (store / "example.com/user").glob("*/*"))
+    assert times == [1577934245, 1580702706, 1583298367]  # 2020-01-02 03:04:05 UTC ...

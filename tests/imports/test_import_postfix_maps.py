@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from imports.postfixmaps import PostfixMapsImporter, logical_lines
 from tests import factories
 from tests.dbutil import lookup
+from tests.imports.tables import row_counts
 
 VIRTUAL = """\
 # virtual alias domains and their addresses
@@ -82,3 +83,61 @@ def test_postfix_maps_command(files):
 def test_logical_lines_join_continuations_and_skip_comments():
     text = "# c\na b,\n  c\n\n  # not a continuation after a blank? still joined\nd e\n"
     assert list(logical_lines(text)) == [(2, "a b, c"), (6, "d e")]
+
+
+LATIN1 = "# addresses of J\u00fcrgen M\u00fcller\njuergen@example.net  anna@example.com\n".encode("latin-1")
+
+
+def test_maps_in_latin1_without_encoding_are_refused_whole_naming_the_line(files):
+    (files / "virtual").write_bytes(LATIN1)
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"virtual: line 1: byte 0xfc is not valid UTF-8"):
+        call_command("import_postfix_maps", "--virtual", str(files / "virtual"), stdout=StringIO(), stderr=StringIO())
+    assert row_counts() == before
+
+
+def test_maps_in_latin1_with_their_encoding_are_imported(files):
+    (files / "virtual").write_bytes(LATIN1)
+    virtual = str(files / "virtual")
+    call_command("import_postfix_maps", "--virtual", virtual, "--encoding=latin-1", stdout=StringIO())
+    assert lookup("lookup_aliases_v1", "address", "juergen@example.net")["destinations"] == "anna@example.com"
+
+
+def _virtual(files, text):
+    (files / "virtual").write_text(text)
+    return PostfixMapsImporter(virtual=[files / "virtual"]).run(progress=False)
+
+
+def test_virtual_key_without_at_or_dot_is_postfix_user_form_and_reported(files):
+    report = _virtual(files, "# role addresses\npostmaster    anna@example.net\ninfo@example.net  anna@example.net\n")
+    [failure] = report.failures
+    assert failure.where == "virtual line 2" and "user form" in failure.reason and "ambiguous" in failure.reason
+    assert report.count("domain", "created") == 0 and report.count("alias", "created") == 1
+    assert lookup("lookup_aliases_v1", "address", "postmaster@example.net") is None
+
+
+def test_virtual_domain_name_with_destinations_is_ambiguous_and_reported(files):
+    report = _virtual(files, "example.com    anna@example.net\n")
+    [failure] = report.failures
+    assert failure.where == "virtual line 1" and "ambiguous" in failure.reason
+    assert report.count("domain", "created") == 0
+
+
+def test_a_hash_after_the_value_is_reported_not_read_as_destinations(files):
+    report = _virtual(files, "info@example.net    anna@example.net    # Anna, until June\n")
+    [failure] = report.failures
+    assert failure.where == "virtual line 1"
+    assert "a '#' after the value is not a comment in Postfix: it would be read as destinations" in failure.reason
+    assert lookup("lookup_aliases_v1", "address", "info@example.net") is None
+
+
+def test_a_hash_after_the_value_of_an_aliases_line_is_reported(files):
+    (files / "aliases").write_text("root:   anna@example.com   # the admin\n")
+    report = PostfixMapsImporter(aliases=[files / "aliases"], domain="example.net").run(progress=False)
+    assert [(f.where, "not a comment" in f.reason) for f in report.failures] == [("aliases line 1", True)]
+
+
+def test_maps_with_reported_lines_run_again_change_nothing(files):
+    text = "example.com anything\npostmaster anna@example.com\ninfo@example.com anna@example.com # x\n"
+    _virtual(files, text)
+    assert _virtual(files, text).changed == 0

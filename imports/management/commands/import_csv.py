@@ -27,5 +27,9 @@ class Command(ImportCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         return CsvImporter(
-            options["file"], mapping=mapping, delimiter=options["delimiter"], create_domains=options["create_domains"]
+            options["file"],
+            mapping=mapping,
+            delimiter=options["delimiter"],
+            create_domains=options["create_domains"],
+            encoding=options["encoding"],
         )

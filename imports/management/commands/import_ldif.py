@@ -11,4 +11,4 @@ class Command(ImportCommand):
         parser.add_argument("file", help="the LDIF file (ldapsearch -LLL or slapcat output)")
 
     def importer(self, options):
-        return LdifImporter(options["file"])
+        return LdifImporter(options["file"], encoding=options["encoding"])

@@ -25,4 +25,5 @@ class Command(ImportCommand):
             aliases=options["aliases"],
             domain=options["domain"],
             create_domains=options["create_domains"],
+            encoding=options["encoding"],
         )
