@@ -83,7 +83,7 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, into: Domain | None
     if archive.state == MailboxArchive.State.PENDING:  # the mail is still in place
         archive.state, archive.finished_at = MailboxArchive.State.RESTORED, timezone.now()
         archive.save()
-        _recreate(archive, domain)
+        archive.note = _recreate(archive, domain)
         archive.password = ""
     else:
         archive.state = MailboxArchive.State.RESTORING
@@ -140,8 +140,9 @@ def _archived_quota(archive: MailboxArchive, domain: Domain) -> int:
     return domain.default_quota_bytes if quota_bytes is None else quota_bytes
 
 
-def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
-    """The mailbox again, as it was (limits checked like any new mailbox)."""
+def _recreate(archive: MailboxArchive, domain: Domain) -> str:
+    """The mailbox again, as it was (limits checked like any new mailbox), its forwarding too where
+    the domain still allows it; returns a note on what did not come back ("" when all did)."""
     saved = dict(archive.settings)
     mailbox = services.mailbox_create(
         acting_user=None,
@@ -157,7 +158,19 @@ def _recreate(archive: MailboxArchive, domain: Domain) -> Mailbox:
     if archive.password:
         mailbox.password = archive.password
         Mailbox.objects.filter(pk=mailbox.pk).update(password=archive.password)
-    return mailbox
+    if saved.get("forward_to"):
+        try:
+            with transaction.atomic():
+                services.mailbox_set_forwarding(
+                    acting_user=None,
+                    mailbox=mailbox,
+                    destinations=saved["forward_to"].split(", "),
+                    keep_copy=saved.get("forward_keep_copy", True),
+                    origin="restore",
+                )
+        except ValidationError as exc:
+            return f"Its forwarding to {saved['forward_to']} was not restored: {format_error(exc, '; ')}"[:500]
+    return ""
 
 
 def mailstore_run(*, store: Path, now=None) -> dict:
@@ -217,13 +230,13 @@ def _restore_one(store: Path, archive: MailboxArchive, now) -> None:
         with transaction.atomic():
             # restored in the same transaction as the mailbox (and no longer "restoring" to its own check)
             MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.RESTORED)
-            _recreate(archive, domain)
+            note = _recreate(archive, domain)
     except ValidationError:
         if moved:
             mailstore.move(store, archive.maildir, archive.archive_path)
         MailboxArchive.objects.filter(pk=archive.pk).update(state=MailboxArchive.State.ARCHIVED)
         raise
-    archive.state, archive.finished_at, archive.password, archive.note = MailboxArchive.State.RESTORED, now, "", ""
+    archive.state, archive.finished_at, archive.password, archive.note = MailboxArchive.State.RESTORED, now, "", note
     archive.save()
 
 

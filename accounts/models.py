@@ -19,7 +19,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 FLAG_FIELDS = ("active", "may_relay", "filtering")
 MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, "quota_bytes")
 # What a deleted mailbox's archive keeps, to give it back on restore.
-ARCHIVED_SETTINGS = ("quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
+ARCHIVED_SETTINGS = ("quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS, "forward_to", "forward_keep_copy")
 
 
 def maildir_of(domain_name: str, local_part: str) -> str:

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from accounts import services
+from accounts import archives, services
 from accounts.models import Mailbox
 from domains import services as domains
 from mailadmin.models import AuditEntry
@@ -163,3 +163,23 @@ def test_cli_domain_switches():
                  stdout=out)  # fmt: skip
     data = json.loads(out.getvalue())
     assert (data["forward_outside"], data["users_may_forward"]) == (False, False)
+
+
+def test_a_restored_mailbox_forwards_again(personas):
+    mailbox = forward(personas.user, ["far@outside.example"], keep_copy=False)
+    services.mailbox_delete(origin="test", acting_user=None, mailbox=mailbox)
+    archives.mailbox_restore(origin="test", acting_user=None, archive=archives.get_archive("user@example.org"))
+    mailbox = Mailbox.objects.get(address="user@example.org")
+    assert (mailbox.forward_list, mailbox.forward_keep_copy) == (["far@outside.example"], False)
+
+
+def test_forwarding_the_domain_no_longer_allows_is_not_restored_and_the_archive_says_so(personas):
+    mailbox = forward(personas.user, ["far@outside.example"], keep_copy=False)
+    services.mailbox_delete(origin="test", acting_user=None, mailbox=mailbox)
+    domains.domain_update(origin="test", acting_user=None, domain=personas.org, forward_outside=False)
+    archive = archives.mailbox_restore(
+        origin="test", acting_user=None, archive=archives.get_archive("user@example.org")
+    )
+    assert Mailbox.objects.get(address="user@example.org").forward_to == ""
+    assert archive.note.startswith("Its forwarding to far@outside.example was not restored: destinations: ")
+    assert "forwards only within this server" in archive.note
