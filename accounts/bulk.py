@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox, hash_policy
-from accounts.services import addresses_taken, generate_password_for, send_welcome
+from accounts.services import addresses_taken, check_password_policy, generate_password_for, send_welcome
 from domains import limits
 from domains.bulk import domain_of, domains_of
 from mailadmin import bulk, permissions
@@ -103,28 +103,35 @@ def mailbox_bulk_load(
     )
 
 
-def mailbox_bulk_create(*, acting_user, domain, rows: list[dict], origin: str) -> list[tuple[Mailbox, str]]:
-    """Many mailboxes of ``domain`` with generated passwords, all or none (the panel's bulk creation
-    and CSV import): ``[(mailbox, password), ...]``, each password shown once.
+def mailbox_bulk_create(
+    *, acting_user, domain, rows: list[dict], origin: str, passwords_given: list[str] | None = None
+) -> list[tuple[Mailbox, str]]:
+    """Many mailboxes of ``domain`` with generated passwords, all or none (the panel's bulk creation,
+    its CSV import and ``mailbox add-many``): ``[(mailbox, password), ...]``, each password shown once.
 
     Rows hold ``local_part``, optional ``quota_bytes``, profile fields, flags and ``line`` (their
-    number in the input, named in every error). The passwords pass the policy for their mailbox and
-    are hashed over every core before anything is locked; the rows are then checked and written as
-    one batch, with one audit entry that lists them.
+    number in the input, named in every error). ``passwords_given`` (one a row) replaces the
+    generated ones; each must pass the policy for its mailbox. The passwords are hashed over every
+    core before anything is locked; the rows are then checked and written as one batch, with one
+    audit entry that lists them.
     """
     require(
         acting_user is None or permissions.can_create_mailbox(acting_user, domain),
         "You may not create mailboxes in that domain.",
     )
-    generated = [
-        generate_password_for(
-            domain=domain,
-            local_part=str(row.get("local_part", "")),
-            first_name=row.get("first_name", ""),
-            last_name=row.get("last_name", ""),
-        )
-        for row in rows
-    ]
+    if passwords_given is None:
+        generated = [
+            generate_password_for(
+                domain=domain,
+                local_part=str(row.get("local_part", "")),
+                first_name=row.get("first_name", ""),
+                last_name=row.get("last_name", ""),
+            )
+            for row in rows
+        ]
+    else:
+        generated = list(passwords_given)
+        _check_given_passwords(domain, rows, generated)
     hashes = passwords.hash_many(generated, hash_policy())
     loaded = mailbox_bulk_load(
         acting_user=acting_user,
@@ -136,6 +143,26 @@ def mailbox_bulk_create(*, acting_user, domain, rows: list[dict], origin: str) -
         batch_size=max(len(rows), 1),  # one batch: all or none
     )
     return list(zip(loaded.written, generated, strict=True))
+
+
+def _check_given_passwords(domain, rows: list[dict], given: list[str]) -> None:
+    """Every given password passes the policy for its own mailbox; the bad ones named by line."""
+    errors = bulk.RowErrors("Line")
+    for number, (row, password) in enumerate(zip(rows, given, strict=True), start=1):
+        local_part = str(row.get("local_part", ""))
+        probe = Mailbox(
+            domain=domain,
+            local_part=local_part,
+            address=f"{local_part}@{domain.name}",
+            first_name=row.get("first_name", ""),
+            last_name=row.get("last_name", ""),
+        )
+        try:
+            check_password_policy(password, probe)
+        except ValidationError as exc:
+            errors.add(row.get("line", number), local_part, exc)
+    if errors.by_row:
+        raise errors.as_error()
 
 
 def _dovecot_hash(value: str, known: dict) -> str:

@@ -140,6 +140,39 @@ def _profile(cells: list[str]) -> dict:
     return row
 
 
+def mailbox_line_cells(line: str) -> list[str]:
+    """The cells of one bulk line (CSV quoting allowed); ValidationError when it cannot be read."""
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def mailbox_row(number: int, cells: list[str]) -> dict:
+    """A bulk-path row from the cells ``name[,quota,first name,surname,phone,other address,notes]``:
+    the one reading of the panel's bulk lines (``BulkMailboxForm``, ``mailbox add-many``)."""
+    if len(cells) > 7:
+        raise ValidationError("too many fields (at most 7)")
+    row = {
+        "line": number,
+        "local_part": cells[0].strip(),
+        "quota_bytes": parse_quota(cells[1], "quota") if len(cells) > 1 else None,
+    }
+    row.update(_profile(cells[2:]))
+    return row
+
+
+def parse_mailbox_lines(numbered_lines) -> tuple[list[dict], list[str]]:
+    """(rows, errors) of ``(number, line)`` pairs; each error names its line."""
+    rows, errors = [], []
+    for number, line in numbered_lines:
+        try:
+            rows.append(mailbox_row(number, mailbox_line_cells(line)))
+        except ValidationError as exc:
+            errors.append(f"Line {number}: {'; '.join(exc.messages)}")
+    return rows, errors
+
+
 class BulkMailboxForm(forms.Form):
     """Lines of ``name[,quota,first name,surname,phone,other address,notes]`` (quota: 500M, 2G...)."""
 
@@ -150,22 +183,7 @@ class BulkMailboxForm(forms.Form):
     )
 
     def clean_lines(self):
-        rows, errors = [], []
-        for number, line in self.cleaned_data["lines"]:
-            try:
-                cells = next(csv.reader([line]))
-                if len(cells) > 7:
-                    raise ValidationError("too many fields (at most 7)")
-                row = {
-                    "line": number,
-                    "local_part": cells[0].strip(),
-                    "quota_bytes": parse_quota(cells[1], "quota") if len(cells) > 1 else None,
-                }
-                row.update(_profile(cells[2:]))
-            except (ValidationError, csv.Error) as exc:
-                errors.append(f"Line {number}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}")
-                continue
-            rows.append(row)
+        rows, errors = parse_mailbox_lines(self.cleaned_data["lines"])
         if errors:
             raise ValidationError(errors)
         if not rows:

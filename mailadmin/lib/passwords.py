@@ -24,9 +24,16 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from passlib.hash import argon2, bcrypt, des_crypt, md5_crypt, sha256_crypt, sha512_crypt
-
 from mailadmin.lib.numbers import NumberError, parse_int
+
+
+def _handler(name: str):
+    """A passlib hasher, imported when first needed: a command that hashes nothing (most of them)
+    does not pay for loading passlib and its back ends at start-up."""
+    from passlib import hash as passlib_hash
+
+    return getattr(passlib_hash, name)
+
 
 NEW_SCHEMES = ("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")
 # Dovecot's name for each scheme we verify (names are case-insensitive there too).
@@ -84,7 +91,7 @@ def hash_password(raw: str, policy: HashPolicy | None = None) -> str:
     policy = policy or HashPolicy()
     _check_raw(raw)
     if policy.scheme == "ARGON2ID":
-        hasher = argon2.using(
+        hasher = _handler("argon2").using(
             type="ID",
             memory_cost=policy.argon2_memory_kib,
             time_cost=policy.argon2_time_cost,
@@ -94,8 +101,8 @@ def hash_password(raw: str, policy: HashPolicy | None = None) -> str:
     if policy.scheme == "BLF-CRYPT":
         if len(raw.encode()) > 72:
             raise ValueError("BLF-CRYPT (bcrypt) cannot hash passwords longer than 72 bytes.")
-        return "{BLF-CRYPT}" + bcrypt.using(ident="2y", rounds=policy.bcrypt_rounds).hash(raw)
-    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=policy.sha512_rounds).hash(raw)
+        return "{BLF-CRYPT}" + _handler("bcrypt").using(ident="2y", rounds=policy.bcrypt_rounds).hash(raw)
+    return "{SHA512-CRYPT}" + _handler("sha512_crypt").using(rounds=policy.sha512_rounds).hash(raw)
 
 
 def hash_many(raws: list[str], policy: HashPolicy | None = None, *, workers: int | None = None) -> list[str]:
@@ -204,7 +211,8 @@ def _bare_scheme(stored: str) -> str:
 
 def _crypt(raw: str, value: str, _suffix: str = "") -> bool:
     """Dovecot's CRYPT uses libc crypt(3): whatever the hash's own prefix says."""
-    for handler in (md5_crypt, sha256_crypt, sha512_crypt, bcrypt, des_crypt):
+    for name in ("md5_crypt", "sha256_crypt", "sha512_crypt", "bcrypt", "des_crypt"):
+        handler = _handler(name)
         if handler.identify(value):
             return handler.verify(raw, value)
     return False
@@ -233,21 +241,21 @@ def _plain(raw: str, value: str, _suffix: str = "") -> bool:
     return hmac.compare_digest(raw.encode(), value.encode())
 
 
-def _phc(handler, prefix: str):
+def _phc(handler: str, prefix: str):
     def verify(raw: str, value: str, _suffix: str = "") -> bool:
-        return value.startswith(prefix) and handler.verify(raw, value)
+        return value.startswith(prefix) and _handler(handler).verify(raw, value)
 
     return verify
 
 
 _VERIFIERS = {
-    "ARGON2ID": _phc(argon2, "$argon2id$"),
-    "ARGON2I": _phc(argon2, "$argon2i$"),
-    "BLF-CRYPT": _phc(bcrypt, "$2"),
-    "SHA512-CRYPT": _phc(sha512_crypt, "$6$"),
-    "SHA256-CRYPT": _phc(sha256_crypt, "$5$"),
-    "MD5-CRYPT": _phc(md5_crypt, "$1$"),
-    "MD5": _phc(md5_crypt, "$1$"),  # Dovecot's {MD5} is MD5-CRYPT, not a plain digest
+    "ARGON2ID": _phc("argon2", "$argon2id$"),
+    "ARGON2I": _phc("argon2", "$argon2i$"),
+    "BLF-CRYPT": _phc("bcrypt", "$2"),
+    "SHA512-CRYPT": _phc("sha512_crypt", "$6$"),
+    "SHA256-CRYPT": _phc("sha256_crypt", "$5$"),
+    "MD5-CRYPT": _phc("md5_crypt", "$1$"),
+    "MD5": _phc("md5_crypt", "$1$"),  # Dovecot's {MD5} is MD5-CRYPT, not a plain digest
     "CRYPT": _crypt,
     "PLAIN-MD5": _digest("md5", 16, salted=False),
     "LDAP-MD5": _digest("md5", 16, salted=False),

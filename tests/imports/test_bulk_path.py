@@ -1,6 +1,7 @@
 """Importers write new mailboxes through the bulk path: their hashes as they are, one audit entry per batch."""
 
 import pytest
+from passlib.hash import sha512_crypt
 
 from accounts.models import Mailbox
 from imports import base
@@ -12,7 +13,7 @@ from tests.dbutil import login_ok
 
 pytestmark = pytest.mark.django_db
 
-LEGACY = "{SHA512-CRYPT}" + passwords.sha512_crypt.using(rounds=5000).hash("an old password 1")
+LEGACY = "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash("an old password 1")
 
 
 def test_legacy_hashes_are_stored_as_they_are_with_no_new_hash_and_one_audit_entry_per_batch(tmp_path, monkeypatch):

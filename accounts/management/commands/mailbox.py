@@ -46,6 +46,7 @@ class Command(VerbCommand):
     help = "Manage mailboxes."
     verbs = {
         "add": "create a mailbox",
+        "add-many": "create many mailboxes of a domain from lines on stdin, all or none",
         "list": "list mailboxes",
         "show": "show one mailbox",
         "set": "change a mailbox's quota, flags or names",
@@ -123,6 +124,54 @@ class Command(VerbCommand):
         if generated:
             data["password"] = password  # shown once, never stored
         return data
+
+    def args_add_many(self, parser):
+        parser.add_argument("domain")
+        parser.add_argument(
+            "--given-passwords",
+            action="store_true",
+            help="each line gives its password as the second cell: name,password[,quota,...] "
+            "(else passwords are generated and printed once)",
+        )
+        parser.description = (
+            "Lines on stdin as the panel's bulk creation takes them: "
+            "name[,quota such as 500M or 2G,first name,surname,phone,other address,notes] (CSV quoting allowed). "
+            "Every line is checked before any is written; one bad line writes nothing and names its line."
+        )
+
+    def verb_add_many(self, options):
+        import sys
+
+        from accounts.bulk import mailbox_bulk_create
+        from accounts.forms import mailbox_line_cells, mailbox_row
+
+        domain = get_domain(options["domain"])
+        rows, given_passwords, errors = [], [], []
+        for number, line in enumerate(sys.stdin.read().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                cells = mailbox_line_cells(line)
+                if options["given_passwords"]:
+                    if len(cells) < 2 or not cells[1]:
+                        raise ValidationError("no password (name,password[,quota,...])")
+                    given_passwords.append(cells.pop(1))
+                rows.append(mailbox_row(number, cells))
+            except ValidationError as exc:
+                errors.append(f"Line {number}: {'; '.join(exc.messages)}")
+        if errors:
+            raise ValidationError(errors)
+        if not rows:
+            raise ValidationError("No lines on stdin.")
+        created = mailbox_bulk_create(
+            acting_user=None,
+            domain=domain,
+            rows=rows,
+            origin="cli",
+            passwords_given=given_passwords if options["given_passwords"] else None,
+        )
+        shown = not options["given_passwords"]  # generated passwords are shown once, never stored
+        return [{"address": m.address, **({"password": p} if shown else {})} for m, p in created]
 
     def verb_list(self, options):
         mailboxes = Mailbox.objects.select_related("domain")
