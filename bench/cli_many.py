@@ -69,6 +69,7 @@ def main() -> None:
         "single_calls_timed": options.singles,
         "single_call_ms_median": round(per_single * 1000, 1),
         "single_calls_s_extrapolated": round(extrapolated, 1),
+        "single_calls_s_timed_total": round(sum(singles), 1),
         "startup_ms_median": round(median(startup) * 1000, 1),
         "ratio_singles_to_add_many": round(extrapolated / many, 1),
     }
