@@ -13,6 +13,7 @@ from passlib.hash import des_crypt
 from accounts.models import Mailbox
 from domains.models import AdminGrant
 from imports.ldif import LdifImporter, parse_ldif
+from mailserver.trace import trace
 from tests.dbutil import login_ok, lookup, table_snapshot
 
 
@@ -307,3 +308,18 @@ def test_ldif_cut_in_the_middle_of_an_entry_imports_nothing(ldif, tail, reason):
     with pytest.raises(CommandError, match=rf"line {start}: the last entry .* {reason}: the file looks cut short"):
         call_command("import_ldif", str(ldif), stdout=StringIO(), stderr=StringIO())
     assert table_snapshot() == before
+
+
+def test_routing_after_the_import_is_the_jamm_trees_address_by_address(ldif):
+    """What Postfix did with the Jamm tree: accounts, aliases (an inactive one unused), the catch-all."""
+    LdifImporter(ldif).run(progress=False)
+    expected = {
+        "anna@example.com": {"anna@example.com"},
+        "bert@example.com": {"bert@example.com"},
+        "postmaster@example.com": {"anna@example.com"},
+        "team@example.com": {"anna@example.com"},  # switched off: the catch-all takes it
+        "unknown@example.com": {"anna@example.com"},
+    }
+    for address, mailboxes in expected.items():
+        routed = trace(address)
+        assert (set(routed.mailboxes), set(routed.external)) == (mailboxes, set()), (address, routed.steps)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from imports.postfixmaps import PostfixMapsImporter, logical_lines
+from mailserver.trace import trace
 from tests import factories
 from tests.dbutil import lookup, table_snapshot
 
@@ -142,3 +143,19 @@ def test_maps_with_reported_lines_run_again_change_nothing(files):
     text = "example.com anything\npostmaster anna@example.com\ninfo@example.com anna@example.com # x\n"
     _virtual(files, text)
     assert _virtual(files, text).changed == 0
+
+
+def test_routing_after_the_import_is_postfixs_address_by_address(files):
+    """virtual(5)/aliases(5): an exact key first, then the domain's catch-all; bare names of an
+    aliases file are in its domain. anna@example.com gets a mailbox here after the import."""
+    _run(files)
+    factories.mailbox("anna@example.com")
+    expected = {
+        "info@example.com": ({"anna@example.com"}, set()),  # bert@ has no key: the catch-all takes it
+        "sales@example.com": ({"anna@example.com"}, {"chris@elsewhere.example"}),
+        "nobody@example.com": ({"anna@example.com"}, set()),
+        "mailer-daemon@example.net": ({"anna@example.com"}, set()),  # -> postmaster -> root -> anna
+    }
+    for address, (mailboxes, external) in expected.items():
+        routed = trace(address)
+        assert (set(routed.mailboxes), set(routed.external)) == (mailboxes, external), (address, routed.steps)
