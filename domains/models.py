@@ -215,3 +215,45 @@ class AdminGrant(models.Model):
             )
         )
         return {"quota_bytes": rows["quota"] or 0, "mailboxes": rows["count"], "unlimited": rows["unlimited"]}
+
+
+class DkimKey(models.Model):
+    """A DKIM signing key of a domain (RFC 6376; Ed25519: RFC 8463).
+
+    The private key never reaches a lookup view or a page: ``manage.py dkim install`` writes the
+    signing keys into files only Exim's group may read. A retired key no longer signs; its public
+    key stays in the DNS records until ``retired_at`` plus the grace period, so mail signed with it
+    still verifies while it is on its way.
+    """
+
+    class Algorithm(models.TextChoices):
+        RSA = "rsa", "RSA 2048"
+        ED25519 = "ed25519", "Ed25519"
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="dkim_keys")
+    selector = models.CharField(max_length=63)
+    algorithm = models.CharField(max_length=10, choices=Algorithm.choices)
+    private_key = models.TextField(help_text="PKCS#8 PEM; written to Exim's key files, never shown")
+    public_key = models.TextField(help_text="The p= value of the DNS record (base64)")
+    created = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["domain", "-created", "selector"]
+        constraints = [models.UniqueConstraint(fields=["domain", "selector"], name="dkim_unique_selector")]
+
+    def __str__(self):
+        return f"{self.selector}._domainkey.{self.domain.name}"
+
+    @property
+    def signing(self) -> bool:
+        return self.retired_at is None
+
+    @property
+    def record_name(self) -> str:
+        return f"{self.selector}._domainkey.{self.domain.name}"
+
+    @property
+    def record_text(self) -> str:
+        """The TXT record's text (RFC 6376 3.6.1)."""
+        return f"v=DKIM1; k={self.algorithm}; p={self.public_key}"

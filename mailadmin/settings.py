@@ -262,6 +262,11 @@ MAIL_EXIM_USER = env.str("MAIL_EXIM_USER", default="Debian-exim")
 MAIL_EXIM_SPOOL_DIRECTORY = env.str("MAIL_EXIM_SPOOL_DIRECTORY", default="/var/spool/exim4")
 MAIL_EXIM_LOG_FILE_PATH = env.str("MAIL_EXIM_LOG_FILE_PATH", default="/var/log/exim4/%slog")
 MAIL_VACATION_DIRECTORY = env.str("MAIL_VACATION_DIRECTORY", default="/var/spool/exim4/vacation")
+# DKIM: the directory `manage.py dkim install` writes the signing keys to and Exim reads them
+# from (<domain>/<selector>.pem, <domain>/selectors); a retired key stays in the DNS records
+# for MAIL_DKIM_GRACE_DAYS (domains/dkim.py).
+MAIL_DKIM_DIRECTORY = env.str("MAIL_DKIM_DIRECTORY", default="/etc/exim4/dkim")
+MAIL_DKIM_GRACE_DAYS = env.int("MAIL_DKIM_GRACE_DAYS", default=7)
 MAIL_DOVECOT_BASE_DIR = env.str("MAIL_DOVECOT_BASE_DIR", default="/run/dovecot")
 MAIL_DOVECOT_STATE_DIR = env.str("MAIL_DOVECOT_STATE_DIR", default="/var/lib/dovecot")
 MAIL_DOVECOT_INSTANCE_NAME = env.str("MAIL_DOVECOT_INSTANCE_NAME", default="dovecot")

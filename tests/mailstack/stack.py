@@ -263,6 +263,7 @@ class MailStack:
             "MAIL_EXIM_SPOOL_DIRECTORY": str(r / "spool"),
             "MAIL_EXIM_LOG_FILE_PATH": str(r / "log" / "%slog"),
             "MAIL_VACATION_DIRECTORY": str(r / "vacation"),
+            "MAIL_DKIM_DIRECTORY": str(r / "dkim"),
             "MAIL_DOVECOT_BASE_DIR": str(r / "dovecot-run"),
             "MAIL_DOVECOT_STATE_DIR": str(r / "dovecot-state"),
             "MAIL_DOVECOT_INSTANCE_NAME": f"mailstack-{self.root.name}",
