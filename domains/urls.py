@@ -9,6 +9,7 @@ urlpatterns = [
     path("domains/new/", views.domain_create, name="create"),
     path("domains/<id:pk>/", views.domain_detail, name="detail"),
     path("domains/<id:pk>/settings/", views.domain_settings, name="settings"),
+    path("domains/<id:pk>/dns/", views.domain_dns, name="dns"),
     path("domains/<id:pk>/delete/", views.domain_delete, name="delete"),
     path("domains/<id:pk>/domain-aliases/new/", views.domain_alias_create, name="alias_create"),
     path("domain-aliases/<id:pk>/toggle/", views.domain_alias_toggle, name="alias_toggle"),

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from domains import services
+from domains import dns, services
 from domains.forms import DomainAliasForm, DomainCreateForm, DomainDeleteForm, DomainSettingsForm, GrantForm
 from domains.models import AdminGrant, Domain
 from domains.shortcuts import get_domain_alias_for, get_domain_for, get_grant_for
@@ -53,6 +53,16 @@ def domain_create(request):
             messages.success(request, f"Domain {domain.display_name} created.")
             return redirect("domains:detail", domain.pk)
     return render(request, "domains/domain_form.html", {"form": form, "title": "New domain"})
+
+
+@require_GET
+def domain_dns(request, pk):
+    """The DNS records the domain needs (``domains.dns``): for whoever may see the domain."""
+    domain = get_domain_for(request, pk)
+    found = dns.records(domain)
+    context = {"domain": domain, "records": found, "zone": "\n".join(r.zone_line() for r in found),
+               "advice": dns.advice()}  # fmt: skip
+    return render(request, "domains/domain_dns.html", context)
 
 
 @require_GET

@@ -1,0 +1,91 @@
+"""The DNS records a domain needs to receive and send mail here, as zone-file lines.
+
+MX, SPF, DKIM (each published key: the signing ones and the retired ones in their grace period),
+DMARC, TLS-RPT, the names mail programs look up for their settings (RFC 6186 SRV records), and
+advice for the reverse DNS of the mail host. The mail host is ``MAIL_HOSTNAME``; the ports are the
+ones the rendered configuration listens on. A domain alias needs the same records under its own
+name (its mail is the target's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from domains import dkim
+from domains.models import Domain
+
+
+@dataclass
+class Record:
+    name: str  # fully qualified, with the final dot
+    type: str
+    value: str
+    purpose: str
+
+    def zone_line(self) -> str:
+        value = self.value if self.type not in ("TXT",) else _txt(self.value)
+        return f"{self.name}\t3600\tIN\t{self.type}\t{value}"
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "type": self.type, "value": self.value, "purpose": self.purpose}
+
+
+def _txt(text: str) -> str:
+    """A TXT value as zone-file strings of at most 255 characters each (RFC 1035 3.3.14)."""
+    return " ".join(f'"{text[i : i + 255]}"' for i in range(0, len(text), 255)) or '""'
+
+
+def _srv(name: str, priority: int, port: int, host: str, purpose: str) -> Record:
+    return Record(name, "SRV", f"{priority} 1 {port} {host}", purpose)
+
+
+def records(domain: Domain, now=None) -> list[Record]:
+    name = f"{domain.name}."
+    host = f"{settings.MAIL_HOSTNAME.rstrip('.')}."
+    postmaster = f"postmaster@{domain.name}"
+    out = [
+        Record(name, "MX", f"10 {host}", "mail for the domain goes to the mail host"),
+        Record(name, "TXT", "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail"),
+    ]
+    for key in dkim.published_keys(domain, now=now):
+        state = "signs" if key.signing else "retired, published until its grace period ends"
+        out.append(
+            Record(f"{key.record_name}.", "TXT", key.record_text, f"DKIM {key.get_algorithm_display()} ({state})")
+        )
+    out += [
+        Record(
+            f"_dmarc.{name}",
+            "TXT",
+            f"v=DMARC1; p=quarantine; rua=mailto:{postmaster}",
+            "DMARC: receivers quarantine mail that fails SPF and DKIM, and report to the postmaster",
+        ),
+        Record(
+            f"_smtp._tls.{name}",
+            "TXT",
+            f"v=TLSRPTv1; rua=mailto:{postmaster}",
+            "TLS-RPT: senders report TLS failures to the postmaster",
+        ),
+        Record(
+            f"_submission._tcp.{name}", "SRV", f"0 1 {settings.MAIL_SUBMISSION_PORT} {host}", "RFC 6186: submission"
+        ),
+        Record(
+            f"_submissions._tcp.{name}",
+            "SRV",
+            f"0 1 {settings.MAIL_SMTPS_PORT} {host}",
+            "RFC 8314: submission over TLS",
+        ),
+        Record(f"_imaps._tcp.{name}", "SRV", f"0 1 {settings.MAIL_IMAPS_PORT} {host}", "RFC 6186: IMAP over TLS"),
+        Record(f"_imap._tcp.{name}", "SRV", f"10 1 {settings.MAIL_IMAP_PORT} {host}", "RFC 6186: IMAP (STARTTLS)"),
+        Record(f"_pop3s._tcp.{name}", "SRV", f"10 1 {settings.MAIL_POP3S_PORT} {host}", "RFC 6186: POP3 over TLS"),
+    ]
+    return out
+
+
+def advice() -> list[str]:
+    host = settings.MAIL_HOSTNAME.rstrip(".")
+    return [
+        f"The reverse DNS (PTR) of the mail host's addresses must name {host}, and {host} must resolve to "
+        "them: many receivers refuse mail from an address whose names do not agree.",
+    ]
