@@ -267,6 +267,11 @@ MAIL_VACATION_DIRECTORY = env.str("MAIL_VACATION_DIRECTORY", default="/var/spool
 # for MAIL_DKIM_GRACE_DAYS (domains/dkim.py).
 MAIL_DKIM_DIRECTORY = env.str("MAIL_DKIM_DIRECTORY", default="/etc/exim4/dkim")
 MAIL_DKIM_GRACE_DAYS = env.int("MAIL_DKIM_GRACE_DAYS", default=7)
+# The DNS checker (`manage.py dns --check`) asks these resolvers (empty: the system's, from
+# /etc/resolv.conf), on this port, giving up on a name after MAIL_DNS_TIMEOUT seconds.
+MAIL_DNS_RESOLVERS = env.list("MAIL_DNS_RESOLVERS", default=[])
+MAIL_DNS_PORT = env.int("MAIL_DNS_PORT", default=53)
+MAIL_DNS_TIMEOUT = env.float("MAIL_DNS_TIMEOUT", default=5.0)
 MAIL_DOVECOT_BASE_DIR = env.str("MAIL_DOVECOT_BASE_DIR", default="/run/dovecot")
 MAIL_DOVECOT_STATE_DIR = env.str("MAIL_DOVECOT_STATE_DIR", default="/var/lib/dovecot")
 MAIL_DOVECOT_INSTANCE_NAME = env.str("MAIL_DOVECOT_INSTANCE_NAME", default="dovecot")

@@ -3,7 +3,7 @@
 # root and missing) and the Python packages into .venv.
 #   scripts/install.sh          what the panel needs
 #   scripts/install.sh --test   also what the tests need (databases, Exim, Dovecot, ClamAV,
-#                               SpamAssassin, Chromium)
+#                               SpamAssassin, Chromium, NSD as the tests' authoritative DNS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ if [ "${1:-}" = "--test" ]; then
   PKGS+=(mariadb-server mariadb-client postgresql postgresql-client
          exim4-daemon-heavy dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd
          dovecot-auth-lua lua-sql-mysql lua-sql-postgres lua-sql-sqlite3 swaks openssl
-         clamav-daemon clamav spamd chromium chromium-driver fonts-dejavu-core nginx)
+         clamav-daemon clamav spamd chromium chromium-driver fonts-dejavu-core nginx nsd)
 fi
 
 missing=()

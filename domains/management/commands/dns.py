@@ -1,27 +1,52 @@
-"""manage.py dns DOMAIN: the DNS records the domain needs, as zone-file lines (or --json)."""
+"""manage.py dns DOMAIN [--check] | --check-all: the DNS records a domain needs, and whether it has them."""
+
+import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from domains import dns
+from domains import dns, dnscheck
 from domains.services import get_domain
 from mailadmin.cli import format_error
 
 
 class Command(BaseCommand):
-    help = "The DNS records a domain needs (MX, SPF, DKIM, DMARC, TLS-RPT, RFC 6186 SRV), as zone-file lines."
+    help = (
+        "The DNS records a domain needs (MX, SPF, DKIM, DMARC, TLS-RPT, RFC 6186 SRV), as zone-file lines; "
+        "--check compares them with what the DNS publishes; --check-all checks every active domain (a daily job)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("domain")
+        parser.add_argument("domain", nargs="?")
+        parser.add_argument("--check", action="store_true", help="ask the DNS and give a verdict per record")
+        parser.add_argument("--check-all", action="store_true", help="check every active domain (for the list)")
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
     def handle(self, *args, **options):
-        import json
-
+        if options["check_all"]:
+            counts = dnscheck.check_all()
+            lines = [f"{name}: {n} problem(s)" for name, n in counts.items()] or ["(no domains)"]
+            self.stdout.write(json.dumps(counts, indent=2) if options["json"] else "\n".join(lines))
+            return
+        if not options["domain"]:
+            raise CommandError("Name a domain, or give --check-all.")
         try:
             domain = get_domain(options["domain"])
         except ValidationError as exc:
             raise CommandError(format_error(exc)) from None
+        if options["check"]:
+            verdicts = dnscheck.check(domain)
+            if options["json"]:
+                self.stdout.write(json.dumps([v.as_dict() for v in verdicts], indent=2))
+            else:
+                for verdict in verdicts:
+                    self.stdout.write(f"{verdict.state.upper():8} {verdict.record.type:4} {verdict.record.name}"
+                                      + (f"  ({verdict.detail})" if verdict.detail else ""))  # fmt: skip
+                    if verdict.fix:
+                        self.stdout.write(f"         {verdict.fix}")
+            if any(v.state in ("missing", "wrong") for v in verdicts):
+                raise CommandError(f"{domain.display_name}: some records are missing or wrong.")
+            return
         found = dns.records(domain)
         if options["json"]:
             self.stdout.write(json.dumps({"records": [r.as_dict() for r in found], "advice": dns.advice()}, indent=2))
