@@ -8,6 +8,7 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/password/", views.password_change, name="password_change"),
     path("me/forwarding/", views.own_forwarding, name="own_forwarding"),
+    path("me/mail.mobileconfig", views.own_mail_profile, name="own_profile"),
     path("mailboxes/<id:pk>/forwarding/", views.mailbox_forwarding, name="forwarding"),
     path("mailboxes/<id:pk>/", views.mailbox_detail, name="detail"),
     path("mailboxes/<id:pk>/password/", views.mailbox_password, name="password"),

@@ -31,6 +31,7 @@ from accounts.forms import (
 )
 from accounts.models import Mailbox, MailboxArchive
 from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_mailbox_for
+from domains import clientconfig
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
 from mailadmin.shortcuts import add_errors, call_service, origin, require
@@ -83,6 +84,16 @@ def _forwarding(request, mailbox, *done):
             return redirect(*done)
     context = {"form": form, "mailbox": mailbox, "own": mailbox.pk == request.user.pk}
     return render(request, "accounts/forwarding_form.html", context)
+
+
+@require_GET
+def own_mail_profile(request):
+    """An Apple configuration profile of one's own mailbox (IMAP and SMTP, no password in it)."""
+    require(request.user.has_mailbox, "A panel-only account has no mailbox to set up.")
+    response = HttpResponse(clientconfig.apple_profile(request.user), content_type="application/x-apple-aspen-config")
+    response["Content-Disposition"] = f'attachment; filename="{request.user.address}.mobileconfig"'
+    add_never_cache_headers(response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

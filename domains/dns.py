@@ -1,8 +1,9 @@
 """The DNS records a domain needs to receive and send mail here, as zone-file lines.
 
 MX, SPF, DKIM (each published key: the signing ones and the retired ones in their grace period),
-DMARC, TLS-RPT, the names mail programs look up for their settings (RFC 6186 SRV records), and
-advice for the reverse DNS of the mail host. The mail host is ``MAIL_HOSTNAME``; the ports are the
+DMARC, TLS-RPT, MTA-STS, the names mail programs look up for their settings (autoconfig and
+autodiscover, pointing to the panel, and RFC 6186 SRV records), and advice for the reverse DNS of
+the mail host. The mail host is ``MAIL_HOSTNAME``; the ports are the
 ones the rendered configuration listens on. A domain alias needs the same records under its own
 name (its mail is the target's).
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from domains import dkim
+from domains import clientconfig, dkim
 from domains.models import Domain
 
 
@@ -44,6 +45,7 @@ def _srv(name: str, priority: int, port: int, host: str, purpose: str) -> Record
 def records(domain: Domain, now=None) -> list[Record]:
     name = f"{domain.name}."
     host = f"{settings.MAIL_HOSTNAME.rstrip('.')}."
+    panel = f"{settings.MAIL_PANEL_HOSTNAME.rstrip('.')}."
     postmaster = f"postmaster@{domain.name}"
     out = [
         Record(name, "MX", f"10 {host}", "mail for the domain goes to the mail host"),
@@ -51,34 +53,26 @@ def records(domain: Domain, now=None) -> list[Record]:
     ]
     for key in dkim.published_keys(domain, now=now):
         state = "signs" if key.signing else "retired, published until its grace period ends"
-        out.append(
-            Record(f"{key.record_name}.", "TXT", key.record_text, f"DKIM {key.get_algorithm_display()} ({state})")
-        )
+        purpose = f"DKIM {key.get_algorithm_display()} ({state})"
+        out.append(Record(f"{key.record_name}.", "TXT", key.record_text, purpose))
+    dmarc = f"v=DMARC1; p=quarantine; rua=mailto:{postmaster}"
     out += [
         Record(
             f"_dmarc.{name}",
             "TXT",
-            f"v=DMARC1; p=quarantine; rua=mailto:{postmaster}",
-            "DMARC: receivers quarantine mail that fails SPF and DKIM, and report to the postmaster",
+            dmarc,
+            "DMARC: quarantine what fails SPF and DKIM",
         ),
-        Record(
-            f"_smtp._tls.{name}",
-            "TXT",
-            f"v=TLSRPTv1; rua=mailto:{postmaster}",
-            "TLS-RPT: senders report TLS failures to the postmaster",
-        ),
-        Record(
-            f"_submission._tcp.{name}", "SRV", f"0 1 {settings.MAIL_SUBMISSION_PORT} {host}", "RFC 6186: submission"
-        ),
-        Record(
-            f"_submissions._tcp.{name}",
-            "SRV",
-            f"0 1 {settings.MAIL_SMTPS_PORT} {host}",
-            "RFC 8314: submission over TLS",
-        ),
-        Record(f"_imaps._tcp.{name}", "SRV", f"0 1 {settings.MAIL_IMAPS_PORT} {host}", "RFC 6186: IMAP over TLS"),
-        Record(f"_imap._tcp.{name}", "SRV", f"10 1 {settings.MAIL_IMAP_PORT} {host}", "RFC 6186: IMAP (STARTTLS)"),
-        Record(f"_pop3s._tcp.{name}", "SRV", f"10 1 {settings.MAIL_POP3S_PORT} {host}", "RFC 6186: POP3 over TLS"),
+        Record(f"_smtp._tls.{name}", "TXT", f"v=TLSRPTv1; rua=mailto:{postmaster}", "TLS-RPT: TLS failures reported"),
+        Record(f"_mta-sts.{name}", "TXT", f"v=STSv1; id={clientconfig.mta_sts_id()}", "MTA-STS: the policy's id"),
+        Record(f"mta-sts.{name}", "CNAME", panel, "MTA-STS: the policy at https://mta-sts.<domain>/.well-known/"),
+        Record(f"autoconfig.{name}", "CNAME", panel, "Thunderbird and others find their settings here"),
+        Record(f"autodiscover.{name}", "CNAME", panel, "Outlook finds its settings here"),
+        _srv(f"_submission._tcp.{name}", 0, settings.MAIL_SUBMISSION_PORT, host, "RFC 6186: submission"),
+        _srv(f"_submissions._tcp.{name}", 0, settings.MAIL_SMTPS_PORT, host, "RFC 8314: submission over TLS"),
+        _srv(f"_imaps._tcp.{name}", 0, settings.MAIL_IMAPS_PORT, host, "RFC 6186: IMAP over TLS"),
+        _srv(f"_imap._tcp.{name}", 10, settings.MAIL_IMAP_PORT, host, "RFC 6186: IMAP (STARTTLS)"),
+        _srv(f"_pop3s._tcp.{name}", 10, settings.MAIL_POP3S_PORT, host, "RFC 6186: POP3 over TLS"),
     ]
     return out
 

@@ -77,6 +77,8 @@ def _same(record: needed.Record, value: str) -> bool:
         return value.split()[-1] == record.value.split()[-1].lower()
     if record.type == "SRV":  # the port and the host
         return value.split()[2:] == [part.lower() for part in record.value.split()[2:]]
+    if record.type == "CNAME":
+        return value.lower() == record.value.lower()
     return " ".join(value.split()) == " ".join(record.value.split())
 
 

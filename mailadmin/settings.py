@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: autoconfig, autodiscover and MTA-STS answers for hosted domains' own names (they
+    # are not in ALLOWED_HOSTS); everything else passes on untouched.
+    "domains.middleware.DomainNamesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files under gunicorn without a separate web server (scripts/serve).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -272,6 +275,13 @@ MAIL_DKIM_GRACE_DAYS = env.int("MAIL_DKIM_GRACE_DAYS", default=7)
 MAIL_DNS_RESOLVERS = env.list("MAIL_DNS_RESOLVERS", default=[])
 MAIL_DNS_PORT = env.int("MAIL_DNS_PORT", default=53)
 MAIL_DNS_TIMEOUT = env.float("MAIL_DNS_TIMEOUT", default=5.0)
+# MTA-STS (RFC 8461): the mode of the policy every hosted domain publishes at
+# https://mta-sts.<domain>/.well-known/mta-sts.txt ("testing" reports, "enforce" refuses
+# plain or unverified delivery), and the host those names and autoconfig/autodiscover point to.
+MAIL_MTA_STS_MODE = env.str("MAIL_MTA_STS_MODE", default="testing")
+MAIL_PANEL_HOSTNAME = env.str("MAIL_PANEL_HOSTNAME", default="") or MAIL_HOSTNAME
+if MAIL_MTA_STS_MODE not in ("testing", "enforce", "none"):
+    raise ImproperlyConfigured("MAIL_MTA_STS_MODE: one of testing, enforce, none (RFC 8461).")
 MAIL_DOVECOT_BASE_DIR = env.str("MAIL_DOVECOT_BASE_DIR", default="/run/dovecot")
 MAIL_DOVECOT_STATE_DIR = env.str("MAIL_DOVECOT_STATE_DIR", default="/var/lib/dovecot")
 MAIL_DOVECOT_INSTANCE_NAME = env.str("MAIL_DOVECOT_INSTANCE_NAME", default="dovecot")

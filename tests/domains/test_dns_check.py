@@ -138,10 +138,10 @@ def test_the_job_flags_broken_domains_on_the_list_and_the_command_fails_for_them
     out = StringIO()
     call_command("dns", "--check-all", "--json", stdout=out)
     counts = json.loads(out.getvalue())
-    assert counts["right.test"] == 0 and counts["missing.test"] == 5  # SPF, two DKIM, DMARC, TLS-RPT
+    assert counts["right.test"] == 0 and counts["missing.test"] == 6  # SPF, two DKIM, DMARC, TLS-RPT, MTA-STS
     client.force_login(personas.superuser)
     page = client.get(reverse("domains:list")).content.decode()
-    assert "DNS: 5 problems" in page and "DNS: 0" not in page
+    assert "DNS: 6 problems" in page and "DNS: 0" not in page
     with pytest.raises(CommandError, match="some records are missing or wrong"):
         call_command("dns", "missing.test", "--check", stdout=StringIO())
     call_command("dns", "right.test", "--check", stdout=StringIO())

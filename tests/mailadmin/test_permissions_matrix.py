@@ -30,6 +30,7 @@ MATRIX = [
     ("accounts:me", None, (200, 200, 200, 200), (405, 405, 405, 405), {}),
     ("accounts:password_change", None, (200, 200, 200, 200), (302, 302, 302, 302), "own_password"),
     ("vacation:own", None, (200, 200, 200, 200), (302, 302, 302, 302), {"mode": "default", "interval_days": 7}),
+    ("accounts:own_profile", None, (200, 200, 200, 200), (405, 405, 405, 405), {}),
     ("accounts:own_forwarding", None, (200, 200, 200, 200), (302, 302, 302, 302), {"destinations": "x@example.net"}),
     ("domains:list", None, (403, 200, 200, 200), (405, 405, 405, 405), {}),
     ("domains:create", None, (403, 403, 403, 200), (403, 403, 403, 302), {"name": "new.example", **SETTINGS}),
