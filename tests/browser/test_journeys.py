@@ -166,3 +166,27 @@ def test_end_user_changes_password_and_sets_a_vacation(page, personas, shot):
     vacation = Vacation.objects.get(mailbox=personas.user)
     assert (vacation.mode, vacation.subject, vacation.interval_days) == ("custom", "Back on Monday", 3)
     assert vacation.body == "Hello,\nI am away until Monday.\nUlla"
+
+
+def test_end_user_forwards_their_mail_and_downloads_the_apple_profile(page, personas, shot):
+    import plistlib
+
+    log_in(page, personas.user.address, personas.password)
+    page.get_by_role("link", name="Change forwarding").click()
+    page.get_by_label("Forward to").fill("ulla@home.example")
+    page.get_by_label("Keep a copy in the mailbox").check()
+    shot(page, "user-05-forwarding")
+    page.get_by_role("button", name="Save forwarding").click()
+    expect(page.locator(".flash.success")).to_contain_text("Forwarding of user@example.org saved")
+    expect(page.get_by_text("To ulla@home.example, keeping a copy")).to_be_visible()
+    mailbox = Mailbox.objects.get(pk=personas.user.pk)
+    assert (mailbox.forward_list, mailbox.forward_keep_copy) == (["ulla@home.example"], True)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the Apple profile").click()
+    download = download_info.value
+    assert download.suggested_filename == "user@example.org.mobileconfig"
+    with open(download.path(), "rb") as handle:
+        profile = plistlib.load(handle)
+    assert profile["PayloadContent"][0]["EmailAddress"] == "user@example.org"
+    shot(page, "user-06-programs")

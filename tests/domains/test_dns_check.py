@@ -115,6 +115,8 @@ def test_wrong_records_name_what_is_published(nsd, domains):
     text = text.replace(keys["ed25519"].public_key, other_key)
     text += "@ IN MX 10 mail.elsewhere.example.\n_imaps._tcp IN SRV 0 1 9993 mx.example.net.\n"
     text = text.replace("_imaps._tcp.wrong.test.\t3600\tIN\tSRV\t0 1 993 mx.example.net.\n", "")
+    text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("autoconfig.wrong.test."))
+    text += "autoconfig IN CNAME panel.elsewhere.example.\n"
     nsd({"wrong.test": text})
     verdicts = {(v.record.type, v.record.name): v for v in dnscheck.check(domain)}
     assert verdicts[("MX", "wrong.test.")].state == "wrong"
@@ -123,6 +125,9 @@ def test_wrong_records_name_what_is_published(nsd, domains):
     assert verdicts[("TXT", f"{keys['ed25519'].record_name}.")].state == "wrong"
     assert verdicts[("TXT", f"{keys['rsa'].record_name}.")].state == "ok"
     assert verdicts[("SRV", "_imaps._tcp.wrong.test.")].state == "wrong"
+    assert verdicts[("CNAME", "autoconfig.wrong.test.")].state == "wrong"
+    assert verdicts[("CNAME", "autoconfig.wrong.test.")].published == ["panel.elsewhere.example."]
+    assert verdicts[("CNAME", "autodiscover.wrong.test.")].state == "ok"
 
 
 def test_a_dns_that_does_not_answer_gives_unknown_never_missing(domains, settings):
