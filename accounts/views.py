@@ -62,7 +62,8 @@ def me(request):
     context = {
         "mailbox": user,
         "vacation": _vacation_of(user) if user.has_mailbox else None,
-        "can_set_forwarding": user.has_mailbox and permissions.can_set_forwarding(user, user),
+        "can_set_forwarding": permissions.can_set_forwarding(user, user),
+        "can_download_profile": permissions.can_download_mail_profile(user),
     }
     return render(request, "accounts/me.html", context)
 
@@ -89,7 +90,7 @@ def _forwarding(request, mailbox, *done):
 @require_GET
 def own_mail_profile(request):
     """An Apple configuration profile of one's own mailbox (IMAP and SMTP, no password in it)."""
-    require(request.user.has_mailbox, "A panel-only account has no mailbox to set up.")
+    require(permissions.can_download_mail_profile(request.user), "A panel-only account has no mailbox to set up.")
     response = HttpResponse(clientconfig.apple_profile(request.user), content_type="application/x-apple-aspen-config")
     response["Content-Disposition"] = f'attachment; filename="{request.user.address}.mobileconfig"'
     add_never_cache_headers(response)
@@ -155,7 +156,7 @@ def mailbox_detail(request, pk):
         "can_manage": can_manage,
         "can_delete": permissions.can_delete_mailbox(request.user, mailbox) and mailbox.pk != request.user.pk,
         "can_edit_vacation": permissions.can_edit_vacation(request.user, mailbox),
-        "can_set_forwarding": mailbox.has_mailbox and permissions.can_set_forwarding(request.user, mailbox),
+        "can_set_forwarding": permissions.can_set_forwarding(request.user, mailbox),
         "password_form": PasswordResetForm(),
         "vacation": _vacation_of(mailbox),
     }

@@ -106,13 +106,18 @@ def _same_kind(record: needed.Record, values: list[str]) -> bool:
     return any(value.split(";")[0].split()[0:1] == [tag] for value in values)
 
 
+def problems_of(verdicts: list[Verdict]) -> int:
+    return sum(1 for v in verdicts if v.state in ("missing", "wrong"))
+
+
+def check_and_record(domain: Domain, ask=None) -> list[Verdict]:
+    """Check ``domain`` and keep the count of its problems, which the domain list shows."""
+    verdicts = check(domain, ask)
+    Domain.objects.filter(pk=domain.pk).update(dns_problems=problems_of(verdicts), dns_checked_at=timezone.now())
+    return verdicts
+
+
 def check_all(ask=None) -> dict[str, int]:
-    """Check every active domain and keep the count of its problems for the domain list."""
+    """Check every active domain (a daily job): its name -> its problems."""
     ask = ask or resolver()
-    counts = {}
-    for domain in Domain.objects.filter(active=True):
-        verdicts = check(domain, ask)
-        problems = sum(1 for v in verdicts if v.state in ("missing", "wrong"))
-        Domain.objects.filter(pk=domain.pk).update(dns_problems=problems, dns_checked_at=timezone.now())
-        counts[domain.name] = problems
-    return counts
+    return {d.name: problems_of(check_and_record(d, ask)) for d in Domain.objects.filter(active=True)}

@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseNotFou
 
 from domains import clientconfig
 from mailadmin.lib.addresses import AddressError, normalize_address
+from mailadmin.lib.numbers import NumberError, parse_int
 
 AUTOCONFIG = {"/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml"}
 AUTODISCOVER = {"/autodiscover/autodiscover.xml"}
@@ -51,7 +52,11 @@ class DomainNamesMiddleware:
     def _autodiscover(self, request):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        try:
+            too_large = parse_int(request.META.get("CONTENT_LENGTH") or "0", minimum=0) > MAX_BODY
+        except NumberError:
+            return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
+        if too_large:
             return HttpResponse("Request too large.", status=413, content_type="text/plain")
         address = clientconfig.requested_address(request.body[:MAX_BODY])
         if _domain_of_address(address) is None:

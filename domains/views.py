@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domains import dns, dnscheck, services
@@ -64,10 +63,8 @@ def domain_dns(request, pk):
     context = {"domain": domain, "records": found, "zone": "\n".join(r.zone_line() for r in found),
                "advice": dns.advice()}  # fmt: skip
     if request.GET.get("check"):  # ask the DNS now: a verdict per record, and the count for the list
-        verdicts = dnscheck.check(domain)
-        problems = sum(1 for v in verdicts if v.state in ("missing", "wrong"))
-        Domain.objects.filter(pk=domain.pk).update(dns_problems=problems, dns_checked_at=timezone.now())
-        context.update(verdicts=verdicts, problems=problems)
+        verdicts = dnscheck.check_and_record(domain)
+        context.update(verdicts=verdicts, problems=dnscheck.problems_of(verdicts))
     return render(request, "domains/domain_dns.html", context)
 
 

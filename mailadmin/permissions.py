@@ -178,10 +178,18 @@ def can_edit_vacation(actor, mailbox) -> bool:
 
 
 def can_set_forwarding(actor, mailbox) -> bool:
-    """Others' forwarding for those who manage them; one's own where the domain lets its users."""
+    """Others' forwarding for those who manage them; one's own where the domain lets its users.
+    A panel-only account has no mail to forward."""
+    if not mailbox.has_mailbox:
+        return False
     if mailbox.pk == getattr(actor, "pk", None):
-        return rank(actor) > NOBODY and mailbox.has_mailbox and mailbox.domain.users_may_forward
+        return rank(actor) > NOBODY and mailbox.domain.users_may_forward
     return can_manage_mailbox(actor, mailbox)
+
+
+def can_download_mail_profile(actor) -> bool:
+    """A configuration profile of one's own mailbox: whoever has a mailbox (not panel-only accounts)."""
+    return rank(actor) > NOBODY and actor.has_mailbox
 
 
 def can_change_own_password(actor) -> bool:

@@ -140,3 +140,11 @@ def test_a_user_downloads_an_apple_profile_of_their_own_mailbox(client, host):
 
 def test_the_panel_itself_is_untouched_by_these_names(client, host):
     assert Client(HTTP_HOST="autoconfig.example.org").get("/domains/").status_code == 400  # Django's host check
+
+
+@pytest.mark.parametrize(("length", "status"), [("not a number", 400), ("¹²", 400), (str(10**7), 413)])
+def test_autodiscover_refuses_a_bad_or_huge_content_length_cleanly(host, length, status):
+    client = Client(HTTP_HOST="autodiscover.example.org")
+    body = AUTODISCOVER_REQUEST.format(address="user@example.org")
+    response = client.post("/autodiscover/autodiscover.xml", body, content_type="text/xml", CONTENT_LENGTH=length)
+    assert response.status_code == status

@@ -44,7 +44,7 @@ class Command(BaseCommand):
                                       + (f"  ({verdict.detail})" if verdict.detail else ""))  # fmt: skip
                     if verdict.fix:
                         self.stdout.write(f"         {verdict.fix}")
-            if any(v.state in ("missing", "wrong") for v in verdicts):
+            if dnscheck.problems_of(verdicts):
                 raise CommandError(f"{domain.display_name}: some records are missing or wrong.")
             return
         found = dns.records(domain)
