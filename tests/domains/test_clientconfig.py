@@ -2,11 +2,13 @@
 MTA-STS policy, and a user's Apple profile; nothing for names that are not ours, nothing about users."""
 
 import plistlib
+from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree as ET  # noqa: N817 - the usual name
 from django.test import Client
 from django.urls import reverse
+from lxml import etree
 
 from domains import clientconfig
 
@@ -19,6 +21,20 @@ AUTODISCOVER_REQUEST = """<?xml version="1.0" encoding="utf-8"?>
     <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>
   </Request>
 </Autodiscover>"""
+
+
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+def schema(name):
+    return etree.XMLSchema(etree.parse(SCHEMAS / name))
+
+
+def assert_valid(name, document: bytes):
+    """The document conforms to the published format (transcribed as XSD in ``schemas/``)."""
+    checker = schema(name)
+    if not checker.validate(etree.fromstring(document)):
+        raise AssertionError(f"{name}: {checker.error_log}")
 
 
 @pytest.fixture
@@ -44,6 +60,7 @@ def servers_of(root, tag):
 def test_thunderbird_autoconfig_of_the_autoconfig_name(host, path):
     response = Client(HTTP_HOST="autoconfig.example.org").get(path, {"emailaddress": "user@example.org"})
     assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
+    assert_valid("autoconfig-1.1.xsd", response.content)
     root = ET.fromstring(response.content)
     assert root.tag == "clientConfig" and root.get("version") == "1.1"
     provider = root.find("emailProvider")
@@ -79,6 +96,7 @@ def test_outlook_autodiscover_answers_for_the_address_asked(host):
         "/autodiscover/autodiscover.xml", body, content_type="text/xml"
     )
     assert response.status_code == 200
+    assert_valid("autodiscover-2006.xsd", response.content)
     ns = {"a": clientconfig.AUTODISCOVER_RESPONSE}
     root = ET.fromstring(response.content)
     account = root.find("a:Response/a:Account", ns)
@@ -93,6 +111,33 @@ def test_outlook_autodiscover_answers_for_the_address_asked(host):
     ]
     assert protocols == [("IMAP", "993", "user@example.org"), ("POP3", "995", "user@example.org"),
                          ("SMTP", "465", "user@example.org")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name, render, wrong, right",
+    [
+        ("autoconfig-1.1.xsd", lambda d: clientconfig.autoconfig_xml(d), "<socketType>SSL<", "<socketType>TLS<"),
+        ("autoconfig-1.1.xsd", lambda d: clientconfig.autoconfig_xml(d), "<port>993<", "<port>99300<"),
+        ("autoconfig-1.1.xsd", lambda d: clientconfig.autoconfig_xml(d), "<username>%EMAILADDRESS%</username>", ""),
+        ("autodiscover-2006.xsd", lambda d: clientconfig.autodiscover_xml(f"user@{d.name}"), "<SSL>on<", "<SSL>yes<"),
+        ("autodiscover-2006.xsd", lambda d: clientconfig.autodiscover_xml(f"user@{d.name}"), "<Type>IMAP</Type>\n", ""),
+        (
+            "autodiscover-2006.xsd",
+            lambda d: clientconfig.autodiscover_xml(f"user@{d.name}"),
+            "outlook/responseschema/2006a",
+            "outlook/responseschema/2006",
+        ),
+    ],
+    ids=["socket-type", "port", "username", "ssl-switch", "protocol-type", "namespace"],
+)
+def test_the_schemas_catch_what_a_mail_program_would_reject(host, name, render, wrong, right):
+    """The answers validate, and the same answers with one mistake a mail program would trip on do
+    not: the validation above is not a formality."""
+    document = render(host.org)
+    assert_valid(name, document.encode())
+    assert wrong in document
+    broken = document.replace(wrong, right, 1).encode()
+    assert not schema(name).validate(etree.fromstring(broken))
 
 
 @pytest.mark.parametrize(
