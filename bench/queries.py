@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from mailserver import config as mailconfig
-from mailserver.lookup import VIEWS
+from mailserver.lookup import V2_TABLES, VIEWS
 
 _MACRO_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$")
 _BLOCK = re.compile(r"^([a-z][a-z0-9_]*):\s*$")
@@ -87,7 +87,7 @@ def _kind(expression: str) -> str:
 
 
 def _view(sql: str) -> str:
-    return next(name for name in VIEWS if re.search(rf"\bFROM {name}\b", sql))
+    return next(name for name in [*VIEWS, *V2_TABLES] if re.search(rf"\bFROM {name}\b", sql))
 
 
 def exim_lookups(exim_conf: str) -> list[Lookup]:

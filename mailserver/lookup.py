@@ -1,6 +1,7 @@
-"""The lookup views: the project's public interface to Exim and Dovecot.
+"""The lookup views and tables: the project's public interface to Exim and Dovecot.
 
-Contract version 1 (documented in deploy/README.md). Names and columns change
+Contract versions 1 (views) and 2 (tables kept by triggers), documented in
+deploy/README.md; the shipped configuration reads version 2. Names and columns change
 only together with the templates in deploy/, and a new version gets new names.
 Every boolean column is the integer 0 or 1 on every database, so a lookup reads
 the same everywhere. Each view is MERGE-able (or, for the UNION in
@@ -8,7 +9,7 @@ the same everywhere. Each view is MERGE-able (or, for the UNION in
 so a lookup by its key column is an indexed point query on the base tables.
 """
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2  # version 1's views stay for one release beside version 2's tables
 
 # View name -> columns, in order. Exim's user gets every view except the one
 # with hashes; Dovecot's user gets them all.
@@ -40,8 +41,11 @@ VIEWS = {
     "lookup_vacations_v1": ["address", "mode", "subject", "body", "interval_seconds", "first_day", "last_day"],
     "lookup_forwards_v1": ["address", "destinations", "keep_copy"],
 }
-EXIM_VIEWS = [name for name in VIEWS if name != "lookup_dovecot_users_v1"]
-DOVECOT_VIEWS = list(VIEWS)
+# Version 2's tables (below): Exim's user reads the first two, Dovecot's all three.
+_V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2"]
+_V2_DOVECOT = [*_V2_EXIM, "lookup_logins_v2"]
+EXIM_VIEWS = [name for name in VIEWS if name != "lookup_dovecot_users_v1"] + _V2_EXIM
+DOVECOT_VIEWS = list(VIEWS) + _V2_DOVECOT
 
 # The key each view is looked up by.
 KEYS = {
@@ -149,3 +153,285 @@ def create_views(schema_editor, names=None) -> None:
 def drop_views(schema_editor, names=None) -> None:
     for name in names if names is not None else VIEWS:
         schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
+
+
+# --- contract version 2: lookup tables kept by triggers --------------------------------------
+#
+# Version 1's views join the directory's tables at every lookup, and Exim asks one view per
+# attribute. Version 2 keeps one row per key in three tables (mailserver.models), written only
+# by triggers in the same transaction as every write to the tables they mirror, so that a lookup
+# reads one row by its primary key, and Exim asks once per address for every attribute.
+#
+# What a row holds is said once, here, as a source query over the directory's tables; the
+# triggers re-run it for the keys a write touched (delete the key's row, insert what the source
+# gives for it), and the migration fills the tables with it. ``source_sql`` is also what the
+# consistency test compares the tables with.
+
+V2_TABLES = {
+    "lookup_domains_v2": ["domain", "target", "is_alias", "active", "logins_enabled", "domain_id"],
+    "lookup_addresses_v2": [
+        "address",
+        "domain_id",
+        "deliver",
+        "disabled",
+        "over_quota",
+        "quota_bytes",
+        "usage_bytes",
+        "may_relay",
+        "filtering",
+        "forward_to",
+        "keep_copy",
+        "alias_to",
+        "vacation_mode",
+        "vacation_subject",
+        "vacation_body",
+        "vacation_interval",
+        "vacation_first_day",
+        "vacation_last_day",
+    ],
+    "lookup_logins_v2": ["address", "domain_id", "password", "login_allowed", "maildir", "quota_rule"],
+}
+
+# Table -> the column each kind of refresh selects rows by: its key, or the hosted domain's id.
+_V2_BY = {"key": {"lookup_domains_v2": "domain"}, "domain": {}}
+for _table in V2_TABLES:
+    _V2_BY["key"].setdefault(_table, "address")
+    _V2_BY["domain"][_table] = "domain_id"
+
+
+def _v2_branches(vendor: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
+    """Per table, its source as UNION ALL branches: (SELECT ... WHERE {where}, {kind: column})."""
+    d = _dialect(vendor)
+    cat, b = d["concat"], d["bool"]
+    text = "CHAR" if vendor == "mysql" else "TEXT"
+    live = "(m.active AND d.active)"
+    usable = "(m.password <> '' AND SUBSTR(m.password, 1, 1) <> '!')"
+    alias_to = "CASE WHEN a.active AND d.active THEN a.destinations ELSE '' END"
+    return {
+        "lookup_domains_v2": [
+            (
+                f"""SELECT d.name, d.name, 0, {b("d.active")}, {b("d.logins_enabled")}, d.id
+                      FROM domains_domain d WHERE {{where}}""",
+                {"key": "d.name", "domain": "d.id"},
+            ),
+            (
+                f"""SELECT a.name, t.name, 1, {b("a.active AND t.active")}, {b("t.logins_enabled")}, t.id
+                      FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id WHERE {{where}}""",
+                {"key": "a.name", "domain": "a.target_id"},
+            ),
+        ],
+        "lookup_addresses_v2": [
+            (
+                f"""SELECT m.address, m.domain_id, {b(live)}, {b(f"NOT {live}")}, {b(f"{live} AND m.over_quota")},
+                           CASE WHEN {live} THEN m.quota_bytes ELSE 0 END, m.usage_bytes,
+                           {b(f"{live} AND m.may_relay")}, CASE WHEN {live} THEN {b("m.filtering")} ELSE 1 END,
+                           CASE WHEN {live} THEN m.forward_to ELSE '' END,
+                           {b(f"{live} AND m.forward_to <> '' AND m.forward_keep_copy")},
+                           {alias_to},
+                           CASE WHEN {live} AND v.mode <> 'off' THEN v.mode ELSE '' END,
+                           COALESCE(v.subject, ''), COALESCE(v.body, ''), COALESCE(v.interval_days * 86400, 0),
+                           v.first_day, v.last_day
+                      FROM accounts_mailbox m
+                      JOIN domains_domain d ON d.id = m.domain_id
+                      LEFT JOIN vacation_vacation v ON v.mailbox_id = m.id
+                      LEFT JOIN aliases_alias a ON a.address = m.address
+                     WHERE {{where}}""",
+                {"key": "m.address", "domain": "m.domain_id"},
+            ),
+            (
+                f"""SELECT a.address, a.domain_id, 0, 0, 0, 0, 0, 0, 1, '', 0, {alias_to}, '', '', '', 0, NULL, NULL
+                      FROM aliases_alias a JOIN domains_domain d ON d.id = a.domain_id
+                     WHERE {{where}} AND NOT EXISTS (SELECT 1 FROM accounts_mailbox m WHERE m.address = a.address)""",
+                {"key": "a.address", "domain": "a.domain_id"},
+            ),
+        ],
+        "lookup_logins_v2": [
+            (
+                f"""SELECT m.address, m.domain_id, m.password,
+                           {b(f"m.active AND d.active AND d.logins_enabled AND {usable}")},
+                           {cat("d.name", "'/'", "m.local_part", "'/'")},
+                           {cat("'*:storage='", f"CAST(m.quota_bytes AS {text})", "'B'")}
+                      FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id WHERE {{where}}""",
+                {"key": "m.address", "domain": "m.domain_id"},
+            ),
+        ],
+    }
+
+
+def source_sql(vendor: str, table: str, kind: str | None = None, value: str = "", when: str = "") -> str:
+    """The source query of ``table``: every row (``kind`` None), or the rows whose key (``kind``
+    "key") or hosted domain's id ("domain") is the SQL expression ``value``, and ``when`` holds."""
+    parts = []
+    for sql, by in _v2_branches(vendor)[table]:
+        where = "1 = 1" if kind is None else f"{by[kind]} = {value}"
+        parts.append(sql.replace("{where}", f"{where} AND ({when})" if when else where))
+    return "\nUNION ALL\n".join(parts)
+
+
+def _refresh(vendor: str, table: str, kind: str, value: str, when: str = "") -> list[str]:
+    column = _V2_BY[kind][table]
+    columns = ", ".join(V2_TABLES[table])
+    guard = f" AND ({when})" if when else ""
+    return [
+        f"DELETE FROM {table} WHERE {column} = {value}{guard}",
+        f"INSERT INTO {table} ({columns})\n{source_sql(vendor, table, kind, value, when)}",
+    ]
+
+
+_OF_MAILBOX = "(SELECT address FROM accounts_mailbox WHERE id = {row}.mailbox_id)"
+_NAME_CHANGED = "OLD.name <> NEW.name"
+_ADDRESS_CHANGED = "OLD.address <> NEW.address"
+
+
+def _v2_actions() -> dict[tuple[str, str], list[tuple[str, str, str, str]]]:
+    """(base table, event) -> the refreshes it needs: (lookup table, kind, value, when)."""
+    both = ["lookup_addresses_v2", "lookup_logins_v2"]
+    actions = {
+        ("domains_domain", "INSERT"): [("lookup_domains_v2", "key", "NEW.name", "")],
+        ("domains_domain", "UPDATE"): [
+            ("lookup_domains_v2", "key", "OLD.name", _NAME_CHANGED),
+            (
+                "lookup_domains_v2",
+                "domain",
+                "NEW.id",
+                f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled",
+            ),
+            ("lookup_addresses_v2", "domain", "NEW.id", "OLD.active <> NEW.active"),
+            (
+                "lookup_logins_v2",
+                "domain",
+                "NEW.id",
+                f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled",
+            ),
+        ],
+        ("domains_domain", "DELETE"): [
+            ("lookup_domains_v2", "key", "OLD.name", ""),
+            *[(table, "domain", "OLD.id", "") for table in both],
+        ],
+        ("domains_domainalias", "INSERT"): [("lookup_domains_v2", "key", "NEW.name", "")],
+        ("domains_domainalias", "UPDATE"): [
+            ("lookup_domains_v2", "key", "OLD.name", _NAME_CHANGED),
+            ("lookup_domains_v2", "key", "NEW.name", ""),
+        ],
+        ("domains_domainalias", "DELETE"): [("lookup_domains_v2", "key", "OLD.name", "")],
+        ("accounts_mailbox", "INSERT"): [(table, "key", "NEW.address", "") for table in both],
+        ("accounts_mailbox", "UPDATE"): [
+            *[(table, "key", "OLD.address", _ADDRESS_CHANGED) for table in both],
+            *[(table, "key", "NEW.address", "") for table in both],
+        ],
+        ("accounts_mailbox", "DELETE"): [(table, "key", "OLD.address", "") for table in both],
+        ("aliases_alias", "INSERT"): [("lookup_addresses_v2", "key", "NEW.address", "")],
+        ("aliases_alias", "UPDATE"): [
+            ("lookup_addresses_v2", "key", "OLD.address", _ADDRESS_CHANGED),
+            ("lookup_addresses_v2", "key", "NEW.address", ""),
+        ],
+        ("aliases_alias", "DELETE"): [("lookup_addresses_v2", "key", "OLD.address", "")],
+        ("vacation_vacation", "INSERT"): [("lookup_addresses_v2", "key", _OF_MAILBOX.format(row="NEW"), "")],
+        ("vacation_vacation", "UPDATE"): [
+            ("lookup_addresses_v2", "key", _OF_MAILBOX.format(row="OLD"), "OLD.mailbox_id <> NEW.mailbox_id"),
+            ("lookup_addresses_v2", "key", _OF_MAILBOX.format(row="NEW"), ""),
+        ],
+        ("vacation_vacation", "DELETE"): [("lookup_addresses_v2", "key", _OF_MAILBOX.format(row="OLD"), "")],
+    }
+    return actions
+
+
+def _trigger_name(table: str, event: str) -> str:
+    return f"lookup_v2_{table}_{event.lower()}"
+
+
+def trigger_sql(vendor: str) -> list[str]:
+    """The statements that create every v2 trigger on ``vendor`` (and, on PostgreSQL, its function)."""
+    statements = []
+    for (table, event), actions in _v2_actions().items():
+        name = _trigger_name(table, event)
+        body = [s for action in actions for s in _refresh(vendor, *action)]
+        if vendor == "postgresql":
+            statements.append(
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+                + "".join(f"{s};\n" for s in body)
+                + "RETURN NULL;\nEND\n$$"
+            )
+            statements.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()")
+        else:  # MariaDB (which replaces a trigger without a moment without it) and SQLite
+            create = "CREATE OR REPLACE TRIGGER" if vendor == "mysql" else "CREATE TRIGGER"
+            statements.append(
+                f"{create} {name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n"
+                + "".join(f"{s};\n" for s in body)
+                + "END"
+            )
+    return statements
+
+
+def drop_trigger_sql(vendor: str) -> list[str]:
+    statements = []
+    for table, event in _v2_actions():
+        name = _trigger_name(table, event)
+        if vendor == "postgresql":
+            statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
+        else:
+            statements.append(f"DROP TRIGGER IF EXISTS {name}")
+    return statements
+
+
+def fill_sql(vendor: str) -> list[str]:
+    """Empty every v2 table and fill it from its source (the migration; a repair after a restore)."""
+    return [
+        s
+        for table, columns in V2_TABLES.items()
+        for s in (f"DELETE FROM {table}", f"INSERT INTO {table} ({', '.join(columns)})\n{source_sql(vendor, table)}")
+    ]
+
+
+def install_v2(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for statement in drop_trigger_sql(vendor) + trigger_sql(vendor) + fill_sql(vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def uninstall_v2(schema_editor) -> None:
+    for statement in drop_trigger_sql(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def _comparable(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def out_of_step(connection) -> dict[str, dict]:
+    """Table -> {"missing": rows its source has and it lacks, "extra": the reverse}; empty when
+    every v2 table says exactly what its source says (`manage.py lookup_tables check`)."""
+    found = {}
+    with connection.cursor() as cursor:
+        for table, columns in V2_TABLES.items():
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {table}")  # noqa: S608 - names from V2_TABLES
+            stored = {tuple(_comparable(v) for v in row) for row in cursor.fetchall()}
+            cursor.execute(source_sql(connection.vendor, table))
+            wanted = {tuple(_comparable(v) for v in row) for row in cursor.fetchall()}
+            if stored != wanted:
+                found[table] = {"missing": sorted(wanted - stored, key=str), "extra": sorted(stored - wanted, key=str)}
+    return found
+
+
+def rebuild(connection) -> None:
+    """(Re)create the triggers and fill every v2 table from its source: after restoring a dump
+    made without triggers, for instance. On MariaDB a trigger statement commits by itself (DDL),
+    and CREATE OR REPLACE leaves no moment without the trigger; the tables are filled in one
+    transaction after it on every database."""
+    from django.db import transaction
+
+    vendor = connection.vendor
+    triggers = trigger_sql(vendor) if vendor == "mysql" else drop_trigger_sql(vendor) + trigger_sql(vendor)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for statement in triggers if vendor != "mysql" else []:
+            cursor.execute(statement)
+    with connection.cursor() as cursor:
+        for statement in triggers if vendor == "mysql" else []:
+            cursor.execute(statement)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        for statement in fill_sql(vendor):
+            cursor.execute(statement)

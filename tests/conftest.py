@@ -14,6 +14,29 @@ def _cheap_hashes(settings):
     settings.MAIL_ARGON2_TIME_COST = 1
 
 
+@pytest.fixture(autouse=True)
+def _lookup_tables_in_step(request):
+    """After every test that wrote to the database (through whatever service, importer, bulk path,
+    command or plain SQL it used), the v2 lookup tables hold exactly what their sources say."""
+    if not {"db", "transactional_db", "django_db_reset_sequences"} & set(request.fixturenames) and not (
+        request.node.get_closest_marker("django_db")
+    ):
+        yield
+        return
+    if request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("_django_db_helper")
+    else:
+        request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    yield
+    from django.db import connection
+
+    from tests.mailserver.lookup_step import out_of_step
+
+    if connection.connection is not None and not connection.is_usable():
+        return  # (a test that broke its connection on purpose)
+    assert out_of_step() == {}, "the v2 lookup tables are out of step with the directory"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """In CI a skipped test is a failed test: a suite that skipped the real servers did not pass."""

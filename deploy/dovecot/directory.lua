@@ -1,5 +1,5 @@
 --
--- directory.lua: Dovecot's passdb and userdb over the lookup views (contract v1)
+-- directory.lua: Dovecot's passdb and userdb over the lookup table lookup_logins_v2 (contract v2)
 --
 -- Why Lua and not Dovecot's sql driver: measured with Dovecot 2.3.19 on MariaDB and
 -- PostgreSQL, the sql driver's connection pool turns a database restart into lost mail
@@ -24,10 +24,10 @@ local TIMEOUT = @@LOOKUP_TIMEOUT@@
 local STORE = "@@STORE@@"
 
 local luasql = require("luasql." .. DRIVER)
--- The queries, one point lookup on the view's key each ('%s': the quoted address).
-local PASSDB_QUERY = "SELECT address, password, login_allowed FROM lookup_dovecot_users_v1 WHERE address = '%s'"
-local USERDB_QUERY = "SELECT maildir, quota_rule FROM lookup_dovecot_users_v1 WHERE address = '%s'"
-local ITERATE_QUERY = "SELECT address FROM lookup_dovecot_users_v1"
+-- The queries, one read of the table's row by its primary key each ('%s': the quoted address).
+local PASSDB_QUERY = "SELECT address, password, login_allowed FROM lookup_logins_v2 WHERE address = '%s'"
+local USERDB_QUERY = "SELECT maildir, quota_rule FROM lookup_logins_v2 WHERE address = '%s'"
+local ITERATE_QUERY = "SELECT address FROM lookup_logins_v2"
 
 local env = luasql[DRIVER]()
 local conn = nil

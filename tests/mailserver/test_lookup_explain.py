@@ -18,6 +18,7 @@ from django.db import connection
 from accounts.models import Mailbox
 from aliases.models import Alias
 from domains.models import Domain, DomainAlias
+from mailserver.lookup import V2_TABLES, source_sql
 from vacation.models import Vacation
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,17 @@ LOOKUPS = [
         "SELECT subject, body, interval_seconds FROM lookup_vacations_v1 WHERE address = %s",
         "u7@d7.example",
     ),
+    # contract v2: one row by primary key (the shipped configuration's, with the vacation dates)
+    ("lookup_domains_v2", "SELECT target FROM lookup_domains_v2 WHERE domain = %s AND active = 1", "alias7.example"),
+    (
+        "lookup_addresses_v2",
+        "SELECT deliver, alias_to, CASE WHEN vacation_mode <> '' AND (vacation_first_day IS NULL OR "
+        "vacation_first_day <= CURRENT_DATE) THEN vacation_mode ELSE '' END"
+        " FROM lookup_addresses_v2 WHERE address = %s",
+        "u7@d7.example",
+    ),
+    ("lookup_addresses_v2", "SELECT alias_to FROM lookup_addresses_v2 WHERE address = %s", "@d7.example"),
+    ("lookup_logins_v2", "SELECT password, login_allowed FROM lookup_logins_v2 WHERE address = %s", "u7@d7.example"),
 ]
 
 
@@ -105,19 +117,20 @@ def _pg_scans(plan, found):
     return found
 
 
-def full_scans(sql: str, key: str) -> tuple[list[str], str]:
+def full_scans(sql: str, key) -> tuple[list[str], str]:
+    params = [key] * sql.count("%s")
     with connection.cursor() as cursor:
         if connection.vendor == "mysql":
-            cursor.execute("EXPLAIN FORMAT=JSON " + sql, [key])
+            cursor.execute("EXPLAIN FORMAT=JSON " + sql, params)
             plan = json.loads(cursor.fetchone()[0])
             return _mysql_scans(plan, []), json.dumps(plan, indent=1)
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, [key])
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             raw = cursor.fetchone()[0]
             plan = (raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]
             return _pg_scans(plan, []), json.dumps(plan, indent=1)
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, [key])
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         rows = [row[-1] for row in cursor.fetchall()]
         return [r for r in rows if r.startswith("SCAN") and "CONSTANT ROW" not in r], "\n".join(rows)
 
@@ -129,6 +142,27 @@ def test_each_lookup_is_an_indexed_point_query(directory, view, sql, key):
     with connection.cursor() as cursor:
         cursor.execute(sql, [key])
         assert len(cursor.fetchall()) == 1
+
+
+# What the triggers run for each write: the source of a lookup table for one key or one domain.
+REFRESHES = [
+    (table, kind, "u7@d7.example" if kind == "key" and table != "lookup_domains_v2" else "d7.example")
+    for table in V2_TABLES
+    for kind in ("key", "domain")
+]
+
+
+@pytest.mark.parametrize("table, kind, value", REFRESHES, ids=[f"{t}-{k}" for t, k, _ in REFRESHES])
+def test_each_trigger_refresh_reads_by_index(directory, table, kind, value):
+    """A write to one mailbox refreshes its rows by index: bulk work stays linear."""
+    if kind == "domain":
+        value = Domain.objects.get(name=value).pk
+    sql = source_sql(connection.vendor, table, kind, "%s")
+    scans, plan = full_scans(sql, value)
+    assert scans == [], f"{table} refresh by {kind} scans {scans}:\n{plan}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value] * sql.count("%s"))
+        assert cursor.fetchall()
 
 
 def test_the_checker_sees_a_full_scan():

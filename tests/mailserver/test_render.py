@@ -41,12 +41,15 @@ def test_rendered_files_pass_exim_and_dovecot_syntax_checks(tmp_path, kind):
     assert "quota_full_tempfail = yes" in result.stdout
     script = tmp_path / "dovecot" / "directory.lua"
     sql = script.read_text()
-    assert "lookup_dovecot_users_v1" in sql and "@@" not in sql.replace("@@...@@", "")
+    assert "lookup_logins_v2" in sql and "@@" not in sql.replace("@@...@@", "")
     if kind != "sqlite":
         assert '"mailadmin", "mail_dovecot", "dovecot-Secret2"' in sql
     text = exim.read_text()
     queries = [line for line in text.splitlines() if "SELECT" in line and not line.lstrip().startswith("#")]
-    assert queries and not [q for q in queries if "lookup_dovecot_users_v1" in q], "Exim never reads hashes"
+    assert queries and not [q for q in queries if "lookup_dovecot_users_v1" in q or "lookup_logins_v2" in q], (
+        "Exim never reads hashes"
+    )
+    assert "lookup_addresses_v2" in text and "_v1" not in text, "the shipped configuration reads contract v2"
     assert "dovecot-Secret2" not in text and "exim-Secret1" not in sql
     assert exim.stat().st_mode & 0o077 == 0o040 and script.stat().st_mode & 0o007 == 0
 

@@ -116,7 +116,7 @@ class PrivateMariaDB:
         settings = connection.settings_dict
         socket = settings.get("OPTIONS", {}).get("unix_socket") or "/run/mysqld/mysqld.sock"
         dump = subprocess.run(
-            ["mysqldump", f"--socket={socket}", "-uroot", "--no-tablespaces", "--skip-triggers", settings["NAME"]],
+            ["mysqldump", f"--socket={socket}", "-uroot", "--no-tablespaces", settings["NAME"]],
             check=True,
             capture_output=True,
             timeout=120,

@@ -1,0 +1,32 @@
+"""manage.py lookup_tables check|rebuild: the v2 lookup tables against the directory."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from mailserver import lookup
+
+
+class Command(BaseCommand):
+    help = (
+        "check: compare the lookup tables of contract v2 with the directory they mirror (exit 1 when out of "
+        "step). rebuild: fill them from the directory and create their triggers again (after restoring a "
+        "dump made without triggers)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["check", "rebuild"])
+
+    def handle(self, *args, action, **options):
+        if action == "rebuild":
+            lookup.rebuild(connection)
+            self.stdout.write("Lookup tables rebuilt from the directory; triggers in place.")
+            return
+        found = lookup.out_of_step(connection)
+        if not found:
+            self.stdout.write("Lookup tables in step with the directory.")
+            return
+        for table, diff in found.items():
+            self.stdout.write(f"{table}: {len(diff['missing'])} rows missing, {len(diff['extra'])} rows stale")
+            for row in (diff["missing"] + diff["extra"])[:5]:
+                self.stdout.write(f"  {row[0]}")
+        raise CommandError("Lookup tables out of step: run `manage.py lookup_tables rebuild`.")

@@ -1,0 +1,77 @@
+"""The lookup tables of contract version 2: what Exim and Dovecot read, one row per key.
+
+Each table holds exactly what its source query in ``mailserver.lookup`` says, and only database
+triggers write it (in the transaction of the write to the directory's own tables: services, the
+bulk path, importers, ``QuerySet.update()`` and plain SQL alike). Nothing in the project writes
+these models; they are models so that migrations create the tables with the directory's column
+types and so that Django's test flush empties them together with the tables they mirror.
+"""
+
+from django.db import models
+
+
+class LookupDomain(models.Model):
+    """``lookup_domains_v2``: a hosted domain or a domain alias, by name."""
+
+    domain = models.CharField(max_length=253, primary_key=True)
+    target = models.CharField(max_length=253)
+    is_alias = models.SmallIntegerField()
+    active = models.SmallIntegerField()
+    logins_enabled = models.SmallIntegerField()
+    domain_id = models.BigIntegerField(db_index=True)  # the hosted domain's id (the target's, for an alias)
+
+    class Meta:
+        db_table = "lookup_domains_v2"
+        managed = True
+
+    def __str__(self):
+        return self.domain
+
+
+class LookupAddress(models.Model):
+    """``lookup_addresses_v2``: everything Exim decides about one address (a mailbox, an alias, or
+    a catch-all ``@domain``), in one row. No password hash: the Exim user reads this table."""
+
+    address = models.CharField(max_length=254, primary_key=True)
+    domain_id = models.BigIntegerField(db_index=True)
+    deliver = models.SmallIntegerField()  # an active mailbox of an active domain
+    disabled = models.SmallIntegerField()  # a mailbox that is there but not active
+    over_quota = models.SmallIntegerField()
+    quota_bytes = models.BigIntegerField()
+    usage_bytes = models.BigIntegerField()
+    may_relay = models.SmallIntegerField()
+    filtering = models.SmallIntegerField()
+    forward_to = models.TextField()
+    keep_copy = models.SmallIntegerField()
+    alias_to = models.TextField()
+    vacation_mode = models.CharField(max_length=10)
+    vacation_subject = models.CharField(max_length=200)
+    vacation_body = models.TextField()
+    vacation_interval = models.IntegerField()
+    vacation_first_day = models.DateField(null=True)
+    vacation_last_day = models.DateField(null=True)
+
+    class Meta:
+        db_table = "lookup_addresses_v2"
+        managed = True
+
+    def __str__(self):
+        return self.address
+
+
+class LookupLogin(models.Model):
+    """``lookup_logins_v2``: what Dovecot needs to log a mailbox in and deliver to it."""
+
+    address = models.CharField(max_length=254, primary_key=True)
+    domain_id = models.BigIntegerField(db_index=True)
+    password = models.CharField(max_length=255)
+    login_allowed = models.SmallIntegerField()
+    maildir = models.CharField(max_length=600)
+    quota_rule = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "lookup_logins_v2"
+        managed = True
+
+    def __str__(self):
+        return self.address

@@ -1,0 +1,155 @@
+"""Lookup contract version 2: one row per key, kept by triggers in step with the directory.
+
+Every test of the suite that writes to the database ends with the in-step check
+(tests/conftest.py), so every service, importer, bulk path and command is covered by it; the
+tests here show what the rows say, that writes which bypass the services are followed too, and
+that the check itself sees a table out of step."""
+
+import pytest
+from django.db import connection
+
+from accounts.models import Mailbox
+from domains import services as domain_services
+from domains.models import Domain
+from mailserver.lookup import V2_TABLES, fill_sql
+from tests.dbutil import view_rows
+from tests.mailserver.conftest import cli
+from tests.mailserver.lookup_step import out_of_step
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(table: str) -> dict[str, dict]:
+    key = "domain" if table == "lookup_domains_v2" else "address"
+    return {r[key]: r for r in view_rows(table)}
+
+
+def test_one_row_per_address_says_everything_exim_decides(directory):
+    addresses = rows("lookup_addresses_v2")
+    assert set(addresses) == {
+        "alice@example.org",
+        "bob@example.org",
+        "gone@example.org",
+        "carol@quiet.example",
+        "dave@off.example",
+        "ann@example.org",
+        "info@example.org",
+        "@example.org",
+        "old@example.org",
+    }
+    alice, bob, gone = addresses["alice@example.org"], addresses["bob@example.org"], addresses["gone@example.org"]
+    assert (alice["deliver"], alice["disabled"], alice["may_relay"], alice["filtering"]) == (1, 0, 1, 1)
+    assert (alice["vacation_mode"], alice["vacation_subject"], alice["vacation_body"]) == (
+        "custom",
+        "Weg",
+        "Zurück am Montag",
+    )
+    assert (bob["may_relay"], bob["filtering"], bob["quota_bytes"], bob["vacation_mode"]) == (
+        0,
+        0,
+        250 * 2**20,
+        "default",
+    )
+    assert (gone["deliver"], gone["disabled"]) == (0, 1)
+    dave = addresses["dave@off.example"]  # a mailbox of an inactive domain delivers nothing
+    assert (dave["deliver"], dave["disabled"], dave["may_relay"]) == (0, 1, 0)
+    assert addresses["info@example.org"]["alias_to"] == "alice@example.org, bob@example.org"
+    assert addresses["@example.org"]["alias_to"] == "alice@example.org"
+    assert addresses["old@example.org"]["alias_to"] == ""  # an inactive alias routes nothing
+    assert addresses["ann@example.org"]["vacation_mode"] == ""  # switched off
+
+
+def test_the_tables_say_what_the_version_1_views_say(directory):
+    """A differential: the routing facts of version 2 equal version 1's, key by key."""
+    v2 = rows("lookup_addresses_v2")
+    for row in view_rows("lookup_mailboxes_v1"):
+        mine = v2[row["address"]]
+        assert mine["deliver"] == row["active"] and mine["disabled"] == 1 - row["active"], row
+        assert mine["over_quota"] == row["active"] * row["over_quota"], row
+        assert mine["may_relay"] == row["active"] * row["may_relay"], row
+        if row["active"]:
+            assert (mine["filtering"], mine["quota_bytes"]) == (row["filtering"], row["quota_bytes"]), row
+    for row in view_rows("lookup_aliases_v1"):
+        assert v2[row["address"]]["alias_to"] == (row["destinations"] if row["active"] else ""), row
+    on_vacation = {r["address"] for r in view_rows("lookup_vacations_v1")}
+    assert on_vacation == {"alice@example.org", "bob@example.org"}
+    assert {a for a, r in v2.items() if r["vacation_mode"]} == on_vacation | {
+        "carol@quiet.example"
+    }  # (dates: query time)
+    domains = rows("lookup_domains_v2")
+    for row in view_rows("lookup_domains_v1"):
+        assert {k: domains[row["domain"]][k] for k in row} == row
+    logins = rows("lookup_logins_v2")
+    for row in view_rows("lookup_dovecot_users_v1"):
+        mine = logins[row["address"]]
+        assert (mine["password"], mine["login_allowed"], mine["maildir"], mine["quota_rule"]) == (
+            row["password"],
+            row["login_allowed"],
+            row["maildir"],
+            row["quota_rule"],
+        )
+
+
+def test_switching_a_domain_off_and_on_changes_every_row_of_it(directory):
+    domain = Domain.objects.get(name="example.org")
+    domain_services.domain_update(acting_user=None, domain=domain, origin="test", active=False)
+    addresses, logins, domains = rows("lookup_addresses_v2"), rows("lookup_logins_v2"), rows("lookup_domains_v2")
+    assert addresses["alice@example.org"]["deliver"] == 0 and addresses["info@example.org"]["alias_to"] == ""
+    assert logins["alice@example.org"]["login_allowed"] == 0
+    assert domains["example.org"]["active"] == 0 and domains["example.net"]["active"] == 0  # its alias too
+    assert out_of_step() == {}
+    domain_services.domain_update(acting_user=None, domain=domain, origin="test", active=True)
+    assert rows("lookup_addresses_v2")["alice@example.org"]["deliver"] == 1
+    assert rows("lookup_domains_v2")["example.net"]["active"] == 1
+
+
+def test_writes_that_bypass_the_services_are_followed_too(directory):
+    Mailbox.objects.filter(address="alice@example.org").update(over_quota=True, usage_bytes=123)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE aliases_alias SET destinations = 'bob@example.org' WHERE address = 'info@example.org'")
+        cursor.execute("DELETE FROM vacation_vacation")
+    addresses = rows("lookup_addresses_v2")
+    assert (addresses["alice@example.org"]["over_quota"], addresses["alice@example.org"]["usage_bytes"]) == (1, 123)
+    assert addresses["info@example.org"]["alias_to"] == "bob@example.org"
+    assert not any(r["vacation_mode"] for r in addresses.values())
+    Mailbox.objects.filter(address="gone@example.org").delete()
+    assert "gone@example.org" not in rows("lookup_addresses_v2")
+    assert "gone@example.org" not in rows("lookup_logins_v2")
+
+
+def test_the_in_step_check_sees_a_table_out_of_step(directory):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE lookup_addresses_v2 SET deliver = 0 WHERE address = 'alice@example.org'")
+        cursor.execute("DELETE FROM lookup_domains_v2 WHERE domain = 'example.net'")
+    found = out_of_step()
+    assert set(found) == {"lookup_addresses_v2", "lookup_domains_v2"}
+    assert [r[0] for r in found["lookup_addresses_v2"]["extra"]] == ["alice@example.org"]
+    assert [r[0] for r in found["lookup_domains_v2"]["missing"]] == ["example.net"]
+    with connection.cursor() as cursor:  # the repair the migration does: fill from the sources
+        for statement in fill_sql(connection.vendor):
+            cursor.execute(statement)
+    assert out_of_step() == {} and set(V2_TABLES) == {"lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2"}
+
+
+@pytest.mark.django_db(transaction=True)  # (MariaDB commits trigger statements by themselves)
+def test_the_command_finds_a_table_without_triggers_and_rebuilds_it(directory):
+    """A dump restored without its triggers (mysqldump --skip-triggers): new mailboxes never reach
+    the lookup tables, `lookup_tables check` says so, and `rebuild` repairs the tables and triggers."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from mailserver.lookup import drop_trigger_sql
+
+    with connection.cursor() as cursor:
+        for statement in drop_trigger_sql(connection.vendor):
+            cursor.execute(statement)
+    cli("mailbox", "add", "late@example.org")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="out of step"):
+        call_command("lookup_tables", "check", stdout=out)
+    assert "lookup_addresses_v2: 1 rows missing" in out.getvalue() and "late@example.org" in out.getvalue()
+    call_command("lookup_tables", "rebuild", stdout=io.StringIO())
+    call_command("lookup_tables", "check", stdout=out)
+    cli("mailbox", "add", "later@example.org")  # the triggers are back
+    assert "later@example.org" in rows("lookup_addresses_v2") and out_of_step() == {}
