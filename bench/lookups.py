@@ -92,11 +92,11 @@ def samples(lookup, count: int, rng: random.Random) -> list[tuple[str, str, bool
 
     hits_wanted, misses_wanted = count - count // 2, count // 2
     with connection.cursor() as cursor:
-        if lookup.view == "lookup_domains_v1":
+        if lookup.kinds == ("domain",):
             cursor.execute("SELECT '', name FROM domains_domain UNION ALL SELECT '', name FROM domains_domainalias")
         elif lookup.view == "lookup_vacations_v1":
             cursor.execute("SELECT address FROM lookup_vacations_v1")
-        elif lookup.view == "lookup_aliases_v1" and lookup.kinds == ("catchall",):
+        elif lookup.kinds == ("catchall",):
             cursor.execute(
                 "SELECT '', d.name FROM aliases_alias a JOIN domains_domain d ON d.id = a.domain_id "
                 "WHERE a.local_part = ''"

@@ -14,7 +14,7 @@ if [ "${1:-}" = "--test" ]; then
   PKGS+=(mariadb-server mariadb-client postgresql postgresql-client
          exim4-daemon-heavy dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd
          dovecot-auth-lua lua-sql-mysql lua-sql-postgres lua-sql-sqlite3 swaks openssl
-         clamav-daemon clamav spamd chromium chromium-driver fonts-dejavu-core nginx nsd)
+         clamav-daemon clamav spamd chromium chromium-driver fonts-dejavu-core nginx nsd pgbouncer)
 fi
 
 missing=()
