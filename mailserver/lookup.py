@@ -167,6 +167,13 @@ def drop_views(schema_editor, names=None) -> None:
 # gives for it), and the migration fills the tables with it. ``source_sql`` is also what the
 # consistency test compares the tables with.
 
+# The vacation reply due today, from a lookup_addresses_v2 row (at query time: no job at midnight).
+# deploy/exim/00-main.conf's ADDRESS_ROW says the same (tests/mailserver/test_render.py holds them equal).
+VACATION_TODAY = (
+    "CASE WHEN vacation_mode <> '' AND (vacation_first_day IS NULL OR vacation_first_day <= CURRENT_DATE) "
+    "AND (vacation_last_day IS NULL OR vacation_last_day >= CURRENT_DATE) THEN vacation_mode ELSE '' END"
+)
+
 V2_TABLES = {
     "lookup_domains_v2": ["domain", "target", "is_alias", "active", "logins_enabled", "domain_id"],
     "lookup_addresses_v2": [

@@ -1,4 +1,4 @@
-"""Where mail to an address goes, explained from the lookup views (``manage.py trace``).
+"""Where mail to an address goes, explained from the lookup tables Exim reads (``manage.py trace``).
 
 It follows the same precedence as Exim's routers in deploy/exim/20-routers.conf, from
 the same views, so what it says is what Exim does (a differential test compares it
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from mailadmin.lib.sizes import format_size
+from mailserver.lookup import VACATION_TODAY
 
 # The local parts the RCPT ACL lets through (the rules of mailadmin/lib/addresses.py).
 _ATEXT = r"A-Za-z0-9#$&'*+=?^_`{}~-"
@@ -76,31 +77,22 @@ def _one(sql: str, key: str) -> dict | None:
 
 def _domain(name: str):
     return _one(
-        "SELECT domain, target, is_alias, active, logins_enabled FROM lookup_domains_v1 WHERE domain = %s", name
+        "SELECT domain, target, is_alias, active, logins_enabled FROM lookup_domains_v2 WHERE domain = %s", name
     )
 
 
-def _mailbox(address: str):
+def _address(address: str):
+    """The row Exim reads for an address (contract v2), with the vacation reply due today."""
     return _one(
-        "SELECT address, active, may_relay, filtering, over_quota, quota_bytes FROM lookup_mailboxes_v1 "
-        "WHERE address = %s",
+        "SELECT address, deliver, disabled, over_quota, quota_bytes, may_relay, filtering, forward_to, keep_copy, "
+        f"alias_to, {VACATION_TODAY} AS vacation FROM lookup_addresses_v2 WHERE address = %s",
         address,
     )
 
 
-def _alias(address: str):
-    return _one("SELECT address, destinations, active, is_catchall FROM lookup_aliases_v1 WHERE address = %s", address)
-
-
-def _vacation(address: str):
-    return _one(
-        "SELECT address, mode, first_day, last_day, interval_seconds FROM lookup_vacations_v1 WHERE address = %s",
-        address,
-    )
-
-
-def _forward(address: str):
-    return _one("SELECT address, destinations, keep_copy FROM lookup_forwards_v1 WHERE address = %s", address)
+def _alias_to(address: str) -> str:
+    row = _address(address)
+    return row["alias_to"] if row else ""
 
 
 def split(address: str) -> tuple[str, str]:
@@ -157,59 +149,56 @@ def _route(result: Trace, address: str, via: list[str], handled: list[tuple[str,
         result.steps.append(f"{indent}{address}: {domain} is a domain alias of {target} -> {new}")
         _route(result, new, [*via, address], [*handled, ("domain_alias", address)])
         return
-    mailbox = _mailbox(address)
-    if mailbox and not int(mailbox["active"]):
+    row = _address(address)
+    if row and int(row["disabled"]):
         result.steps.append(f"{indent}{address}: mailbox is disabled: refused (550)")
         result.outcomes.append(Outcome("rejected", address, "mailbox disabled", via))
         return
-    if mailbox and int(mailbox["over_quota"]):
+    if row and int(row["over_quota"]):
         result.steps.append(f"{indent}{address}: mailbox is over quota: deferred (4xx), delivered once below quota")
         result.outcomes.append(Outcome("deferred", address, "mailbox over quota", via))
         return
-    if mailbox:
-        vacation = _vacation(address)
+    if row and int(row["deliver"]):
+        vacation = row["vacation"] or ""
         info = {
-            "filtering": bool(int(mailbox["filtering"])),
-            "quota_bytes": int(mailbox["quota_bytes"] or 0),
+            "filtering": bool(int(row["filtering"])),
+            "quota_bytes": int(row["quota_bytes"] or 0),
             "over_quota": False,
-            "vacation": vacation["mode"] if vacation else "",
+            "vacation": vacation,
         }
         notes = [
             "filtering on" if info["filtering"] else "filtering OFF (checks skipped when it is the only recipient)",
             f"quota {format_size(info['quota_bytes'])}" if info["quota_bytes"] else "no quota",
         ]
         if vacation:
-            notes.append(f"vacation reply ({vacation['mode']} text) to qualifying senders")
-        forward = _forward(address) if ("forward", address) not in handled else None
-        if forward:
-            destinations = [d.strip() for d in forward["destinations"].split(",") if d.strip()]
-            keep = bool(int(forward["keep_copy"]))
+            notes.append(f"vacation reply ({vacation} text) to qualifying senders")
+        if row["forward_to"] and ("forward", address) not in handled:
+            destinations = [d.strip() for d in row["forward_to"].split(",") if d.strip()]
+            keep = bool(int(row["keep_copy"]))
             copy = "keeping a copy" if keep else "no copy kept"
             result.steps.append(f"{indent}{address}: forwarded ({copy}) -> {', '.join(destinations)}")
             for destination in destinations:
                 _route(result, destination.lower(), [*via, address], [*handled, ("forward", address)])
             if not keep:
                 if vacation:
-                    result.steps.append(
-                        f"{indent}{address}: vacation reply ({vacation['mode']} text) to qualifying senders"
-                    )
+                    result.steps.append(f"{indent}{address}: vacation reply ({vacation} text) to qualifying senders")
                 return
         result.steps.append(f"{indent}{address}: mailbox: delivered to Dovecot (LMTP); " + ", ".join(notes))
         result.outcomes.append(Outcome("mailbox", address, "", via, info))
         return
     for kind, key in (("alias", address), ("catchall", f"@{domain}")):
-        alias = _alias(key)
-        if not alias or not int(alias["active"]):
+        alias_to = _alias_to(key)
+        if not alias_to:
             continue
         if (kind, address) in handled:
             continue  # the loop case: Exim skips a router for an address it already handled
         label = "alias" if kind == "alias" else f"catch-all of {domain}"
-        destinations = [d.strip() for d in alias["destinations"].split(",") if d.strip()]
+        destinations = [d.strip() for d in alias_to.split(",") if d.strip()]
         result.steps.append(f"{indent}{address}: {label} -> {', '.join(destinations)}")
         for destination in destinations:
             _route(result, destination.lower(), [*via, address], [*handled, (kind, address)])
         return
-    if any((alias := _alias(k)) and int(alias["active"]) for k in (address, f"@{domain}")):
+    if any(_alias_to(k) for k in (address, f"@{domain}")):
         result.steps.append(f"{indent}{address}: alias loop: this branch is dropped")
         result.outcomes.append(Outcome("dropped", address, "alias loop", via))
         return

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mailserver import config as mailconfig
+from mailserver import lookup
 
 pytestmark = pytest.mark.mailstack
 
@@ -50,6 +51,8 @@ def test_rendered_files_pass_exim_and_dovecot_syntax_checks(tmp_path, kind):
         "Exim never reads hashes"
     )
     assert "lookup_addresses_v2" in text and "_v1" not in text, "the shipped configuration reads contract v2"
+    joined = " ".join(text.replace("\\\n", " ").split())
+    assert lookup.VACATION_TODAY in joined, "Exim and trace decide the vacation reply alike"
     assert "dovecot-Secret2" not in text and "exim-Secret1" not in sql
     assert exim.stat().st_mode & 0o077 == 0o040 and script.stat().st_mode & 0o007 == 0
 
