@@ -86,6 +86,11 @@ def test_exim_reads_the_views_but_no_hash_and_no_base_table(lookup_users):
     for view in ("lookup_domains_v1", "lookup_aliases_v1", "lookup_vacations_v1"):
         assert can_read(conn, f"SELECT * FROM {view}")  # noqa: S608
     assert not can_read(conn, "SELECT password FROM lookup_dovecot_users_v1")
+    # contract v2: everything Exim decides, and still no hash
+    assert can_read(conn, "SELECT deliver, alias_to FROM lookup_addresses_v2")
+    assert can_read(conn, "SELECT target FROM lookup_domains_v2")
+    assert not can_read(conn, "SELECT password FROM lookup_logins_v2")
+    assert not can_write(conn, "DELETE FROM lookup_addresses_v2")
     for table in BASE_TABLES:
         assert not can_read(conn, f"SELECT * FROM {table}"), table  # noqa: S608
     assert not can_write(conn, "DELETE FROM lookup_mailboxes_v1")
@@ -101,6 +106,9 @@ def test_dovecot_reads_hashes_through_its_view_only(lookup_users):
     for table in BASE_TABLES:
         assert not can_read(conn, f"SELECT * FROM {table}"), table  # noqa: S608
     assert not can_write(conn, "UPDATE lookup_dovecot_users_v1 SET password = '{PLAIN}x'")
+    cursor.execute("SELECT password, login_allowed FROM lookup_logins_v2 WHERE address = 'alice@example.org'")
+    assert cursor.fetchone() == (password, 1)
+    assert not can_write(conn, "UPDATE lookup_logins_v2 SET password = '{PLAIN}x'")
 
 
 @pytest.mark.vendors("mysql", "postgresql")
