@@ -50,6 +50,42 @@ class MailboxQuerySet(models.QuerySet):
 
         return self.filter(visible_mailbox_filter(user))
 
+    def totals_by_domain(self) -> dict:
+        """{domain id: {"mailboxes", "usage_bytes", "quota_bytes", "unlimited" (quota 0)}} of these
+        mailboxes, in one pass (on PostgreSQL and MariaDB an index holds the columns: migration 0008)."""
+        rows = (
+            self.order_by()
+            .values("domain")
+            .annotate(
+                mailboxes=models.Count("pk"),
+                unlimited=models.Count("pk", filter=Q(quota_bytes=0)),
+                usage=models.Sum("usage_bytes"),
+                quota=models.Sum("quota_bytes"),
+            )
+        )
+        return {
+            row["domain"]: {
+                "mailboxes": row["mailboxes"],
+                "usage_bytes": row["usage"] or 0,
+                "quota_bytes": row["quota"] or 0,
+                "unlimited": row["unlimited"],
+            }
+            for row in rows
+        }
+
+    def search(self, term: str):
+        """Mailboxes whose address, first name or last name starts with ``term``, in any case ("anna b"
+        also finds Anna Berg). Prefixes, not substrings: within a domain the address part is read from
+        the index on the local part, and no search reads more than the domain's own rows."""
+        local, at, _ = term.lower().partition("@")
+        if at:  # an address, or the start of one: its local part in full
+            return self.filter(local_part=local, address__startswith=term.lower())
+        found = Q(local_part__startswith=local) | Q(first_name__istartswith=term) | Q(last_name__istartswith=term)
+        first, space, last = term.partition(" ")
+        if space and first and last.strip():
+            found |= Q(first_name__iexact=first, last_name__istartswith=last.strip())
+        return self.filter(found)
+
     def get_by_address(self, address: str):
         """The mailbox of ``address`` (any spelling), or a ValidationError that says why not."""
         try:

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
 from domains.models import AddressInDomain
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part, parse_destinations
@@ -31,6 +32,13 @@ class AliasQuerySet(models.QuerySet):
         from mailadmin.permissions import visible_domain_filter
 
         return self.filter(visible_domain_filter(user, prefix="domain__"))
+
+    def search(self, term: str):
+        """Aliases whose address starts with ``term`` (any case), or with a destination containing it
+        (who forwards to bob?)."""
+        local, at, _ = term.lower().partition("@")
+        start = Q(local_part=local, address__startswith=term.lower()) if at else Q(local_part__startswith=local)
+        return self.filter(start | Q(destinations__icontains=term))
 
     def get_by_address(self, address: str):
         """An alias by address (``@domain`` names the domain's catch-all), or a ValidationError."""

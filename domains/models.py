@@ -100,6 +100,16 @@ class DomainQuerySet(models.QuerySet):
             quota_bytes=_per_domain(mailboxes, Sum("quota_bytes")),
         )
 
+    def with_alias_and_archive_counts(self):
+        """Each domain with ``alias_count`` and ``kept_archive_count`` (its deleted mailboxes whose mail
+        is still kept). The mailbox figures of one domain page: ``Mailbox.objects.totals_by_domain``."""
+        aliases = self.model._meta.get_field("aliases").related_model.objects
+        archives = self.model._meta.get_field("archives").related_model.objects.kept()
+        return self.annotate(
+            alias_count=_per_domain(aliases, models.Count("pk")),
+            kept_archive_count=_per_domain(archives, models.Count("pk")),
+        )
+
 
 class Domain(models.Model):
     name = models.CharField(max_length=253, unique=True, validators=[validate_domain_name])
@@ -206,18 +216,19 @@ class AdminGrant(models.Model):
     def __str__(self):
         return f"grant of {self.admin}"
 
-    def usage(self) -> dict:
-        """Quota allocated and mailboxes counted across all granted domains now."""
-        rows = (
-            get_user_model()
-            .objects.filter(domain__in=self.domains.all())
-            .aggregate(
-                quota=Sum("quota_bytes"),
-                count=models.Count("id"),
-                unlimited=models.Count("id", filter=Q(quota_bytes=0)),
-            )
-        )
-        return {"quota_bytes": rows["quota"] or 0, "mailboxes": rows["count"], "unlimited": rows["unlimited"]}
+    def usage(self, totals: dict | None = None) -> dict:
+        """Quota allocated and mailboxes counted across all granted domains now.
+
+        ``totals``: the per-domain figures of exactly its domains, already read
+        (``Mailbox.objects.totals_by_domain``), summed here without a query.
+        """
+        if totals is None:
+            totals = get_user_model().objects.filter(domain__in=self.domains.all()).totals_by_domain()
+        return {
+            "quota_bytes": sum(t["quota_bytes"] for t in totals.values()),
+            "mailboxes": sum(t["mailboxes"] for t in totals.values()),
+            "unlimited": sum(t["unlimited"] for t in totals.values()),
+        }
 
 
 class DkimKey(models.Model):

@@ -7,6 +7,9 @@ visible but not theirs to change.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from domains.models import AdminGrant, Domain, DomainAlias
@@ -20,6 +23,36 @@ def get_domain_for(request, pk, *, write: bool = False):
     if write:
         require(permissions.is_superuser(request.user))
     return domain
+
+
+def get_domain_page_for(request, pk):
+    """A domain the user may see (else 404) with what its page shows of it, and the acting admin's
+    grant with its usage (None for a superuser): two queries for either role.
+
+    The domain comes with ``alias_count`` and ``kept_archive_count``; then its ``mailbox_count``,
+    ``usage_bytes`` and ``quota_bytes`` in one pass over its mailboxes. For an admin, the first query
+    loads all the granted domains into the grant (``prefetch_related``; the grant came with the
+    user) and the second the figures of all of them: the domain is one of them, their sum is the
+    grant's usage, and ``permissions.can_manage_domain`` reads them instead of asking again.
+    """
+    domains = Domain.objects.with_alias_and_archive_counts()
+    grant = None if permissions.is_superuser(request.user) else permissions.grant_of(request.user)
+    if grant is None:
+        domain = get_object_or_404(domains.visible_to(request.user), pk=pk)
+        granted, usage = [domain], None
+    else:
+        prefetch_related_objects([grant], Prefetch("domains", queryset=domains))
+        granted = grant.domains.all()
+        domain = next((d for d in granted if d.pk == pk), None)
+        if domain is None or not permissions.can_manage_domain(request.user, domain):
+            raise Http404("No domain matches the given query.")
+    totals = get_user_model().objects.filter(domain__in=[d.pk for d in granted]).totals_by_domain()
+    if grant is not None:
+        usage = {"grant": grant, **grant.usage(totals)}
+    mine = totals.get(domain.pk, {})
+    domain.mailbox_count = mine.get("mailboxes", 0)
+    domain.usage_bytes, domain.quota_bytes = mine.get("usage_bytes") or 0, mine.get("quota_bytes") or 0
+    return domain, usage
 
 
 def get_domain_alias_for(request, pk):

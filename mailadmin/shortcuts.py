@@ -1,4 +1,4 @@
-"""Helpers the panel's views share: the client address, service calls, a service's errors on a form.
+"""Helpers the panel's views share: the client address, service calls, a service's errors on a form, pages.
 
 (The fetch-and-check helpers, ``get_*_for``, live with their models: ``domains.shortcuts``,
 ``accounts.shortcuts``, ``aliases.shortcuts``.)
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 
 from mailadmin.lib.addresses import AddressError, normalize_address
 from mailadmin.lib.clients import client_address
@@ -65,3 +67,68 @@ def call_service(form, service, /, **kwargs):
     except ValidationError as exc:
         add_errors(form, exc)
         return None
+
+
+# --- Pages of a long list: the same cost on every page, the same number of queries for any ---
+#
+# Django's ``Paginator`` counts the rows (``COUNT(*)``), then reads whole rows through
+# ``LIMIT/OFFSET``: a deep page makes the database read, and throw away, every full row before it.
+#
+# ``page_of`` reads the page's ids alone, ordered on an index (through the OFFSET on that index
+# only), then the rows of those ids: two queries (MariaDB refuses ``IN (SELECT ... LIMIT)``, which
+# would make them one). The total comes from the caller when it is known already (the page shows it
+# anyway), else from the ids query itself (``COUNT(*) OVER ()``, a search); a page number past the
+# end then costs nothing more: the last page's rows and the total in one query, read backwards.
+# ``ids_first=False`` reads the rows at once (one query, for lists of few or small rows). The result
+# is Django's ``Page``, so templates and tests read it as before (``page.paginator.count``,
+# ``page.number`` ...), and a page number is read as ``Paginator.get_page`` reads it: not a number is
+# the first page, out of range the last.
+
+LARGEST_OFFSET = 2**62  # beyond any table: a larger page number is past the end without asking
+
+
+def page_of(queryset, number, *, per_page: int, count: int | None = None, ids_first: bool = True) -> Page:
+    """Page ``number`` of ``queryset`` (ordered; its annotations are what the rows show).
+
+    ``count``: how many rows ``queryset`` has, when already known.
+    """
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count
+        number = paginator.get_page(number).number  # checked against the known count: no query
+    else:
+        number = _number(number)
+    start = (number - 1) * per_page
+    source = queryset.values_list("pk", flat=count is not None) if ids_first else queryset
+    if count is None:
+        source = source.annotate(page_total=Window(Count("pk")))
+        if ids_first:
+            source = source.values_list("pk", "page_total")
+    found = list(source[start : start + per_page]) if 0 <= start < LARGEST_OFFSET else []
+    if count is None:
+        if not found and number != 1:  # past the end (or below 1): the last page, as get_page answers
+            return _last_page(queryset, paginator)
+        paginator.count = (found[0][1] if ids_first else found[0].page_total) if found else 0
+        found = [pk for pk, _ in found] if ids_first else found
+    if not ids_first:
+        return paginator._get_page(found, number, paginator)
+    rows = {row.pk: row for row in queryset.filter(pk__in=found).order_by()}
+    return paginator._get_page([rows[pk] for pk in found if pk in rows], number, paginator)
+
+
+def _last_page(queryset, paginator) -> Page:
+    """The last page's rows and the total in one query: the first rows in reverse order."""
+    rows = list(queryset.reverse().annotate(page_total=Window(Count("pk")))[: paginator.per_page])
+    paginator.count = rows[0].page_total if rows else 0
+    last = paginator.num_pages
+    return paginator._get_page(rows[: paginator.count - (last - 1) * paginator.per_page][::-1], last, paginator)
+
+
+def _number(value) -> int:
+    """A page number as ``Paginator.validate_number`` reads it (not a number: 1; below 1: out of range)."""
+    try:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        return 1

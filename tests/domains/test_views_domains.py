@@ -72,6 +72,72 @@ def test_domain_page_queries_do_not_grow_with_mailboxes(client, personas, who):
     assert searched <= big_count and response.context["mailboxes"].paginator.count == 10
 
 
+def test_domain_page_costs_a_domain_admin_the_queries_it_costs_a_superuser(client, personas):
+    big = factories.domain("big.example")
+    add_mailboxes(big, 120)
+    domains.grant_set(origin="test", acting_user=None, admin=personas.admin_org, domains=[personas.org, big])
+    url = reverse("domains:detail", args=[big.pk])
+    counts = {}
+    for who in ("superuser", "admin_org"):
+        client.force_login(getattr(personas, who))
+        counts[who] = [queries_for(client, url + query)[0] for query in ("", "?page=3", "?q=m0011", "?q=m0011&page=9")]
+    assert counts["superuser"] == counts["admin_org"]
+    first, last, search, search_past_the_end = counts["superuser"]
+    assert first == last and search <= first and search_past_the_end <= first
+
+
+def test_domain_page_last_page_shows_the_last_mailboxes(client, personas):
+    big = factories.domain("big.example")
+    add_mailboxes(big, 120)
+    client.force_login(personas.admin_org)
+    domains.grant_set(origin="test", acting_user=None, admin=personas.admin_org, domains=[big])
+    url = reverse("domains:detail", args=[big.pk])
+    for query in ("?page=3", "?page=99", "?page=-1"):  # past the end: the last page, as before
+        response = client.get(url + query)
+        page = response.context["mailboxes"]
+        assert [m.local_part for m in page] == [f"m{i:05d}" for i in range(100, 120)]
+        assert page.number == 3 and page.paginator.count == 120
+        assert "Page 3 of 3 (120)" in response.content.decode()
+    first = client.get(url + "?page=x").context["mailboxes"]  # not a number: the first page
+    assert [m.local_part for m in first][:2] == ["m00000", "m00001"] and first.number == 1
+    assert all(m.manageable for m in first)
+    assert client.get(url).context["usage"]["mailboxes"] == 120  # the grant's usage, from the same figures
+
+
+def test_domain_page_search_finds_by_address_or_name_start_and_says_so(client, personas):
+    factories.mailbox("anna.berg@example.org", first_name="Anna", last_name="Berg")
+    factories.mailbox("zoe@example.org", first_name="Zoë", last_name="Adams-Berg")
+    client.force_login(personas.superuser)
+    url = reverse("domains:detail", args=[personas.org.pk])
+
+    def found(term):
+        response = client.get(url, {"q": term})
+        return sorted(m.address for m in response.context["mailboxes"]), response.content.decode()
+
+    addresses, page = found("anna.b")
+    assert addresses == ["anna.berg@example.org"]
+    assert "Searched for <strong>anna.b</strong>" in page and "starts with it" in page
+    assert found("ANNA.BERG@example.org")[0] == ["anna.berg@example.org"]  # a whole address, any case
+    assert found("berg")[0] == ["anna.berg@example.org"]  # a last name's start
+    assert found("adams")[0] == ["zoe@example.org"]
+    assert found("anna b")[0] == ["anna.berg@example.org"]  # first and last name
+    assert found("erg")[0] == []  # the middle of a name or address is not its start
+    response = client.get(url, {"q": "anna", "page": "7"})  # past the end of the matches: their last page
+    assert [m.address for m in response.context["mailboxes"]] == ["anna.berg@example.org"]
+    assert "Search finds mailboxes by the start of their address" in client.get(url).content.decode()
+
+
+def test_domain_page_search_finds_aliases_by_address_start_or_destination(client, personas):
+    factories.alias("sales@example.org", "user")
+    factories.alias("info@example.org", "user, partner@elsewhere.example")
+    client.force_login(personas.superuser)
+    url = reverse("domains:detail", args=[personas.org.pk])
+    assert [a.address for a in client.get(url, {"q": "sal"}).context["aliases"]] == ["sales@example.org"]
+    assert [a.address for a in client.get(url, {"q": "partner"}).context["aliases"]] == ["info@example.org"]
+    response = client.get(url)
+    assert response.context["aliases"].paginator.count == 2 and "Deleted mailboxes (0)" in response.content.decode()
+
+
 def test_domain_list_queries_do_not_grow_with_domains(client, personas):
     client.force_login(personas.superuser)
     few, _ = queries_for(client, reverse("domains:list"))
