@@ -6,7 +6,7 @@ over every core, before any row is locked), or passes an imported hash as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -104,7 +104,13 @@ def mailbox_bulk_load(
 
 
 def mailbox_bulk_create(
-    *, acting_user, domain, rows: list[dict], origin: str, passwords_given: list[str] | None = None
+    *,
+    acting_user,
+    domain,
+    rows: list[dict],
+    origin: str,
+    passwords_given: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[tuple[Mailbox, str]]:
     """Many mailboxes of ``domain`` with generated passwords, all or none (the panel's bulk creation,
     its CSV import and ``mailbox add-many``): ``[(mailbox, password), ...]``, each password shown once.
@@ -112,13 +118,10 @@ def mailbox_bulk_create(
     Rows hold ``local_part``, optional ``quota_bytes``, profile fields, flags and ``line`` (their
     number in the input, named in every error). ``passwords_given`` (one a row) replaces the
     generated ones; each must pass the policy for its mailbox. The passwords are hashed over every
-    core before anything is locked; the rows are then checked and written as one batch, with one
-    audit entry that lists them.
+    core before anything is locked (``progress(n)`` hears how many are hashed); the rows are then
+    checked and written as one batch, with one audit entry that lists them.
     """
-    require(
-        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
-        "You may not create mailboxes in that domain.",
-    )
+    _require_create(acting_user, domain)
     if passwords_given is None:
         generated = [
             generate_password_for(
@@ -132,17 +135,42 @@ def mailbox_bulk_create(
     else:
         generated = list(passwords_given)
         _check_given_passwords(domain, rows, generated)
-    hashes = passwords.hash_many(generated, hash_policy())
-    loaded = mailbox_bulk_load(
+    hashes = passwords.hash_many(generated, hash_policy(), progress=progress)
+    loaded = _load_lines(
         acting_user=acting_user,
         rows=[{**row, "domain": domain.name, "password_hash": h} for row, h in zip(rows, hashes, strict=True)],
+        origin=origin,
+    )
+    return list(zip(loaded.written, generated, strict=True))
+
+
+def mailbox_bulk_check(*, acting_user, domain, rows: list[dict]) -> None:
+    """Raise what ``mailbox_bulk_create`` would refuse of these rows, hashing and writing nothing:
+    the panel checks the lines in the request (fast) before a job hashes and writes them (slow),
+    and the job checks them again under the same locks."""
+    _require_create(acting_user, domain)
+    _load_lines(acting_user=acting_user, rows=[{**row, "domain": domain.name} for row in rows], origin="", check=True)
+
+
+def _require_create(acting_user, domain) -> None:
+    require(
+        acting_user is None or permissions.can_create_mailbox(acting_user, domain),
+        "You may not create mailboxes in that domain.",
+    )
+
+
+def _load_lines(*, acting_user, rows: list[dict], origin: str, check: bool = False) -> bulk.Loaded:
+    """The lines of one submission as one batch (all or none), errors named by line."""
+    return mailbox_bulk_load(
+        acting_user=acting_user,
+        rows=rows,
         origin=origin,
         welcome=True,
         label="Line",
         name=lambda row: str(row.get("local_part") or "-"),
-        batch_size=max(len(rows), 1),  # one batch: all or none
+        batch_size=max(len(rows), 1),
+        check_only=check,
     )
-    return list(zip(loaded.written, generated, strict=True))
 
 
 def _check_given_passwords(domain, rows: list[dict], given: list[str]) -> None:

@@ -377,3 +377,77 @@ class MailboxArchive(models.Model):
     def restorable(self, now=None) -> bool:
         """Whether it can still be restored: its mail is kept and the grace period runs."""
         return self.state in self.RESTORABLE_STATES and (now or timezone.now()) < self.purge_due()
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A job's pages are its submitter's (and superusers'): anyone else gets a 404."""
+        from mailadmin.permissions import visible_job_filter
+
+        return self.filter(visible_job_filter(user))
+
+    def wipe_stale_passwords(self, *, older_than: timedelta) -> int:
+        """Drop the generated passwords of jobs that finished longer ago than ``older_than`` and were
+        never shown: clear text stays in the database no longer than that (``accounts.jobs``)."""
+        cutoff = timezone.now() - older_than
+        return self.filter(finished__lt=cutoff).exclude(passwords=[]).update(passwords=[])
+
+
+class Job(models.Model):
+    """Bulk work of the panel run by the task worker (``accounts.jobs``): who asked for what in which
+    domain, how far it is (``done`` of ``total`` rows) and how it ended.
+
+    ``params`` holds what the request checked (lines, chosen mailboxes, changes), never a password;
+    ``passwords`` the generated ones, in clear, until their one showing (``accounts.jobs``)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", "Create mailboxes"
+        IMPORT = "import", "Import mailboxes"
+        UPDATE = "update", "Change mailboxes"
+        DELETE = "delete", "Delete mailboxes"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField()
+    origin = models.CharField(max_length=100)
+    params = models.JSONField(default=dict)
+    written = models.JSONField(default=list, help_text="The addresses the job created, changed or deleted.")
+    passwords = models.JSONField(default=list, help_text="Generated passwords until shown once, then [].")
+    errors = models.JSONField(default=list)
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    shown = models.DateTimeField(null=True, blank=True, help_text="When the passwords were shown (then wiped).")
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="accounts_job_done_lte_total"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} in {self.domain} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("accounts:job", args=[self.pk])
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.state == self.State.DONE
+
+    @property
+    def running(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Mailbox, MailboxArchive
+from accounts.models import Job, Mailbox, MailboxArchive
 from domains.models import Domain
 from mailadmin import permissions
 from mailadmin.permissions import require
@@ -40,3 +40,8 @@ def get_earlier_archive_for(request, domain, pk):
     into ``domain``: superusers only (else 403)."""
     require(permissions.can_restore_into_domain(request.user))
     return get_object_or_404(MailboxArchive.objects.of_deleted_domain(domain.name), pk=pk)
+
+
+def get_job_for(request, pk):
+    """A bulk job of the user's own, or any for a superuser (else 404: another's job is not there)."""
+    return get_object_or_404(Job.objects.visible_to(request.user).select_related("domain"), pk=pk)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("domains/<id:pk>/mailboxes/bulk-delete/", views.mailbox_bulk_delete, name="bulk_delete"),
     path("domains/<id:pk>/mailboxes/export.csv", views.mailbox_export, name="export"),
     path("domains/<id:pk>/mailboxes/import/", views.mailbox_import, name="import"),
+    path("jobs/<id:pk>/", views.job_detail, name="job"),
     path("domains/<id:pk>/deleted-mailboxes/", views.archive_list, name="archives"),
     path("deleted-mailboxes/<id:pk>/restore/", views.archive_restore, name="restore"),
     path(

@@ -15,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import archives, bulk, services
+from accounts import archives, bulk, jobs, services
 from accounts.forms import (
     CSV_COLUMNS,
     BulkMailboxForm,
@@ -29,8 +29,8 @@ from accounts.forms import (
     PasswordResetForm,
     neutralise,
 )
-from accounts.models import Mailbox, MailboxArchive
-from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_mailbox_for
+from accounts.models import Job, Mailbox, MailboxArchive
+from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_job_for, get_mailbox_for
 from domains import clientconfig
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
@@ -38,6 +38,7 @@ from mailadmin.shortcuts import add_errors, call_service, origin, require
 
 FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
 PAGE_SIZE = 50
+JOB_REFRESH_SECONDS = 2  # a job's page reloads itself this often while the job runs
 
 
 def _passwords_once(request, created, domain, title):
@@ -258,20 +259,15 @@ def mailbox_create(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def mailbox_bulk_create(request, pk):
+    """Lines are checked here (a bad one is a form error and nothing is queued); a job creates them."""
     domain = get_domain_for(request, pk)
     require(permissions.can_create_mailbox(request.user, domain))
     form = BulkMailboxForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        created = call_service(
-            form,
-            bulk.mailbox_bulk_create,
-            acting_user=request.user,
-            domain=domain,
-            rows=form.cleaned_data["lines"],
-            origin=origin(request),
-        )
+        rows = form.cleaned_data["lines"]
+        call_service(form, bulk.mailbox_bulk_check, acting_user=request.user, domain=domain, rows=rows)
         if not form.errors:
-            return _passwords_once(request, created, domain, f"{len(created)} mailboxes created")
+            return _submit(request, domain, Job.Kind.CREATE, {"rows": rows}, len(rows))
     return render(
         request,
         "accounts/bulk_form.html",
@@ -279,22 +275,23 @@ def mailbox_bulk_create(request, pk):
     )
 
 
+def _submit(request, domain, kind, params, total):
+    """Queue the checked work as a job and answer with its page (progress, then the result)."""
+    job = jobs.job_submit(
+        acting_user=request.user, domain=domain, kind=kind, params=params, total=total, origin=origin(request)
+    )
+    return redirect(job)
+
+
 @require_POST
 def mailbox_bulk_update(request, pk):
     domain = get_domain_for(request, pk)
     form = BulkMailboxUpdateForm(domain, request.POST)
     if form.is_valid():
-        try:
-            count = services.mailbox_bulk_update(
-                acting_user=request.user,
-                mailboxes=form.cleaned_data["mailboxes"],
-                origin=origin(request),
-                **form.changes(),
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, f"{count} mailbox(es) changed.")
+        mailboxes = form.cleaned_data["mailboxes"]
+        require(all(permissions.can_manage_mailbox(request.user, m) for m in mailboxes), "You may not change those.")
+        params = {"mailboxes": [m.pk for m in mailboxes], "changes": form.changes()}
+        return _submit(request, domain, Job.Kind.UPDATE, params, len(mailboxes))
     _errors_to_messages(request, form)
     return redirect("domains:detail", domain.pk)
 
@@ -304,16 +301,30 @@ def mailbox_bulk_delete(request, pk):
     domain = get_domain_for(request, pk)
     form = MailboxChoiceForm(domain, request.POST)
     if form.is_valid():
-        try:
-            count = services.mailbox_bulk_delete(
-                acting_user=request.user, mailboxes=form.cleaned_data["mailboxes"], origin=origin(request)
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, f"{count} mailbox(es) deleted.")
+        mailboxes = form.cleaned_data["mailboxes"]
+        require(all(permissions.can_delete_mailbox(request.user, m) for m in mailboxes), "You may not delete those.")
+        return _submit(request, domain, Job.Kind.DELETE, {"mailboxes": [m.pk for m in mailboxes]}, len(mailboxes))
     _errors_to_messages(request, form)
     return redirect("domains:detail", domain.pk)
+
+
+@require_GET
+def job_detail(request, pk):
+    """A bulk job's page: its progress while it runs (the page reloads itself), then its result.
+
+    The passwords a creation generated are shown here once, to its submitter, and wiped as they are
+    shown; a finished change or deletion goes back to the domain page with its message."""
+    job = get_job_for(request, pk)
+    if job.finished_ok and job.kind in (Job.Kind.UPDATE, Job.Kind.DELETE):
+        done = "changed" if job.kind == Job.Kind.UPDATE else "deleted"
+        messages.success(request, f"{len(job.written)} mailbox(es) {done}.")
+        return redirect("domains:detail", job.domain_id)
+    own = permissions.can_see_job_passwords(request.user, job)
+    created = jobs.job_take_passwords(job=job) if job.finished_ok and own else []
+    context = {"job": job, "domain": job.domain, "created": created, "own": own, "refresh": JOB_REFRESH_SECONDS}
+    response = render(request, "accounts/job_detail.html", context)
+    add_never_cache_headers(response)
+    return response
 
 
 def _errors_to_messages(request, form):
@@ -345,25 +356,18 @@ def _csv_value(value):
 
 @require_http_methods(["GET", "POST"])
 def mailbox_import(request, pk):
+    """Rows are checked here, as bulk lines are; a job creates them."""
     domain = get_domain_for(request, pk)
     require(permissions.can_create_mailbox(request.user, domain))
     form = CsvImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             rows = form.rows()
+            bulk.mailbox_bulk_check(acting_user=request.user, domain=domain, rows=rows)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            created = call_service(
-                form,
-                bulk.mailbox_bulk_create,
-                acting_user=request.user,
-                domain=domain,
-                rows=rows,
-                origin=origin(request),
-            )
-            if not form.errors:
-                return _passwords_once(request, created, domain, f"{len(created)} mailboxes imported")
+            return _submit(request, domain, Job.Kind.IMPORT, {"rows": rows}, len(rows))
     return render(request, "accounts/import_form.html", {"form": form, "domain": domain})
 
 

@@ -139,6 +139,7 @@ def load(
     label: str = "Row",
     name: Callable[[dict], str] = row_name,
     after_commit: Callable[[list], None] | None = None,
+    check_only: bool = False,
 ) -> Loaded:
     """Validate and write ``rows`` batch by batch.
 
@@ -147,6 +148,8 @@ def load(
     ``build(row, context)`` makes one validated object or raises ValidationError;
     ``check(batch)`` applies the rules that span rows and refuses the rows that break them.
     A row's ``line`` (if given) is its number in messages, ``name(row)`` its name there.
+    ``check_only`` applies every rule (under the same locks) and raises what a load would refuse,
+    but writes nothing: the panel checks lines in the request before a job writes them.
     """
     loaded = Loaded()
     numbered = ((row.pop("line", n), row) for n, row in enumerate((dict(r) for r in rows), start=1))
@@ -163,7 +166,7 @@ def load(
             check(batch)
             if batch.errors.by_row and not skip_bad:
                 raise batch.errors.as_error()
-            if batch.built:
+            if batch.built and not check_only:
                 _insert(model, batch, exclude)
                 objects = batch.objects()
                 record(

@@ -114,6 +114,21 @@ def visible_mailbox_filter(user) -> Q:
     return Q(pk__in=[])
 
 
+def visible_job_filter(user) -> Q:
+    """Bulk jobs (``accounts.Job``) an actor may follow: all for superusers, else their own."""
+    level = rank(user)
+    if level == SUPERUSER:
+        return Q()
+    if level > NOBODY:
+        return Q(owner=user.pk)
+    return Q(pk__in=[])
+
+
+def can_see_job_passwords(actor, job) -> bool:
+    """The passwords a job generated are shown to the one who submitted it, never to another."""
+    return rank(actor) > NOBODY and job.owner_id == actor.pk
+
+
 def is_superuser(actor) -> bool:
     return rank(actor) == SUPERUSER
 

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "mailserver",
     "imports",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +209,17 @@ VACATION_DEFAULT_INTERVAL_DAYS = env.int("VACATION_DEFAULT_INTERVAL_DAYS", defau
 # The two read-only database users that `manage.py lookup_users` creates.
 LOOKUP_EXIM_USER = env.str("LOOKUP_EXIM_USER", default="mail_exim")
 LOOKUP_DOVECOT_USER = env.str("LOOKUP_DOVECOT_USER", default="mail_dovecot")
+
+# --- Bulk work outside the request (accounts.jobs) ---------------------------------------
+# Django's tasks interface (the django-tasks backport on Django 5.2). The default backend keeps the
+# queue in this database (django-tasks-db), so a first run needs no other server; its worker is
+# `manage.py db_worker`, which scripts/serve and deploy/systemd start beside gunicorn.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,54 @@ def _cheap_hashes(settings):
 
 
 @pytest.fixture(autouse=True)
+def _jobs_run_at_once(settings):
+    """Bulk jobs (accounts.jobs) run inside the request that submits them (django-tasks' immediate
+    backend) in tests about the views; ``db_worker`` gives a test the real queue and worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def db_worker(transactional_db, settings):
+    """The real task queue (django-tasks' database backend, as deployed) and a function that starts
+    the real worker, ``manage.py db_worker``, as a separate process against the test database (with
+    the cheap hashes); it is stopped at the end of the test."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.dbutil import ROOT, database_url
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "MAIL_ARGON2_MEMORY_KIB": "1024",
+        "MAIL_ARGON2_TIME_COST": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    started = []
+
+    def start(*extra: str) -> subprocess.Popen:
+        command = [sys.executable, str(ROOT / "manage.py"), "db_worker", "--no-reload", "--no-startup-delay", *extra]
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(autouse=True)
 def _lookup_tables_in_step(request):
     """After every test that wrote to the database (through whatever service, importer, bulk path,
     command or plain SQL it used), the v2 lookup tables hold exactly what their sources say."""

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -105,18 +106,29 @@ def hash_password(raw: str, policy: HashPolicy | None = None) -> str:
     return "{SHA512-CRYPT}" + _handler("sha512_crypt").using(rounds=policy.sha512_rounds).hash(raw)
 
 
-def hash_many(raws: list[str], policy: HashPolicy | None = None, *, workers: int | None = None) -> list[str]:
+def hash_many(
+    raws: list[str],
+    policy: HashPolicy | None = None,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    every: int = 10,
+) -> list[str]:
     """``hash_password`` of each, in order, spread over the machine's cores.
 
     Argon2 (argon2-cffi) and bcrypt release the GIL while they hash, so threads run them in
     parallel: two cores hash twice as many per second. Errors are raised as ``hash_password``'s.
+    ``progress(n)`` is told how many are hashed, every ``every`` hashes and at the end.
     """
     policy = policy or HashPolicy()
-    if len(raws) < 2:
-        return [hash_password(raw, policy) for raw in raws]
-    workers = workers or min(len(raws), os.cpu_count() or 1)
+    workers = workers or min(len(raws), os.cpu_count() or 1) or 1
+    hashes: list[str] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda raw: hash_password(raw, policy), raws))
+        for hashed in pool.map(lambda raw: hash_password(raw, policy), raws):
+            hashes.append(hashed)
+            if progress and (len(hashes) % every == 0 or len(hashes) == len(raws)):
+                progress(len(hashes))
+    return hashes
 
 
 def split_hash(stored: str) -> tuple[str, str]:

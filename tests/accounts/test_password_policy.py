@@ -142,11 +142,12 @@ def test_generated_passwords_pass_the_policy_for_their_mailbox(personas):
     admin = Client()
     admin.force_login(personas.admin_org)
     lines = "\n".join(f"abcdefghijkmnpq{n},,abcdefghijkmnpqrstu,vwxyzABCDEFGHJKLMN" for n in range(20))
-    response = admin.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": lines})
+    response = admin.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": lines}, follow=True)
     assert response.status_code == 200
     created = response.context["created"]
     assert len(created) == 20
-    for mailbox, password in created:
+    for address, password in created:
+        mailbox = Mailbox.objects.get(address=address)
         validate_password(password, mailbox)
         assert Mailbox.objects.get(pk=mailbox.pk).check_password(password)
 

@@ -197,9 +197,9 @@ def test_create_one_mailbox(client, personas):
 def test_bulk_create_mailboxes_with_generated_passwords(client, personas):
     client.force_login(personas.admin_org)
     lines = 'anna\nbert,500M,Bert,Miller,+49 30 1234,bert@home.example,"Sales, north"\n\n  carl , ,Carl\n'
-    response = client.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": lines})
-    assert response.status_code == 200
-    created = dict((m.address, p) for m, p in response.context["created"])
+    response = client.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": lines}, follow=True)
+    assert response.status_code == 200 and response.redirect_chain[0][0].startswith("/jobs/")
+    created = dict(response.context["created"])
     assert set(created) == {"anna@example.org", "bert@example.org", "carl@example.org"}
     bert = Mailbox.objects.get(address="bert@example.org")
     assert (bert.quota_bytes, bert.last_name, bert.other_email, bert.notes) == (
@@ -287,7 +287,7 @@ def test_csv_export_then_import_into_another_domain(client, personas):
     exported = client.get(reverse("accounts:export", args=[personas.org.pk])).content
     upload = SimpleUploadedFile("m.csv", exported, content_type="text/csv")
     fresh_domain = factories.domain("fresh.example")
-    response = client.post(reverse("accounts:import", args=[fresh_domain.pk]), {"file": upload})
+    response = client.post(reverse("accounts:import", args=[fresh_domain.pk]), {"file": upload}, follow=True)
     assert response.status_code == 200, response.content
     assert response.context.get("form") is None or not response.context["form"].errors, response.context["form"].errors
     assert len(response.context["created"]) == 4
@@ -316,7 +316,7 @@ def test_bulk_create_is_capped_per_request(client, personas):
     client.force_login(personas.admin_org)
     lines = "\n".join(f"n{i}" for i in range(MAX_BULK_MAILBOXES + 1))
     response = client.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": lines})
-    assert f"At most {MAX_BULK_MAILBOXES} mailboxes" in response.content.decode()
+    assert f"At most {MAX_BULK_MAILBOXES} " in response.content.decode()  # lines (the field) or mailboxes
     assert Mailbox.objects.filter(domain=personas.org).count() == 3
 
 
@@ -373,6 +373,6 @@ def test_csv_export_neutralises_look_alike_formula_starts_and_round_trips(client
         assert rows[f"calc{number}"]["first_name"] == "'" + value
     fresh = factories.domain("fresh.example")
     upload = SimpleUploadedFile("m.csv", exported, content_type="text/csv")
-    assert client.post(reverse("accounts:import", args=[fresh.pk]), {"file": upload}).status_code == 200
+    assert client.post(reverse("accounts:import", args=[fresh.pk]), {"file": upload}, follow=True).status_code == 200
     back = dict(Mailbox.objects.filter(domain=fresh).values_list("local_part", "first_name"))
     assert [back[f"calc{n}"] for n in range(len(LOOKALIKES))] == [v.strip() for v in LOOKALIKES]  # import strips

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from accounts import services as accounts
-from accounts.models import Mailbox, MailboxArchive
+from accounts.models import Job, Mailbox, MailboxArchive
 from aliases.models import Alias
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin.models import AuditEntry
@@ -55,10 +55,12 @@ MATRIX = [
     ("domains:alias_delete", "dalias_org", (405, 405, 405, 405), (404, 403, 404, 302), {}),
     ("accounts:create", "org", (404, 200, 404, 200), (404, 200, 404, 200), {"local_part": "new"}),
     ("accounts:bulk_create", "org", (404, 200, 404, 200), (404, 200, 404, 200), {"lines": "n1\nn2,10,A,B"}),
-    ("accounts:import", "org", (404, 200, 404, 200), (404, 200, 404, 200), "csv"),
+    ("accounts:import", "org", (404, 200, 404, 200), (404, 302, 404, 302), "csv"),
     ("accounts:export", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
     ("accounts:bulk_update", "org", (405, 405, 405, 405), (404, 302, 404, 302), "bulk_update"),
     ("accounts:bulk_delete", "org", (405, 405, 405, 405), (404, 302, 404, 302), "bulk_delete"),
+    # a bulk job's page: its submitter's (admin_org) and superusers'; nobody else's, not even the domain's
+    ("accounts:job", "job_org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
     (
         "accounts:detail",
         "user",
@@ -126,6 +128,7 @@ def build_world():
         "dalias_org": DomainAlias.objects.create(name="alias-org.example", target=p.org),
         "grant_org": AdminGrant.objects.get(admin=p.admin_org),
         "grant_net": AdminGrant.objects.get(admin=p.admin_net),
+        "job_org": Job.objects.create(owner=p.admin_org, domain=p.org, kind="create", total=1, state="done"),
     }
     factories.alias("info@example.net", "bob")
     objects["archive_org"] = deleted(factories.mailbox("gone@example.org").address)
