@@ -314,6 +314,7 @@ def job_detail(request, pk):
 
     The passwords a creation generated are shown here once, to its submitter, and wiped as they are
     shown; a finished change or deletion goes back to the domain page with its message."""
+    Job.objects.wipe_stale_passwords(older_than=jobs.PASSWORDS_KEPT)
     job = get_job_for(request, pk)
     if job.finished_ok and job.kind in (Job.Kind.UPDATE, Job.Kind.DELETE):
         done = "changed" if job.kind == Job.Kind.UPDATE else "deleted"

@@ -197,6 +197,17 @@ def test_passwords_left_unseen_are_wiped_after_a_while(personas):
     assert Job.objects.get(pk=old.pk).passwords == [] and Job.objects.get(pk=fresh.pk).passwords == [["c", "d"]]
 
 
+def test_opening_a_job_late_shows_no_passwords(client, personas):
+    job = Job.objects.create(
+        owner=personas.admin_org, domain=personas.org, kind="create", total=1, state="done", passwords=[["a", "b"]]
+    )
+    Job.objects.filter(pk=job.pk).update(finished=timezone.now() - jobs.PASSWORDS_KEPT - timedelta(minutes=1))
+    client.force_login(personas.admin_org)
+    page = client.get(reverse("accounts:job", args=[job.pk])).content.decode()
+    assert not SECRET.findall(page) and "not shown within an hour" in page
+    assert Job.objects.get(pk=job.pk).passwords == []
+
+
 def test_hashing_reports_its_progress():
     heard = []
     hashes = passwords.hash_many([f"password {n}" for n in range(25)], progress=heard.append, every=10)
