@@ -39,7 +39,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import arguments, median, save, setup_django  # noqa: E402
 from bench.lookups import lookup_users  # noqa: E402
-from bench.queries import dovecot_queries  # noqa: E402
 
 RECIPIENTS = 200
 CONNECTIONS = 4
@@ -78,6 +77,14 @@ def _brace_end(text: str, start: int) -> int:
     return i
 
 
+def _exim_quote(value) -> str:
+    """A column value as Exim's SQL lookups write it in a several-column result (lf_quote)."""
+    text = "" if value is None else str(value)
+    if text == "" or any(c in text for c in " \t\n\r") or text.startswith('"'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
 class StaticTables:
     """One lsearch/DBM file per distinct query, answering it for the keys of the run."""
 
@@ -92,8 +99,11 @@ class StaticTables:
         for key in keys:
             self.cursor.execute(params_sql, [key] * params_sql.count("%s"))
             row = self.cursor.fetchone()
-            if row is not None:
+            if row is not None and len(row) == 1:
                 answers[key] = "" if row[0] is None else str(row[0])
+            elif row is not None:  # several columns: "name=value ..." as Exim returns them
+                names = [c[0] for c in self.cursor.description]
+                answers[key] = " ".join(f"{n}={_exim_quote(v)}" for n, v in zip(names, row, strict=True))
         return str(path) + ".db"
 
     def build(self) -> None:
@@ -107,7 +117,7 @@ class StaticTables:
 
 def static_exim(text: str, tables: StaticTables, keys_for) -> str:
     """The rendered exim4.conf with each SQL lookup replaced by a DBM lookup of the same key."""
-    macros = _macros(text)
+    macros = _macros(text.replace("\\\n", " "))  # (a definition may go on over several lines)
     out, i = [], 0
     while (start := text.find(_LOOKUP_HEAD, i)) >= 0:
         end = _brace_end(text, start + len(_LOOKUP_HEAD))
@@ -136,6 +146,8 @@ def static_dovecot(auth_conf: str, users_file: Path) -> str:
 
 
 def write_users(cursor, conf_dir: Path, store: Path, addresses: list[str], users_file: Path) -> None:
+    from bench.queries import dovecot_queries  # (reads the settings: after setup_django)
+
     queries = dovecot_queries((conf_dir / "dovecot" / "directory.lua").read_text())
     password_sql, user_sql = queries["PASSDB_QUERY"], queries["USERDB_QUERY"]
     lines = []
@@ -270,6 +282,53 @@ def logins_per_second(stack, users: list[str]) -> float:
     return len(users) / (time.perf_counter() - started)
 
 
+def lookup_statements(vendor: str, users: list[str]) -> int:
+    """Statements the mail servers have sent the database so far, by the database's own statistics.
+
+    MariaDB: SELECT_COMMANDS of the lookup users in ``information_schema.USER_STATISTICS``
+    (``userstat`` is switched on by ``count_statements``). PostgreSQL: the committed and rolled-back
+    transactions of the bench database in ``pg_stat_database`` (every lookup is one autocommit
+    statement; the bench's own reading adds one); backends report at most once a second and
+    idle ones after ten, so the reading waits for that first."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if vendor == "mysql":
+            marks = ", ".join(["%s"] * len(users))
+            cursor.execute(
+                "SELECT COALESCE(SUM(SELECT_COMMANDS), 0) FROM information_schema.USER_STATISTICS"
+                f" WHERE USER IN ({marks})",
+                users,
+            )
+            return int(cursor.fetchone()[0])
+        time.sleep(11)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+def lookup_table_reads() -> int:
+    """PostgreSQL: reads of the v2 lookup tables so far (index and sequential scans): one per
+    lookup, since each lookup reads one table by its key (version 1's views read several)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT COALESCE(SUM(COALESCE(idx_scan, 0) + COALESCE(seq_scan, 0)), 0) FROM pg_stat_user_tables"
+            " WHERE relname IN ('lookup_domains_v2', 'lookup_addresses_v2', 'lookup_logins_v2')"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def count_statements(vendor: str) -> None:
+    from django.db import connection
+
+    if vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET GLOBAL userstat = 1")
+
+
 def choose_recipients(rng: random.Random) -> list[str]:
     from accounts.models import Mailbox
 
@@ -285,6 +344,7 @@ def choose_recipients(rng: random.Random) -> list[str]:
                 domain__active=True,
                 domain__logins_enabled=True,
                 vacation__isnull=True,
+                forward_to="",
             ).values_list("address", flat=True)
         )
     return sorted(set(found))[:RECIPIENTS]
@@ -320,14 +380,24 @@ def main() -> None:
     recipients = choose_recipients(rng)
     senders = [f"sender{n}@elsewhere.example.com" for n in range(options.messages)]
     rates: dict[str, list[float]] = {"sql": [], "static": []}
-    logins = {}
+    logins, per_message, reads = {}, [], []
+    count_statements(connection.vendor)
+    lookup_user_names = [users["exim"]["user"], users["dovecot"]["user"]]
     for r in range(options.repeat):
         for variant in ("sql", "static") if r % 2 == 0 else ("static", "sql"):
             stack = make_stack(variant, database, credentials, recipients, senders)
             try:
                 stack.start()
                 delivery_run(stack, recipients, 20, rng)  # warm-up: processes, connections
+                if variant == "sql":
+                    before = lookup_statements(connection.vendor, lookup_user_names)
+                    reads_before = lookup_table_reads() if connection.vendor == "postgresql" else 0
                 rates[variant].append(delivery_run(stack, recipients, options.messages, rng))
+                if variant == "sql":
+                    after = lookup_statements(connection.vendor, lookup_user_names)
+                    per_message.append((after - before) / options.messages)
+                    if connection.vendor == "postgresql":
+                        reads.append((lookup_table_reads() - reads_before) / options.messages)
                 if variant == "sql" and not logins:
                     who = rng.sample(recipients, options.logins)
                     stack.flush_auth_cache()
@@ -335,7 +405,8 @@ def main() -> None:
                     logins["warm"] = logins_per_second(stack, who)
             finally:
                 stack.stop()
-            print(f"run {r} {variant}: {rates[variant][-1]:.1f} messages/s", flush=True)
+            extra = f", {per_message[-1]:.2f} statements/message" if variant == "sql" else ""
+            print(f"run {r} {variant}: {rates[variant][-1]:.1f} messages/s{extra}", flush=True)
     sql, static = median(rates["sql"]), median(rates["static"])
     save(
         "mailstack",
@@ -350,6 +421,12 @@ def main() -> None:
             "static_messages_per_second": round(static, 1),
             "ratio": round(sql / static, 3),
             "runs": {k: [round(x, 1) for x in v] for k, v in rates.items()},
+            "statements_per_message": round(median(per_message), 2),
+            "statements_per_message_runs": [round(x, 2) for x in per_message],
+            "statements_counted_as": "SELECT_COMMANDS of the lookup users (USER_STATISTICS)"
+            if connection.vendor == "mysql"
+            else "transactions of the database (pg_stat_database)",
+            "lookup_table_reads_per_message": round(median(reads), 2) if reads else None,
             "imap_logins": {"users": options.logins, **{k: round(v, 1) for k, v in logins.items()}},
         },
         options.tag,
