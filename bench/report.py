@@ -204,9 +204,15 @@ def _statements(data: dict) -> list[str]:
     """What the mail servers asked the database per delivered message (runs from issue 13 on)."""
     if data.get("statements_per_message") is None:
         return []
+    counted = data.get("statements_counted_as") or (
+        "SELECT_COMMANDS of the lookup users (USER_STATISTICS)"
+        if data["db"] == "mariadb"
+        else "transactions of the database (pg_stat_database)"
+    )
+    runs = ", ".join(map(str, data["statements_per_message_runs"]))
     line = (
         f"Per delivered message (SQL variant, the database's own statistics): {data['statements_per_message']} "
-        f"({data.get('statements_counted_as', 'SELECT_COMMANDS of the lookup users (USER_STATISTICS)' if data['db'] == 'mariadb' else 'transactions of the database (pg_stat_database)')}; runs {', '.join(map(str, data['statements_per_message_runs']))})"
+        f"({counted}; runs {runs})"
     )
     if data.get("lookup_table_reads_per_message") is not None:
         line += f"; {data['lookup_table_reads_per_message']} reads of the v2 lookup tables (pg_stat_user_tables)"
