@@ -142,6 +142,8 @@ def static_exim(text: str, tables: StaticTables, keys_for) -> str:
 
 
 def static_dovecot(auth_conf: str, users_file: Path) -> str:
+    # (the prefetch userdb goes: passwd-file answers the userdb itself)
+    auth_conf = re.sub(r"userdb \{\n\s*driver = prefetch\n\}\n", "", auth_conf)
     return re.sub(r"driver = lua\n\s*args = [^\n]+", f"driver = passwd-file\n  args = {users_file}", auth_conf)
 
 

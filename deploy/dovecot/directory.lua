@@ -25,7 +25,7 @@ local STORE = "@@STORE@@"
 
 local luasql = require("luasql." .. DRIVER)
 -- The queries, one read of the table's row by its primary key each ('%s': the quoted address).
-local PASSDB_QUERY = "SELECT address, password, login_allowed FROM lookup_logins_v2 WHERE address = '%s'"
+local PASSDB_QUERY = "SELECT address, password, login_allowed, maildir, quota_rule FROM lookup_logins_v2 WHERE address = '%s'"
 local USERDB_QUERY = "SELECT maildir, quota_rule FROM lookup_logins_v2 WHERE address = '%s'"
 local ITERATE_QUERY = "SELECT address FROM lookup_logins_v2"
 
@@ -87,7 +87,13 @@ function auth_passdb_lookup(req)
   if tonumber(row.login_allowed) ~= 1 then
     return dovecot.auth.PASSDB_RESULT_USER_DISABLED, ""
   end
-  return dovecot.auth.PASSDB_RESULT_OK, { user = row.address, password = row.password }
+  -- The userdb fields come with the password (10-auth.conf's prefetch userdb): an IMAP or
+  -- POP3 login reads the directory once, and a database that goes away between the
+  -- password check and the session's start cannot fail a login that has already succeeded.
+  return dovecot.auth.PASSDB_RESULT_OK, {
+    user = row.address, password = row.password,
+    userdb_home = STORE .. "/" .. row.maildir, userdb_quota_rule = row.quota_rule,
+  }
 end
 
 function auth_userdb_lookup(req)
