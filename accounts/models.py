@@ -125,8 +125,9 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     address_kind = "a mailbox"
 
     address = models.CharField(max_length=254, unique=True)
+    # No index of its own: the unique (domain, local part) and the domain page's index lead with it.
     domain = models.ForeignKey(
-        "domains.Domain", on_delete=models.PROTECT, related_name="mailboxes", null=True, blank=True
+        "domains.Domain", on_delete=models.PROTECT, related_name="mailboxes", null=True, blank=True, db_index=False
     )
     local_part = models.CharField(max_length=64)
     password = models.CharField(max_length=255)
