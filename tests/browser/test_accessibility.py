@@ -1,0 +1,82 @@
+"""Every page of every role, checked by axe-core in a real Chromium: no serious or critical violation.
+
+The pages are those of the permission matrix (tests/mailadmin/test_permissions_matrix.py) that
+answer 200 to a GET for the role, in the same world of personas and objects, plus the login page:
+a new page is checked as soon as the matrix knows it. axe-core (Deque's engine, bundled by
+axe-playwright-python) runs the WCAG 2.1 A and AA rules and the best practices; every result is
+written to tests/artifacts/axe-<role>-<light|dark>.json, violations of every impact included.
+"""
+
+import json
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.mailadmin.test_permissions_matrix import MATRIX, PERSONAS, build_world, url_for
+
+pytestmark = pytest.mark.browser
+
+ROLES = {"user": "end user", "admin_org": "domain admin", "superuser": "superuser"}
+OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+BLOCKING = ("serious", "critical")
+
+
+def pages_of(persona: str, objects) -> list[str]:
+    index = PERSONAS.index(persona) - 1  # the matrix's answers leave out the anonymous visitor
+    urls = []
+    for name, key, get_answers, _post, _data in MATRIX:
+        if get_answers[index] == 200 and url_for(name, key, objects) not in urls:
+            urls.append(url_for(name, key, objects))
+    return urls
+
+
+def check(page, url: str) -> dict:
+    kind = page.request.get(url).headers.get("content-type") or ""  # (the context's cookies)
+    if "text/html" not in kind:  # a download: the CSV export, the Apple profile
+        return {"url": url, "skipped": kind}
+    response = page.goto(url)
+    assert response.status == 200, url
+    results = Axe().run(page, options=OPTIONS).response
+    return {
+        "url": url,
+        "violations": [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]],
+            }
+            for v in results["violations"]
+        ],
+        "passes": len(results.get("passes", [])),
+    }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])  # panel.css has a dark palette of its own
+@pytest.mark.parametrize("persona", list(ROLES))
+def test_every_page_of_the_role_has_no_serious_accessibility_violation(page, persona, scheme):
+    page.emulate_media(color_scheme=scheme)
+    p, objects, people = build_world()
+    report = [check(page, "/login/")] if persona == "user" else []
+    log_in(page, people[persona].address, p.password)
+    urls = pages_of(persona, objects)
+    assert len(urls) >= 8, urls  # every role has its own pages at least (me, password, vacation ...)
+    report += [check(page, url) for url in urls]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-{persona}-{scheme}.json").write_text(json.dumps(report, indent=2))
+    blocking = [
+        f"{entry['url']}: {v['impact']} {v['id']} ({v['help']}) at {v['nodes'][:3]}"
+        for entry in report
+        for v in entry.get("violations", [])
+        if v["impact"] in BLOCKING
+    ]
+    assert not blocking, f"{ROLES[persona]} ({scheme}):\n" + "\n".join(blocking)
+
+
+def test_axe_reports_a_page_that_breaks_the_rules(page, live_server):
+    """The check can fail: an image without text and an unlabelled field are serious/critical for axe."""
+    page.goto("/login/")
+    page.set_content('<html lang="en"><body><main><img src="x.png"><input type="text"></main></body></html>')
+    found = {v["id"]: v["impact"] for v in Axe().run(page, options=OPTIONS).response["violations"]}
+    assert found.get("image-alt") in BLOCKING and found.get("label") in BLOCKING, found
