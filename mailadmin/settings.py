@@ -256,6 +256,9 @@ LOOKUP_EXIM_PASSWORD = env.str("LOOKUP_EXIM_PASSWORD", default="")
 LOOKUP_DOVECOT_PASSWORD = env.str("LOOKUP_DOVECOT_PASSWORD", default="")
 MAIL_HOSTNAME = env.str("MAIL_HOSTNAME", default="mail.example.org")
 MAIL_STORE_USER = env.str("MAIL_STORE_USER", default="vmail")
+# The panel's systemd units (deploy/systemd/): the user they run as and the checkout they run from.
+MAIL_PANEL_USER = env.str("MAIL_PANEL_USER", default="mailadmin")
+MAIL_PANEL_DIRECTORY = env.str("MAIL_PANEL_DIRECTORY", default=str(BASE_DIR))
 MAIL_STORE_GROUP = env.str("MAIL_STORE_GROUP", default="vmail")
 MAIL_LISTEN_ADDRESSES = env.list("MAIL_LISTEN_ADDRESSES", default=[])  # empty: every address
 MAIL_SMTP_PORT = env.int("MAIL_SMTP_PORT", default=25)

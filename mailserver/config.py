@@ -73,6 +73,8 @@ OVERRIDABLE = (
     "LOOKUP_DOVECOT_PASSWORD",
     "VACATION_DEFAULT_SUBJECT",
     "VACATION_DEFAULT_BODY",
+    "MAIL_PANEL_USER",
+    "MAIL_PANEL_DIRECTORY",
 )
 
 
@@ -219,7 +221,7 @@ _CHECKED = {
     "IMAPS_PORT": _port, "POP3_PORT": _port, "POP3S_PORT": _port,
     "TLS_CERTIFICATE": _path, "TLS_PRIVATE_KEY": _path, "EXIM_SPOOL_DIRECTORY": _path,
     "EXIM_LOG_FILE_PATH": _path, "VACATION_DIRECTORY": _path, "DOVECOT_BASE_DIR": _path, "DKIM_DIRECTORY": _path,
-    "DOVECOT_STATE_DIR": _path, "DOVECOT_CONFIG_DIR": _path,
+    "DOVECOT_STATE_DIR": _path, "DOVECOT_CONFIG_DIR": _path, "PANEL_USER": _word, "PANEL_DIRECTORY": _path,
 }  # fmt: skip
 
 
@@ -397,8 +399,18 @@ def render_dovecot(v: dict[str, str]) -> dict[str, str]:
     }
 
 
+def render_systemd(v: dict[str, str]) -> dict[str, str]:
+    """Unit name -> text of the panel's systemd units and timers (deploy/systemd/)."""
+    base = DEPLOY_DIR / "systemd"
+    return {
+        path.name: _fill(path.read_text(), v, str(path.relative_to(DEPLOY_DIR)))
+        for path in sorted(base.iterdir())
+        if path.suffix in (".service", ".timer")
+    }
+
+
 def render(output: Path, overrides: dict | None = None, database: Database | None = None) -> list[Path]:
-    """Write exim4/exim4.conf and dovecot/... under ``output``; return the files written."""
+    """Write exim4/exim4.conf, dovecot/... and systemd/... under ``output``; return the files written."""
     v = values(overrides, database)
     output = Path(output)
     written = []
@@ -412,5 +424,11 @@ def render(output: Path, overrides: dict | None = None, database: Database | Non
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         path.chmod(0o640 if path.suffix == ".lua" else 0o644)  # the script holds a password
+        written.append(path)
+    for name, text in render_systemd(v).items():
+        path = output / "systemd" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o644)
         written.append(path)
     return written

@@ -1,7 +1,7 @@
 """manage.py render_mailconfig DIR: write Exim's and Dovecot's configuration for this directory.
 
-Renders deploy/exim/ and deploy/dovecot/ from the project's settings (MAIL_* and the
-database) into DIR/exim4/exim4.conf and DIR/dovecot/. Any setting can be overridden
+Renders deploy/exim/, deploy/dovecot/ and deploy/systemd/ from the project's settings (MAIL_* and
+the database) into DIR/exim4/exim4.conf, DIR/dovecot/ and DIR/systemd/. Any setting can be overridden
 with --set NAME=VALUE; the lookup users' passwords can come from the JSON that
 `manage.py lookup_users create --json` printed (--credentials FILE, or - for stdin).
 """
@@ -18,10 +18,17 @@ from mailserver import config as mailconfig
 
 
 class Command(BaseCommand):
-    help = "Render the Exim and Dovecot configuration (deploy/) from the project's settings into a directory."
+    help = (
+        "Render the Exim and Dovecot configuration and the panel's systemd units (deploy/) from the project's "
+        "settings into a directory."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("output", help="directory to write exim4/ and dovecot/ into")
+        parser.add_argument("output", help="directory to write exim4/, dovecot/ and systemd/ into")
+        self.add_setting_arguments(parser)
+
+    def add_setting_arguments(self, parser):
+        """--set and --credentials (install_mailconfig takes them too)."""
         parser.add_argument(
             "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
         )
@@ -30,6 +37,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        overrides = self.overrides(options)
+        try:
+            written = mailconfig.render(Path(options["output"]), overrides)
+        except mailconfig.ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        for path in written:
+            self.stdout.write(str(path))
+
+    def overrides(self, options) -> dict:
+        """The settings given with --set and --credentials (install_mailconfig takes the same)."""
         overrides = {}
         for item in options["set"]:
             name, sep, value = item.partition("=")
@@ -38,12 +55,7 @@ class Command(BaseCommand):
             overrides[name.strip().upper()] = value
         if options["credentials"]:
             overrides.update(self._credentials(options["credentials"]))
-        try:
-            written = mailconfig.render(Path(options["output"]), overrides)
-        except mailconfig.ConfigError as exc:
-            raise CommandError(str(exc)) from None
-        for path in written:
-            self.stdout.write(str(path))
+        return overrides
 
     def _credentials(self, source: str) -> dict:
         try:
