@@ -274,16 +274,42 @@ def cli_many_section(db: str, data: dict) -> list[str]:
     ]
 
 
+def sizing_section(db: str, data: dict) -> list[str]:
+    tag = f", {data['tag']}" if data.get("tag") else ""
+    server = ", ".join(f"{k} {v}" for k, v in data["server"].items())
+    out = [
+        f"#### Memory and connections ({DBS[db]}{tag})",
+        "",
+        f"`{data['command']}` - {machine(data)}; {data['mailboxes']:,} mailboxes; server: {server}",
+        "",
+        "| tables | data MB | index MB | total MB | MB per million mailboxes |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, g in data["groups"].items():
+        sizes = f"{g['data_mb']:,} | {g['index_mb']:,} | {g['total_mb']:,}"
+        out.append(f"| {label} | {sizes} | {g['mb_per_million_mailboxes']:,} |")
+    c = data["connections"]
+    out += [
+        "",
+        f"Database connections one mail host may open (from the rendered configuration): Exim up to "
+        f"{c['exim_receiving_max']} receiving processes and {c['exim_delivering_max']} delivering ones, one "
+        f"connection each; Dovecot up to {c['dovecot_auth_workers_max']} auth workers, one each: at most "
+        f"{c['per_host_max']} per host.",
+        "",
+    ]
+    return out
+
+
 def generated() -> str:
     out = []
     for db in DBS:
-        kinds = ("generate", "lookups", "pages", "bulk_create", "cli_many", "mailstack", "soak")
+        kinds = ("generate", "sizing", "lookups", "pages", "bulk_create", "cli_many", "mailstack", "soak")
         sections = [(kind, load(kind, db)) for kind in kinds]
         if not any(data for _, data in sections):
             out += [f"### {DBS[db]}", "", "Not measured yet.", ""]
             continue
         out += [f"### {DBS[db]}", ""]
-        for kind in ("lookups", "pages", "mailstack"):  # variants of the set-up, tagged
+        for kind in ("sizing", "lookups", "pages", "mailstack"):  # variants of the set-up, tagged
             for path in sorted((HERE / "results").glob(f"{kind}-{db}-*.json")):
                 sections.append((kind, {**json.loads(path.read_text()), "tag": path.stem.split("-", 2)[2]}))
         for kind, data in sections:
@@ -298,6 +324,7 @@ def generated() -> str:
                 "cli_many": cli_many_section,
                 "mailstack": mailstack_section,
                 "soak": soak_section,
+                "sizing": sizing_section,
             }[kind](db, data)
     return "\n".join(out).rstrip() + "\n"
 
