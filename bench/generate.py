@@ -65,6 +65,7 @@ def main() -> None:
             "migrate_seconds": round(migrate_seconds, 1),
             **result,
         },
+        options.tag,
     )
 
 
