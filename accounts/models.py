@@ -452,3 +452,20 @@ class Job(models.Model):
     @property
     def running(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator app once (``accounts.twofactor``).
+
+    Only the code's SHA-256 is stored: the codes are drawn by the server with 80 bits of
+    entropy, so a fast hash is as safe as a slow one, and a database dump does not give them
+    away. A used code keeps its row (``used_at``) so the account page can say how many are left.
+    """
+
+    mailbox = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"recovery code of {self.mailbox}"

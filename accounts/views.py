@@ -1,10 +1,14 @@
 """Mailbox pages: one's own account, one mailbox, and the bulk work of a domain page."""
 
 import csv
+import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import load_backend, update_session_auth_hash
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -12,10 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import archives, bulk, jobs, services
+from accounts import archives, bulk, jobs, services, twofactor
 from accounts.forms import (
     CSV_COLUMNS,
     BulkMailboxForm,
@@ -34,6 +41,7 @@ from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_job
 from domains import clientconfig
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
+from mailadmin.forms import LoginForm, SecondFactorForm
 from mailadmin.shortcuts import add_errors, call_service, origin, require
 
 FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
@@ -65,6 +73,7 @@ def me(request):
         "vacation": _vacation_of(user) if user.has_mailbox else None,
         "can_set_forwarding": permissions.can_set_forwarding(user, user),
         "can_download_profile": permissions.can_download_mail_profile(user),
+        "two_factor": twofactor.status(user),
     }
     return render(request, "accounts/me.html", context)
 
@@ -160,6 +169,8 @@ def mailbox_detail(request, pk):
         "can_set_forwarding": permissions.can_set_forwarding(request.user, mailbox),
         "password_form": PasswordResetForm(),
         "vacation": _vacation_of(mailbox),
+        "two_factor": twofactor.status(mailbox),
+        "can_reset_two_factor": permissions.can_reset_two_factor(request.user, mailbox),
     }
     return render(request, "accounts/mailbox_detail.html", context)
 
@@ -436,3 +447,183 @@ def archive_restore_into(request, pk, archive_pk):
     archive = get_earlier_archive_for(request, domain, archive_pk)
     _restore(request, archive, into=domain)
     return redirect("accounts:archives", domain.pk)
+
+
+# --- Two-factor login (accounts/twofactor.py) ----------------------------------------------
+
+
+def _codes_once(request, codes, title):
+    """Recovery codes, shown on this answer only (never stored in the clear, never cached)."""
+    response = render(request, "accounts/recovery_codes.html", {"codes": codes, "title": title})
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def two_factor(request):
+    """One's own two-factor login: set up or not, last used, recovery codes left; remove it, new codes."""
+    context = {
+        "status": twofactor.status(request.user),
+        "required": permissions.must_use_two_factor(request.user),
+        "form": SecondFactorForm(),
+    }
+    return render(request, "accounts/two_factor.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Set up the authenticator app: scan the picture (or type the secret), then give its first code."""
+    user = request.user
+    if twofactor.is_enrolled(user):
+        messages.info(request, "Two-factor login is set up already.")
+        return redirect("accounts:two_factor")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = call_service(
+            form,
+            twofactor.enrol,
+            acting_user=user,
+            mailbox=user,
+            code=form.cleaned_data["code"],
+            origin=origin(request),
+        )
+        if codes:
+            request.session.pop(twofactor.SESSION_ENROL, None)
+            request.session.cycle_key()  # a session from before the second factor is not carried over
+            return _codes_once(request, codes, "Two-factor login is on")
+    device = twofactor.start_enrolment(mailbox=user)
+    context = {
+        "form": form,
+        "qr": twofactor.qr_code_data_uri(device),
+        "secret": twofactor.secret_text(device),
+        "required": request.session.get(twofactor.SESSION_ENROL, False),
+    }
+    response = render(request, "accounts/two_factor_setup.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+def two_factor_remove(request):
+    user = request.user
+    form = SecondFactorForm(request.POST)
+    if form.is_valid():
+        call_service(
+            form,
+            twofactor.remove_own,
+            acting_user=user,
+            mailbox=user,
+            code=form.cleaned_data["code"],
+            origin=origin(request),
+        )
+        if not form.errors:
+            messages.success(request, "Two-factor login is off.")
+            if permissions.must_use_two_factor(user):
+                request.session[twofactor.SESSION_ENROL] = True
+                return redirect("accounts:two_factor_setup")
+            return redirect("accounts:two_factor")
+    context = {"status": twofactor.status(user), "required": permissions.must_use_two_factor(user), "form": form}
+    return render(request, "accounts/two_factor.html", context, status=200)
+
+
+@require_POST
+def two_factor_codes(request):
+    user = request.user
+    form = SecondFactorForm(request.POST)
+    if form.is_valid():
+        codes = call_service(
+            form,
+            twofactor.new_recovery_codes,
+            acting_user=user,
+            mailbox=user,
+            code=form.cleaned_data["code"],
+            origin=origin(request),
+        )
+        if codes:
+            return _codes_once(request, codes, "New recovery codes")
+    context = {"status": twofactor.status(user), "required": permissions.must_use_two_factor(user), "form": form}
+    return render(request, "accounts/two_factor.html", context)
+
+
+@require_POST
+def mailbox_two_factor_reset(request, pk):
+    """An administrator removes another account's second factor (it lost its phone)."""
+    mailbox = get_mailbox_for(request, pk)
+    require(permissions.can_reset_two_factor(request.user, mailbox))
+    try:
+        twofactor.reset(acting_user=request.user, mailbox=mailbox, origin=origin(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Two-factor login of {mailbox} removed: it logs in with its password alone now.")
+    return redirect("accounts:detail", mailbox.pk)
+
+
+# --- The login, with its second step -------------------------------------------------------
+
+PENDING_KEY, ENROL_KEY = twofactor.SESSION_PENDING, twofactor.SESSION_ENROL
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """The password is right. With two-factor login set up, the second step comes first; an
+        account that must use it and has none is logged in to set it up, and to nothing else."""
+        user = form.get_user()
+        if twofactor.is_enrolled(user):
+            self.request.session[PENDING_KEY] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            return redirect("login_verify")
+        response = super().form_valid(form)
+        if permissions.must_use_two_factor(user):
+            self.request.session[ENROL_KEY] = True
+        return response
+
+
+def _pending_user(request):
+    """The account of the pending login, or None when there is none, it is too old, or the account
+    may no longer log in."""
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > settings.TWO_FACTOR_PENDING_SECONDS:
+        return None, None
+    if pending.get("backend") not in settings.AUTHENTICATION_BACKENDS:
+        return None, None
+    user = load_backend(pending["backend"]).get_user(pending.get("user"))
+    if user is None or not permissions.can_log_in(user):
+        return None, None
+    return user, pending
+
+
+@login_not_required
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def login_verify(request):
+    """The second step of a login: a code from the authenticator app, or a recovery code."""
+    user, pending = _pending_user(request)
+    if user is None:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, "Log in again: the login was not finished in time.")
+        return redirect("login")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        method = call_service(
+            form, twofactor.verify_login, mailbox=user, code=form.cleaned_data["code"], origin=origin(request)
+        )
+        if method:
+            del request.session[PENDING_KEY]
+            auth_login(request, user, backend=pending["backend"])
+            if method == "recovery code":
+                left = twofactor.status(user).get("codes_left", 0)
+                messages.warning(
+                    request, f"You logged in with a recovery code; {left} left. Draw new ones on your account page."
+                )
+            return redirect(pending["next"])
+    return render(request, "registration/login_verify.html", {"form": form, "address": user.address})

@@ -25,6 +25,11 @@ class DomainSettingsForm(forms.Form):
         label="Forwarding outside",
         help_text="Mailboxes may forward to addresses outside this server.",
     )
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Administrators use two-factor login",
+        help_text="Its administrators log in to the panel with an authenticator app or a recovery code.",
+    )
     max_mailboxes = count_field(initial=0, label="Most mailboxes")
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")

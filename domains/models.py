@@ -118,6 +118,9 @@ class Domain(models.Model):
     logins_enabled = models.BooleanField(default=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes.")
     default_may_relay = models.BooleanField(default=True, help_text="Whether new mailboxes may relay.")
     users_may_forward = models.BooleanField(default=True, help_text="Users set the forwarding of their own mailbox.")
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Its administrators log in to the panel with a second factor."
+    )
     # Kept by the DNS check job (manage.py dns --check-all): records missing or wrong at its last run.
     dns_problems = models.PositiveIntegerField(null=True, blank=True)
     dns_checked_at = models.DateTimeField(null=True, blank=True)

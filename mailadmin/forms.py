@@ -163,3 +163,16 @@ class LoginForm(AuthenticationForm):
                 code="domain_logins_off",
                 params={"domain": user.domain.display_name},
             )
+
+
+class SecondFactorForm(forms.Form):
+    """A code from the authenticator app (six digits) or a recovery code (accounts/twofactor.py)."""
+
+    code = SingleLineField(
+        label="Code",
+        max_length=64,
+        help_text="The six digits your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )

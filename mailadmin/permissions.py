@@ -8,6 +8,7 @@ what an actor may not see a 404.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
@@ -327,3 +328,28 @@ def can_manage_listed_mailbox(actor, *, target_is_superuser: bool, target_holds_
     """
     target = SUPERUSER if target_is_superuser else ADMIN if target_holds_grant else USER
     return target < rank(actor) or (target == SUPERUSER and rank(actor) == SUPERUSER)
+
+
+# --- Two-factor login (accounts/twofactor.py) -------------------------------------------
+
+
+def must_use_two_factor(user) -> bool:
+    """Whether ``user`` must log in to the panel with a second factor: superusers when the setting
+    ``TWO_FACTOR_REQUIRED`` names them, domain administrators when it says "admins" or when a
+    domain of their grant requires it (``Domain.require_two_factor``)."""
+    required = settings.TWO_FACTOR_REQUIRED
+    level = role_rank(user)
+    if level == SUPERUSER:
+        return required in ("superusers", "admins")
+    if level == ADMIN:
+        if required == "admins":
+            return True
+        domains = _grant_model(user).domains.through.objects.filter(admingrant__admin=user)
+        return domains.filter(domain__require_two_factor=True).exists()
+    return False
+
+
+def can_reset_two_factor(actor, target) -> bool:
+    """Remove another account's second factor (it lost its phone): whoever may manage that mailbox,
+    which never includes a higher-ranked one (``can_manage_mailbox``)."""
+    return target.pk != getattr(actor, "pk", None) and can_manage_mailbox(actor, target)

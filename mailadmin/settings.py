@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "mailserver",
     "imports",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -70,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A logged-in account that must use two-factor login and has not set it up yet sees only
+    # the page that sets it up (accounts/twofactor.py).
+    "accounts.middleware.TwoFactorEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mailadmin.middleware.ContentSecurityPolicyMiddleware",
@@ -191,6 +196,20 @@ AXES_USERNAME_CALLABLE = "mailadmin.shortcuts.login_username"
 AXES_CLIENT_IP_CALLABLE = "mailadmin.shortcuts.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# --- Two-factor login (accounts/twofactor.py) ------------------------------------
+# Who must log in to the panel with a second factor (a TOTP authenticator app, or a one-time
+# recovery code): "" (nobody must; anyone may), "superusers", or "admins" (superusers and domain
+# administrators). A domain's own "require two-factor login" setting adds its administrators.
+TWO_FACTOR_REQUIRED = env.str("TWO_FACTOR_REQUIRED", default="")
+if TWO_FACTOR_REQUIRED not in ("", "superusers", "admins"):
+    raise ImproperlyConfigured('TWO_FACTOR_REQUIRED: "", "superusers" or "admins".')
+# The name an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Mail panel")
+# After a wrong code, the next one is checked only after 1, 2, 4, 8 ... seconds (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = 1
+# A password checked but its second factor not yet given is forgotten after this many seconds.
+TWO_FACTOR_PENDING_SECONDS = 300
 
 # --- The mail directory ---------------------------------------------------
 # New password hashes: ARGON2ID (default), BLF-CRYPT or SHA512-CRYPT.

@@ -1,15 +1,12 @@
-"""The panel's front page, login and the audit log."""
+"""The panel's front page and the audit log (the login is the accounts app's: ``accounts.views``)."""
 
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET
 
 from mailadmin import permissions
-from mailadmin.forms import LoginForm, SearchForm
+from mailadmin.forms import SearchForm
 from mailadmin.models import AuditEntry
 from mailadmin.shortcuts import require
 
@@ -20,12 +17,6 @@ def home(request):
     if permissions.can_use_admin_pages(request.user):
         return redirect("domains:list")
     return redirect("accounts:me")
-
-
-@method_decorator(login_not_required, name="dispatch")
-class LoginView(auth_views.LoginView):
-    form_class = LoginForm
-    redirect_authenticated_user = True
 
 
 @require_GET

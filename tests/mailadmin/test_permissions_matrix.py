@@ -9,9 +9,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver, reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as accounts
-from accounts.models import Job, Mailbox, MailboxArchive
+from accounts import twofactor
+from accounts.models import Job, Mailbox, MailboxArchive, RecoveryCode
 from aliases.models import Alias
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin.models import AuditEntry
@@ -110,9 +112,19 @@ MATRIX = [
     ("accounts:restore", "archive_boss", (405, 405, 405, 405), (404, 403, 404, 302), {}),
     # a deleted mailbox of an earlier, deleted example.org: only a superuser restores it into this one
     ("accounts:restore_into", "archive_earlier_org", (405, 405, 405, 405), (404, 403, 404, 302), {}),
+    # one's own two-factor login: everyone's own page; a wrong code is shown its error (200); setting it
+    # up again while it is on (user, superuser) goes back to its page
+    ("accounts:two_factor", None, (200, 200, 200, 200), (405, 405, 405, 405), {}),
+    ("accounts:two_factor_setup", None, (302, 200, 200, 302), (302, 200, 200, 302), {"code": "000000"}),
+    ("accounts:two_factor_remove", None, (405, 405, 405, 405), (200, 200, 200, 200), {"code": "000000"}),
+    ("accounts:two_factor_codes", None, (405, 405, 405, 405), (200, 200, 200, 200), {"code": "000000"}),
+    # another account's (both have one set up): its managers reset it, never one's own or a higher rank's
+    ("accounts:two_factor_reset", "user", (405, 405, 405, 405), (403, 302, 404, 302), {}),
+    ("accounts:two_factor_reset", "root", (405, 405, 405, 405), (404, 403, 404, 403), {}),
 ]
-# Outside the matrix: login/logout (tests/mailadmin/test_views_login.py).
-NOT_IN_MATRIX = {"login", "logout"}
+# Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
+# tests/accounts/test_two_factor.py).
+NOT_IN_MATRIX = {"login", "logout", "login_verify"}
 
 
 def build_world():
@@ -136,6 +148,12 @@ def build_world():
     objects["archive_boss"] = deleted("boss@example.org")
     objects["archive_earlier_org"] = deleted(factories.mailbox("old@example.org").address)
     MailboxArchive.objects.filter(pk=objects["archive_earlier_org"].pk).update(domain=None)  # its domain is gone
+    # With two-factor login on (a refused reset would remove it); logging in as them in a browser
+    # takes one of their recovery codes (tests/browser/test_accessibility.py).
+    p.recovery_codes = {}
+    for mailbox in (p.user, p.superuser):
+        TOTPDevice.objects.create(user=mailbox, name="authenticator", confirmed=True)
+        p.recovery_codes[mailbox.address] = twofactor._issue_recovery_codes(mailbox)
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 
@@ -165,7 +183,7 @@ def payload(data, p, objects):
 
 def snapshot():
     """Everything the panel can change, as plain values."""
-    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation)
+    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, TOTPDevice, RecoveryCode)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     state["grant_domains"] = sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id"))
     state["audit"] = AuditEntry.objects.count()

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
-from accounts import services
+from accounts import services, twofactor
 from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand, flag, given, size_option
@@ -53,6 +53,7 @@ class Command(VerbCommand):
         "passwd": "set a mailbox's password",
         "forward": "forward a mailbox's mail (keeping a copy unless --no-keep-copy); --off stops it",
         "delete": "delete a mailbox",
+        "two-factor": "show a mailbox's two-factor login for the panel; --reset removes it (a lost phone)",
     }
 
     def args_add(self, parser):
@@ -200,6 +201,27 @@ class Command(VerbCommand):
         password = services.generate_password(mailbox=mailbox) if generated else self.read_secret("password")
         services.mailbox_set_password(origin="cli", acting_user=None, mailbox=mailbox, password=password)
         return {"address": mailbox.address, "password": password if generated else "changed"}
+
+    def args_two_factor(self, parser):
+        parser.add_argument("address")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="remove its authenticator and recovery codes: its password alone logs in until it sets up another",
+        )
+
+    def verb_two_factor(self, options):
+        mailbox = services.get_mailbox(options["address"])
+        if options["reset"]:
+            twofactor.reset(acting_user=None, mailbox=mailbox, origin="cli")
+        state = twofactor.status(mailbox)
+        return {
+            "address": mailbox.address,
+            "two_factor": "on" if state["enrolled"] else "off",
+            "since": state.get("since"),
+            "last_used": state.get("last_used"),
+            "recovery_codes_left": state.get("codes_left"),
+        }
 
     def verb_delete(self, options):
         mailbox = services.get_mailbox(options["address"])
