@@ -257,7 +257,7 @@ def start_enrolment(*, mailbox) -> TOTPDevice:
 def enrol(*, acting_user, mailbox, code: str, origin: str) -> list[str]:
     """Confirm the authenticator being set up with its first code; returns the recovery codes, to
     be shown once. Only the account itself enrols (an administrator cannot hold its phone)."""
-    require(acting_user is not None and acting_user.pk == mailbox.pk, "Only the account itself sets up its login.")
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), "Only the account itself sets up its login.")
     with transaction.atomic():
         if is_enrolled(mailbox):
             raise ValidationError({"code": "Two-factor login is set up already."}, code="enrolled")
@@ -284,7 +284,7 @@ def enrol(*, acting_user, mailbox, code: str, origin: str) -> list[str]:
 
 def remove_own(*, acting_user, mailbox, code: str, origin: str) -> None:
     """Switch one's own two-factor login off, proven with a current code (or a recovery code)."""
-    require(acting_user is not None and acting_user.pk == mailbox.pk, "That is not your account.")
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), "That is not your account.")
     _check_own_code(mailbox, code, origin, what="remove")
     _remove(acting_user=acting_user, mailbox=mailbox, origin=origin, action="two_factor.remove")
 
@@ -311,7 +311,7 @@ def _remove(*, acting_user, mailbox, origin: str, action: str) -> None:
 
 def new_recovery_codes(*, acting_user, mailbox, code: str, origin: str) -> list[str]:
     """Replace every recovery code (used or not) with ten new ones, proven with a current code."""
-    require(acting_user is not None and acting_user.pk == mailbox.pk, "That is not your account.")
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), "That is not your account.")
     _check_own_code(mailbox, code, origin, what="new recovery codes")
     with transaction.atomic():
         codes = _issue_recovery_codes(mailbox)

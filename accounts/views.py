@@ -462,11 +462,13 @@ def _codes_once(request, codes, title):
 @require_GET
 def two_factor(request):
     """One's own two-factor login: set up or not, last used, recovery codes left; remove it, new codes."""
-    context = {
-        "status": twofactor.status(request.user),
-        "required": permissions.must_use_two_factor(request.user),
-        "form": SecondFactorForm(),
-    }
+    return _two_factor_page(request, SecondFactorForm())
+
+
+def _two_factor_page(request, form):
+    """One's own two-factor page, with ``form`` (its errors, after a refused code)."""
+    user = request.user
+    context = {"status": twofactor.status(user), "required": permissions.must_use_two_factor(user), "form": form}
     return render(request, "accounts/two_factor.html", context)
 
 
@@ -522,8 +524,7 @@ def two_factor_remove(request):
                 request.session[twofactor.SESSION_ENROL] = True
                 return redirect("accounts:two_factor_setup")
             return redirect("accounts:two_factor")
-    context = {"status": twofactor.status(user), "required": permissions.must_use_two_factor(user), "form": form}
-    return render(request, "accounts/two_factor.html", context, status=200)
+    return _two_factor_page(request, form)
 
 
 @require_POST
@@ -541,8 +542,7 @@ def two_factor_codes(request):
         )
         if codes:
             return _codes_once(request, codes, "New recovery codes")
-    context = {"status": twofactor.status(user), "required": permissions.must_use_two_factor(user), "form": form}
-    return render(request, "accounts/two_factor.html", context)
+    return _two_factor_page(request, form)
 
 
 @require_POST

@@ -349,6 +349,12 @@ def must_use_two_factor(user) -> bool:
     return False
 
 
+def can_change_own_two_factor(actor, mailbox) -> bool:
+    """Set up, switch off, or draw recovery codes for a second factor: the account itself only
+    (an administrator cannot hold its phone; it may reset one, ``can_reset_two_factor``)."""
+    return actor is not None and getattr(actor, "pk", None) == mailbox.pk
+
+
 def can_reset_two_factor(actor, target) -> bool:
     """Remove another account's second factor (it lost its phone): whoever may manage that mailbox,
     which never includes a higher-ranked one (``can_manage_mailbox``)."""
