@@ -62,6 +62,26 @@ class MailboxCreateForm(ProfileFields):
     )
 
 
+class AppPasswordForm(forms.Form):
+    """A new app password: its name and the protocols it may log in to (checked by the service)."""
+
+    name = SingleLineField(
+        max_length=64, help_text="The program or device it is for, e.g. “Thunderbird at home” or “phone”."
+    )
+    protocols = forms.MultipleChoiceField(
+        choices=[
+            ("imap", "IMAP (reading mail)"),
+            ("pop3", "POP3 (downloading mail)"),
+            ("smtp", "SMTP (sending mail)"),
+            ("sieve", "ManageSieve (mail filters)"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=["imap", "smtp"],
+        label="May log in to",
+    )
+
+
 class OwnPasswordForm(forms.Form):
     """An end user's own password: the current one first, then Django's validators."""
 

@@ -469,3 +469,43 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"recovery code of {self.mailbox}"
+
+
+# The mail protocols an app password may be limited to, as Dovecot names the service asking
+# (Exim's dovecot authenticator asks as "smtp"; ManageSieve is "sieve").
+APP_PASSWORD_PROTOCOLS = ("imap", "pop3", "smtp", "sieve")
+
+
+class AppPassword(models.Model):
+    """A password for one mail program (``accounts.apppasswords``): drawn by the server, shown once,
+    limited to chosen protocols, revoked by deleting it.
+
+    It reads ``<key_id>-<secret>``: ``key_id`` (8 characters, stored in clear, unique) lets Dovecot
+    find the one row it may be without looking at any other app password of the mailbox, and
+    ``password`` holds a salted SHA-512 (Dovecot's ``{SSHA512}``) of the whole. The secret has 140
+    bits of entropy, so a fast hash is as safe as a slow one and a mail program's login costs
+    microseconds, not an Argon2 run. ``last_used_at`` is written by Dovecot's auth worker, at most
+    every few minutes (deploy/dovecot/directory.lua).
+    """
+
+    mailbox = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords")
+    name = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=8, unique=True)
+    password = models.CharField(max_length=255)
+    imap = models.BooleanField(default=False)
+    pop3 = models.BooleanField(default=False)
+    smtp = models.BooleanField(default=False)
+    sieve = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "name"], name="app_password_name_unique")]
+
+    def __str__(self):
+        return f"app password {self.name!r} of {self.mailbox}"
+
+    @property
+    def protocols(self) -> list[str]:
+        return [p for p in APP_PASSWORD_PROTOCOLS if getattr(self, p)]

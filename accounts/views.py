@@ -22,9 +22,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import archives, bulk, jobs, services, twofactor
+from accounts import apppasswords, archives, bulk, jobs, services, twofactor
 from accounts.forms import (
     CSV_COLUMNS,
+    AppPasswordForm,
     BulkMailboxForm,
     BulkMailboxUpdateForm,
     CsvImportForm,
@@ -36,7 +37,7 @@ from accounts.forms import (
     PasswordResetForm,
     neutralise,
 )
-from accounts.models import Job, Mailbox, MailboxArchive
+from accounts.models import AppPassword, Job, Mailbox, MailboxArchive
 from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_job_for, get_mailbox_for
 from domains import clientconfig
 from domains.shortcuts import get_domain_for
@@ -171,6 +172,9 @@ def mailbox_detail(request, pk):
         "vacation": _vacation_of(mailbox),
         "two_factor": twofactor.status(mailbox),
         "can_reset_two_factor": permissions.can_reset_two_factor(request.user, mailbox),
+        "app_passwords": apppasswords.of(mailbox)
+        if permissions.can_view_app_passwords(request.user, mailbox)
+        else None,
     }
     return render(request, "accounts/mailbox_detail.html", context)
 
@@ -627,3 +631,58 @@ def login_verify(request):
                 )
             return redirect(pending["next"])
     return render(request, "registration/login_verify.html", {"form": form, "address": user.address})
+
+
+# --- App passwords ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def app_passwords(request):
+    """One's own app passwords: the list (names, protocols, last use) and a form for a new one,
+    whose password is shown on the answer to the form only."""
+    user = request.user
+    require(permissions.can_create_app_password(user, user), "Only an account with a mailbox has app passwords.")
+    form = AppPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = call_service(
+            form,
+            apppasswords.create,
+            acting_user=user,
+            mailbox=user,
+            name=form.cleaned_data["name"],
+            protocols=form.cleaned_data["protocols"],
+            origin=origin(request),
+        )
+        if created:
+            app_password, shown = created
+            response = render(
+                request, "accounts/app_password_created.html", {"app_password": app_password, "password": shown}
+            )
+            add_never_cache_headers(response)
+            return response
+    context = {
+        "form": form,
+        "app_passwords": apppasswords.of(user),
+        "required": user.domain.require_app_passwords,
+        "limit": apppasswords.MAX_PER_MAILBOX,
+    }
+    return render(request, "accounts/app_passwords.html", context)
+
+
+@require_POST
+def app_password_revoke(request, pk):
+    """Revoke an app password: one's own (back to the list) or, for an administrator, one of a
+    mailbox it manages (back to that mailbox). Another's that one may not see is not found."""
+    app_password = AppPassword.objects.select_related("mailbox__domain").filter(pk=pk).first()
+    if app_password is None or not permissions.can_view_app_passwords(request.user, app_password.mailbox):
+        raise Http404("No such app password.")
+    mailbox = app_password.mailbox
+    try:
+        apppasswords.revoke(acting_user=request.user, app_password=app_password, origin=origin(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"App password “{app_password.name}” revoked: mail programs using it are refused.")
+    if permissions.is_own_account(request.user, mailbox):
+        return redirect("accounts:app_passwords")
+    return redirect("accounts:detail", mailbox.pk)

@@ -30,6 +30,12 @@ class DomainSettingsForm(forms.Form):
         label="Administrators use two-factor login",
         help_text="Its administrators log in to the panel with an authenticator app or a recovery code.",
     )
+    require_app_passwords = forms.BooleanField(
+        required=False,
+        label="Mail programs use app passwords",
+        help_text="IMAP, POP3, SMTP and ManageSieve accept only app passwords; "
+        "the main password works in the panel only.",
+    )
     max_mailboxes = count_field(initial=0, label="Most mailboxes")
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")

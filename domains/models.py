@@ -121,6 +121,11 @@ class Domain(models.Model):
     require_two_factor = models.BooleanField(
         default=False, help_text="Its administrators log in to the panel with a second factor."
     )
+    require_app_passwords = models.BooleanField(
+        default=False,
+        help_text="Mail programs (IMAP, POP3, SMTP, ManageSieve) log in with app passwords only; "
+        "the main password then works in the panel only.",
+    )
     # Kept by the DNS check job (manage.py dns --check-all): records missing or wrong at its last run.
     dns_problems = models.PositiveIntegerField(null=True, blank=True)
     dns_checked_at = models.DateTimeField(null=True, blank=True)

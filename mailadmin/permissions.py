@@ -349,13 +349,38 @@ def must_use_two_factor(user) -> bool:
     return False
 
 
+def is_own_account(actor, mailbox) -> bool:
+    return actor is not None and getattr(actor, "pk", None) == mailbox.pk
+
+
 def can_change_own_two_factor(actor, mailbox) -> bool:
     """Set up, switch off, or draw recovery codes for a second factor: the account itself only
     (an administrator cannot hold its phone; it may reset one, ``can_reset_two_factor``)."""
-    return actor is not None and getattr(actor, "pk", None) == mailbox.pk
+    return is_own_account(actor, mailbox)
 
 
 def can_reset_two_factor(actor, target) -> bool:
     """Remove another account's second factor (it lost its phone): whoever may manage that mailbox,
     which never includes a higher-ranked one (``can_manage_mailbox``)."""
     return target.pk != getattr(actor, "pk", None) and can_manage_mailbox(actor, target)
+
+
+# --- App passwords (accounts/apppasswords.py) -------------------------------------------
+
+
+def can_create_app_password(actor, mailbox) -> bool:
+    """Draw an app password: the account itself only (a password shown once belongs to whoever
+    sees it; an administrator sets the main password instead), and only an account with a mailbox
+    (a superuser without one has no mail to log in to)."""
+    return is_own_account(actor, mailbox) and mailbox.domain_id is not None
+
+
+def can_revoke_app_password(actor, mailbox) -> bool:
+    """Revoke an app password: the account itself, or whoever may manage that mailbox (a stolen
+    phone reported to the domain's administrator), never a higher-ranked one's."""
+    return is_own_account(actor, mailbox) or can_manage_mailbox(actor, mailbox)
+
+
+def can_view_app_passwords(actor, mailbox) -> bool:
+    """See a mailbox's app passwords (names, protocols, last use; never the passwords)."""
+    return can_revoke_app_password(actor, mailbox)

@@ -328,6 +328,13 @@ MAIL_DOVECOT_FIRST_VALID_UID = env.int("MAIL_DOVECOT_FIRST_VALID_UID", default=5
 MAIL_DOVECOT_AUTH_USER = env.str("MAIL_DOVECOT_AUTH_USER", default="dovecot")
 # Seconds a lookup may wait for the database before Dovecot answers a temporary failure.
 MAIL_LOOKUP_TIMEOUT = env.int("MAIL_LOOKUP_TIMEOUT", default=5)
+# Dovecot's login and mail processes (deploy/dovecot/conf.d/10-master.conf): "performance" keeps
+# MAIL_DOVECOT_LOGIN_PROCESSES login processes (one per CPU core of the mail host) serving many
+# connections each, and reuses an IMAP or POP3 process for up to 100 sessions; "security" is
+# Dovecot's high-security mode, a new process for every connection (about a third of the logins
+# per second: bench/app_passwords.py).
+MAIL_DOVECOT_LOGIN_MODE = env.str("MAIL_DOVECOT_LOGIN_MODE", default="performance")
+MAIL_DOVECOT_LOGIN_PROCESSES = env.int("MAIL_DOVECOT_LOGIN_PROCESSES", default=2)
 # How long Dovecot may keep using a cached password or login flag after it changed in the panel.
 MAIL_AUTH_CACHE_TTL = env.str("MAIL_AUTH_CACHE_TTL", default="60 s")
 # Slowing down repeated failed logins (Dovecot's auth_failure_delay and anvil penalty); tests turn it off.

@@ -61,6 +61,8 @@ OVERRIDABLE = (
     "MAIL_DOVECOT_CONFIG_DIR",
     "MAIL_DOVECOT_FIRST_VALID_UID",
     "MAIL_DOVECOT_AUTH_USER",
+    "MAIL_DOVECOT_LOGIN_MODE",
+    "MAIL_DOVECOT_LOGIN_PROCESSES",
     "MAIL_LOOKUP_TIMEOUT",
     "MAIL_AUTH_CACHE_TTL",
     "MAIL_AUTH_FAILURE_DELAY",
@@ -257,6 +259,7 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
         "VACATION_DEFAULT_SUBJECT": _exim_text(_one_line("VACATION_DEFAULT_SUBJECT", s("VACATION_DEFAULT_SUBJECT"))),
         "VACATION_DEFAULT_BODY": _exim_text(str(s("VACATION_DEFAULT_BODY"))),
     }
+    v.update(_login_processes(s("MAIL_DOVECOT_LOGIN_MODE"), s("MAIL_DOVECOT_LOGIN_PROCESSES")))
     log_path = str(s("MAIL_DOVECOT_LOG_PATH"))
     v["DOVECOT_LOG_PATH"] = log_path if log_path == "syslog" else _path("MAIL_DOVECOT_LOG_PATH", log_path)
     for key in ("AUTH_CACHE_TTL", "AUTH_FAILURE_DELAY"):
@@ -266,6 +269,19 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
     v["DOVECOT_LMTP_SOCKET"] = f"{v['DOVECOT_BASE_DIR']}/lmtp"
     v.update(_database_values(db, s))
     return v
+
+
+def _login_processes(mode, processes) -> dict[str, str]:
+    """Dovecot's process settings for MAIL_DOVECOT_LOGIN_MODE (see mailadmin/settings.py)."""
+    mode = str(mode).strip().lower()
+    if mode not in ("performance", "security"):
+        raise ConfigError(f"MAIL_DOVECOT_LOGIN_MODE: '{mode}' is not one of performance, security.")
+    count = _count("MAIL_DOVECOT_LOGIN_PROCESSES", processes)
+    if mode == "security":
+        return {"LOGIN_SERVICE_COUNT": "1", "LOGIN_MIN_AVAIL": "0", "MAIL_SERVICE_COUNT": "1"}
+    if not count or int(count) > 256:
+        raise ConfigError("MAIL_DOVECOT_LOGIN_PROCESSES: from 1 to 256 (the mail host's CPU cores).")
+    return {"LOGIN_SERVICE_COUNT": "0", "LOGIN_MIN_AVAIL": count, "MAIL_SERVICE_COUNT": "100"}
 
 
 def _credentials(s, role: str) -> tuple[str, str]:

@@ -41,9 +41,20 @@ VIEWS = {
     "lookup_vacations_v1": ["address", "mode", "subject", "body", "interval_seconds", "first_day", "last_day"],
     "lookup_forwards_v1": ["address", "destinations", "keep_copy"],
 }
-# Version 2's tables (below): Exim's user reads the first two, Dovecot's all three.
+# Version 2's tables (below): Exim's user reads the first two, Dovecot's all three, and the view
+# of app passwords (read by key id, a point query on its unique index joined to the mailbox by
+# primary key; the rows are the base table's own, so nothing can fall out of step).
 _V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2"]
-_V2_DOVECOT = [*_V2_EXIM, "lookup_logins_v2"]
+_V2_DOVECOT = [*_V2_EXIM, "lookup_logins_v2", "lookup_app_passwords_v2"]
+V2_VIEWS = {
+    "lookup_app_passwords_v2": ["key_id", "address", "password", "imap", "pop3", "smtp", "sieve"],
+}
+# Beyond SELECT on its views, the one write a lookup user may make: whoever reads a view here may
+# read the listed columns of the base table and update the others (Dovecot records an app
+# password's last use: its key id to find the row, ``last_used_at`` to compare and set).
+COLUMN_GRANTS = {
+    "lookup_app_passwords_v2": ("accounts_apppassword", ["key_id", "last_used_at"], ["last_used_at"]),
+}
 EXIM_VIEWS = [name for name in VIEWS if name != "lookup_dovecot_users_v1"] + _V2_EXIM
 DOVECOT_VIEWS = list(VIEWS) + _V2_DOVECOT
 
@@ -136,13 +147,25 @@ def view_sql(vendor: str) -> dict[str, str]:
     }
 
 
+def v2_view_sql(vendor: str) -> dict[str, str]:
+    """CREATE statements for version 2's views (``V2_VIEWS``) on ``vendor``."""
+    d = _dialect(vendor)
+    b = d["bool"]
+    return {
+        "lookup_app_passwords_v2": f"""{d["create"]} lookup_app_passwords_v2 AS
+            SELECT p.key_id AS key_id, m.address AS address, p.password AS password, {b("p.imap")} AS imap,
+                   {b("p.pop3")} AS pop3, {b("p.smtp")} AS smtp, {b("p.sieve")} AS sieve
+              FROM accounts_apppassword p JOIN accounts_mailbox m ON m.id = p.mailbox_id""",
+    }
+
+
 def create_views(schema_editor, names=None) -> None:
     """Create (or replace) the views ``names`` (all when None) from their current definitions.
 
     A migration names the views it adds: one made before a view's columns existed must not
     create that view (its base columns come with a later migration)."""
     vendor = schema_editor.connection.vendor
-    for name, sql in view_sql(vendor).items():
+    for name, sql in (view_sql(vendor) | v2_view_sql(vendor)).items():
         if names is not None and name not in names:
             continue
         if vendor == "sqlite":
@@ -196,8 +219,27 @@ V2_TABLES = {
         "vacation_first_day",
         "vacation_last_day",
     ],
-    "lookup_logins_v2": ["address", "domain_id", "password", "login_allowed", "maildir", "quota_rule"],
+    "lookup_logins_v2": [
+        "address",
+        "domain_id",
+        "password",
+        "login_allowed",
+        "maildir",
+        "quota_rule",
+        "app_passwords_only",
+    ],
 }
+
+# The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 (the
+# current one) adds lookup_logins_v2.app_passwords_only (0005). A migration passes its own level,
+# so that it never refers to a column a later migration adds.
+LEVEL = 2
+_ADDED_AT = {"app_passwords_only": 2}
+
+
+def v2_columns(table: str, level: int = LEVEL) -> list[str]:
+    return [c for c in V2_TABLES[table] if _ADDED_AT.get(c, 1) <= level]
+
 
 # Table -> the column each kind of refresh selects rows by: its key, or the hosted domain's id.
 _V2_BY = {"key": {"lookup_domains_v2": "domain"}, "domain": {}}
@@ -206,7 +248,7 @@ for _table in V2_TABLES:
     _V2_BY["domain"][_table] = "domain_id"
 
 
-def _v2_branches(vendor: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
+def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, dict[str, str]]]]:
     """Per table, its source as UNION ALL branches: (SELECT ... WHERE {where}, {kind: column})."""
     d = _dialect(vendor)
     cat, b = d["concat"], d["bool"]
@@ -258,6 +300,7 @@ def _v2_branches(vendor: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
                            {b(f"m.active AND d.active AND d.logins_enabled AND {usable}")},
                            {cat("d.name", "'/'", "m.local_part", "'/'")},
                            {cat("'*:storage='", f"CAST(m.quota_bytes AS {text})", "'B'")}
+                           {f", {b('d.require_app_passwords')}" if level >= 2 else ""}
                       FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id WHERE {{where}}""",
                 {"key": "m.address", "domain": "m.domain_id"},
             ),
@@ -265,23 +308,25 @@ def _v2_branches(vendor: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
     }
 
 
-def source_sql(vendor: str, table: str, kind: str | None = None, value: str = "", when: str = "") -> str:
+def source_sql(
+    vendor: str, table: str, kind: str | None = None, value: str = "", when: str = "", level: int = LEVEL
+) -> str:
     """The source query of ``table``: every row (``kind`` None), or the rows whose key (``kind``
     "key") or hosted domain's id ("domain") is the SQL expression ``value``, and ``when`` holds."""
     parts = []
-    for sql, by in _v2_branches(vendor)[table]:
+    for sql, by in _v2_branches(vendor, level)[table]:
         where = "1 = 1" if kind is None else f"{by[kind]} = {value}"
         parts.append(sql.replace("{where}", f"{where} AND ({when})" if when else where))
     return "\nUNION ALL\n".join(parts)
 
 
-def _refresh(vendor: str, table: str, kind: str, value: str, when: str = "") -> list[str]:
+def _refresh(vendor: str, level: int, table: str, kind: str, value: str, when: str = "") -> list[str]:
     column = _V2_BY[kind][table]
-    columns = ", ".join(V2_TABLES[table])
+    columns = ", ".join(v2_columns(table, level))
     guard = f" AND ({when})" if when else ""
     return [
         f"DELETE FROM {table} WHERE {column} = {value}{guard}",
-        f"INSERT INTO {table} ({columns})\n{source_sql(vendor, table, kind, value, when)}",
+        f"INSERT INTO {table} ({columns})\n{source_sql(vendor, table, kind, value, when, level)}",
     ]
 
 
@@ -290,7 +335,7 @@ _NAME_CHANGED = "OLD.name <> NEW.name"
 _ADDRESS_CHANGED = "OLD.address <> NEW.address"
 
 
-def _v2_actions() -> dict[tuple[str, str], list[tuple[str, str, str, str]]]:
+def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str, str, str]]]:
     """(base table, event) -> the refreshes it needs: (lookup table, kind, value, when)."""
     both = ["lookup_addresses_v2", "lookup_logins_v2"]
     actions = {
@@ -308,7 +353,8 @@ def _v2_actions() -> dict[tuple[str, str], list[tuple[str, str, str, str]]]:
                 "lookup_logins_v2",
                 "domain",
                 "NEW.id",
-                f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled",
+                f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled"
+                + (" OR OLD.require_app_passwords <> NEW.require_app_passwords" if level >= 2 else ""),
             ),
         ],
         ("domains_domain", "DELETE"): [
@@ -347,12 +393,12 @@ def _trigger_name(table: str, event: str) -> str:
     return f"lookup_v2_{table}_{event.lower()}"
 
 
-def trigger_sql(vendor: str) -> list[str]:
+def trigger_sql(vendor: str, level: int = LEVEL) -> list[str]:
     """The statements that create every v2 trigger on ``vendor`` (and, on PostgreSQL, its function)."""
     statements = []
-    for (table, event), actions in _v2_actions().items():
+    for (table, event), actions in _v2_actions(level).items():
         name = _trigger_name(table, event)
-        body = [s for action in actions for s in _refresh(vendor, *action)]
+        body = [s for action in actions for s in _refresh(vendor, level, *action)]
         if vendor == "postgresql":
             statements.append(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
@@ -381,18 +427,22 @@ def drop_trigger_sql(vendor: str) -> list[str]:
     return statements
 
 
-def fill_sql(vendor: str) -> list[str]:
+def fill_sql(vendor: str, level: int = LEVEL) -> list[str]:
     """Empty every v2 table and fill it from its source (the migration; a repair after a restore)."""
-    return [
-        s
-        for table, columns in V2_TABLES.items()
-        for s in (f"DELETE FROM {table}", f"INSERT INTO {table} ({', '.join(columns)})\n{source_sql(vendor, table)}")
-    ]
+    statements = []
+    for table in V2_TABLES:
+        columns = ", ".join(v2_columns(table, level))
+        statements += [
+            f"DELETE FROM {table}",
+            f"INSERT INTO {table} ({columns})\n{source_sql(vendor, table, level=level)}",
+        ]
+    return statements
 
 
-def install_v2(schema_editor) -> None:
+def install_v2(schema_editor, level: int = LEVEL) -> None:
+    """Make the triggers again and refill the tables, as of the migration's ``level``."""
     vendor = schema_editor.connection.vendor
-    for statement in drop_trigger_sql(vendor) + trigger_sql(vendor) + fill_sql(vendor):
+    for statement in drop_trigger_sql(vendor) + trigger_sql(vendor, level) + fill_sql(vendor, level):
         schema_editor.execute(statement, params=None)
 
 

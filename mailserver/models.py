@@ -68,6 +68,8 @@ class LookupLogin(models.Model):
     login_allowed = models.SmallIntegerField()
     maildir = models.CharField(max_length=600)
     quota_rule = models.CharField(max_length=64)
+    # 1: the domain requires app passwords, so the main password does not log mail programs in.
+    app_passwords_only = models.SmallIntegerField(default=0)
 
     class Meta:
         db_table = "lookup_logins_v2"

@@ -25,7 +25,19 @@ local STORE = "@@STORE@@"
 
 local luasql = require("luasql." .. DRIVER)
 -- The queries, one read of the table's row by its primary key each ('%s': the quoted address).
-local PASSDB_QUERY = "SELECT address, password, login_allowed, maildir, quota_rule FROM lookup_logins_v2 WHERE address = '%s'"
+local PASSDB_QUERY = "SELECT address, password, login_allowed, maildir, quota_rule, app_passwords_only FROM lookup_logins_v2 WHERE address = '%s'"
+-- App passwords (accounts/apppasswords.py): 36 characters of base32 as typed (dashes and spaces
+-- dropped, any case), whose first 8 are the key id: the one row the password can be is read by
+-- it, so a login costs the same whatever the number of app passwords of the mailbox.
+local APP_PASSWORD_QUERY = "SELECT address, password, imap, pop3, smtp, sieve FROM lookup_app_passwords_v2 WHERE key_id = '%s'"
+local APP_PASSWORD_CHARS, APP_KEY_CHARS = 36, 8
+-- The last use is written at most this often per app password (one UPDATE that changes no row
+-- otherwise); Dovecot's user may update that one column and nothing else.
+local APP_PASSWORD_USED = "UPDATE accounts_apppassword SET last_used_at = %s WHERE key_id = '%s' AND (last_used_at IS NULL OR last_used_at < %s)"
+local USED_EVERY = 300
+-- The protocol an app password must allow, by the Dovecot service asking (Exim's dovecot
+-- authenticator asks as "smtp"; ManageSieve as "sieve"). Any other service takes none.
+local PROTOCOL_OF = { imap = "imap", pop3 = "pop3", smtp = "smtp", submission = "smtp", sieve = "sieve" }
 local USERDB_QUERY = "SELECT maildir, quota_rule FROM lookup_logins_v2 WHERE address = '%s'"
 local ITERATE_QUERY = "SELECT address FROM lookup_logins_v2"
 
@@ -78,22 +90,98 @@ local function select_rows(query, key)
   error("directory lookup failed: " .. tostring(last_error))
 end
 
-function auth_passdb_lookup(req)
-  local rows = select_rows(PASSDB_QUERY, req.user)
-  local row = rows[1]
+-- A UTC time as a literal the database compares with the column Django writes.
+local function utc_literal(t)
+  local text = os.date("!%Y-%m-%d %H:%M:%S", t)
+  if DRIVER == "postgres" then
+    return "'" .. text .. "+00'"
+  end
+  return "'" .. text .. "'"
+end
+
+-- Record an app password's use. Best effort: a replica, a read-only SQLite file or a busy
+-- database leaves the last use older, never fails the login.
+local function note_use(req, key_id)
+  local now = os.time()
+  local ok, result, err = pcall(function()
+    return conn:execute(string.format(APP_PASSWORD_USED, utc_literal(now), conn:escape(key_id), utc_literal(now - USED_EVERY)))
+  end)
+  if not ok or result == nil then
+    req:log_warning("could not record the app password's last use: " .. tostring(ok and err or result))
+  end
+end
+
+-- The canonical form of an app password as typed, or nil when it cannot be one.
+local function app_password_form(pass)
+  local typed = pass:lower():gsub("[%s%-]", "")
+  if #typed ~= APP_PASSWORD_CHARS or typed:find("[^a-z2-7]") then
+    return nil
+  end
+  return typed
+end
+
+-- The mailbox's row of lookup_logins_v2, or nil and the answer to a login it cannot have.
+local function login_row(req)
+  local row = select_rows(PASSDB_QUERY, req.user)[1]
   if row == nil then
-    return dovecot.auth.PASSDB_RESULT_USER_UNKNOWN, ""
+    return nil, dovecot.auth.PASSDB_RESULT_USER_UNKNOWN
   end
   if tonumber(row.login_allowed) ~= 1 then
-    return dovecot.auth.PASSDB_RESULT_USER_DISABLED, ""
+    return nil, dovecot.auth.PASSDB_RESULT_USER_DISABLED
   end
+  return row
+end
+
+local function login_fields(row)
   -- The userdb fields come with the password (10-auth.conf's prefetch userdb): an IMAP or
   -- POP3 login reads the directory once, and a database that goes away between the
   -- password check and the session's start cannot fail a login that has already succeeded.
-  return dovecot.auth.PASSDB_RESULT_OK, {
-    user = row.address, password = row.password,
-    userdb_home = STORE .. "/" .. row.maildir, userdb_quota_rule = row.quota_rule,
-  }
+  return { user = row.address, userdb_home = STORE .. "/" .. row.maildir, userdb_quota_rule = row.quota_rule }
+end
+
+-- Every plain-text login (IMAP, POP3, ManageSieve, and Exim's SMTP AUTH through the auth socket):
+-- an active app password allowing the protocol asking, or else the main password unless the
+-- domain requires app passwords. The checks run here, in an auth worker, so the slow main-password
+-- hashes (Argon2) are verified by several processes at once.
+function auth_password_verify(req, pass)
+  local row, refused = login_row(req)
+  if row == nil then
+    return refused, ""
+  end
+  local typed = app_password_form(pass)
+  if typed ~= nil then
+    local key_id = typed:sub(1, APP_KEY_CHARS)
+    local app = select_rows(APP_PASSWORD_QUERY, key_id)[1]
+    if app ~= nil and app.address == row.address and req:password_verify(app.password, typed) == 1 then
+      local protocol = PROTOCOL_OF[req.service]
+      if protocol == nil or tonumber(app[protocol]) ~= 1 then
+        req:log_info("app password not allowed for " .. tostring(req.service))
+        return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, ""
+      end
+      note_use(req, key_id)
+      return dovecot.auth.PASSDB_RESULT_OK, login_fields(row)
+    end
+  end
+  if tonumber(row.app_passwords_only) == 1 then
+    req:log_info("the domain requires app passwords: the main password does not log in to " .. tostring(req.service))
+    return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, ""
+  end
+  if req:password_verify(row.password, pass) == 1 then
+    return dovecot.auth.PASSDB_RESULT_OK, login_fields(row)
+  end
+  return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, ""
+end
+
+-- Lookups without a password to verify (``doveadm auth lookup``, credentials mechanisms): the
+-- stored main password and the userdb fields.
+function auth_passdb_lookup(req)
+  local row, refused = login_row(req)
+  if row == nil then
+    return refused, ""
+  end
+  local fields = login_fields(row)
+  fields.password = row.password
+  return dovecot.auth.PASSDB_RESULT_OK, fields
 end
 
 function auth_userdb_lookup(req)

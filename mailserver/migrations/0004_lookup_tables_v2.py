@@ -27,7 +27,7 @@ def forwards(apps, schema_editor):
                 f"ALTER TABLE {table} MODIFY {column} VARCHAR({length}) CHARACTER SET utf8mb4 "
                 "COLLATE utf8mb4_bin NOT NULL"
             )
-    install_v2(schema_editor)
+    install_v2(schema_editor, level=1)  # as of this migration (app passwords come with 0005)
 
 
 def backwards(apps, schema_editor):

@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import apppasswords, twofactor
 from accounts import services as accounts
-from accounts import twofactor
-from accounts.models import Job, Mailbox, MailboxArchive, RecoveryCode
+from accounts.models import AppPassword, Job, Mailbox, MailboxArchive, RecoveryCode
 from aliases.models import Alias
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin.models import AuditEntry
@@ -121,6 +121,17 @@ MATRIX = [
     # another account's (both have one set up): its managers reset it, never one's own or a higher rank's
     ("accounts:two_factor_reset", "user", (405, 405, 405, 405), (403, 302, 404, 302), {}),
     ("accounts:two_factor_reset", "root", (405, 405, 405, 405), (404, 403, 404, 403), {}),
+    # app passwords: everyone's own list and form (the new password is shown on a 200); revoking one is
+    # for the account itself and whoever manages it; another's one may not manage is not found
+    (
+        "accounts:app_passwords",
+        None,
+        (200, 200, 200, 200),
+        (200, 200, 200, 200),
+        {"name": "laptop", "protocols": ["imap", "smtp"]},
+    ),
+    ("accounts:app_password_revoke", "app_user", (405, 405, 405, 405), (302, 302, 404, 302), {}),
+    ("accounts:app_password_revoke", "app_root", (405, 405, 405, 405), (404, 404, 404, 302), {}),
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
 # tests/accounts/test_two_factor.py).
@@ -154,6 +165,9 @@ def build_world():
     for mailbox in (p.user, p.superuser):
         TOTPDevice.objects.create(user=mailbox, name="authenticator", confirmed=True)
         p.recovery_codes[mailbox.address] = twofactor._issue_recovery_codes(mailbox)
+    for key, mailbox in (("app_user", p.user), ("app_root", p.superuser)):
+        apppasswords.create(acting_user=None, mailbox=mailbox, name="phone", protocols=["imap"], origin="test")
+        objects[key] = AppPassword.objects.get(mailbox=mailbox)
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 
@@ -183,7 +197,10 @@ def payload(data, p, objects):
 
 def snapshot():
     """Everything the panel can change, as plain values."""
-    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, TOTPDevice, RecoveryCode)
+    models = (
+        *(Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation),
+        *(TOTPDevice, RecoveryCode, AppPassword),
+    )
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     state["grant_domains"] = sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id"))
     state["audit"] = AuditEntry.objects.count()

@@ -15,7 +15,7 @@ import json
 import pytest
 from django.db import connection
 
-from accounts.models import Mailbox
+from accounts.models import AppPassword, Mailbox
 from aliases.models import Alias
 from domains.models import Domain, DomainAlias
 from mailserver.lookup import V2_TABLES, source_sql
@@ -72,6 +72,12 @@ LOOKUPS = [
     ),
     ("lookup_addresses_v2", "SELECT alias_to FROM lookup_addresses_v2 WHERE address = %s", "@d7.example"),
     ("lookup_logins_v2", "SELECT password, login_allowed FROM lookup_logins_v2 WHERE address = %s", "u7@d7.example"),
+    # directory.lua's app password lookup (by the key id a typed password starts with) and its last-use write
+    (
+        "lookup_app_passwords_v2",
+        "SELECT address, password, imap, pop3, smtp, sieve FROM lookup_app_passwords_v2 WHERE key_id = %s",
+        "key00777",
+    ),
 ]
 
 
@@ -91,6 +97,11 @@ def directory():
         for lp in ("a1", "a7", "")
     )
     Vacation.objects.bulk_create(Vacation(mailbox=m, mode="default") for m in boxes[::7])
+    AppPassword.objects.bulk_create(
+        AppPassword(mailbox=m, name=f"app {k}", key_id=f"key{i * 3 + k:05d}", password="{SSHA512}x", imap=True)
+        for i, m in enumerate(boxes)
+        for k in range(3)
+    )
     if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -163,6 +174,32 @@ def test_each_trigger_refresh_reads_by_index(directory, table, kind, value):
     with connection.cursor() as cursor:
         cursor.execute(sql, [value] * sql.count("%s"))
         assert cursor.fetchall()
+
+
+def test_recording_an_app_passwords_last_use_reads_by_index(directory):
+    """directory.lua's UPDATE of last_used_at finds its row by the key id's unique index."""
+    sql = (
+        "UPDATE accounts_apppassword SET last_used_at = %s WHERE key_id = %s"
+        " AND (last_used_at IS NULL OR last_used_at < %s)"
+    )
+    params = ["2026-01-02 03:04:05", "key00777", "2026-01-02 02:59:05"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute("EXPLAIN FORMAT=JSON " + sql, params)
+            plan = cursor.fetchone()[0]
+            assert '"access_type": "const"' in plan or '"access_type": "range"' in plan, plan
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            raw = cursor.fetchone()[0]
+            plan = (raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]
+            assert _pg_scans(plan, []) == [], plan
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            rows = [row[-1] for row in cursor.fetchall()]
+            assert rows and all(r.startswith("SEARCH") for r in rows), rows
+        cursor.execute(sql, params)
+        assert cursor.rowcount == 1
 
 
 def test_the_checker_sees_a_full_scan():

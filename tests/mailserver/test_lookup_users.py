@@ -94,6 +94,8 @@ def test_exim_reads_the_views_but_no_hash_and_no_base_table(lookup_users):
     for table in BASE_TABLES:
         assert not can_read(conn, f"SELECT * FROM {table}"), table  # noqa: S608
     assert not can_write(conn, "DELETE FROM lookup_mailboxes_v1")
+    assert not can_read(conn, "SELECT password FROM lookup_app_passwords_v2")
+    assert not can_write(conn, "UPDATE accounts_apppassword SET last_used_at = NULL")
 
 
 @pytest.mark.vendors("mysql", "postgresql")
@@ -130,3 +132,29 @@ def test_bad_user_names_are_refused():
         call_command("lookup_users", "create", "--exim-user", "x'; DROP USER root; --", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("lookup_users", "create", "--exim-user", "same", "--dovecot-user", "same", stdout=io.StringIO())
+
+
+@pytest.mark.vendors("mysql", "postgresql")
+def test_dovecot_reads_app_passwords_by_their_view_and_writes_only_their_last_use(lookup_users):
+    from accounts import apppasswords
+    from accounts.services import get_mailbox
+
+    alice = get_mailbox("alice@example.org")
+    apppasswords.create(acting_user=alice, mailbox=alice, name="phone", protocols=["imap"], origin="test")
+    key_id = alice.app_passwords.get().key_id
+    conn = connect(DOVECOT, lookup_users["dovecot"]["password"])
+    cursor = conn.cursor()
+    cursor.execute(f"SELECT address, imap, pop3 FROM lookup_app_passwords_v2 WHERE key_id = '{key_id}'")  # noqa: S608
+    assert cursor.fetchone() == ("alice@example.org", 1, 0)
+    assert can_write(
+        conn, f"UPDATE accounts_apppassword SET last_used_at = '2026-01-02 03:04:05' WHERE key_id = '{key_id}'"
+    )  # noqa: S608
+    if connection.vendor == "mysql":
+        conn.commit()
+    assert str(alice.app_passwords.get().last_used_at).startswith("2026-01-02 03:04:05")
+    assert not can_read(conn, "SELECT password FROM accounts_apppassword")
+    assert not can_read(conn, "SELECT mailbox_id FROM accounts_apppassword")
+    for change in ("password = '{SSHA512}x'", "imap = TRUE", "pop3 = TRUE", "key_id = 'zzzzzzzz'", "mailbox_id = 1"):
+        assert not can_write(conn, f"UPDATE accounts_apppassword SET {change} WHERE key_id = '{key_id}'"), change  # noqa: S608
+    assert not can_write(conn, "DELETE FROM accounts_apppassword")
+    assert not can_write(conn, "INSERT INTO accounts_apppassword (key_id) VALUES ('abcdefgh')")

@@ -80,6 +80,9 @@ def test_postgresql_lookups_use_escape_string_literals(tmp_path):
         ("MAIL_CLAMD", "127.0.0.1", "MAIL_CLAMD"),
         ("MAIL_NO_SUCH_SETTING", "1", "Unknown setting"),
         ("VACATION_DEFAULT_SUBJECT", "Away\nBcc: victim@elsewhere.test", "VACATION_DEFAULT_SUBJECT"),
+        ("MAIL_DOVECOT_LOGIN_MODE", "fast\n}\nservice imap {", "MAIL_DOVECOT_LOGIN_MODE"),
+        ("MAIL_DOVECOT_LOGIN_PROCESSES", "0", "MAIL_DOVECOT_LOGIN_PROCESSES"),
+        ("MAIL_DOVECOT_LOGIN_PROCESSES", "2\nservice_count = 0", "MAIL_DOVECOT_LOGIN_PROCESSES"),
     ],
 )
 def test_values_that_would_break_a_file_are_refused_by_name(name, value, message):
@@ -135,3 +138,23 @@ def test_settings_that_become_headers_refuse_line_breaks(name):
     env = {**os.environ, name: "Hello\r\nBcc: victim@elsewhere.test"}
     result = subprocess.run([sys.executable, "manage.py", "check"], capture_output=True, text=True, env=env)
     assert result.returncode != 0 and f"{name}: a header value must be one line" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("mode", "login", "reuse"), [("performance", ("0", "4"), "100"), ("security", ("1", "0"), "1")]
+)
+def test_dovecot_login_mode_sets_its_processes(tmp_path, mode, login, reuse):
+    overrides = {**SECRETS, "MAIL_DOVECOT_CONFIG_DIR": str(tmp_path / "dovecot")}
+    overrides |= {"MAIL_DOVECOT_LOGIN_MODE": mode, "MAIL_DOVECOT_LOGIN_PROCESSES": 4}
+    mailconfig.render(tmp_path, overrides, DATABASES["mysql"])
+    result = subprocess.run(
+        ["doveconf", "-c", str(tmp_path / "dovecot" / "dovecot.conf"), "-h", "service/imap-login/service_count"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and result.stdout.strip() == login[0], result.stderr
+    for key, want in (("service/imap-login/process_min_avail", login[1]), ("service/imap/service_count", reuse)):
+        out = subprocess.run(
+            ["doveconf", "-c", str(tmp_path / "dovecot" / "dovecot.conf"), "-h", key], capture_output=True, text=True
+        )
+        assert out.stdout.strip() == want, (key, out.stdout, out.stderr)

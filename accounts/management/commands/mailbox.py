@@ -2,8 +2,8 @@
 
 from django.core.exceptions import ValidationError
 
-from accounts import services, twofactor
-from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox
+from accounts import apppasswords, services, twofactor
+from accounts.models import APP_PASSWORD_PROTOCOLS, FLAG_FIELDS, PROFILE_FIELDS, Mailbox
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand, flag, given, size_option
 from mailadmin.lib.addresses import AddressError, split_address
@@ -54,6 +54,7 @@ class Command(VerbCommand):
         "forward": "forward a mailbox's mail (keeping a copy unless --no-keep-copy); --off stops it",
         "delete": "delete a mailbox",
         "two-factor": "show a mailbox's two-factor login for the panel; --reset removes it (a lost phone)",
+        "app-password": "list a mailbox's app passwords; --create NAME draws one (printed once), --revoke NAME",
     }
 
     def args_add(self, parser):
@@ -222,6 +223,40 @@ class Command(VerbCommand):
             "last_used": state.get("last_used"),
             "recovery_codes_left": state.get("codes_left"),
         }
+
+    def args_app_password(self, parser):
+        parser.add_argument("address")
+        action = parser.add_mutually_exclusive_group()
+        action.add_argument("--create", metavar="NAME", help="draw a new app password of that name; printed once")
+        action.add_argument("--revoke", metavar="NAME", help="revoke the app password of that name")
+        parser.add_argument(
+            "--protocols",
+            default="imap,smtp",
+            help=f"with --create: what it may log in to, comma-separated of {', '.join(APP_PASSWORD_PROTOCOLS)} "
+            "(default imap,smtp)",
+        )
+
+    def verb_app_password(self, options):
+        mailbox = services.get_mailbox(options["address"])
+        if options["create"] is not None:
+            protocols = [p.strip().lower() for p in options["protocols"].split(",") if p.strip()]
+            app_password, shown = apppasswords.create(
+                acting_user=None, mailbox=mailbox, name=options["create"], protocols=protocols, origin="cli"
+            )
+            return {"address": mailbox.address, "name": app_password.name, "password": shown, "protocols": protocols}
+        if options["revoke"] is not None:
+            app_password = apppasswords.get(mailbox, options["revoke"])
+            apppasswords.revoke(acting_user=None, app_password=app_password, origin="cli")
+            return {"address": mailbox.address, "revoked": app_password.name}
+        return [
+            {
+                "name": app.name,
+                "protocols": ",".join(app.protocols),
+                "created": app.created,
+                "last_used": app.last_used_at,
+            }
+            for app in apppasswords.of(mailbox)
+        ]
 
     def verb_delete(self, options):
         mailbox = services.get_mailbox(options["address"])

@@ -1,7 +1,8 @@
 """manage.py lookup_users create|drop: the two read-only database users of the mail servers.
 
-Exim's user may SELECT every lookup view except the one with password hashes;
-Dovecot's may SELECT every lookup view. Neither may read a base table: the
+Exim's user may SELECT every lookup view except the ones with password hashes;
+Dovecot's may SELECT every lookup view, and write one column: an app password's last use
+(``lookup.COLUMN_GRANTS``). Neither may read a base table: the
 views run with their definer's (the migrating user's) rights, which is how
 MariaDB/MySQL and PostgreSQL views work, so the definer must keep its rights.
 
@@ -20,7 +21,7 @@ from django.db import connection
 
 from accounts.services import generate_password
 from mailadmin.cli import VerbCommand
-from mailserver.lookup import DOVECOT_VIEWS, EXIM_VIEWS
+from mailserver.lookup import COLUMN_GRANTS, DOVECOT_VIEWS, EXIM_VIEWS
 
 _ROLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,31}$")
 _HOST_RE = re.compile(r"^[A-Za-z0-9.:%_-]{1,255}$")
@@ -37,6 +38,11 @@ def check_role(name: str, field: str) -> str:
     return name
 
 
+def _column_grants(views: list[str]) -> list[tuple[str, list[str], list[str]]]:
+    """The column rights that come with reading ``views`` (``lookup.COLUMN_GRANTS``)."""
+    return [COLUMN_GRANTS[view] for view in views if view in COLUMN_GRANTS]
+
+
 def create_mysql(cursor, database: str, users: dict[str, tuple[str, list[str]]], host: str) -> None:
     q = connection.ops.quote_name
     for user, (password, views) in users.items():
@@ -45,6 +51,12 @@ def create_mysql(cursor, database: str, users: dict[str, tuple[str, list[str]]],
         cursor.execute("REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s", [user, host])
         for view in views:
             cursor.execute(f"GRANT SELECT ON {q(database)}.{q(view)} TO %s@%s", [user, host])
+        for table, read, write in _column_grants(views):
+            cursor.execute(
+                f"GRANT SELECT ({', '.join(map(q, read))}), UPDATE ({', '.join(map(q, write))}) "
+                f"ON {q(database)}.{q(table)} TO %s@%s",
+                [user, host],
+            )
 
 
 def create_postgresql(cursor, database: str, users: dict[str, tuple[str, list[str]]]) -> None:
@@ -58,6 +70,11 @@ def create_postgresql(cursor, database: str, users: dict[str, tuple[str, list[st
         cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {q(user)}")
         for view in views:
             cursor.execute(f"GRANT SELECT ON {q(view)} TO {q(user)}")
+        for table, read, write in _column_grants(views):
+            cursor.execute(
+                f"GRANT SELECT ({', '.join(map(q, read))}), UPDATE ({', '.join(map(q, write))}) "
+                f"ON {q(table)} TO {q(user)}"
+            )
 
 
 def drop_users(cursor, vendor: str, database: str, users: list[str], host: str) -> None:
