@@ -36,6 +36,16 @@ TARGET_P99_MS = 1.0
 TARGET_RATIO = 3.0
 
 
+def mail_server_credentials(users: dict) -> dict:
+    """The rendering's LOOKUP_* settings from ``lookup_users create --json``'s answer."""
+    return {
+        "LOOKUP_EXIM_USER": users["exim"]["user"],
+        "LOOKUP_EXIM_PASSWORD": users["exim"]["password"],
+        "LOOKUP_DOVECOT_USER": users["dovecot"]["user"],
+        "LOOKUP_DOVECOT_PASSWORD": users["dovecot"]["password"],
+    }
+
+
 def lookup_users(db: str, name: str) -> dict:
     result = subprocess.run(  # noqa: S603 - our own manage.py
         [

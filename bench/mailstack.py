@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import arguments, median, save, setup_django  # noqa: E402
-from bench.lookups import lookup_users  # noqa: E402
+from bench.lookups import lookup_users, mail_server_credentials  # noqa: E402
 
 RECIPIENTS = 200
 CONNECTIONS = 4
@@ -367,12 +367,7 @@ def main() -> None:
     from mailserver import config as mailconfig
 
     users = lookup_users(options.db, options.name)
-    credentials = {
-        "LOOKUP_EXIM_USER": users["exim"]["user"],
-        "LOOKUP_EXIM_PASSWORD": users["exim"]["password"],
-        "LOOKUP_DOVECOT_USER": users["dovecot"]["user"],
-        "LOOKUP_DOVECOT_PASSWORD": users["dovecot"]["password"],
-    }
+    credentials = mail_server_credentials(users)
     database = mailconfig.Database.from_settings_dict(connection.settings_dict)
     if options.lookup_port:  # Exim and Dovecot reach the database another way (a connection pooler)
         database = mailconfig.Database(

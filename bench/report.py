@@ -300,16 +300,44 @@ def sizing_section(db: str, data: dict) -> list[str]:
     return out
 
 
+def app_passwords_section(db: str, data: dict) -> list[str]:
+    f = data["logins_per_second"]
+    runs = data["runs"]
+    tag = f", {data['tag']}" if data.get("tag") else ""
+    return [
+        f"#### IMAP logins: app passwords against main passwords ({DBS[db]}{tag})",
+        "",
+        f"`{data['command']}` - {machine(data)}",
+        "",
+        f"{data['users']} mailboxes, each logging in once per phase (a new IMAPS connection, LOGIN, LOGOUT) from "
+        f"{data['clients']} clients at once, the auth cache flushed before every phase: every login verifies "
+        f"its password. Median of {data['repeat']} rounds, phases in rotating order. Dovecot's processes: "
+        f"`MAIL_DOVECOT_LOGIN_MODE={data.get('login_mode', 'performance')}`.",
+        "",
+        "| password | logins per second | rounds |",
+        "| --- | ---: | --- |",
+        f"| main password (Argon2id, m=64 MiB, t=3) | {f['main']} | {', '.join(map(str, runs['main']))} |",
+        f"| app password, the mailbox's only one | {f['app1']} | {', '.join(map(str, runs['app1']))} |",
+        f"| app password, the last of the mailbox's twenty | {f['app20']} | {', '.join(map(str, runs['app20']))} |",
+        "",
+        f"App passwords log in {data['ratio_app_to_main']}x as fast as main passwords; twenty app passwords "
+        f"against one: {data['ratio_app20_to_app1']}x the rate (goal: no slower). Goal at least "
+        f"{data['goal_app_logins_per_second']:.0f} per second with app passwords: {ok(data['goal_met'])}.",
+        "",
+    ]
+
+
 def generated() -> str:
     out = []
     for db in DBS:
         kinds = ("generate", "sizing", "lookups", "pages", "bulk_create", "cli_many", "mailstack", "soak")
+        kinds += ("app_passwords",)
         sections = [(kind, load(kind, db)) for kind in kinds]
         if not any(data for _, data in sections):
             out += [f"### {DBS[db]}", "", "Not measured yet.", ""]
             continue
         out += [f"### {DBS[db]}", ""]
-        for kind in ("sizing", "lookups", "pages", "mailstack"):  # variants of the set-up, tagged
+        for kind in ("sizing", "lookups", "pages", "mailstack", "app_passwords"):  # variants of the set-up, tagged
             for path in sorted((HERE / "results").glob(f"{kind}-{db}-*.json")):
                 sections.append((kind, {**json.loads(path.read_text()), "tag": path.stem.split("-", 2)[2]}))
         for kind, data in sections:
@@ -325,6 +353,7 @@ def generated() -> str:
                 "mailstack": mailstack_section,
                 "soak": soak_section,
                 "sizing": sizing_section,
+                "app_passwords": app_passwords_section,
             }[kind](db, data)
     return "\n".join(out).rstrip() + "\n"
 
