@@ -16,29 +16,27 @@ auth cache forgets it (``auth_cache_ttl``, or at once after ``doveadm auth cache
 
 from __future__ import annotations
 
-import secrets
-
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from accounts.models import APP_PASSWORD_PROTOCOLS, AppPassword, Mailbox
 from mailadmin import permissions
 from mailadmin.audit import record
 from mailadmin.forms import has_control_chars
 from mailadmin.lib import passwords
+from mailadmin.lib.drawn import draw, save_with_fresh_key
 from mailadmin.permissions import require
 
 MAX_PER_MAILBOX = 50
 NAME_MAX = 64
 # 36 characters of base32 (lower case): 8 of key id, 28 of secret (140 bits), shown in groups of four.
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 KEY_CHARS, SECRET_CHARS = 8, 28
 PROTOCOL_LABELS = {"imap": "IMAP", "pop3": "POP3", "smtp": "SMTP (sending)", "sieve": "ManageSieve (filters)"}
 
 
 def _draw() -> tuple[str, str]:
     """(key id, the password as shown)."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(KEY_CHARS + SECRET_CHARS))
+    raw = draw(KEY_CHARS + SECRET_CHARS)
     return raw[:KEY_CHARS], "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
@@ -104,24 +102,24 @@ def create(*, acting_user, mailbox, name: str, protocols, origin: str) -> tuple[
             raise ValidationError(
                 f"A mailbox has at most {MAX_PER_MAILBOX} app passwords: revoke one it no longer needs first."
             )
-        for _ in range(5):  # a key id already taken (1 in 2^40 per existing one): draw again
+        shown = ""
+
+        def build():
+            nonlocal shown
             key_id, shown = _draw()
-            app_password = AppPassword(
+            return AppPassword(
                 mailbox=mailbox,
                 name=name,
                 key_id=key_id,
                 password=passwords.hash_fast(canonical(shown)),
                 **{p: p in chosen for p in APP_PASSWORD_PROTOCOLS},
             )
-            try:
-                with transaction.atomic():
-                    app_password.save()
-                break
-            except IntegrityError:
-                if AppPassword.objects.filter(mailbox=mailbox, name=name).exists():
-                    raise ValidationError({"name": f"There is already an app password named {name!r}."}) from None
-        else:  # pragma: no cover - five collisions of 40 random bits
-            raise ValidationError("Could not draw a new app password; try again.")
+
+        app_password = save_with_fresh_key(
+            build,
+            name_taken=lambda: AppPassword.objects.filter(mailbox=mailbox, name=name).exists(),
+            what="an app password",
+        )
         record(
             acting_user=acting_user,
             origin=origin,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import secrets
 import time
 from base64 import b32encode, b64encode
 from datetime import timedelta
@@ -31,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import RecoveryCode
 from mailadmin import permissions
 from mailadmin.audit import record
+from mailadmin.lib.drawn import BASE32, draw
 from mailadmin.permissions import require
 
 # The session of a login whose password was right and whose second factor is still to come (the
@@ -41,7 +41,6 @@ SESSION_ENROL = "two_factor_enrol"
 
 RECOVERY_CODE_COUNT = 10
 # 16 characters of base32 (80 bits), shown in groups of four: abcd-efgh-ijkm-nopq.
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 _CODE_CHARS = 16
 # An unconfirmed authenticator (its picture shown, its first code not yet typed) is kept this long.
 SETUP_MINUTES = 15
@@ -95,7 +94,7 @@ def secret_text(device: TOTPDevice) -> str:
 
 
 def _new_recovery_code() -> str:
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_CHARS))
+    raw = draw(_CODE_CHARS)
     return "-".join(raw[i : i + 4] for i in range(0, _CODE_CHARS, 4))
 
 
@@ -114,7 +113,7 @@ def _is_totp(code: str) -> bool:
 
 def _recovery_key(code: str) -> str | None:
     """The canonical form of a recovery code (``abcd-efgh-...``), or None when it cannot be one."""
-    if len(code) != _CODE_CHARS or any(ch not in _ALPHABET for ch in code):
+    if len(code) != _CODE_CHARS or any(ch not in BASE32 for ch in code):
         return None
     return "-".join(code[i : i + 4] for i in range(0, _CODE_CHARS, 4))
 

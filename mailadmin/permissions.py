@@ -384,3 +384,24 @@ def can_revoke_app_password(actor, mailbox) -> bool:
 def can_view_app_passwords(actor, mailbox) -> bool:
     """See a mailbox's app passwords (names, protocols, last use; never the passwords)."""
     return can_revoke_app_password(actor, mailbox)
+
+
+# --- API tokens (api/tokens.py) ---------------------------------------------------------
+
+
+def can_create_api_token(actor, owner) -> bool:
+    """A token acts as its owner: only the account itself makes one, and only while it may use
+    the panel (the token is then checked against the owner's rights at every request)."""
+    return is_own_account(actor, owner) and can_log_in(owner)
+
+
+def can_revoke_api_token(actor, owner) -> bool:
+    """The owner, or a superuser (a leaked token of anyone)."""
+    return is_own_account(actor, owner) or is_superuser(actor)
+
+
+def can_set_password_by_token(actor, mailbox) -> bool:
+    """Set a mailbox's password through the API: only one the token's owner manages, never its own
+    (a leaked token must not become the account and its mail: one's own password is changed in the
+    panel, with the current one)."""
+    return not is_own_account(actor, mailbox) and can_manage_mailbox(actor, mailbox)

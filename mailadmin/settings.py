@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "vacation",
     "mailserver",
     "imports",
+    "api",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -342,3 +343,6 @@ MAIL_AUTH_FAILURE_DELAY = env.str("MAIL_AUTH_FAILURE_DELAY", default="2 s")
 MAIL_AUTH_PENALTY = env.bool("MAIL_AUTH_PENALTY", default=True)
 # SMTP AUTH: a client address with more failed logins than this in 10 minutes is disconnected (0: off).
 MAIL_AUTH_FAILURE_LIMIT = env.int("MAIL_AUTH_FAILURE_LIMIT", default=10)
+
+# REST API (api/): requests per minute per token (over it: 429 with Retry-After).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)

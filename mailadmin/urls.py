@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from api.views import urls as api_urls
 from mailadmin import views
 
 urlpatterns = [
@@ -16,4 +17,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("aliases.urls")),
     path("", include("vacation.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", api_urls()),
 ]

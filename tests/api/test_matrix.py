@@ -1,0 +1,161 @@
+"""Every API endpoint x every persona x token scope (read-write, read-only, limited to one domain),
+GET and each write method: the expected answer, and a refused write changes nothing at all.
+
+The answers for a read-write token for all domains are written out; a read-only token gets 403 for
+every write (and the same as read-write for reads); a superuser's token limited to example.net gets
+404 for everything of example.org. Every response is checked against the OpenAPI document.
+"""
+
+import pytest
+
+from accounts.models import Mailbox, MailboxArchive
+from aliases.models import Alias
+from api.models import ApiToken
+from domains.models import AdminGrant, Domain
+from tests import factories
+from vacation.models import Vacation
+
+PERSONAS = ("user", "admin_org", "admin_net", "superuser")
+NEW_PASSWORD = "a brand new secret 42"
+
+# method, path, body, domain of the object ("org", "net" or None), answers (PERSONAS order)
+ENDPOINTS = [
+    ("get", "/api/v1/me", None, None, (200, 200, 200, 200)),
+    ("get", "/api/v1/domains", None, None, (200, 200, 200, 200)),
+    ("get", "/api/v1/domains/example.org", None, "org", (404, 200, 404, 200)),
+    ("get", "/api/v1/domains/example.net", None, "net", (404, 404, 200, 200)),
+    ("get", "/api/v1/domains/example.org/mailboxes", None, "org", (404, 200, 404, 200)),
+    (
+        "post",
+        "/api/v1/domains/example.org/mailboxes",
+        {"local_part": "apinew", "password": NEW_PASSWORD},
+        "org",
+        (404, 201, 404, 201),
+    ),
+    ("get", "/api/v1/mailboxes/user@example.org", None, "org", (200, 200, 404, 200)),
+    ("patch", "/api/v1/mailboxes/user@example.org", {"quota_bytes": 12345}, "org", (403, 200, 404, 200)),
+    ("put", "/api/v1/mailboxes/user@example.org/password", {"password": NEW_PASSWORD}, "org", (403, 204, 404, 204)),
+    ("get", "/api/v1/mailboxes/user@example.org/forwarding", None, "org", (200, 200, 404, 200)),
+    (
+        "put",
+        "/api/v1/mailboxes/user@example.org/forwarding",
+        {"destinations": ["x@example.net"]},
+        "org",
+        (200, 200, 404, 200),
+    ),
+    ("get", "/api/v1/mailboxes/user@example.org/vacation", None, "org", (200, 200, 404, 200)),
+    ("put", "/api/v1/mailboxes/user@example.org/vacation", {"mode": "default"}, "org", (200, 200, 404, 200)),
+    ("delete", "/api/v1/mailboxes/user@example.org", None, "org", (403, 204, 404, 204)),
+    # a superuser's mailbox in example.org: its admin sees it, never changes it
+    ("get", "/api/v1/mailboxes/root@example.org", None, "org", (404, 200, 404, 200)),
+    ("patch", "/api/v1/mailboxes/root@example.org", {"quota_bytes": 12345}, "org", (404, 403, 404, 200)),
+    ("put", "/api/v1/mailboxes/root@example.org/password", {"password": NEW_PASSWORD}, "org", (404, 403, 404, 403)),
+    ("delete", "/api/v1/mailboxes/root@example.org", None, "org", (404, 403, 404, 403)),
+    ("get", "/api/v1/mailboxes/bob@example.net", None, "net", (404, 404, 200, 200)),
+    ("patch", "/api/v1/mailboxes/bob@example.net", {"active": False}, "net", (404, 404, 200, 200)),
+    ("get", "/api/v1/domains/example.org/aliases", None, "org", (404, 200, 404, 200)),
+    (
+        "post",
+        "/api/v1/domains/example.org/aliases",
+        {"local_part": "apialias", "destinations": ["user"]},
+        "org",
+        (404, 201, 404, 201),
+    ),
+    ("get", "/api/v1/aliases/info@example.org", None, "org", (404, 200, 404, 200)),
+    ("patch", "/api/v1/aliases/info@example.org", {"active": False}, "org", (404, 200, 404, 200)),
+    ("delete", "/api/v1/aliases/info@example.org", None, "org", (404, 204, 404, 204)),
+    ("get", "/api/v1/audit", None, None, (403, 200, 200, 200)),
+    # a wrong method on a known path
+    ("delete", "/api/v1/domains", None, None, (405, 405, 405, 405)),
+]
+SCOPES = ("read-write", "read-only", "example.net only")
+
+
+def expected(endpoint, persona, scope) -> int:
+    method, _, _, domain, answers = endpoint
+    answer = answers[PERSONAS.index(persona)]
+    if answer == 405:
+        return 405
+    if scope == "read-only" and method != "get":
+        return 403
+    if scope == "example.net only" and domain == "org":
+        return 404
+    return answer
+
+
+CASES = [
+    pytest.param(endpoint, persona, scope, id=f"{endpoint[0]} {endpoint[1]} [{persona}, {scope}]")
+    for endpoint in ENDPOINTS
+    for persona in PERSONAS
+    for scope in SCOPES
+    if scope != "example.net only" or persona == "superuser"  # only a superuser holds both domains
+]
+
+
+def build_world():
+    p = factories.make_personas()
+    factories.mailbox("bob@example.net")
+    factories.alias("info@example.org", "user")
+    return p
+
+
+def snapshot():
+    """Everything an API call can change (the token's own use counters aside)."""
+    models = (Domain, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation)
+    state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
+    from mailadmin.models import AuditEntry
+
+    state["audit"] = AuditEntry.objects.count()
+    state["tokens"] = ApiToken.objects.count()
+    return state
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("endpoint", "persona", "scope"), CASES)
+def test_matrix(token_for, endpoint, persona, scope):
+    p = build_world()
+    owner = getattr(p, persona)
+    client = token_for(owner, read_only=scope == "read-only", domains=[p.net] if scope == "example.net only" else None)
+    method, path, body, _, _ = endpoint
+    before = snapshot()
+    response = client.send(method, path, body)
+    want = expected(endpoint, persona, scope)
+    assert response.status_code == want, f"{method.upper()} {path} as {persona} ({scope}): {response.content[:300]}"
+    if want >= 400:
+        error = response.json()["error"]
+        assert error["code"] and error["message"]
+        if method != "get":
+            assert snapshot() == before, f"refused {method.upper()} {path} as {persona} ({scope}) changed something"
+
+
+@pytest.mark.django_db
+def test_every_endpoint_is_in_the_matrix():
+    """An endpoint added without deciding who may use it fails here."""
+    from api.views import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    documented = {(method, path) for path, item in schema["paths"].items() for method in item}
+    covered = {(m, "/api/v1" + t.split("/api/v1", 1)[1]) for m, t, *_ in ENDPOINTS}
+    templates = {
+        (m, path.replace("{name}", "example.org").replace("{address}", "user@example.org")): (m, path)
+        for m, path in documented
+    }
+    missing = set()
+    for key, original in templates.items():
+        alternatives = {key, (key[0], key[1].replace("user@example.org", "info@example.org"))}
+        alternatives |= {(key[0], key[1].replace("user@example.org", "root@example.org"))}
+        if not alternatives & covered:
+            missing.add(original)
+    assert missing == set()
+
+
+@pytest.mark.django_db
+def test_allowed_writes_did_what_they_said(token_for):
+    p = build_world()
+    client = token_for(p.admin_org)
+    assert client.send("patch", "/api/v1/mailboxes/user@example.org", {"quota_bytes": 12345}).status_code == 200
+    assert Mailbox.objects.get(address="user@example.org").quota_bytes == 12345
+    assert client.send("delete", "/api/v1/aliases/info@example.org").status_code == 204
+    assert not Alias.objects.filter(address="info@example.org").exists()
+    answer = client.send("post", "/api/v1/domains/example.org/mailboxes", {"local_part": "gen"}).json()
+    assert answer["password"] and Mailbox.objects.get(address="gen@example.org").check_password(answer["password"])
