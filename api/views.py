@@ -20,17 +20,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.urls import re_path
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
 
+from accounts import archives as archive_service
 from accounts import services as accounts
-from accounts.models import Mailbox
+from accounts.models import Mailbox, MailboxArchive
 from aliases import services as aliases
 from aliases.models import Alias
 from api import tokens
+from domains import services as domains
+from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin import permissions
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain
 from mailadmin.models import AuditEntry
@@ -534,6 +538,246 @@ def alias_update(request, address: str, payload: AliasPatch):
 @api.delete("/aliases/{address}", response={204: None, **ERRORS}, tags=["aliases"])
 def alias_delete(request, address: str):
     aliases.alias_delete(acting_user=request.auth.owner, alias=_alias_of(request, address), origin=_origin(request))
+    return Status(204, None)
+
+
+# --- domain aliases, deleted mailboxes, usage, grants ------------------------------------
+
+
+class DomainAliasOut(Schema):
+    name: str
+    target: str
+    active: bool
+
+
+class DomainAliasIn(Schema):
+    name: str = Field(max_length=253)
+    active: bool = True
+
+
+class ActiveIn(Schema):
+    active: bool
+
+
+class ArchiveOut(Schema):
+    id: int
+    address: str
+    state: str
+    deleted_at: datetime.datetime
+    deleted_by: str
+    purge_at: datetime.datetime
+    restorable: bool
+
+
+class UsageOut(Schema):
+    domain: str
+    mailboxes: int
+    usage_bytes: int
+    quota_bytes: int = Field(description="the quotas allocated (mailboxes with no limit count 0)")
+    unlimited_mailboxes: int
+
+
+class GrantOut(Schema):
+    admin: str
+    domains: list[str]
+    quota_bytes: int
+    max_mailboxes: int
+    can_create_mailboxes: bool
+    can_delete_mailboxes: bool
+    can_appoint_admins: bool
+
+
+class GrantIn(Schema):
+    domains: list[str] = Field(max_length=1000)
+    quota_bytes: int | None = Field(None, ge=0, le=2**62)
+    max_mailboxes: int | None = Field(None, ge=0, le=10**9)
+    can_create_mailboxes: bool | None = None
+    can_delete_mailboxes: bool | None = None
+    can_appoint_admins: bool | None = None
+
+
+DomainAliasPage, ArchivePage, GrantPage = (page_of(s) for s in (DomainAliasOut, ArchiveOut, GrantOut))
+
+
+def _domain_alias_of(request, name: str) -> DomainAlias:
+    try:
+        name = normalize_domain(name)
+    except AddressError:
+        raise Http404("No such domain alias.") from None
+    alias = DomainAlias.objects.select_related("target").filter(name=name).first()
+    if alias is None or not tokens.scoped_domains(request.auth).filter(pk=alias.target_id).exists():
+        raise Http404("No such domain alias.")
+    return alias
+
+
+def _domain_alias_out(alias: DomainAlias) -> dict:
+    return {"name": alias.name, "target": alias.target.name, "active": alias.active}
+
+
+@api.get("/domains/{name}/domain-aliases", response={200: DomainAliasPage, **ERRORS}, tags=["domains"])
+def domain_alias_list(request, name: str, after: str = "", limit: int = 100):
+    domain = _domain_of(request, name)
+    qs = DomainAlias.objects.filter(target=domain, name__gt=after).order_by("name")
+    rows = [
+        {"name": n, "target": domain.name, "active": a}
+        for n, a in qs.values_list("name", "active")[: _limit(limit) + 1]
+    ]
+    return _page(rows, "name", limit)
+
+
+@api.post("/domains/{name}/domain-aliases", response={201: DomainAliasOut, **ERRORS}, tags=["domains"])
+def domain_alias_create(request, name: str, payload: DomainAliasIn):
+    alias = domains.domain_alias_create(
+        acting_user=request.auth.owner,
+        target=_domain_of(request, name),
+        name=payload.name,
+        active=payload.active,
+        origin=_origin(request),
+    )
+    return Status(201, _domain_alias_out(alias))
+
+
+@api.patch("/domain-aliases/{name}", response={200: DomainAliasOut, **ERRORS}, tags=["domains"])
+def domain_alias_update(request, name: str, payload: ActiveIn):
+    alias = domains.domain_alias_update(
+        acting_user=request.auth.owner,
+        alias=_domain_alias_of(request, name),
+        active=payload.active,
+        origin=_origin(request),
+    )
+    return _domain_alias_out(alias)
+
+
+@api.delete("/domain-aliases/{name}", response={204: None, **ERRORS}, tags=["domains"])
+def domain_alias_delete(request, name: str):
+    domains.domain_alias_delete(
+        acting_user=request.auth.owner, alias=_domain_alias_of(request, name), origin=_origin(request)
+    )
+    return Status(204, None)
+
+
+def _archive_out(archive: MailboxArchive, now) -> dict:
+    fields = ("id", "address", "state", "deleted_at", "deleted_by")
+    return {f: getattr(archive, f) for f in fields} | {
+        "purge_at": archive.purge_due(),
+        "restorable": archive.restorable(now),
+    }
+
+
+@api.get("/domains/{name}/deleted-mailboxes", response={200: ArchivePage, **ERRORS}, tags=["mailboxes"])
+def archive_list(request, name: str, after: int | None = None, limit: int = 100, all: bool = False):
+    """Deleted mailboxes of the domain, newest first (``all``: also those restored or purged)."""
+    domain = _domain_of(request, name)
+    qs = MailboxArchive.objects.filter(domain=domain).order_by("-id")
+    qs = qs if all else qs.kept()
+    if after is not None:
+        qs = qs.filter(id__lt=after)
+    now = timezone.now()
+    rows = [_archive_out(a, now) for a in qs[: _limit(limit) + 1]]
+    page = _page(rows, "id", limit)
+    page["next"] = str(page["next"]) if page["next"] is not None else None
+    return page
+
+
+@api.post("/deleted-mailboxes/{archive_id}/restore", response={200: ArchiveOut, **ERRORS}, tags=["mailboxes"])
+def archive_restore(request, archive_id: int):
+    """Restore a deleted mailbox into its domain, with its password and mail (``state`` says when
+    the mail is back: ``restored`` at once, ``restoring`` within the mail store job's minute)."""
+    archive = (
+        MailboxArchive.objects.filter(domain__in=tokens.scoped_domains(request.auth).values("pk"), pk=archive_id)
+        .select_related("domain")
+        .first()
+    )
+    if archive is None:
+        raise Http404("No such deleted mailbox.")
+    if not permissions.can_restore_mailbox(request.auth.owner, archive.domain, archive):
+        raise PermissionDenied("You may not restore that mailbox.")
+    archive = archive_service.mailbox_restore(acting_user=request.auth.owner, archive=archive, origin=_origin(request))
+    return _archive_out(archive, timezone.now())
+
+
+@api.get("/domains/{name}/usage", response={200: UsageOut, **ERRORS}, tags=["domains"])
+def domain_usage(request, name: str):
+    """Storage and quota of the domain's mailboxes, as the usage job measured them last."""
+    domain = _domain_of(request, name)
+    totals = Mailbox.objects.filter(domain=domain).totals_by_domain().get(domain.pk, {})
+    return {
+        "domain": domain.name,
+        "mailboxes": totals.get("mailboxes", 0),
+        "usage_bytes": totals.get("usage_bytes", 0),
+        "quota_bytes": totals.get("quota_bytes", 0),
+        "unlimited_mailboxes": totals.get("unlimited", 0),
+    }
+
+
+def _grant_out(grant: AdminGrant) -> dict:
+    fields = ("quota_bytes", "max_mailboxes", "can_create_mailboxes", "can_delete_mailboxes", "can_appoint_admins")
+    return {f: getattr(grant, f) for f in fields} | {
+        "admin": grant.admin.address,
+        "domains": sorted(d.name for d in grant.domains.all()),
+    }
+
+
+def _grants_in_scope(request):
+    """The grants the owner may see whose every domain is within the token's scope."""
+    token = request.auth
+    grants = AdminGrant.objects.filter(permissions.visible_grant_filter(token.owner)).distinct()
+    ids = tokens.domain_ids(token)
+    if ids is not None:
+        grants = grants.exclude(domains__in=Domain.objects.exclude(pk__in=ids))
+    return grants.select_related("admin").prefetch_related("domains")
+
+
+@api.get("/grants", response={200: GrantPage, **ERRORS}, tags=["grants"])
+def grant_list(request, after: str = "", limit: int = 100):
+    if not permissions.can_manage_grants(request.auth.owner):
+        raise PermissionDenied("Grants are for superusers and administrators who appoint administrators.")
+    qs = _grants_in_scope(request).filter(admin__address__gt=after).order_by("admin__address")
+    rows = [_grant_out(g) for g in qs[: _limit(limit) + 1]]
+    return _page(rows, "admin", limit)
+
+
+def _grant_of(request, address: str) -> AdminGrant:
+    if not permissions.can_manage_grants(request.auth.owner):
+        raise PermissionDenied("Grants are for superusers and administrators who appoint administrators.")
+    grant = _grants_in_scope(request).filter(admin__address=_address(address)).first()
+    if grant is None:
+        raise Http404("No such grant.")
+    return grant
+
+
+@api.get("/grants/{address}", response={200: GrantOut, **ERRORS}, tags=["grants"])
+def grant_get(request, address: str):
+    return _grant_out(_grant_of(request, address))
+
+
+@api.put("/grants/{address}", response={200: GrantOut, **ERRORS}, tags=["grants"])
+def grant_put(request, address: str, payload: GrantIn):
+    """Appoint the mailbox an administrator of ``domains``, or replace its grant (limits and
+    capabilities not given keep their values, or the defaults for a new grant)."""
+    owner = request.auth.owner
+    if not permissions.can_manage_grants(owner):
+        raise PermissionDenied("Grants are for superusers and administrators who appoint administrators.")
+    admin = _mailbox_of(request, address)
+    names = []
+    for value in payload.domains:
+        try:
+            names.append(normalize_domain(value))
+        except AddressError as exc:
+            raise ValidationError({"domains": [str(exc)]}) from None
+    chosen = list(tokens.scoped_domains(request.auth).filter(name__in=names))
+    missing = sorted(set(names) - {d.name for d in chosen})
+    if missing:
+        raise ValidationError({"domains": [f"Not a domain you may see: {', '.join(missing)}."]})
+    changes = {k: v for k, v in payload.dict(exclude={"domains"}).items() if v is not None}
+    grant = domains.grant_set(acting_user=owner, admin=admin, domains=chosen, origin=_origin(request), **changes)
+    return _grant_out(AdminGrant.objects.select_related("admin").prefetch_related("domains").get(pk=grant.pk))
+
+
+@api.delete("/grants/{address}", response={204: None, **ERRORS}, tags=["grants"])
+def grant_delete(request, address: str):
+    grant = _grant_of(request, address)
+    domains.grant_revoke(acting_user=request.auth.owner, admin=grant.admin, origin=_origin(request))
     return Status(204, None)
 
 

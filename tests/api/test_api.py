@@ -189,6 +189,9 @@ FIELDS = {
     "first_day": st.text(max_size=12) | st.dates().map(str),
     "keep_copy": JSON,
     "interval_days": st.integers(min_value=-5, max_value=1000),
+    "name": st.text(max_size=260),
+    "domains": st.lists(st.sampled_from(["example.org", "example.net", "nowhere.example", "", "EXAMPLE.ORG"])) | JSON,
+    "max_mailboxes": st.integers(min_value=-(2**40), max_value=2**40),
 }
 WRITES = [
     ("post", "/api/v1/domains/example.org/mailboxes"),
@@ -198,13 +201,20 @@ WRITES = [
     ("post", "/api/v1/domains/example.org/aliases"),
     ("patch", "/api/v1/aliases/info@example.org"),
     ("put", "/api/v1/mailboxes/user@example.org/password"),
+    ("post", "/api/v1/domains/example.org/domain-aliases"),
+    ("put", "/api/v1/grants/user@example.org"),
 ]
 
 
 def _state():
+    from domains.models import AdminGrant, DomainAlias
+
     return (
         sorted(map(repr, Mailbox.objects.order_by("pk").values())),
         sorted(map(repr, Alias.objects.order_by("pk").values())),
+        sorted(map(repr, DomainAlias.objects.order_by("pk").values())),
+        sorted(map(repr, AdminGrant.objects.order_by("pk").values())),
+        sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id")),
         AuditEntry.objects.count(),
     )
 
