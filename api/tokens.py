@@ -5,7 +5,8 @@ SHA-256 of the secret is stored (200 bits of entropy: a fast hash is as safe as 
 request costs no Argon2). Who may create one: any account that may use the panel, for itself;
 its scope never reaches past its owner's own rights (the chosen domains must be ones the owner
 manages, and every request is checked against the owner's rights as they are then). Who may
-revoke one: its owner, and a superuser. Every creation and revocation is in the audit log.
+revoke one: its owner, a superuser, and the operator
+(``manage.py api_token revoke``). Every creation and revocation is in the audit log.
 """
 
 from __future__ import annotations
@@ -110,7 +111,10 @@ def create(
 
 @transaction.atomic
 def revoke(*, acting_user, token: ApiToken, origin: str) -> None:
-    require(permissions.can_revoke_api_token(acting_user, token.owner), "You may not revoke that token.")
+    require(
+        acting_user is None or permissions.can_revoke_api_token(acting_user, token.owner),
+        "You may not revoke that token.",
+    )
     domains = list(token.domains.all())
     deleted, _ = ApiToken.objects.filter(pk=token.pk).delete()
     if not deleted:

@@ -241,3 +241,20 @@ def test_fuzzed_writes_never_fail_with_500_and_never_half_write(openapi, write, 
             assert response.json()["error"]["code"]
             assert _state() == before, f"a refused {method} {path} changed something"
         transaction.set_rollback(True)
+
+
+def test_the_operator_lists_and_revokes_any_token_from_the_command_line(token_for, personas, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    client = token_for(personas.admin_org)
+    token = ApiToken.objects.get(owner=personas.admin_org)
+    call_command("api_token", "list", "--json")
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["id"], t["owner"], t["access"]) for t in listed] == [(token.pk, "admin@example.org", "read-write")]
+    assert token.digest not in json.dumps(listed) and token.key_id not in json.dumps(listed)
+    call_command("api_token", "revoke", str(token.pk))
+    assert client.get("/api/v1/me").status_code == 401
+    assert AuditEntry.objects.get(action="api_token.revoke").origin == "cli"
+    with pytest.raises(CommandError, match="No API token has the id"):
+        call_command("api_token", "revoke", str(token.pk))
