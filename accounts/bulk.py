@@ -11,8 +11,14 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, Mailbox, hash_policy
-from accounts.services import addresses_taken, check_password_policy, generate_password_for, send_welcome
+from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, PROTOCOL_FIELDS, Mailbox, hash_policy
+from accounts.services import (
+    addresses_taken,
+    check_password_policy,
+    generate_password_for,
+    protocol_defaults,
+    send_welcome,
+)
 from domains import limits
 from domains.bulk import domain_of, domains_of
 from mailadmin import bulk, permissions
@@ -28,6 +34,7 @@ MAILBOX_ROW_FIELDS = {
     "forward_keep_copy",
     *PROFILE_FIELDS,
     *FLAG_FIELDS,
+    *PROTOCOL_FIELDS,
 }
 
 
@@ -66,6 +73,7 @@ def mailbox_bulk_load(
         domain = domain_of(row, context["domains"])
         fields = {k: v for k, v in row.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS}
         fields.setdefault("may_relay", domain.default_may_relay)
+        fields |= protocol_defaults(domain, **{k: row.get(k) for k in PROTOCOL_FIELDS})
         quota = row.get("quota_bytes")
         stored = row.get("password_hash") or password_hash
         mailbox = Mailbox(

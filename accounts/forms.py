@@ -46,6 +46,12 @@ class MailboxForm(ProfileFields):
     active = forms.BooleanField(required=False)
     may_relay = forms.BooleanField(required=False, label="May relay", help_text="Send to other domains (SMTP AUTH).")
     filtering = forms.BooleanField(required=False, help_text="Virus and spam checks on incoming mail.")
+    allow_imap = forms.BooleanField(required=False, label="IMAP", help_text="Mail programs may read mail over IMAP.")
+    allow_pop3 = forms.BooleanField(required=False, label="POP3", help_text="Mail programs may download over POP3.")
+    allow_smtp = forms.BooleanField(
+        required=False, label="SMTP submission", help_text="Mail programs may send mail (SMTP AUTH)."
+    )
+    allow_sieve = forms.BooleanField(required=False, label="ManageSieve", help_text="Mail programs may manage filters.")
 
 
 class MailboxCreateForm(ProfileFields):

@@ -17,9 +17,19 @@ from mailadmin.lib.addresses import AddressError, normalize_address, normalize_l
 # forms and the CSV columns all take them from here.
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 FLAG_FIELDS = ("active", "may_relay", "filtering")
-MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, "quota_bytes")
+# The mail protocols a mailbox may log in to (Dovecot's passdb reads them from lookup_logins_v2;
+# Exim's SMTP AUTH asks Dovecot as "smtp"). A new mailbox takes its domain's defaults.
+PROTOCOL_FIELDS = ("allow_imap", "allow_pop3", "allow_smtp", "allow_sieve")
+MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, *PROTOCOL_FIELDS, "quota_bytes")
 # What a deleted mailbox's archive keeps, to give it back on restore.
-ARCHIVED_SETTINGS = ("quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS, "forward_to", "forward_keep_copy")
+ARCHIVED_SETTINGS = (
+    "quota_bytes",
+    *PROFILE_FIELDS,
+    *FLAG_FIELDS,
+    *PROTOCOL_FIELDS,
+    "forward_to",
+    "forward_keep_copy",
+)
 
 
 def maildir_of(domain_name: str, local_part: str) -> str:
@@ -140,6 +150,12 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     active = models.BooleanField(default=True)
     may_relay = models.BooleanField(default=True, help_text="May send to other domains (SMTP AUTH).")
     filtering = models.BooleanField(default=True, help_text="Virus and spam checks on incoming mail.")
+    allow_imap = models.BooleanField("IMAP", default=True, help_text="Mail programs may read mail over IMAP.")
+    allow_pop3 = models.BooleanField("POP3", default=True, help_text="Mail programs may download mail over POP3.")
+    allow_smtp = models.BooleanField(
+        "SMTP submission", default=True, help_text="Mail programs may send mail with SMTP AUTH."
+    )
+    allow_sieve = models.BooleanField("ManageSieve", default=True, help_text="Mail programs may manage filters.")
     # Forwarding: canonical addresses separated by ", " (as Alias.destinations), "" = none.
     forward_to = models.TextField(blank=True, default="")
     forward_keep_copy = models.BooleanField(default=True, help_text="Forwarded mail also stays in the mailbox.")

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 
-from accounts.models import FLAG_FIELDS, MAILBOX_SETTINGS, Mailbox, MailboxArchive
+from accounts.models import FLAG_FIELDS, MAILBOX_SETTINGS, PROTOCOL_FIELDS, Mailbox, MailboxArchive
 from aliases.models import addresses_in_use
 from domains.limits import check_forwarding, check_mailbox_limits, lock_limits
 from domains.models import Domain
@@ -69,6 +69,14 @@ def generate_password_for(*, domain: Domain, local_part: str, first_name: str = 
     return generate_password(mailbox=draft)
 
 
+def protocol_defaults(domain: Domain, **given) -> dict:
+    """The ``allow_*`` protocols of a new mailbox: those given (not None), else the domain's defaults."""
+    return {
+        field: getattr(domain, f"default_{field}") if given.get(field) is None else given[field]
+        for field in PROTOCOL_FIELDS
+    }
+
+
 def get_mailbox(address: str) -> Mailbox:
     """A mailbox by address, or a ValidationError (``Mailbox.objects.get_by_address``)."""
     return Mailbox.objects.get_by_address(address)
@@ -98,13 +106,17 @@ def mailbox_create(
     active: bool = True,
     may_relay: bool | None = None,
     filtering: bool = True,
+    allow_imap: bool | None = None,
+    allow_pop3: bool | None = None,
+    allow_smtp: bool | None = None,
+    allow_sieve: bool | None = None,
     welcome: bool = True,
     validate_password: bool = True,
 ) -> Mailbox:
     """Create a mailbox within the domain's and every covering grant's limits.
 
-    ``quota_bytes`` and ``may_relay`` default to the domain's defaults. The password must pass
-    the policy (``check_password_policy``) unless ``validate_password`` is False: restores of
+    ``quota_bytes``, ``may_relay`` and the ``allow_*`` protocols default to the domain's defaults.
+    The password must pass the policy (``check_password_policy``) unless ``validate_password`` is False: restores of
     passwords already in use.
     With ``welcome`` (and MAIL_WELCOME_SUBJECT set) a welcome message is sent
     after the commit, so Dovecot creates the maildir at once.
@@ -126,6 +138,9 @@ def mailbox_create(
         active=active,
         may_relay=domain.default_may_relay if may_relay is None else may_relay,
         filtering=filtering,
+        **protocol_defaults(
+            domain, allow_imap=allow_imap, allow_pop3=allow_pop3, allow_smtp=allow_smtp, allow_sieve=allow_sieve
+        ),
     )
     mailbox.full_clean(exclude=["password"])
     if reason := addresses_taken([mailbox.address]).get(mailbox.address):
@@ -187,6 +202,10 @@ def mailbox_update(
     active: bool = UNSET,
     may_relay: bool = UNSET,
     filtering: bool = UNSET,
+    allow_imap: bool = UNSET,
+    allow_pop3: bool = UNSET,
+    allow_smtp: bool = UNSET,
+    allow_sieve: bool = UNSET,
     quota_bytes: int = UNSET,
 ) -> Mailbox:
     """Change the fields given (profile, flags, quota: checked against domain and grant limits)."""

@@ -172,6 +172,10 @@ class MailboxOut(Schema):
     active: bool
     may_relay: bool
     filtering: bool
+    allow_imap: bool
+    allow_pop3: bool
+    allow_smtp: bool
+    allow_sieve: bool
     quota_bytes: int
     usage_bytes: int
     message_count: int
@@ -187,6 +191,10 @@ class MailboxIn(Schema):
     active: bool = True
     may_relay: bool | None = None
     filtering: bool = True
+    allow_imap: bool | None = Field(None, description="the domain's default when left out")
+    allow_pop3: bool | None = None
+    allow_smtp: bool | None = None
+    allow_sieve: bool | None = None
 
 
 class MailboxCreated(MailboxOut):
@@ -199,6 +207,10 @@ class MailboxPatch(Schema):
     active: bool | None = None
     may_relay: bool | None = None
     filtering: bool | None = None
+    allow_imap: bool | None = None
+    allow_pop3: bool | None = None
+    allow_smtp: bool | None = None
+    allow_sieve: bool | None = None
     quota_bytes: int | None = Field(None, ge=0, le=2**62)
 
 
@@ -336,6 +348,10 @@ MAILBOX_FIELDS = [
     "active",
     "may_relay",
     "filtering",
+    "allow_imap",
+    "allow_pop3",
+    "allow_smtp",
+    "allow_sieve",
     "quota_bytes",
     "usage_bytes",
     "message_count",

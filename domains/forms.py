@@ -16,6 +16,10 @@ class DomainSettingsForm(forms.Form):
         required=False, initial=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes."
     )
     default_may_relay = forms.BooleanField(required=False, initial=True, label="New mailboxes may relay")
+    default_allow_imap = forms.BooleanField(required=False, initial=True, label="New mailboxes may use IMAP")
+    default_allow_pop3 = forms.BooleanField(required=False, initial=True, label="New mailboxes may use POP3")
+    default_allow_smtp = forms.BooleanField(required=False, initial=True, label="New mailboxes may send (SMTP AUTH)")
+    default_allow_sieve = forms.BooleanField(required=False, initial=True, label="New mailboxes may use ManageSieve")
     users_may_forward = forms.BooleanField(
         required=False, initial=True, label="Users may forward", help_text="Users set their own mailbox's forwarding."
     )

@@ -117,6 +117,11 @@ class Domain(models.Model):
     active = models.BooleanField(default=True, help_text="Visible to the MTA: mail for it is accepted.")
     logins_enabled = models.BooleanField(default=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes.")
     default_may_relay = models.BooleanField(default=True, help_text="Whether new mailboxes may relay.")
+    # What new mailboxes may log in to (accounts.models.PROTOCOL_FIELDS); each mailbox can differ.
+    default_allow_imap = models.BooleanField(default=True, help_text="New mailboxes may use IMAP.")
+    default_allow_pop3 = models.BooleanField(default=True, help_text="New mailboxes may use POP3.")
+    default_allow_smtp = models.BooleanField(default=True, help_text="New mailboxes may send with SMTP AUTH.")
+    default_allow_sieve = models.BooleanField(default=True, help_text="New mailboxes may use ManageSieve.")
     users_may_forward = models.BooleanField(default=True, help_text="Users set the forwarding of their own mailbox.")
     require_two_factor = models.BooleanField(
         default=False, help_text="Its administrators log in to the panel with a second factor."

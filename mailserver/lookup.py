@@ -227,14 +227,18 @@ V2_TABLES = {
         "maildir",
         "quota_rule",
         "app_passwords_only",
+        "imap",
+        "pop3",
+        "smtp",
+        "sieve",
     ],
 }
 
-# The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 (the
-# current one) adds lookup_logins_v2.app_passwords_only (0005). A migration passes its own level,
-# so that it never refers to a column a later migration adds.
-LEVEL = 2
-_ADDED_AT = {"app_passwords_only": 2}
+# The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 adds
+# lookup_logins_v2.app_passwords_only (0005), 3 (the current one) the mailbox's protocols (0006).
+# A migration passes its own level, so that it never refers to a column a later migration adds.
+LEVEL = 3
+_ADDED_AT = {"app_passwords_only": 2, "imap": 3, "pop3": 3, "smtp": 3, "sieve": 3}
 
 
 def v2_columns(table: str, level: int = LEVEL) -> list[str]:
@@ -256,6 +260,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
     live = "(m.active AND d.active)"
     usable = "(m.password <> '' AND SUBSTR(m.password, 1, 1) <> '!')"
     alias_to = "CASE WHEN a.active AND d.active THEN a.destinations ELSE '' END"
+    protocols = "".join(f", {b(f'm.allow_{p}')}" for p in ("imap", "pop3", "smtp", "sieve"))
     return {
         "lookup_domains_v2": [
             (
@@ -301,6 +306,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            {cat("d.name", "'/'", "m.local_part", "'/'")},
                            {cat("'*:storage='", f"CAST(m.quota_bytes AS {text})", "'B'")}
                            {f", {b('d.require_app_passwords')}" if level >= 2 else ""}
+                           {protocols if level >= 3 else ""}
                       FROM accounts_mailbox m JOIN domains_domain d ON d.id = m.domain_id WHERE {{where}}""",
                 {"key": "m.address", "domain": "m.domain_id"},
             ),

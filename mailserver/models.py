@@ -70,6 +70,12 @@ class LookupLogin(models.Model):
     quota_rule = models.CharField(max_length=64)
     # 1: the domain requires app passwords, so the main password does not log mail programs in.
     app_passwords_only = models.SmallIntegerField(default=0)
+    # 1: the mailbox may log in to that protocol (Dovecot's service: imap, pop3, smtp for Exim's
+    # SMTP AUTH, sieve for ManageSieve).
+    imap = models.SmallIntegerField(default=1)
+    pop3 = models.SmallIntegerField(default=1)
+    smtp = models.SmallIntegerField(default=1)
+    sieve = models.SmallIntegerField(default=1)
 
     class Meta:
         db_table = "lookup_logins_v2"

@@ -115,7 +115,32 @@ def trace(address: str) -> Trace:
         return result
     _route(result, f"{local.lower()}@{domain}", [], [])
     result.rcpt = _rcpt_answer(result)
+    if logins := _logins(f"{local.lower()}@{domain}"):
+        result.steps.append(logins)
     return result
+
+
+PROTOCOL_NAMES = {"imap": "IMAP", "pop3": "POP3", "smtp": "SMTP submission", "sieve": "ManageSieve"}
+
+
+def _logins(address: str) -> str:
+    """What Dovecot (and Exim's SMTP AUTH through it) lets the mailbox's mail programs do, from the
+    row of lookup_logins_v2 that Dovecot reads; empty for an address that is no mailbox."""
+    row = _one(
+        "SELECT login_allowed, app_passwords_only, imap, pop3, smtp, sieve FROM lookup_logins_v2 WHERE address = %s",
+        address,
+    )
+    if row is None:
+        return ""
+    if not int(row["login_allowed"]):
+        return f"{address}: mail programs may not log in (mailbox or domain inactive, or logins off)"
+    allowed = [name for key, name in PROTOCOL_NAMES.items() if int(row[key])]
+    refused = [name for key, name in PROTOCOL_NAMES.items() if not int(row[key])]
+    text = f"{address}: mail programs may log in over {', '.join(allowed) or 'nothing'}"
+    text += f" (not {', '.join(refused)})" if refused and allowed else ""
+    if int(row["app_passwords_only"]):
+        text += ", with app passwords only"
+    return text
 
 
 def _rcpt_answer(result: Trace) -> str:

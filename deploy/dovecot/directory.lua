@@ -25,7 +25,7 @@ local STORE = "@@STORE@@"
 
 local luasql = require("luasql." .. DRIVER)
 -- The queries, one read of the table's row by its primary key each ('%s': the quoted address).
-local PASSDB_QUERY = "SELECT address, password, login_allowed, maildir, quota_rule, app_passwords_only FROM lookup_logins_v2 WHERE address = '%s'"
+local PASSDB_QUERY = "SELECT address, password, login_allowed, maildir, quota_rule, app_passwords_only, imap, pop3, smtp, sieve FROM lookup_logins_v2 WHERE address = '%s'"
 -- App passwords (accounts/apppasswords.py): 36 characters of base32 as typed (dashes and spaces
 -- dropped, any case), whose first 8 are the key id: the one row the password can be is read by
 -- it, so a login costs the same whatever the number of app passwords of the mailbox.
@@ -35,8 +35,10 @@ local APP_PASSWORD_CHARS, APP_KEY_CHARS = 36, 8
 -- otherwise); Dovecot's user may update that one column and nothing else.
 local APP_PASSWORD_USED = "UPDATE accounts_apppassword SET last_used_at = %s WHERE key_id = '%s' AND (last_used_at IS NULL OR last_used_at < %s)"
 local USED_EVERY = 300
--- The protocol an app password must allow, by the Dovecot service asking (Exim's dovecot
--- authenticator asks as "smtp"; ManageSieve as "sieve"). Any other service takes none.
+-- The protocol a mailbox (its imap, pop3, smtp, sieve columns) and an app password must allow, by
+-- the Dovecot service asking (Exim's dovecot authenticator asks as "smtp"; ManageSieve as "sieve").
+-- An app password allows no other service; a main password's other services (doveadm) are not
+-- mail programs and are not limited.
 local PROTOCOL_OF = { imap = "imap", pop3 = "pop3", smtp = "smtp", submission = "smtp", sieve = "sieve" }
 local USERDB_QUERY = "SELECT maildir, quota_rule FROM lookup_logins_v2 WHERE address = '%s'"
 local ITERATE_QUERY = "SELECT address FROM lookup_logins_v2"
@@ -120,13 +122,15 @@ local function app_password_form(pass)
   return typed
 end
 
--- The mailbox's row of lookup_logins_v2, or nil and the answer to a login it cannot have.
+-- The mailbox's row of lookup_logins_v2, or nil and the answer to a login it cannot have: no such
+-- mailbox, logins off (mailbox, domain), or the protocol asking switched off for the mailbox.
 local function login_row(req)
   local row = select_rows(PASSDB_QUERY, req.user)[1]
   if row == nil then
     return nil, dovecot.auth.PASSDB_RESULT_USER_UNKNOWN
   end
-  if tonumber(row.login_allowed) ~= 1 then
+  local protocol = PROTOCOL_OF[req.service]
+  if tonumber(row.login_allowed) ~= 1 or (protocol ~= nil and tonumber(row[protocol]) ~= 1) then
     return nil, dovecot.auth.PASSDB_RESULT_USER_DISABLED
   end
   return row

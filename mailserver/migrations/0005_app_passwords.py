@@ -15,7 +15,7 @@ VIEWS = ["lookup_app_passwords_v2"]
 
 
 def forwards(apps, schema_editor):
-    install_v2(schema_editor)
+    install_v2(schema_editor, level=2)  # as of this migration (the protocols come with 0006)
     create_views(schema_editor, VIEWS)
 
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 
 from accounts import apppasswords, services, twofactor
-from accounts.models import APP_PASSWORD_PROTOCOLS, FLAG_FIELDS, PROFILE_FIELDS, Mailbox
+from accounts.models import APP_PASSWORD_PROTOCOLS, FLAG_FIELDS, PROFILE_FIELDS, PROTOCOL_FIELDS, Mailbox
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand, flag, given, size_option
 from mailadmin.lib.addresses import AddressError, split_address
@@ -19,6 +19,7 @@ def mailbox_data(m: Mailbox) -> dict:
         "active": m.active,
         "may_relay": m.may_relay,
         "filtering": m.filtering,
+        "protocols": ",".join(f.removeprefix("allow_") for f in PROTOCOL_FIELDS if getattr(m, f)),
         "first_name": m.first_name,
         "last_name": m.last_name,
         "phone": m.phone,
@@ -40,6 +41,10 @@ def add_field_args(parser) -> None:
     flag(parser, "active", "the mailbox receives mail and may log in")
     flag(parser, "may-relay", "may send to other domains after SMTP AUTH")
     flag(parser, "filtering", "virus and spam checks on incoming mail")
+    flag(parser, "allow-imap", "may log in over IMAP (default: the domain's)")
+    flag(parser, "allow-pop3", "may log in over POP3 (default: the domain's)")
+    flag(parser, "allow-smtp", "may send with SMTP AUTH (default: the domain's)")
+    flag(parser, "allow-sieve", "may log in to ManageSieve (default: the domain's)")
 
 
 class Command(VerbCommand):
@@ -113,7 +118,7 @@ class Command(VerbCommand):
             raise ValidationError({"address": str(exc)}) from None
         domain = get_domain(domain_name)
         generated = not options["password_stdin"]
-        fields = given(options, "quota_bytes", *PROFILE, *FLAGS)
+        fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS)
         if generated:
             names = {key: fields[key] for key in ("first_name", "last_name") if key in fields}
             password = services.generate_password_for(domain=domain, local_part=local_part, **names)
@@ -186,7 +191,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         mailbox = services.get_mailbox(options["address"])
-        fields = given(options, "quota_bytes", *PROFILE, *FLAGS)
+        fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS)
         if not fields:
             raise ValidationError("Nothing to change: give at least one option.")
         return mailbox_data(services.mailbox_update(origin="cli", acting_user=None, mailbox=mailbox, **fields))

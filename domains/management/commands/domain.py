@@ -22,11 +22,16 @@ def domain_data(domain: Domain) -> dict:
     }
 
 
+PROTOCOLS = {"imap": "use IMAP", "pop3": "use POP3", "smtp": "send with SMTP AUTH", "sieve": "use ManageSieve"}
+
+
 def add_setting_args(parser) -> None:
     parser.add_argument("--description")
     flag(parser, "active", "visible to the MTA (mail is accepted)")
     flag(parser, "logins-enabled", "IMAP, POP3 and SMTP AUTH for its mailboxes")
     flag(parser, "default-may-relay", "new mailboxes may relay")
+    for protocol, what in PROTOCOLS.items():
+        flag(parser, f"default-allow-{protocol}", f"new mailboxes may {what}")
     flag(parser, "users-may-forward", "users set their own mailbox's forwarding")
     flag(parser, "forward-outside", "mailboxes may forward to addresses outside this server")
     flag(parser, "require-two-factor", "its administrators log in to the panel with a second factor")
