@@ -22,7 +22,13 @@ class NumberError(ValueError):
 
 
 def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """``text`` (surrounding white space allowed) as an int within ``minimum``..``maximum``."""
+    """``text`` (surrounding white space allowed) as an int within ``minimum``..``maximum``.
+
+    White space includes a pasted no-break space, but no control character other than tab and line
+    breaks: ``str.strip`` counts U+001C-U+001F as white space, so '0\x1f' would pass as 0 (found by
+    Hypothesis)."""
+    if isinstance(text, str) and any(ch < " " and ch not in "\t\r\n" or ch == "\x7f" for ch in text):
+        raise NumberError("A number cannot contain control characters.")
     value = text.strip() if isinstance(text, str) else ""
     if not _NUMBER_RE.fullmatch(value):
         shown = value if len(value) <= 20 else value[:20] + "…"

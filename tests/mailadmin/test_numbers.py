@@ -12,6 +12,12 @@ UNICODE_DIGITS = "²³¹⁰⁴₂٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１�
 ASCII_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
+def is_ascii_number(text: str) -> bool:
+    """Digits 0-9 with a sign, white space around, and no control character but tab and line breaks."""
+    controls = any(ch < " " and ch not in "\t\r\n" or ch == "\x7f" for ch in text)
+    return bool(ASCII_NUMBER.fullmatch(text)) and not controls
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("0", 0), ("42", 42), (" 7 ", 7), ("\t+5", 5), ("-3", -3), ("007", 7), ("0" * 50 + "1", 1), ("\u00a01\n", 1)],
@@ -55,6 +61,12 @@ def test_only_ascii_numbers_parse(text):
         value = parse_int(text, minimum=-(10**12), maximum=10**12)
     except NumberError as exc:
         assert str(exc)
-        assert not ASCII_NUMBER.fullmatch(text) or abs(int(text)) > 10**12
+        assert not is_ascii_number(text) or abs(int(text)) > 10**12
     else:
-        assert ASCII_NUMBER.fullmatch(text) and value == int(text)
+        assert is_ascii_number(text) and value == int(text)
+
+
+@pytest.mark.parametrize("text", ["0\x1f", "\x1c7", "\x0b12", "5\x7f", "1\x002"])
+def test_control_characters_around_a_number_are_refused(text):
+    with pytest.raises(NumberError):
+        parse_int(text)
