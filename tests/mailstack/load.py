@@ -59,8 +59,10 @@ def classify_smtp(code: int) -> str:
 class Clients:
     """Start with ``start(stack, ...)``; ``stop()`` joins every thread."""
 
-    def __init__(self, stack, password: str, pause: float = 0.15):
+    def __init__(self, stack, password: str, pause: float = 0.15, passwords: dict[str, str] | None = None):
+        """``password`` for every user, but those ``passwords`` names (an app password, say)."""
         self.stack, self.password, self.pause = stack, password, pause
+        self.passwords = passwords or {}
         self.record = Record()
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -140,7 +142,7 @@ class Clients:
             "127.0.0.1", self.stack.ports["imaps"], ssl_context=self.stack.tls_context(), timeout=120
         )
         try:
-            conn.login(user, self.password)
+            conn.login(user, self.passwords.get(user, self.password))
         except imaplib.IMAP4.error as exc:
             text = str(exc)
             return ("temp" if IMAP_TEMP in text else "perm" if IMAP_PERM in text else "error"), text
@@ -164,7 +166,7 @@ class Clients:
         conn = poplib.POP3_SSL("127.0.0.1", self.stack.ports["pop3s"], context=self.stack.tls_context(), timeout=120)
         try:
             conn.user(user)
-            conn.pass_(self.password)
+            conn.pass_(self.passwords.get(user, self.password))
         except poplib.error_proto as exc:
             text = str(exc)
             return ("temp" if POP3_TEMP in text else "perm" if POP3_PERM in text else "error"), text
@@ -182,7 +184,7 @@ class Clients:
             conn.starttls(context=self.stack.tls_context())
             conn.ehlo("load.test")
             try:
-                code, text = conn.login(user, self.password)
+                code, text = conn.login(user, self.passwords.get(user, self.password))
             except smtplib.SMTPAuthenticationError as exc:
                 code, text = exc.smtp_code, exc.smtp_error
             except smtplib.SMTPResponseException as exc:

@@ -2,7 +2,8 @@
 
 A private MariaDB or PostgreSQL server (the kind the suite runs on) holds a copy of the test
 directory; a second Exim + Dovecot reads it. Clients keep delivering mail and logging in over
-IMAP, POP3 and SMTP AUTH while the test stops the database and starts it again. Nobody
+IMAP, POP3 and SMTP AUTH (with main passwords and app passwords) while the test stops the database
+and starts it again. Nobody
 reloads or touches Exim or Dovecot: they must come back by themselves.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from accounts import apppasswords
+from accounts import services as accounts
 from tests.mailstack.conftest import PASSWORD
 from tests.mailstack.load import Clients
 from tests.mailstack.private_db import CREDENTIALS, copy_mailbox_sql, private_server
@@ -30,6 +33,9 @@ ROUTES = {
 }
 OUTAGE_SECONDS = 8
 RECOVERY_SECONDS = 10  # logins work again within this long after the database is back
+# Clients that log in with an app password (Dovecot reads its lookup_app_passwords_v2 row too).
+APP_PASSWORD_USERS = {"erin@beta.test": ["imap"], "relayer@alpha.test": ["smtp"]}
+APP_PASSWORDS: dict[str, str] = {}
 # Mailboxes only the private copy has, each logged in to once: never in Dovecot's auth cache.
 FRESH = [f"fresh{n:03}@alpha.test" for n in range(400)]
 
@@ -41,6 +47,11 @@ def private(stack, django_db_blocker):
     server.install()
     server.start()
     with django_db_blocker.unblock():
+        for address, protocols in APP_PASSWORD_USERS.items():  # made in the test database, then copied
+            mailbox = accounts.get_mailbox(address)
+            _, APP_PASSWORDS[address] = apppasswords.create(
+                acting_user=None, mailbox=mailbox, name="faults", protocols=protocols, origin="test"
+            )
         server.copy_test_database()
         for sql, params in copy_mailbox_sql("alice@alpha.test", FRESH):
             server.execute(sql, params)
@@ -81,12 +92,12 @@ def retry_deferred(clients: Clients, deadline: float) -> list[tuple[str, str]]:
 
 def test_database_restart_gives_only_temporary_answers_and_loses_nothing(private):
     mail, server = private
-    clients = Clients(mail, PASSWORD)
+    clients = Clients(mail, PASSWORD, passwords=APP_PASSWORDS)
     clients.start(
         smtp_rcpts=list(ROUTES),
-        imap=["alice@alpha.test", "bob@alpha.test"],
+        imap=["alice@alpha.test", "bob@alpha.test", "erin@beta.test"],
         pop3=["carol@alpha.test"],
-        auth=["dave@alpha.test", "sender@alpha.test"],
+        auth=["dave@alpha.test", "sender@alpha.test", "relayer@alpha.test"],
         fresh_imap=FRESH,
     )
     time.sleep(3)
