@@ -514,14 +514,8 @@ def vacation_set(request, address: str, payload: VacationIO):
 def alias_list(request, name: str, after: str = "", limit: int = 100):
     domain = _domain_of(request, name)
     qs = Alias.objects.visible_to(request.auth.owner).filter(domain=domain, address__gt=after).order_by("address")
-    rows = [
-        {"address": a, "domain": domain.name, "local_part": lp, "destinations": [d for d in dest.split(", ") if d]}
-        | {"active": active}
-        for a, lp, dest, active in qs.values_list("address", "local_part", "destinations", "active")[
-            : _limit(limit) + 1
-        ]
-    ]
-    return _page(rows, "address", limit)
+    qs = qs.select_related("domain").only("address", "local_part", "destinations", "active", "domain__name")
+    return _page([_alias_out(alias) for alias in qs[: _limit(limit) + 1]], "address", limit)
 
 
 @api.post("/domains/{name}/aliases", response={201: AliasOut, **ERRORS}, tags=["aliases"])

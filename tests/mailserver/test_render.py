@@ -158,3 +158,23 @@ def test_dovecot_login_mode_sets_its_processes(tmp_path, mode, login, reuse):
             ["doveconf", "-c", str(tmp_path / "dovecot" / "dovecot.conf"), "-h", key], capture_output=True, text=True
         )
         assert out.stdout.strip() == want, (key, out.stdout, out.stderr)
+
+
+def test_dovecot_script_knows_the_protocols_the_directory_stores(tmp_path):
+    """The Lua script maps Dovecot's services onto the directory's protocol columns; a protocol
+    added on one side only would let that service past every switch or refuse it always."""
+    import re
+
+    from accounts.models import APP_PASSWORD_PROTOCOLS, PROTOCOL_FIELDS
+
+    mailconfig.render(tmp_path, {**SECRETS, "MAIL_DOVECOT_CONFIG_DIR": str(tmp_path / "dovecot")}, DATABASES["sqlite"])
+    script = (tmp_path / "dovecot" / "directory.lua").read_text()
+    table = re.search(r"local PROTOCOL_OF = \{([^}]*)\}", script).group(1)
+    mapping = dict(re.findall(r'(\w+) = "(\w+)"', table))
+    protocols = set(APP_PASSWORD_PROTOCOLS)
+    assert set(mapping.values()) == protocols
+    assert {field.removeprefix("allow_") for field in PROTOCOL_FIELDS} == protocols
+    assert protocols <= set(lookup.V2_TABLES["lookup_logins_v2"])
+    assert protocols <= set(lookup.V2_VIEWS["lookup_app_passwords_v2"])
+    # every protocol is reached by the Dovecot service of its own name, submission by Exim's "smtp"
+    assert all(mapping[p] == p for p in protocols) and mapping["submission"] == "smtp"
