@@ -43,7 +43,7 @@ from domains import clientconfig
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
 from mailadmin.forms import LoginForm, SecondFactorForm
-from mailadmin.shortcuts import add_errors, call_service, origin, require
+from mailadmin.shortcuts import add_errors, call_service, origin, render_secret, require
 
 FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
 PAGE_SIZE = 50
@@ -52,9 +52,9 @@ JOB_REFRESH_SECONDS = 2  # a job's page reloads itself this often while the job 
 
 def _passwords_once(request, created, domain, title):
     """The page that shows new passwords, once: never cached anywhere."""
-    response = render(request, "accounts/passwords_once.html", {"created": created, "domain": domain, "title": title})
-    add_never_cache_headers(response)
-    return response
+    return render_secret(
+        request, "accounts/passwords_once.html", {"created": created, "domain": domain, "title": title}
+    )
 
 
 def _vacation_of(mailbox):
@@ -338,9 +338,7 @@ def job_detail(request, pk):
     own = permissions.can_see_job_passwords(request.user, job)
     created = jobs.job_take_passwords(job=job) if job.finished_ok and own else []
     context = {"job": job, "domain": job.domain, "created": created, "own": own, "refresh": JOB_REFRESH_SECONDS}
-    response = render(request, "accounts/job_detail.html", context)
-    add_never_cache_headers(response)
-    return response
+    return render_secret(request, "accounts/job_detail.html", context)
 
 
 def _errors_to_messages(request, form):
@@ -458,9 +456,7 @@ def archive_restore_into(request, pk, archive_pk):
 
 def _codes_once(request, codes, title):
     """Recovery codes, shown on this answer only (never stored in the clear, never cached)."""
-    response = render(request, "accounts/recovery_codes.html", {"codes": codes, "title": title})
-    add_never_cache_headers(response)
-    return response
+    return render_secret(request, "accounts/recovery_codes.html", {"codes": codes, "title": title})
 
 
 @require_GET
@@ -504,9 +500,7 @@ def two_factor_setup(request):
         "secret": twofactor.secret_text(device),
         "required": request.session.get(twofactor.SESSION_ENROL, False),
     }
-    response = render(request, "accounts/two_factor_setup.html", context)
-    add_never_cache_headers(response)
-    return response
+    return render_secret(request, "accounts/two_factor_setup.html", context)
 
 
 @require_POST
@@ -655,11 +649,8 @@ def app_passwords(request):
         )
         if created:
             app_password, shown = created
-            response = render(
-                request, "accounts/app_password_created.html", {"app_password": app_password, "password": shown}
-            )
-            add_never_cache_headers(response)
-            return response
+            context = {"app_password": app_password, "password": shown}
+            return render_secret(request, "accounts/app_password_created.html", context)
     context = {
         "form": form,
         "app_passwords": apppasswords.of(user),

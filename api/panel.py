@@ -4,14 +4,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api import tokens
 from api.forms import TokenForm
 from api.models import ApiToken
 from mailadmin import permissions
-from mailadmin.shortcuts import call_service, origin
+from mailadmin.shortcuts import call_service, origin, render_secret
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,9 +31,7 @@ def token_list(request):
         )
         if created:
             token, shown = created
-            response = render(request, "api/token_created.html", {"token": token, "shown": shown})
-            add_never_cache_headers(response)
-            return response
+            return render_secret(request, "api/token_created.html", {"token": token, "shown": shown})
     context = {"form": form, "tokens": tokens.of(user), "limit": tokens.MAX_PER_ACCOUNT}
     return render(request, "api/tokens.html", context)
 

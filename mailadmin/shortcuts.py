@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 from mailadmin.lib.addresses import AddressError, normalize_address
 from mailadmin.lib.clients import client_address
@@ -44,6 +46,14 @@ def login_username(request, credentials) -> str:
         return normalize_address(raw)
     except AddressError:
         return raw.strip().lower()
+
+
+def render_secret(request, template: str, context: dict):
+    """A page that shows a secret (a new password, recovery codes, a token) on this answer only:
+    rendered like any page and marked never to be cached by the browser or a proxy."""
+    response = render(request, template, context)
+    add_never_cache_headers(response)
+    return response
 
 
 def add_errors(form, exc: ValidationError) -> None:
