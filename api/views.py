@@ -161,6 +161,7 @@ class DomainOut(Schema):
     max_aliases: int
     max_quota_bytes: int
     default_quota_bytes: int
+    max_message_bytes: int = Field(description="largest message its addresses accept; 0: the server's limit")
 
 
 class MailboxOut(Schema):

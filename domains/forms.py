@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from domains.models import server_message_limit
 from domains.services import GRANT_FIELDS
 from mailadmin.forms import IdChoiceField, SingleLineField, count_field, quota_field
 from mailadmin.lib.sizes import format_size
@@ -44,6 +45,21 @@ class DomainSettingsForm(forms.Form):
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")
     default_quota_bytes = quota_field(initial=0, label="Quota of new mailboxes")
+    max_message_bytes = quota_field(
+        initial=0,
+        required=False,
+        label="Largest message",
+        help_text="Mail to its addresses above this size is refused (552); 0 = the server's limit.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if server := server_message_limit():
+            field = self.fields["max_message_bytes"]
+            field.help_text = f"{field.help_text.removesuffix('.')}, {format_size(server)}."
+
+    def clean_max_message_bytes(self):
+        return self.cleaned_data.get("max_message_bytes") or 0  # (left empty: the server's limit)
 
     def clean(self):
         data = super().clean()

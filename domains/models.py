@@ -11,6 +11,16 @@ from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from mailadmin.lib.addresses import AddressError, display_domain, normalize_domain
+from mailadmin.lib.sizes import SizeError, format_size, parse_size
+
+
+def server_message_limit() -> int:
+    """The server's own message size limit in bytes (``MAIL_MESSAGE_SIZE_LIMIT``, Exim's
+    ``message_size_limit``, announced in EHLO SIZE); 0 when it is none or not a plain size."""
+    try:
+        return parse_size(str(settings.MAIL_MESSAGE_SIZE_LIMIT))
+    except SizeError:
+        return 0
 
 
 def validate_domain_name(value: str) -> None:
@@ -141,6 +151,10 @@ class Domain(models.Model):
     max_aliases = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
     max_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Largest mailbox quota; 0 = unlimited")
     default_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Quota of new mailboxes; 0 = unlimited")
+    # Read by Exim from lookup_domains_v2 at RCPT (a declared SIZE) and DATA: 552 above it.
+    max_message_bytes = models.PositiveBigIntegerField(
+        default=0, help_text="Largest message its addresses accept; 0 = the server's limit"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -177,6 +191,11 @@ class Domain(models.Model):
             owner, reason = names_in_use([self.name]).get(self.name, (None, ""))
             if owner is DomainAlias:  # (another domain of this name: the unique check says so)
                 raise ValidationError({"name": reason})
+        server = server_message_limit()
+        if self.max_message_bytes and server and self.max_message_bytes > server:
+            raise ValidationError(
+                {"max_message_bytes": f"At most the server's limit, {format_size(server)} (MAIL_MESSAGE_SIZE_LIMIT)."}
+            )
 
     def allocated_quota_bytes(self) -> int:
         return self.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0

@@ -35,6 +35,7 @@ DOMAIN_SETTINGS = (
     "max_aliases",
     "max_quota_bytes",
     "default_quota_bytes",
+    "max_message_bytes",
 )
 
 
@@ -76,6 +77,7 @@ def domain_create(
     max_aliases: int = UNSET,
     max_quota_bytes: int = UNSET,
     default_quota_bytes: int = UNSET,
+    max_message_bytes: int = UNSET,
 ) -> Domain:
     """Create a domain; the settings not given take the model's defaults."""
     fields = given(locals(), DOMAIN_SETTINGS)
@@ -117,6 +119,7 @@ def domain_update(
     max_aliases: int = UNSET,
     max_quota_bytes: int = UNSET,
     default_quota_bytes: int = UNSET,
+    max_message_bytes: int = UNSET,
 ) -> Domain:
     """Change the settings, flags or limits given: superusers only (admins never change their limits)."""
     fields = given(locals(), DOMAIN_SETTINGS)

@@ -198,7 +198,7 @@ VACATION_TODAY = (
 )
 
 V2_TABLES = {
-    "lookup_domains_v2": ["domain", "target", "is_alias", "active", "logins_enabled", "domain_id"],
+    "lookup_domains_v2": ["domain", "target", "is_alias", "active", "logins_enabled", "domain_id", "max_message_bytes"],
     "lookup_addresses_v2": [
         "address",
         "domain_id",
@@ -235,10 +235,11 @@ V2_TABLES = {
 }
 
 # The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 adds
-# lookup_logins_v2.app_passwords_only (0005), 3 (the current one) the mailbox's protocols (0006).
+# lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4 (the current one)
+# lookup_domains_v2.max_message_bytes (0007).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 3
-_ADDED_AT = {"app_passwords_only": 2, "imap": 3, "pop3": 3, "smtp": 3, "sieve": 3}
+LEVEL = 4
+_ADDED_AT = {"app_passwords_only": 2, "imap": 3, "pop3": 3, "smtp": 3, "sieve": 3, "max_message_bytes": 4}
 
 
 def v2_columns(table: str, level: int = LEVEL) -> list[str]:
@@ -265,11 +266,13 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
         "lookup_domains_v2": [
             (
                 f"""SELECT d.name, d.name, 0, {b("d.active")}, {b("d.logins_enabled")}, d.id
+                           {", d.max_message_bytes" if level >= 4 else ""}
                       FROM domains_domain d WHERE {{where}}""",
                 {"key": "d.name", "domain": "d.id"},
             ),
             (
                 f"""SELECT a.name, t.name, 1, {b("a.active AND t.active")}, {b("t.logins_enabled")}, t.id
+                           {", t.max_message_bytes" if level >= 4 else ""}
                       FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id WHERE {{where}}""",
                 {"key": "a.name", "domain": "a.target_id"},
             ),
@@ -352,7 +355,8 @@ def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str
                 "lookup_domains_v2",
                 "domain",
                 "NEW.id",
-                f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled",
+                f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled"
+                + (" OR OLD.max_message_bytes <> NEW.max_message_bytes" if level >= 4 else ""),
             ),
             ("lookup_addresses_v2", "domain", "NEW.id", "OLD.active <> NEW.active"),
             (

@@ -77,7 +77,9 @@ def _one(sql: str, key: str) -> dict | None:
 
 def _domain(name: str):
     return _one(
-        "SELECT domain, target, is_alias, active, logins_enabled FROM lookup_domains_v2 WHERE domain = %s", name
+        "SELECT domain, target, is_alias, active, logins_enabled, max_message_bytes FROM lookup_domains_v2 "
+        "WHERE domain = %s",
+        name,
     )
 
 
@@ -115,6 +117,9 @@ def trace(address: str) -> Trace:
         return result
     _route(result, f"{local.lower()}@{domain}", [], [])
     result.rcpt = _rcpt_answer(result)
+    if row and int(row["active"]) and int(row["max_message_bytes"] or 0) > 0:
+        size = int(row["max_message_bytes"])
+        result.steps.append(f"{domain} accepts messages of at most {format_size(size)} ({size} bytes; 552 above)")
     if logins := _logins(f"{local.lower()}@{domain}"):
         result.steps.append(logins)
     return result

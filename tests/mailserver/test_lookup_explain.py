@@ -63,6 +63,13 @@ LOOKUPS = [
     ),
     # contract v2: one row by primary key (the shipped configuration's, with the vacation dates)
     ("lookup_domains_v2", "SELECT target FROM lookup_domains_v2 WHERE domain = %s AND active = 1", "alias7.example"),
+    # 10-acl.conf's size limit of a recipient's domain, at RCPT and at DATA
+    ("lookup_domains_v2", "SELECT max_message_bytes FROM lookup_domains_v2 WHERE domain = %s", "d7.example"),
+    (
+        "lookup_domains_v2",
+        "SELECT 1 FROM lookup_domains_v2 WHERE domain = %s AND max_message_bytes > 0 AND max_message_bytes < 1500000",
+        "alias7.example",
+    ),
     (
         "lookup_addresses_v2",
         "SELECT deliver, alias_to, CASE WHEN vacation_mode <> '' AND (vacation_first_day IS NULL OR "
@@ -86,6 +93,7 @@ def directory():
     """A few thousand rows, so a plan that scans would show it."""
     domains = Domain.objects.bulk_create(Domain(name=f"d{i}.example") for i in range(200))
     DomainAlias.objects.bulk_create(DomainAlias(name=f"alias{i}.example", target=d) for i, d in enumerate(domains))
+    Domain.objects.filter(name="d7.example").update(max_message_bytes=1048576)  # (its rows then match DATA's check)
     boxes = Mailbox.objects.bulk_create(
         Mailbox(domain=d, local_part=f"u{j}", address=f"u{j}@{d.name}", password="{PLAIN}x")
         for d in domains
