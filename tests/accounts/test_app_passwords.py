@@ -2,13 +2,11 @@
 bad or hostile name or protocol gets, the limit, the same form posted twice at once, and what
 Dovecot's view and lookup table say (the logins themselves: tests/mailstack/test_app_passwords.py)."""
 
-import threading
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -18,6 +16,7 @@ from domains import services as domains
 from mailadmin.lib import passwords
 from mailadmin.models import AuditEntry
 from mailserver import lookup
+from tests.dbutil import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -150,22 +149,8 @@ def test_the_same_form_posted_twice_at_once_creates_one_app_password():
     clients = [Client() for _ in range(4)]
     for c in clients:
         c.force_login(personas.user)
-    barrier, results = threading.Barrier(len(clients)), []
-
-    def post(c):
-        try:
-            barrier.wait()
-            response = c.post(reverse("accounts:app_passwords"), {"name": "phone", "protocols": ["imap"]})
-            results.append('id="app-password"' in response.content.decode())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
+    url, data = reverse("accounts:app_passwords"), {"name": "phone", "protocols": ["imap"]}
+    results = at_once([(lambda c=c: 'id="app-password"' in c.post(url, data).content.decode()) for c in clients])
     assert sorted(results) == [False, False, False, True]
     assert AppPassword.objects.count() == 1
     assert AuditEntry.objects.filter(action="app_password.create").count() == 1

@@ -1,14 +1,12 @@
 """Two-factor login to the panel: setting it up, the login's second step, recovery codes, who must
 use it, who may reset it, and what a wrong, replayed, raced or hostile code gets."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import close_old_connections, connection
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -18,6 +16,7 @@ from accounts import twofactor
 from accounts.models import RecoveryCode
 from domains import services as domains
 from mailadmin.models import AuditEntry
+from tests.dbutil import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -217,21 +216,7 @@ def test_the_same_code_posted_in_parallel_logs_in_once():
     clients = [Client() for _ in range(6)]
     for c in clients:
         log_in(c, personas.user, personas.password)
-    barrier, results = threading.Barrier(len(clients)), []
-
-    def post(c):
-        try:
-            barrier.wait()
-            results.append(second_step(c, code).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    close_old_connections()
+    results = at_once([(lambda c=c: second_step(c, code).status_code) for c in clients])
     assert sorted(results) == [200] * 5 + [302]
     assert AuditEntry.objects.filter(action="two_factor.login").count() == 1
     assert AuditEntry.objects.filter(action="two_factor.refused").count() == 5
