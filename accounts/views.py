@@ -167,6 +167,7 @@ def mailbox_detail(request, pk):
         "can_manage": can_manage,
         "can_delete": permissions.can_delete_mailbox(request.user, mailbox) and mailbox.pk != request.user.pk,
         "can_edit_vacation": permissions.can_edit_vacation(request.user, mailbox),
+        "can_edit_senders": permissions.can_edit_sender_list(request.user, mailbox),
         "can_set_forwarding": permissions.can_set_forwarding(request.user, mailbox),
         "password_form": PasswordResetForm(),
         "vacation": _vacation_of(mailbox),

@@ -39,6 +39,8 @@ from mailadmin import permissions
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain
 from mailadmin.models import AuditEntry
 from mailadmin.shortcuts import origin
+from policy import services as senders
+from policy.models import SenderRule
 from vacation import services as vacations
 from vacation.models import Vacation
 
@@ -231,6 +233,21 @@ class VacationIO(Schema):
     first_day: datetime.date | None = None
     last_day: datetime.date | None = None
     interval_days: int = Field(7, ge=1, le=365)
+
+
+class SenderRuleIn(Schema):
+    action: str = Field(description="allow or deny")
+    pattern: str = Field(
+        max_length=254, description="user@example.com, @example.com, or (deny only) a network such as 192.0.2.0/24"
+    )
+
+
+class SenderRuleOut(Schema):
+    id: int
+    list: str = Field(description="the mailbox's address, or @ and the domain for its domain-wide list")
+    pattern: str
+    action: str
+    created: datetime.datetime
 
 
 class AliasOut(Schema):
@@ -549,6 +566,55 @@ def alias_update(request, address: str, payload: AliasPatch):
 @api.delete("/aliases/{address}", response={204: None, **ERRORS}, tags=["aliases"])
 def alias_delete(request, address: str):
     aliases.alias_delete(acting_user=request.auth.owner, alias=_alias_of(request, address), origin=_origin(request))
+    return Status(204, None)
+
+
+# --- sender lists (policy.services) ------------------------------------------------------
+
+
+def _rule_out(rule: SenderRule) -> dict:
+    return {"id": rule.pk, "list": rule.owner, "pattern": rule.pattern, "action": rule.action, "created": rule.created}
+
+
+def _sender_list(request, **where) -> list[dict]:
+    if not senders.may_edit(request.auth.owner, where.get("mailbox") or where.get("domain")):
+        raise PermissionDenied("You may not see that sender list.")
+    return [_rule_out(rule) for rule in senders.rules_of(**where)]
+
+
+def _sender_add(request, payload: SenderRuleIn, **where):
+    rule = senders.sender_rule_add(acting_user=request.auth.owner, origin=_origin(request), **payload.dict(), **where)
+    return Status(201, _rule_out(rule))
+
+
+@api.get("/mailboxes/{address}/senders", response={200: list[SenderRuleOut], **ERRORS}, tags=["sender lists"])
+def mailbox_senders(request, address: str):
+    return _sender_list(request, mailbox=_mailbox_of(request, address))
+
+
+@api.post("/mailboxes/{address}/senders", response={201: SenderRuleOut, **ERRORS}, tags=["sender lists"])
+def mailbox_sender_add(request, address: str, payload: SenderRuleIn):
+    return _sender_add(request, payload, mailbox=_mailbox_of(request, address))
+
+
+@api.get("/domains/{name}/senders", response={200: list[SenderRuleOut], **ERRORS}, tags=["sender lists"])
+def domain_senders(request, name: str):
+    return _sender_list(request, domain=_domain_of(request, name))
+
+
+@api.post("/domains/{name}/senders", response={201: SenderRuleOut, **ERRORS}, tags=["sender lists"])
+def domain_sender_add(request, name: str, payload: SenderRuleIn):
+    return _sender_add(request, payload, domain=_domain_of(request, name))
+
+
+@api.delete("/senders/{rule_id}", response={204: None, **ERRORS}, tags=["sender lists"])
+def sender_delete(request, rule_id: int):
+    """Take an entry off a list; one of a list the token may not change is not found."""
+    token = request.auth
+    rule = SenderRule.objects.select_related("domain", "mailbox__domain").filter(pk=rule_id).first()
+    if rule is None or not tokens.covers(token, rule.domain_id) or not senders.may_edit(token.owner, rule):
+        raise Http404("No such entry.")
+    senders.sender_rule_delete(acting_user=token.owner, rule=rule, origin=_origin(request))
     return Status(204, None)
 
 

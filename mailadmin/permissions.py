@@ -199,11 +199,26 @@ def can_delete_mailbox(actor, target) -> bool:
     return can_manage_mailbox(actor, target) and (is_superuser(actor) or grant_of(actor).can_delete_mailboxes)
 
 
-def can_edit_vacation(actor, mailbox) -> bool:
-    """Their own vacation for everyone with a mailbox; others' for those who manage them."""
+def _own_mail_or_managed(actor, mailbox) -> bool:
+    """One's own mailbox's mail settings (not a panel-only account's), or a mailbox one manages."""
     if mailbox.pk == getattr(actor, "pk", None):
         return rank(actor) > NOBODY and mailbox.has_mailbox
     return can_manage_mailbox(actor, mailbox)
+
+
+def can_edit_vacation(actor, mailbox) -> bool:
+    """Their own vacation for everyone with a mailbox; others' for those who manage them."""
+    return _own_mail_or_managed(actor, mailbox)
+
+
+def can_edit_sender_list(actor, mailbox) -> bool:
+    """A mailbox's own sender allow/deny lists: the account itself and whoever manages it."""
+    return _own_mail_or_managed(actor, mailbox)
+
+
+def can_edit_domain_sender_list(actor, domain) -> bool:
+    """A domain's sender lists (for all its mailboxes): its administrators and superusers."""
+    return can_manage_domain(actor, domain)
 
 
 def can_set_forwarding(actor, mailbox) -> bool:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "aliases",
     "vacation",
+    "policy",
     "mailserver",
     "imports",
     "api",

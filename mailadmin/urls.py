@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("aliases.urls")),
     path("", include("vacation.urls")),
+    path("", include("policy.urls")),
     path("", include("api.urls")),
     path("api/v1/", api_urls()),
 ]

@@ -44,10 +44,13 @@ VIEWS = {
 # Version 2's tables (below): Exim's user reads the first two, Dovecot's all three, and the view
 # of app passwords (read by key id, a point query on its unique index joined to the mailbox by
 # primary key; the rows are the base table's own, so nothing can fall out of step).
-_V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2"]
-_V2_DOVECOT = [*_V2_EXIM, "lookup_logins_v2", "lookup_app_passwords_v2"]
+# The sender lists (policy.models.SenderRule) are a view over their own table too, read by Exim
+# by (owner, pattern) on its unique index.
+_V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_senders_v2"]
+_V2_DOVECOT = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2", "lookup_app_passwords_v2"]
 V2_VIEWS = {
     "lookup_app_passwords_v2": ["key_id", "address", "password", "imap", "pop3", "smtp", "sieve"],
+    "lookup_senders_v2": ["owner", "pattern", "action", "is_network"],
 }
 # Beyond SELECT on its views, the one write a lookup user may make: whoever reads a view here may
 # read the listed columns of the base table and update the others (Dovecot records an app
@@ -156,6 +159,9 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
             SELECT p.key_id AS key_id, m.address AS address, p.password AS password, {b("p.imap")} AS imap,
                    {b("p.pop3")} AS pop3, {b("p.smtp")} AS smtp, {b("p.sieve")} AS sieve
               FROM accounts_apppassword p JOIN accounts_mailbox m ON m.id = p.mailbox_id""",
+        "lookup_senders_v2": f"""{d["create"]} lookup_senders_v2 AS
+            SELECT r.owner AS owner, r.pattern AS pattern, r.action AS action, {b("r.is_network")} AS is_network
+              FROM policy_senderrule r""",
     }
 
 

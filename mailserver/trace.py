@@ -92,6 +92,23 @@ def _address(address: str):
     )
 
 
+def _sender_lists(*owners: str) -> list[str]:
+    """What the sender lists Exim reads (lookup_senders_v2) hold for these owners, one line each."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT owner, action, COUNT(*) FROM lookup_senders_v2 WHERE owner IN (%s, %s) GROUP BY owner, action",
+            list(owners),
+        )
+        counts = {(owner, action): n for owner, action, n in cursor.fetchall()}
+    lines = []
+    for owner in owners:
+        allowed, refused = counts.get((owner, "allow"), 0), counts.get((owner, "deny"), 0)
+        if allowed or refused:
+            whose = f"the domain {owner[1:]}" if owner.startswith("@") else owner
+            lines.append(f"sender list of {whose}: {allowed} allowed, {refused} refused (allow beats deny; 550)")
+    return lines
+
+
 def _alias_to(address: str) -> str:
     row = _address(address)
     return row["alias_to"] if row else ""
@@ -117,6 +134,8 @@ def trace(address: str) -> Trace:
         return result
     _route(result, f"{local.lower()}@{domain}", [], [])
     result.rcpt = _rcpt_answer(result)
+    if row and int(row["active"]):
+        result.steps.extend(_sender_lists(f"{local.lower()}@{row['target']}", f"@{row['target']}"))
     if row and int(row["active"]) and int(row["max_message_bytes"] or 0) > 0:
         size = int(row["max_message_bytes"])
         result.steps.append(f"{domain} accepts messages of at most {format_size(size)} ({size} bytes; 552 above)")

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "cli.md"
 # The apps whose commands are the project's (Django's and the libraries' are documented upstream).
-APPS = ("domains", "accounts", "aliases", "vacation", "mailserver", "imports", "api")
+APPS = ("domains", "accounts", "aliases", "vacation", "policy", "mailserver", "imports", "api")
 WIDTH = "100"  # argparse wraps to $COLUMNS: fixed, so the text does not depend on the terminal
 # Help that shows a setting's current value shows it as deploy/README.md installs it, not as the
 # checkout that generates the file happens to have it.

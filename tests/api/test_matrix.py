@@ -14,11 +14,14 @@ from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
 from api.models import ApiToken
 from domains.models import AdminGrant, Domain
+from policy import services as senders
+from policy.models import SenderRule
 from tests import factories
 from vacation.models import Vacation
 
 PERSONAS = ("user", "admin_org", "admin_net", "superuser")
 NEW_PASSWORD = "a brand new secret 42"
+SENDER = {"action": "deny", "pattern": "@spam.example"}
 
 # method, path, body, domain of the object ("org", "net" or None), answers (PERSONAS order)
 ENDPOINTS = [
@@ -86,6 +89,15 @@ ENDPOINTS = [
     ("get", "/api/v1/grants/admin@example.org", None, "org", (403, 403, 403, 200)),
     ("put", "/api/v1/grants/user@example.org", {"domains": ["example.org"]}, "org", (403, 403, 403, 200)),
     ("delete", "/api/v1/grants/admin@example.net", None, "net", (403, 403, 403, 204)),
+    # sender lists: a mailbox's for itself and its managers, a domain's for its administrators
+    ("get", "/api/v1/mailboxes/user@example.org/senders", None, "org", (200, 200, 404, 200)),
+    ("post", "/api/v1/mailboxes/user@example.org/senders", SENDER, "org", (201, 201, 404, 201)),
+    ("get", "/api/v1/mailboxes/root@example.org/senders", None, "org", (404, 403, 404, 200)),
+    ("post", "/api/v1/mailboxes/root@example.org/senders", SENDER, "org", (404, 403, 404, 201)),
+    ("get", "/api/v1/domains/example.org/senders", None, "org", (404, 200, 404, 200)),
+    ("post", "/api/v1/domains/example.org/senders", SENDER, "org", (404, 201, 404, 201)),
+    ("delete", "/api/v1/senders/{rule_user}", None, "org", (204, 204, 404, 204)),
+    ("delete", "/api/v1/senders/{rule_org}", None, "org", (404, 204, 404, 204)),
     # a wrong method on a known path
     ("delete", "/api/v1/domains", None, None, (405, 405, 405, 405)),
 ]
@@ -123,6 +135,12 @@ def build_world():
     DomainAlias.objects.create(name="alias-org.example", target=p.org)
     accounts.mailbox_delete(origin="test", acting_user=None, mailbox=factories.mailbox("gone@example.org"))
     p.archive = MailboxArchive.objects.get(address="gone@example.org")
+    p.rule_user = senders.sender_rule_add(
+        acting_user=None, mailbox=p.user, action="allow", pattern="@ok.example", origin="test"
+    )
+    p.rule_org = senders.sender_rule_add(
+        acting_user=None, domain=p.org, action="deny", pattern="192.0.2.0/24", origin="test"
+    )
     return p
 
 
@@ -130,7 +148,7 @@ def snapshot():
     """Everything an API call can change (the token's own use counters aside)."""
     from domains.models import DomainAlias
 
-    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation)
+    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, SenderRule)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     from mailadmin.models import AuditEntry
 
@@ -147,6 +165,7 @@ def test_matrix(token_for, endpoint, persona, scope):
     client = token_for(owner, read_only=scope == "read-only", domains=[p.net] if scope == "example.net only" else None)
     method, path, body, _, _ = endpoint
     path = path.replace("{archive}", str(p.archive.pk))
+    path = path.replace("{rule_user}", str(p.rule_user.pk)).replace("{rule_org}", str(p.rule_org.pk))
     before = snapshot()
     response = client.send(method, path, body)
     want = expected(endpoint, persona, scope)

@@ -1,7 +1,7 @@
 """The layout's promises, read from the source: one job per app and no import cycle between apps.
 
 The apps stand in layers: ``mailadmin`` (settings, permissions, audit, ``lib/``) below all;
-``domains``; ``aliases``; ``accounts``; ``vacation``; ``mailserver``, ``imports`` and ``api`` on top. An app
+``domains``; ``aliases``; ``accounts``; ``vacation``; ``policy``; ``mailserver``, ``imports`` and ``api`` on top. An app
 imports only apps below it. A lower app reaches a higher app's models through relations
 (``domain.mailboxes``, ``user.grant``) or Django's user-model hook (``get_user_model()``), never by
 import. The project's composition root (``mailadmin/settings.py``, ``mailadmin/urls.py``) names
@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ["mailadmin", "domains", "aliases", "accounts", "vacation", "mailserver", "imports", "api"]
+APPS = ["mailadmin", "domains", "aliases", "accounts", "vacation", "policy", "mailserver", "imports", "api"]
 COMPOSITION_ROOT = {"mailadmin/settings.py", "mailadmin/urls.py"}
 
 

@@ -19,11 +19,13 @@ from api import tokens
 from api.models import ApiToken
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin.models import AuditEntry
+from policy import services as senders
 from tests import factories
 from vacation.models import Vacation
 
 PERSONAS = ("anonymous", "user", "admin_org", "admin_net", "superuser")
 NEW_PASSWORD = "a brand new secret 42"  # noqa: S105 (a test password)
+SENDER = {"action": "deny", "pattern": "spam@bad.example"}
 SETTINGS = {"max_mailboxes": 0, "max_aliases": 0, "max_quota_bytes": 0, "default_quota_bytes": 0, "active": "on"}
 
 # name, object, GET answers, POST answers, POST data; answers in PERSONAS order less anonymous
@@ -137,6 +139,15 @@ MATRIX = [
     # API tokens: everyone's own (shown once on a 200); revoked by their owner or a superuser
     ("tokens:list", None, (200, 200, 200, 200), (200, 200, 200, 200), {"name": "ci", "scope": "all", "days": 30}),
     ("tokens:revoke", "token_user", (405, 405, 405, 405), (302, 404, 404, 302), {}),
+    # sender lists: one's own mailbox's, and whoever manages the mailbox; a domain's for its admins
+    ("policy:own_senders", None, (200, 200, 200, 200), (302, 302, 302, 302), SENDER),
+    ("policy:mailbox_senders", "user", (200, 200, 404, 200), (302, 302, 404, 302), SENDER),
+    ("policy:mailbox_senders", "root", (404, 403, 404, 200), (404, 403, 404, 302), SENDER),
+    ("policy:domain_senders", "org", (404, 200, 404, 200), (404, 302, 404, 302), SENDER),
+    ("policy:domain_senders", "net", (404, 404, 200, 200), (404, 404, 302, 302), SENDER),
+    ("policy:sender_delete", "rule_user", (405, 405, 405, 405), (302, 302, 404, 302), {}),
+    ("policy:sender_delete", "rule_root", (405, 405, 405, 405), (404, 404, 404, 302), {}),
+    ("policy:sender_delete", "rule_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
 # tests/accounts/test_two_factor.py).
@@ -174,6 +185,13 @@ def build_world():
         apppasswords.create(acting_user=None, mailbox=mailbox, name="phone", protocols=["imap"], origin="test")
         objects[key] = AppPassword.objects.get(mailbox=mailbox)
     objects["token_user"] = tokens.create(acting_user=p.user, owner=p.user, name="sync", origin="test")[0]
+    for key, where in (("rule_user", {"mailbox": p.user}), ("rule_root", {"mailbox": p.superuser})):
+        objects[key] = senders.sender_rule_add(
+            acting_user=None, action="allow", pattern="@ok.example", origin="t", **where
+        )
+    objects["rule_org"] = senders.sender_rule_add(
+        acting_user=None, domain=p.org, action="deny", pattern="192.0.2.0/24", origin="test"
+    )
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 

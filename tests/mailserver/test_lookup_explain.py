@@ -19,6 +19,7 @@ from accounts.models import AppPassword, Mailbox
 from aliases.models import Alias
 from domains.models import Domain, DomainAlias
 from mailserver.lookup import V2_TABLES, source_sql
+from policy.models import SenderRule
 from vacation.models import Vacation
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,18 @@ LOOKUPS = [
     ),
     ("lookup_addresses_v2", "SELECT alias_to FROM lookup_addresses_v2 WHERE address = %s", "@d7.example"),
     ("lookup_logins_v2", "SELECT password, login_allowed FROM lookup_logins_v2 WHERE address = %s", "u7@d7.example"),
+    # 10-acl.conf's sender lists: the entries naming the sender, and the refused networks
+    (
+        "lookup_senders_v2",
+        "SELECT action FROM lookup_senders_v2 WHERE owner IN (%s, '@d7.example') "
+        "AND pattern IN ('x1@spam1.example', '@spam1.example')",
+        "u7@d7.example",
+    ),
+    (
+        "lookup_senders_v2",
+        "SELECT pattern FROM lookup_senders_v2 WHERE owner IN (%s, '@d7.example') AND is_network = 1",
+        "u7@d7.example",
+    ),
     # directory.lua's app password lookup (by the key id a typed password starts with) and its last-use write
     (
         "lookup_app_passwords_v2",
@@ -109,6 +122,15 @@ def directory():
         AppPassword(mailbox=m, name=f"app {k}", key_id=f"key{i * 3 + k:05d}", password="{SSHA512}x", imap=True)
         for i, m in enumerate(boxes)
         for k in range(3)
+    )
+    SenderRule.objects.bulk_create(
+        SenderRule(domain=m.domain, mailbox=m, owner=m.address, pattern=f"x{k}@spam{k}.example", action="deny")
+        for m in boxes
+        for k in range(3)
+    )
+    SenderRule.objects.bulk_create(
+        SenderRule(domain=d, owner=f"@{d.name}", pattern=f"10.{i % 250}.0.0/24", is_network=True, action="deny")
+        for i, d in enumerate(domains)
     )
     if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)
         with connection.cursor() as cursor:

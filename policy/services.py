@@ -1,0 +1,76 @@
+"""Writes to the sender lists (``policy.models.SenderRule``): add, delete; and what a list holds.
+
+Keyword-only, one transaction each, permission-checked (``mailadmin.permissions``), audited.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from domains.models import Domain
+from mailadmin import permissions
+from mailadmin.audit import record, snapshot
+from mailadmin.permissions import require
+from policy.models import MAX_RULES_PER_OWNER, SenderRule
+
+
+def rules_of(*, domain=None, mailbox=None):
+    """The rules of one list: a mailbox's own (``mailbox``), or its domain-wide ones (``domain``)."""
+    if mailbox is not None:
+        return SenderRule.objects.filter(mailbox=mailbox)
+    return SenderRule.objects.filter(domain=domain, mailbox__isnull=True)
+
+
+def may_edit(acting_user, rule_or_owner) -> bool:
+    """Whether ``acting_user`` (None: the system) may change the list a rule, mailbox or domain is."""
+    if acting_user is None:
+        return True
+    if isinstance(rule_or_owner, SenderRule):
+        rule_or_owner = rule_or_owner.mailbox if rule_or_owner.mailbox_id else rule_or_owner.domain
+    if isinstance(rule_or_owner, Domain):
+        return permissions.can_edit_domain_sender_list(acting_user, rule_or_owner)
+    return permissions.can_edit_sender_list(acting_user, rule_or_owner)
+
+
+@transaction.atomic
+def sender_rule_add(*, acting_user, action: str, pattern: str, origin: str, domain=None, mailbox=None) -> SenderRule:
+    """Allow or refuse ``pattern`` on a mailbox's list (``mailbox``) or a domain's (``domain``)."""
+    if (domain is None) == (mailbox is None):
+        raise ValueError("sender_rule_add takes a domain or a mailbox")
+    require(may_edit(acting_user, mailbox or domain), "You may not change that sender list.")
+    if mailbox is not None:
+        if not mailbox.has_mailbox:
+            raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
+        # (the list's owner row locked: two forms posted at once cannot both pass the count or the unique check)
+        # (no join: PostgreSQL locks no outer join, and a panel-only account has no domain)
+        mailbox = get_user_model().objects.select_for_update().get(pk=mailbox.pk)
+        domain = mailbox.domain
+    else:
+        domain = Domain.objects.select_for_update().get(pk=domain.pk)
+    rule = SenderRule(domain=domain, mailbox=mailbox, action=action)
+    rule.set_pattern(pattern)
+    if rules_of(domain=domain, mailbox=mailbox).count() >= MAX_RULES_PER_OWNER:
+        raise ValidationError(f"A list holds at most {MAX_RULES_PER_OWNER} entries: remove some first.")
+    rule.full_clean()
+    rule.save()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="sender_rule.add",
+        obj=rule,
+        domain=domain,
+        after=snapshot(rule),
+    )
+    return rule
+
+
+@transaction.atomic
+def sender_rule_delete(*, acting_user, rule: SenderRule, origin: str) -> None:
+    require(may_edit(acting_user, rule), "You may not change that sender list.")
+    before = snapshot(rule)
+    record(
+        acting_user=acting_user, origin=origin, action="sender_rule.delete", obj=rule, domain=rule.domain, before=before
+    )
+    rule.delete()

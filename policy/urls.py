@@ -1,0 +1,12 @@
+from django.urls import path
+
+import mailadmin.converters  # noqa: F401  (the <id:...> converter)
+from policy import views
+
+app_name = "policy"
+urlpatterns = [
+    path("me/senders/", views.own_senders, name="own_senders"),
+    path("mailboxes/<id:pk>/senders/", views.mailbox_senders, name="mailbox_senders"),
+    path("domains/<id:pk>/senders/", views.domain_senders, name="domain_senders"),
+    path("senders/<id:pk>/delete/", views.sender_delete, name="sender_delete"),
+]

@@ -1,0 +1,75 @@
+"""Sender lists: one's own mailbox's, a managed mailbox's, a domain's; removing an entry."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.shortcuts import get_mailbox_for
+from domains.shortcuts import get_domain_for
+from mailadmin.shortcuts import call_service, origin, require
+from policy import services
+from policy.forms import SenderRuleForm
+from policy.models import SenderRule
+
+
+def _list(request, *, back: str, domain=None, mailbox=None):
+    require(services.may_edit(request.user, mailbox or domain))
+    form = SenderRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule = call_service(
+            form,
+            services.sender_rule_add,
+            acting_user=request.user,
+            domain=domain,
+            mailbox=mailbox,
+            origin=origin(request),
+            **form.cleaned_data,
+        )
+        if rule:
+            verb = "allowed" if rule.action == SenderRule.Action.ALLOW else "refused"
+            messages.success(request, f"Mail from {rule.pattern} is {verb} for {rule.owner}.")
+            return redirect(request.path)
+    context = {
+        "form": form,
+        "rules": services.rules_of(domain=domain, mailbox=mailbox),
+        "mailbox": mailbox,
+        "domain": domain or mailbox.domain,
+        "own": mailbox is not None and mailbox.pk == request.user.pk,
+        "back": back,
+        "domain_wide": mailbox is None,
+    }
+    return render(request, "policy/sender_rules.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def own_senders(request):
+    return _list(request, mailbox=request.user, back=reverse("accounts:me"))
+
+
+@require_http_methods(["GET", "POST"])
+def mailbox_senders(request, pk):
+    mailbox = get_mailbox_for(request, pk)
+    return _list(request, mailbox=mailbox, back=reverse("accounts:detail", args=[mailbox.pk]))
+
+
+@require_http_methods(["GET", "POST"])
+def domain_senders(request, pk):
+    domain = get_domain_for(request, pk)
+    return _list(request, domain=domain, back=reverse("domains:detail", args=[domain.pk]))
+
+
+@require_POST
+def sender_delete(request, pk):
+    """Remove an entry from a list one may change; another's one may not is not found."""
+    rule = SenderRule.objects.select_related("domain", "mailbox__domain").filter(pk=pk).first()
+    if rule is None or not services.may_edit(request.user, rule):
+        raise Http404("No such entry.")
+    services.sender_rule_delete(acting_user=request.user, rule=rule, origin=origin(request))
+    messages.success(request, f"{rule.pattern} removed from the list of {rule.owner}.")
+    if rule.mailbox_id == request.user.pk:
+        return redirect("policy:own_senders")
+    if rule.mailbox_id:
+        return redirect("policy:mailbox_senders", rule.mailbox_id)
+    return redirect("policy:domain_senders", rule.domain_id)
