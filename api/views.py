@@ -159,11 +159,46 @@ class DomainOut(Schema):
     description: str
     active: bool
     logins_enabled: bool
+    default_may_relay: bool
+    default_allow_imap: bool
+    default_allow_pop3: bool
+    default_allow_smtp: bool
+    default_allow_sieve: bool
+    users_may_forward: bool
+    forward_outside: bool
+    require_two_factor: bool
+    require_app_passwords: bool
     max_mailboxes: int
     max_aliases: int
     max_quota_bytes: int
     default_quota_bytes: int
     max_message_bytes: int = Field(description="largest message its addresses accept; 0: the server's limit")
+
+
+class DomainSettingsIn(Schema):
+    """A domain's settings and limits (domains.services.DOMAIN_SETTINGS); what is left out is kept."""
+
+    description: str | None = Field(None, max_length=255)
+    active: bool | None = None
+    logins_enabled: bool | None = None
+    default_may_relay: bool | None = None
+    default_allow_imap: bool | None = None
+    default_allow_pop3: bool | None = None
+    default_allow_smtp: bool | None = None
+    default_allow_sieve: bool | None = None
+    users_may_forward: bool | None = None
+    forward_outside: bool | None = None
+    require_two_factor: bool | None = None
+    require_app_passwords: bool | None = None
+    max_mailboxes: int | None = Field(None, ge=0, le=2**31 - 1, description="0: unlimited")
+    max_aliases: int | None = Field(None, ge=0, le=2**31 - 1, description="0: unlimited")
+    max_quota_bytes: int | None = Field(None, ge=0, le=2**62, description="0: unlimited")
+    default_quota_bytes: int | None = Field(None, ge=0, le=2**62, description="0: unlimited")
+    max_message_bytes: int | None = Field(None, ge=0, le=2**62, description="0: the server's limit")
+
+
+class DomainIn(DomainSettingsIn):
+    name: str = Field(max_length=253, description="internationalised names are stored as xn-- A-labels")
 
 
 class MailboxOut(Schema):
@@ -422,6 +457,33 @@ def domain_list(request, after: str = "", limit: int = 100, search: str = ""):
 @api.get("/domains/{name}", response={200: DomainOut, **ERRORS}, tags=["domains"])
 def domain_get(request, name: str):
     return _domain_of(request, name)
+
+
+@api.post("/domains", response={201: DomainOut, **ERRORS}, tags=["domains"])
+def domain_create(request, payload: DomainIn):
+    """A new domain (superusers; a token limited to chosen domains creates none)."""
+    if tokens.domain_ids(request.auth) is not None:
+        raise PermissionDenied("A token limited to chosen domains cannot create domains.")
+    changes = _changes(payload)
+    name = changes.pop("name")
+    domain = domains.domain_create(acting_user=request.auth.owner, name=name, origin=_origin(request), **changes)
+    return Status(201, domain)
+
+
+@api.patch("/domains/{name}", response={200: DomainOut, **ERRORS}, tags=["domains"])
+def domain_update(request, name: str, payload: DomainSettingsIn):
+    domain = _domain_of(request, name)
+    return domains.domain_update(
+        acting_user=request.auth.owner, domain=domain, origin=_origin(request), **_changes(payload)
+    )
+
+
+@api.delete("/domains/{name}", response={204: None, **ERRORS}, tags=["domains"])
+def domain_delete(request, name: str, force: bool = False):
+    """Delete a domain; one with mailboxes only with ``force=true``, which deletes them too."""
+    domain = _domain_of(request, name)
+    domains.domain_delete(acting_user=request.auth.owner, domain=domain, origin=_origin(request), force=force)
+    return Status(204, None)
 
 
 @api.get("/domains/{name}/mailboxes", response={200: MailboxPage, **ERRORS}, tags=["mailboxes"])

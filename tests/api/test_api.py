@@ -20,7 +20,9 @@ from accounts.models import Mailbox
 from aliases.models import Alias
 from api import tokens
 from api.models import ApiToken
+from domains.models import Domain
 from mailadmin.models import AuditEntry
+from policy.models import SenderRule
 from tests import factories
 from tests.api.conftest import ApiClient
 
@@ -160,6 +162,28 @@ def test_malformed_bodies_get_400_and_write_nothing(token_for, personas):
     assert Mailbox.objects.count() == before
 
 
+def test_domains_are_created_changed_and_deleted_through_the_services(token_for, personas, settings):
+    settings.MAIL_MESSAGE_SIZE_LIMIT = "50M"
+    root = token_for(personas.superuser)
+    made = root.send("post", "/api/v1/domains", {"name": "Bücher.Example", "require_app_passwords": True})
+    assert made.status_code == 201 and made.json()["name"] == "xn--bcher-kva.example"
+    assert Domain.objects.get(name="xn--bcher-kva.example").require_app_passwords
+    again = root.send("post", "/api/v1/domains", {"name": "xn--bcher-kva.example"})
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid"
+    over = root.send("patch", "/api/v1/domains/example.org", {"max_message_bytes": 51 * 1024 * 1024})
+    assert over.status_code == 400 and "server's limit, 50 MB" in json.dumps(over.json())
+    changed = root.send("patch", "/api/v1/domains/example.org", {"max_message_bytes": 1048576, "description": "Main"})
+    assert changed.json()["max_message_bytes"] == 1048576 and changed.json()["description"] == "Main"
+    nulled = root.send("patch", "/api/v1/domains/example.org", {"active": None})
+    assert nulled.status_code == 400 and Domain.objects.get(name="example.org").active
+    kept = root.send("delete", "/api/v1/domains/example.org")  # it has mailboxes: only with force
+    assert kept.status_code == 400 and Domain.objects.filter(name="example.org").exists()
+    assert root.send("delete", "/api/v1/domains/xn--bcher-kva.example").status_code == 204
+    assert not Domain.objects.filter(name="xn--bcher-kva.example").exists()
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"domain.create", "domain.update", "domain.delete"} <= actions
+
+
 def test_the_response_checker_can_fail(openapi, personas):
     """The OpenAPI check of every answer is real: an answer of the wrong shape does not pass."""
     _, shown = tokens.create(acting_user=personas.user, owner=personas.user, name="t", origin="t")
@@ -192,6 +216,10 @@ FIELDS = {
     "name": st.text(max_size=260),
     "domains": st.lists(st.sampled_from(["example.org", "example.net", "nowhere.example", "", "EXAMPLE.ORG"])) | JSON,
     "max_mailboxes": st.integers(min_value=-(2**40), max_value=2**40),
+    "max_message_bytes": st.integers(min_value=-5, max_value=2**63) | JSON,
+    "description": st.text(max_size=300) | JSON,
+    "action": st.sampled_from(["allow", "deny", "", "ALLOW", "maybe"]) | JSON,
+    "pattern": st.text(max_size=80) | st.sampled_from(["@x.example", "0.0.0.0/0", "10.0.0.0/8", "a@b.example"]),
 }
 WRITES = [
     ("post", "/api/v1/domains/example.org/mailboxes"),
@@ -203,6 +231,10 @@ WRITES = [
     ("put", "/api/v1/mailboxes/user@example.org/password"),
     ("post", "/api/v1/domains/example.org/domain-aliases"),
     ("put", "/api/v1/grants/user@example.org"),
+    ("post", "/api/v1/domains"),
+    ("patch", "/api/v1/domains/example.org"),
+    ("post", "/api/v1/mailboxes/user@example.org/senders"),
+    ("post", "/api/v1/domains/example.org/senders"),
 ]
 
 
@@ -215,6 +247,8 @@ def _state():
         sorted(map(repr, DomainAlias.objects.order_by("pk").values())),
         sorted(map(repr, AdminGrant.objects.order_by("pk").values())),
         sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id")),
+        sorted(map(repr, Domain.objects.order_by("pk").values())),
+        sorted(map(repr, SenderRule.objects.order_by("pk").values())),
         AuditEntry.objects.count(),
     )
 

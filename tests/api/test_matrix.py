@@ -29,6 +29,11 @@ ENDPOINTS = [
     ("get", "/api/v1/domains", None, None, (200, 200, 200, 200)),
     ("get", "/api/v1/domains/example.org", None, "org", (404, 200, 404, 200)),
     ("get", "/api/v1/domains/example.net", None, "net", (404, 404, 200, 200)),
+    # domains themselves: superusers create, change and delete them; a token limited to chosen
+    # domains creates none ("new": outside every scope)
+    ("post", "/api/v1/domains", {"name": "apinew.example", "max_mailboxes": 5}, "new", (403, 403, 403, 201)),
+    ("patch", "/api/v1/domains/example.org", {"max_message_bytes": 1048576}, "org", (404, 403, 404, 200)),
+    ("delete", "/api/v1/domains/example.net?force=true", None, "net", (404, 404, 403, 204)),
     ("get", "/api/v1/domains/example.org/mailboxes", None, "org", (404, 200, 404, 200)),
     (
         "post",
@@ -113,6 +118,8 @@ def expected(endpoint, persona, scope) -> int:
         return 403
     if scope == "example.net only" and domain == "org":
         return 404
+    if scope == "example.net only" and domain == "new":
+        return 403
     return answer
 
 
