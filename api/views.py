@@ -26,6 +26,7 @@ from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.security import HttpBearer
+from pydantic import BaseModel, ConfigDict
 
 from accounts import archives as archive_service
 from accounts import services as accounts
@@ -77,6 +78,13 @@ api = NinjaAPI(
 
 
 # --- errors: one shape -----------------------------------------------------------------
+
+
+class Out(BaseModel):
+    """What a listing answers, many rows at a time: a plain pydantic model, validated in pydantic's
+    own core (django-ninja's Schema wraps every row in a getter that costs about 60 µs a row)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class ErrorBody(Schema):
@@ -154,7 +162,7 @@ class Me(Schema):
     expires_at: datetime.datetime
 
 
-class DomainOut(Schema):
+class DomainOut(Out):
     name: str
     description: str
     active: bool
@@ -201,7 +209,7 @@ class DomainIn(DomainSettingsIn):
     name: str = Field(max_length=253, description="internationalised names are stored as xn-- A-labels")
 
 
-class MailboxOut(Schema):
+class MailboxOut(Out):
     address: str
     domain: str | None
     local_part: str
@@ -285,7 +293,7 @@ class SenderRuleOut(Schema):
     created: datetime.datetime
 
 
-class AliasOut(Schema):
+class AliasOut(Out):
     address: str
     domain: str
     local_part: str
@@ -304,7 +312,7 @@ class AliasPatch(Schema):
     active: bool | None = None
 
 
-class AuditOut(Schema):
+class AuditOut(Out):
     """``origin`` (the client address) is empty for entries of others, unless the token is a superuser's."""
 
     id: int
@@ -320,7 +328,7 @@ class AuditOut(Schema):
 def page_of(schema):
     return type(
         f"{schema.__name__}Page",
-        (Schema,),
+        (Out,),
         {
             "__annotations__": {"items": list[schema], "next": str | None},
             "next": Field(None, description="pass as ?after= for the next page; null on the last"),
