@@ -16,7 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import mailstore, services
-from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, PROTOCOL_FIELDS, Mailbox, MailboxArchive, maildir_of
+from accounts.models import (
+    FLAG_FIELDS,
+    PROFILE_FIELDS,
+    PROTOCOL_FIELDS,
+    SEND_LIMIT_FIELDS,
+    Mailbox,
+    MailboxArchive,
+    maildir_of,
+)
 from aliases.models import addresses_in_use
 from domains.limits import check_mailbox_limits, lock_limits
 from domains.models import Domain
@@ -153,7 +161,9 @@ def _recreate(archive: MailboxArchive, domain: Domain) -> str:
         origin="restore",
         welcome=False,
         validate_password=False,  # replaced by the archived hash, if any; nobody knows it otherwise
-        **{k: v for k, v in saved.items() if k in PROFILE_FIELDS or k in FLAG_FIELDS or k in PROTOCOL_FIELDS},
+        **{
+            k: v for k, v in saved.items() if k in (*PROFILE_FIELDS, *FLAG_FIELDS, *PROTOCOL_FIELDS, *SEND_LIMIT_FIELDS)
+        },
     )
     if archive.password:
         mailbox.password = archive.password

@@ -18,6 +18,7 @@ from mailadmin.forms import (
     MultiLineField,
     SingleLineField,
     has_control_chars,
+    hourly_limit_field,
     quota_field,
 )
 from mailadmin.lib.sizes import SizeError, parse_size
@@ -52,6 +53,8 @@ class MailboxForm(ProfileFields):
         required=False, label="SMTP submission", help_text="Mail programs may send mail (SMTP AUTH)."
     )
     allow_sieve = forms.BooleanField(required=False, label="ManageSieve", help_text="Mail programs may manage filters.")
+    max_sent_per_hour = hourly_limit_field(label="Messages it may send an hour")
+    max_recipients_per_hour = hourly_limit_field(label="Recipients it may send to an hour")
 
 
 class MailboxCreateForm(ProfileFields):

@@ -20,13 +20,16 @@ FLAG_FIELDS = ("active", "may_relay", "filtering")
 # The mail protocols a mailbox may log in to (Dovecot's passdb reads them from lookup_logins_v2;
 # Exim's SMTP AUTH asks Dovecot as "smtp"). A new mailbox takes its domain's defaults.
 PROTOCOL_FIELDS = ("allow_imap", "allow_pop3", "allow_smtp", "allow_sieve")
-MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, *PROTOCOL_FIELDS, "quota_bytes")
+# How much an authenticated mailbox may send an hour (Exim's ratelimit; None: its domain's default).
+SEND_LIMIT_FIELDS = ("max_sent_per_hour", "max_recipients_per_hour")
+MAILBOX_SETTINGS = (*PROFILE_FIELDS, *FLAG_FIELDS, *PROTOCOL_FIELDS, "quota_bytes", *SEND_LIMIT_FIELDS)
 # What a deleted mailbox's archive keeps, to give it back on restore.
 ARCHIVED_SETTINGS = (
     "quota_bytes",
     *PROFILE_FIELDS,
     *FLAG_FIELDS,
     *PROTOCOL_FIELDS,
+    *SEND_LIMIT_FIELDS,
     "forward_to",
     "forward_keep_copy",
 )
@@ -156,6 +159,12 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
         "SMTP submission", default=True, help_text="Mail programs may send mail with SMTP AUTH."
     )
     allow_sieve = models.BooleanField("ManageSieve", default=True, help_text="Mail programs may manage filters.")
+    max_sent_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Messages it may send an hour (SMTP AUTH); empty: the domain's; 0: no limit"
+    )
+    max_recipients_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Recipients it may send to an hour; empty: the domain's; 0: no limit"
+    )
     # Forwarding: canonical addresses separated by ", " (as Alias.destinations), "" = none.
     forward_to = models.TextField(blank=True, default="")
     forward_keep_copy = models.BooleanField(default=True, help_text="Forwarded mail also stays in the mailbox.")

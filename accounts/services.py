@@ -110,6 +110,8 @@ def mailbox_create(
     allow_pop3: bool | None = None,
     allow_smtp: bool | None = None,
     allow_sieve: bool | None = None,
+    max_sent_per_hour: int | None = None,
+    max_recipients_per_hour: int | None = None,
     welcome: bool = True,
     validate_password: bool = True,
 ) -> Mailbox:
@@ -126,7 +128,10 @@ def mailbox_create(
         "You may not create mailboxes in that domain.",
     )
     domain, grants = lock_limits(domain)
+    limits = {"max_sent_per_hour": max_sent_per_hour, "max_recipients_per_hour": max_recipients_per_hour}
+    _check_send_limits(acting_user, domain, limits)
     mailbox = Mailbox(
+        **limits,
         domain=domain,
         local_part=local_part,
         quota_bytes=domain.default_quota_bytes if quota_bytes is None else quota_bytes,
@@ -171,6 +176,22 @@ def mailbox_create(
     return mailbox
 
 
+def _check_send_limits(acting_user, domain, fields: dict) -> None:
+    """A domain administrator may lower what a mailbox may send an hour, never lift it past the
+    domain's default that a superuser set (0 there: no limit to keep to); superusers set any."""
+    if acting_user is None or permissions.is_superuser(acting_user):
+        return
+    for field, default in (
+        ("max_sent_per_hour", domain.default_max_sent_per_hour),
+        ("max_recipients_per_hour", domain.default_max_recipients_per_hour),
+    ):
+        value = fields.get(field, UNSET)
+        if value is UNSET or value is None or not default:
+            continue
+        if value == 0 or value > default:
+            raise ValidationError({field: f"At most the domain's limit, {default} an hour (a superuser sets it)."})
+
+
 def send_welcome(address: str) -> bool:
     """Send the welcome message to a new mailbox; a failure is logged, never raised."""
     try:
@@ -207,6 +228,8 @@ def mailbox_update(
     allow_smtp: bool = UNSET,
     allow_sieve: bool = UNSET,
     quota_bytes: int = UNSET,
+    max_sent_per_hour: int | None = UNSET,
+    max_recipients_per_hour: int | None = UNSET,
 ) -> Mailbox:
     """Change the fields given (profile, flags, quota: checked against domain and grant limits)."""
     fields = given(locals(), MAILBOX_SETTINGS)
@@ -228,6 +251,8 @@ def mailbox_update(
             new_quota_bytes=fields["quota_bytes"],
             acting_user=acting_user,
         )
+    if mailbox.domain_id:
+        _check_send_limits(acting_user, mailbox.domain, fields)
     for key, value in fields.items():
         setattr(mailbox, key, value)
     mailbox.full_clean(exclude=["password"])

@@ -181,6 +181,8 @@ class DomainOut(Out):
     max_quota_bytes: int
     default_quota_bytes: int
     max_message_bytes: int = Field(description="largest message its addresses accept; 0: the server's limit")
+    default_max_sent_per_hour: int = Field(description="messages a mailbox may send an hour; 0: no limit")
+    default_max_recipients_per_hour: int = Field(description="recipients a mailbox may send to an hour; 0: no limit")
 
 
 class DomainSettingsIn(Schema):
@@ -203,6 +205,10 @@ class DomainSettingsIn(Schema):
     max_quota_bytes: int | None = Field(None, ge=0, le=2**62, description="0: unlimited")
     default_quota_bytes: int | None = Field(None, ge=0, le=2**62, description="0: unlimited")
     max_message_bytes: int | None = Field(None, ge=0, le=2**62, description="0: the server's limit")
+    default_max_sent_per_hour: int | None = Field(None, ge=0, le=2**31 - 1, description="per mailbox; 0: no limit")
+    default_max_recipients_per_hour: int | None = Field(
+        None, ge=0, le=2**31 - 1, description="per mailbox; 0: no limit"
+    )
 
 
 class DomainIn(DomainSettingsIn):
@@ -226,6 +232,8 @@ class MailboxOut(Out):
     usage_bytes: int
     message_count: int
     over_quota: bool
+    max_sent_per_hour: int | None = Field(description="messages an hour (SMTP AUTH); null: its domain's; 0: none")
+    max_recipients_per_hour: int | None = Field(description="recipients an hour; null: its domain's; 0: no limit")
 
 
 class MailboxIn(Schema):
@@ -258,6 +266,15 @@ class MailboxPatch(Schema):
     allow_smtp: bool | None = None
     allow_sieve: bool | None = None
     quota_bytes: int | None = Field(None, ge=0, le=2**62)
+    max_sent_per_hour: int | None = Field(
+        None,
+        ge=0,
+        le=2**31 - 1,
+        description="messages it may send an hour (SMTP AUTH); null: its domain's; 0: no limit",
+    )
+    max_recipients_per_hour: int | None = Field(
+        None, ge=0, le=2**31 - 1, description="recipients it may send to an hour; null: its domain's; 0: no limit"
+    )
 
 
 class PasswordIn(Schema):
@@ -393,11 +410,16 @@ def _alias_of(request, address: str) -> Alias:
     return alias
 
 
+# Fields whose null means something (the domain's default), so a PATCH may set them to null.
+NULLABLE = {"max_sent_per_hour", "max_recipients_per_hour"}
+
+
 def _changes(payload) -> dict:
-    """The fields a PATCH gives; a field given as null is refused (null is no value)."""
+    """The fields a PATCH gives; a field given as null is refused (null is no value), but where it
+    means the domain's default."""
     changes = payload.dict(exclude_unset=True)
-    if any(value is None for value in changes.values()):
-        raise ValidationError({k: ["May not be null."] for k, v in changes.items() if v is None})
+    if nulls := {k for k, v in changes.items() if v is None and k not in NULLABLE}:
+        raise ValidationError({k: ["May not be null."] for k in nulls})
     return changes
 
 
@@ -417,6 +439,8 @@ MAILBOX_FIELDS = [
     "usage_bytes",
     "message_count",
     "over_quota",
+    "max_sent_per_hour",
+    "max_recipients_per_hour",
 ]
 
 

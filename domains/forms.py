@@ -45,6 +45,18 @@ class DomainSettingsForm(forms.Form):
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")
     default_quota_bytes = quota_field(initial=0, label="Quota of new mailboxes")
+    default_max_sent_per_hour = count_field(
+        initial=0,
+        required=False,
+        label="Messages a mailbox may send an hour",
+        help_text="With SMTP AUTH, unless the mailbox says otherwise; 0 = no limit.",
+    )
+    default_max_recipients_per_hour = count_field(
+        initial=0,
+        required=False,
+        label="Recipients a mailbox may send to an hour",
+        help_text="Unless the mailbox says otherwise; 0 = no limit.",
+    )
     max_message_bytes = quota_field(
         initial=0,
         required=False,
@@ -57,6 +69,12 @@ class DomainSettingsForm(forms.Form):
         if server := server_message_limit():
             field = self.fields["max_message_bytes"]
             field.help_text = f"{field.help_text.removesuffix('.')}, {format_size(server)}."
+
+    def clean_default_max_sent_per_hour(self):
+        return self.cleaned_data.get("default_max_sent_per_hour") or 0  # (left empty: no limit)
+
+    def clean_default_max_recipients_per_hour(self):
+        return self.cleaned_data.get("default_max_recipients_per_hour") or 0
 
     def clean_max_message_bytes(self):
         return self.cleaned_data.get("max_message_bytes") or 0  # (left empty: the server's limit)

@@ -151,6 +151,13 @@ class Domain(models.Model):
     max_aliases = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
     max_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Largest mailbox quota; 0 = unlimited")
     default_quota_bytes = models.PositiveBigIntegerField(default=0, help_text="Quota of new mailboxes; 0 = unlimited")
+    # What its mailboxes may send an hour when they say nothing of their own (Exim's ratelimit).
+    default_max_sent_per_hour = models.PositiveIntegerField(
+        default=0, help_text="Messages a mailbox may send an hour (SMTP AUTH); 0 = no limit"
+    )
+    default_max_recipients_per_hour = models.PositiveIntegerField(
+        default=0, help_text="Recipients a mailbox may send to an hour; 0 = no limit"
+    )
     # Read by Exim from lookup_domains_v2 at RCPT (a declared SIZE) and DATA: 552 above it.
     max_message_bytes = models.PositiveBigIntegerField(
         default=0, help_text="Largest message its addresses accept; 0 = the server's limit"

@@ -36,6 +36,8 @@ DOMAIN_SETTINGS = (
     "max_quota_bytes",
     "default_quota_bytes",
     "max_message_bytes",
+    "default_max_sent_per_hour",
+    "default_max_recipients_per_hour",
 )
 
 
@@ -78,6 +80,8 @@ def domain_create(
     max_quota_bytes: int = UNSET,
     default_quota_bytes: int = UNSET,
     max_message_bytes: int = UNSET,
+    default_max_sent_per_hour: int = UNSET,
+    default_max_recipients_per_hour: int = UNSET,
 ) -> Domain:
     """Create a domain; the settings not given take the model's defaults."""
     fields = given(locals(), DOMAIN_SETTINGS)
@@ -120,6 +124,8 @@ def domain_update(
     max_quota_bytes: int = UNSET,
     default_quota_bytes: int = UNSET,
     max_message_bytes: int = UNSET,
+    default_max_sent_per_hour: int = UNSET,
+    default_max_recipients_per_hour: int = UNSET,
 ) -> Domain:
     """Change the settings, flags or limits given: superusers only (admins never change their limits)."""
     fields = given(locals(), DOMAIN_SETTINGS)

@@ -109,6 +109,12 @@ def quota_field(**kwargs) -> SizeField:
     return SizeField(**kwargs)
 
 
+def hourly_limit_field(**kwargs) -> WholeNumberField:
+    """What a mailbox may send an hour: empty for its domain's default, 0 for no limit."""
+    kwargs.setdefault("help_text", "Empty: the domain's default. 0: no limit.")
+    return WholeNumberField(required=False, min_value=0, max_value=MAX_COUNT, **kwargs)
+
+
 def count_field(**kwargs) -> WholeNumberField:
     kwargs.setdefault("help_text", "0 = unlimited")
     return WholeNumberField(min_value=0, max_value=MAX_COUNT, **kwargs)

@@ -224,6 +224,8 @@ V2_TABLES = {
         "vacation_interval",
         "vacation_first_day",
         "vacation_last_day",
+        "send_limit",
+        "rcpt_limit",
     ],
     "lookup_logins_v2": [
         "address",
@@ -242,10 +244,19 @@ V2_TABLES = {
 
 # The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 adds
 # lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4 (the current one)
-# lookup_domains_v2.max_message_bytes (0007).
+# lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 4
-_ADDED_AT = {"app_passwords_only": 2, "imap": 3, "pop3": 3, "smtp": 3, "sieve": 3, "max_message_bytes": 4}
+LEVEL = 5
+_ADDED_AT = {
+    "app_passwords_only": 2,
+    "imap": 3,
+    "pop3": 3,
+    "smtp": 3,
+    "sieve": 3,
+    "max_message_bytes": 4,
+    "send_limit": 5,
+    "rcpt_limit": 5,
+}
 
 
 def v2_columns(table: str, level: int = LEVEL) -> list[str]:
@@ -267,6 +278,10 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
     live = "(m.active AND d.active)"
     usable = "(m.password <> '' AND SUBSTR(m.password, 1, 1) <> '!')"
     alias_to = "CASE WHEN a.active AND d.active THEN a.destinations ELSE '' END"
+    send_limits = "".join(
+        f", CASE WHEN {live} THEN COALESCE(m.{mine}, d.default_{mine}) ELSE 0 END"
+        for mine in ("max_sent_per_hour", "max_recipients_per_hour")
+    )
     protocols = "".join(f", {b(f'm.allow_{p}')}" for p in ("imap", "pop3", "smtp", "sieve"))
     return {
         "lookup_domains_v2": [
@@ -294,6 +309,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            CASE WHEN {live} AND v.mode <> 'off' THEN v.mode ELSE '' END,
                            COALESCE(v.subject, ''), COALESCE(v.body, ''), COALESCE(v.interval_days * 86400, 0),
                            v.first_day, v.last_day
+                           {send_limits if level >= 5 else ""}
                       FROM accounts_mailbox m
                       JOIN domains_domain d ON d.id = m.domain_id
                       LEFT JOIN vacation_vacation v ON v.mailbox_id = m.id
@@ -303,6 +319,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
             ),
             (
                 f"""SELECT a.address, a.domain_id, 0, 0, 0, 0, 0, 0, 1, '', 0, {alias_to}, '', '', '', 0, NULL, NULL
+                           {", 0, 0" if level >= 5 else ""}
                       FROM aliases_alias a JOIN domains_domain d ON d.id = a.domain_id
                      WHERE {{where}} AND NOT EXISTS (SELECT 1 FROM accounts_mailbox m WHERE m.address = a.address)""",
                 {"key": "a.address", "domain": "a.domain_id"},
@@ -364,7 +381,18 @@ def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str
                 f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled"
                 + (" OR OLD.max_message_bytes <> NEW.max_message_bytes" if level >= 4 else ""),
             ),
-            ("lookup_addresses_v2", "domain", "NEW.id", "OLD.active <> NEW.active"),
+            (
+                "lookup_addresses_v2",
+                "domain",
+                "NEW.id",
+                "OLD.active <> NEW.active"
+                + (
+                    " OR OLD.default_max_sent_per_hour <> NEW.default_max_sent_per_hour"
+                    " OR OLD.default_max_recipients_per_hour <> NEW.default_max_recipients_per_hour"
+                    if level >= 5
+                    else ""
+                ),
+            ),
             (
                 "lookup_logins_v2",
                 "domain",

@@ -51,6 +51,8 @@ class LookupAddress(models.Model):
     vacation_interval = models.IntegerField()
     vacation_first_day = models.DateField(null=True)
     vacation_last_day = models.DateField(null=True)
+    send_limit = models.IntegerField(default=0)  # messages an hour it may send authenticated; 0: no limit
+    rcpt_limit = models.IntegerField(default=0)  # recipients an hour
 
     class Meta:
         db_table = "lookup_addresses_v2"

@@ -87,7 +87,7 @@ def _address(address: str):
     """The row Exim reads for an address (contract v2), with the vacation reply due today."""
     return _one(
         "SELECT address, deliver, disabled, over_quota, quota_bytes, may_relay, filtering, forward_to, keep_copy, "
-        f"alias_to, {VACATION_TODAY} AS vacation FROM lookup_addresses_v2 WHERE address = %s",
+        f"alias_to, {VACATION_TODAY} AS vacation, send_limit, rcpt_limit FROM lookup_addresses_v2 WHERE address = %s",
         address,
     )
 
@@ -141,6 +141,11 @@ def trace(address: str) -> Trace:
         result.steps.append(f"{domain} accepts messages of at most {format_size(size)} ({size} bytes; 552 above)")
     if logins := _logins(f"{local.lower()}@{domain}"):
         result.steps.append(logins)
+    own = _address(f"{local.lower()}@{domain}")
+    if own and (int(own["send_limit"] or 0) or int(own["rcpt_limit"] or 0)):
+        limits = [f"{own['send_limit']} messages" if int(own["send_limit"]) else "any number of messages"]
+        limits.append(f"{own['rcpt_limit']} recipients" if int(own["rcpt_limit"]) else "any number of recipients")
+        result.steps.append(f"{local.lower()}@{domain} may send {' and '.join(limits)} an hour (SMTP AUTH; 450 over)")
     return result
 
 

@@ -3,12 +3,36 @@
 from django.core.exceptions import ValidationError
 
 from accounts import apppasswords, services, twofactor
-from accounts.models import APP_PASSWORD_PROTOCOLS, FLAG_FIELDS, PROFILE_FIELDS, PROTOCOL_FIELDS, Mailbox
+from accounts.models import (
+    APP_PASSWORD_PROTOCOLS,
+    FLAG_FIELDS,
+    PROFILE_FIELDS,
+    PROTOCOL_FIELDS,
+    SEND_LIMIT_FIELDS,
+    Mailbox,
+)
 from domains.services import get_domain
-from mailadmin.cli import VerbCommand, flag, given, size_option
+from mailadmin.cli import VerbCommand, flag, given, size_option, whole_number
+from mailadmin.forms import MAX_COUNT
 from mailadmin.lib.addresses import AddressError, split_address
 
 PROFILE, FLAGS = PROFILE_FIELDS, FLAG_FIELDS
+DOMAINS_OWN = "domain"  # --max-sent-per-hour domain: back to the domain's default
+
+
+def hourly_limit(text: str):
+    """An argparse ``type=``: a whole number (0: no limit), or ``domain`` for the domain's default."""
+    if text.strip().lower() == DOMAINS_OWN:
+        return DOMAINS_OWN
+    return whole_number(maximum=MAX_COUNT)(text)
+
+
+def send_limits(options: dict) -> dict:
+    return {
+        name: None if options[name] == DOMAINS_OWN else options[name]
+        for name in SEND_LIMIT_FIELDS
+        if options.get(name) is not None
+    }
 
 
 def mailbox_data(m: Mailbox) -> dict:
@@ -31,6 +55,8 @@ def mailbox_data(m: Mailbox) -> dict:
         "usage_bytes": m.usage_bytes,
         "forward_to": m.forward_list,
         "forward_keep_copy": m.forward_keep_copy,
+        "max_sent_per_hour": m.max_sent_per_hour,
+        "max_recipients_per_hour": m.max_recipients_per_hour,
     }
 
 
@@ -45,6 +71,13 @@ def add_field_args(parser) -> None:
     flag(parser, "allow-pop3", "may log in over POP3 (default: the domain's)")
     flag(parser, "allow-smtp", "may send with SMTP AUTH (default: the domain's)")
     flag(parser, "allow-sieve", "may log in to ManageSieve (default: the domain's)")
+    for name, what in (("max-sent-per-hour", "messages"), ("max-recipients-per-hour", "recipients")):
+        parser.add_argument(
+            f"--{name}",
+            type=hourly_limit,
+            metavar="N|domain",
+            help=f"{what} it may send an hour with SMTP AUTH; 0 = no limit, 'domain' = the domain's default",
+        )
 
 
 class Command(VerbCommand):
@@ -118,7 +151,7 @@ class Command(VerbCommand):
             raise ValidationError({"address": str(exc)}) from None
         domain = get_domain(domain_name)
         generated = not options["password_stdin"]
-        fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS)
+        fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS) | send_limits(options)
         if generated:
             names = {key: fields[key] for key in ("first_name", "last_name") if key in fields}
             password = services.generate_password_for(domain=domain, local_part=local_part, **names)
@@ -191,7 +224,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         mailbox = services.get_mailbox(options["address"])
-        fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS)
+        fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS) | send_limits(options)
         if not fields:
             raise ValidationError("Nothing to change: give at least one option.")
         return mailbox_data(services.mailbox_update(origin="cli", acting_user=None, mailbox=mailbox, **fields))

@@ -40,6 +40,18 @@ def add_setting_args(parser) -> None:
         parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help="0 = unlimited")
     size_option(parser, "max-quota", "max_quota_bytes", "largest mailbox quota, 0 = unlimited")
     size_option(parser, "default-quota", "default_quota_bytes", "quota of new mailboxes, 0 = unlimited")
+    parser.add_argument(
+        "--default-max-sent-per-hour",
+        type=whole_number(maximum=MAX_COUNT),
+        metavar="N",
+        help="messages a mailbox may send an hour with SMTP AUTH, unless it says otherwise; 0 = no limit",
+    )
+    parser.add_argument(
+        "--default-max-recipients-per-hour",
+        type=whole_number(maximum=MAX_COUNT),
+        metavar="N",
+        help="recipients a mailbox may send to an hour, unless it says otherwise; 0 = no limit",
+    )
     size_option(
         parser, "max-message-size", "max_message_bytes", "largest message its addresses accept, 0 = the server's limit"
     )

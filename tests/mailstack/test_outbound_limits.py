@@ -1,0 +1,84 @@
+"""Outbound limits (issue 15.7) against the real Exim on every database: an authenticated mailbox
+sends at most its hourly number of messages and recipients (its own, else its domain's default);
+over it the client gets 4xx; another mailbox is not slowed; mail from outside is never counted."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from accounts import services as accounts
+from domains import services as domains
+from tests import factories
+from tests.mailstack.test_core import send
+
+pytestmark = pytest.mark.mailstack
+
+
+@pytest.fixture
+def limited(directory):
+    """A domain whose mailboxes may send 100 messages and 150 recipients an hour."""
+    name = f"out-{uuid.uuid4().hex[:8]}.test"
+    domain = factories.domain(name, default_max_sent_per_hour=100, default_max_recipients_per_hour=150)
+    return domain, factories.mailbox(f"sender@{name}"), factories.mailbox(f"other@{name}")
+
+
+def _session(stack, address):
+    conn = stack.smtp("smtps")
+    conn.login(address, factories.PASSWORD)
+    return conn
+
+
+def _send_many(stack, address, rcpts_per_message, count) -> list:
+    """``count`` messages (given up after RCPT), a new session every 8 (Exim drops a client after
+    10 RSETs); the RCPT answer of each, or the list of them when they differ."""
+    codes, conn = [], None
+    try:
+        for i in range(count):
+            if i % 8 == 0:
+                if conn is not None:
+                    conn.close()
+                conn = _session(stack, address)
+            conn.mail(address)
+            answers = [conn.rcpt(f"r{i}-{j}@elsewhere.example")[0] for j in range(rcpts_per_message)]
+            codes.append(answers[0] if len(set(answers)) == 1 else answers)
+            conn.rset()
+    finally:
+        if conn is not None:
+            conn.close()
+    return codes
+
+
+def test_the_101st_message_in_an_hour_gets_4xx_and_others_are_not_slowed(stack, limited):
+    domain, sender, other = limited
+    codes = _send_many(stack, sender.address, 1, 101)
+    assert codes[:100] == [250] * 100, codes
+    assert codes[100] == 450, codes
+    assert _send_many(stack, other.address, 1, 3) == [250, 250, 250]  # its own count
+    # mail from outside to the limited mailbox is not counted against it
+    _, replies, data = send(stack, sender.address)
+    assert replies[sender.address][0] == 250 and data[0] == 250
+
+
+def test_recipients_are_counted_and_a_mailboxs_own_limit_beats_the_domains(stack, limited):
+    domain, sender, other = limited
+    accounts.mailbox_update(acting_user=None, mailbox=other, origin="test", max_recipients_per_hour=5)
+    conn = _session(stack, other.address)
+    try:
+        conn.mail(other.address)
+        answers = [conn.rcpt(f"r{j}@elsewhere.example")[0] for j in range(6)]
+    finally:
+        conn.close()
+    assert answers == [250] * 5 + [450], answers
+    # no limit at all once the domain's default is 0 and the mailbox says nothing
+    domains.domain_update(acting_user=None, domain=domain, origin="test", default_max_sent_per_hour=0)
+    domains.domain_update(acting_user=None, domain=domain, origin="test", default_max_recipients_per_hour=0)
+    fresh = factories.mailbox(f"fresh@{domain.name}")
+    assert set(_send_many(stack, fresh.address, 2, 20)) == {250}
+
+
+def test_a_message_to_several_recipients_counts_once_against_the_message_limit(stack, limited):
+    domain, sender, _ = limited
+    few = factories.mailbox(f"few-{uuid.uuid4().hex[:6]}@{domain.name}", max_sent_per_hour=3, max_recipients_per_hour=0)
+    assert _send_many(stack, few.address, 4, 4) == [250, 250, 250, 450]
