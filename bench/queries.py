@@ -18,7 +18,10 @@ import re
 from dataclasses import dataclass
 
 from mailserver import config as mailconfig
-from mailserver.lookup import V2_TABLES, VIEWS
+from mailserver.lookup import V2_TABLES, V2_VIEWS, VIEWS
+
+# Exim's numbers in a query (not keys): the size of the message, as at DATA for a 1 MB message.
+_NUMBERS = {"$message_size": "1048576"}
 
 _MACRO_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$")
 _BLOCK = re.compile(r"^([a-z][a-z0-9_]*):\s*$")
@@ -72,7 +75,7 @@ def _selects(line: str) -> list[str]:
 def _kind(expression: str) -> str:
     if expression.startswith("@"):
         return "catchall"
-    if "sender_address_domain" in expression:
+    if "sender_address_domain" in expression or "${domain:" in expression:
         return "domain"
     if (
         "@" in expression
@@ -87,7 +90,7 @@ def _kind(expression: str) -> str:
 
 
 def _view(sql: str) -> str:
-    return next(name for name in [*VIEWS, *V2_TABLES] if re.search(rf"\bFROM {name}\b", sql))
+    return next(name for name in [*VIEWS, *V2_TABLES, *V2_VIEWS] if re.search(rf"\bFROM {name}\b", sql))
 
 
 def exim_lookups(exim_conf: str) -> list[Lookup]:
@@ -102,6 +105,8 @@ def exim_lookups(exim_conf: str) -> list[Lookup]:
             if not keys:
                 raise ValueError(f"No quoted key in: {select}")
             sql = _KEY.sub("%s", select.replace("%", "%%"))
+            for name, number in _NUMBERS.items():
+                sql = sql.replace(name, number)
             option = _OPTION.match(line).group(1) if _OPTION.match(line) else "?"
             where = f"exim {section or 'main'} {block}".strip() + f" ({option})"
             lookups.append(Lookup(where, "exim", _view(sql), tuple(_kind(key) for key in keys), sql))

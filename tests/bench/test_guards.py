@@ -19,6 +19,7 @@ from bench.directory import BIG_DOMAIN, Directory
 from bench.generate import load
 from bench.queries import shipped_lookups
 from domains.models import Domain, DomainAlias
+from policy import services as senders
 from tests.mailserver.test_lookup_explain import _mysql_scans, _pg_scans
 from vacation.models import Vacation
 
@@ -65,6 +66,14 @@ def a_hit(lookup) -> tuple[str, str]:
     if lookup.view in ("lookup_vacations_v1", "lookup_forwards_v1"):
         keeping = " WHERE keep_copy = 1" if "keep_copy = 1" in lookup.sql else ""
         return tuple(rows_of(f"SELECT address FROM {lookup.view}{keeping} ORDER BY address", [])[0][0].split("@"))
+    if lookup.view == "lookup_senders_v2":  # a mailbox refusing its own domain and a network
+        mailbox = Mailbox.objects.filter(active=True, domain__name=BIG_DOMAIN).first()
+        for pattern in (f"@{mailbox.domain.name}", "192.0.2.0/24") if not mailbox.sender_rules.exists() else ():
+            senders.sender_rule_add(acting_user=None, mailbox=mailbox, action="deny", pattern=pattern, origin="t")
+        return mailbox.local_part, mailbox.domain.name
+    if "max_message_bytes >" in lookup.sql:  # a domain with a limit under the message's size
+        Domain.objects.filter(name=BIG_DOMAIN).update(max_message_bytes=1000)
+        return "", BIG_DOMAIN
     if lookup.kinds == ("catchall",):
         return "", Alias.objects.filter(local_part="", active=True, domain__active=True).first().domain.name
     if lookup.view == "lookup_aliases_v1":
@@ -108,7 +117,7 @@ def test_the_shipped_lookups_are_found():
     """bench/lookups.py measures these: the parser must see every lookup of every kind."""
     lookups = shipped_lookups()
     views = {lookup.view for lookup in lookups}
-    assert views == {"lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2"}
+    assert views == {"lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2", "lookup_senders_v2"}
     assert {lookup.server for lookup in lookups} == {"exim", "dovecot"}
     assert any(lookup.kinds == ("catchall",) for lookup in lookups)
     assert all(lookup.sql.count("%s") == len(lookup.kinds) for lookup in lookups)
