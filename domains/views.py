@@ -98,6 +98,8 @@ def domain_detail(request, pk):
         "can_change_settings": permissions.is_superuser(request.user),
         "can_create": permissions.can_create_mailbox(request.user, domain),
         "can_delete": permissions.can_delete_mailboxes_in(request.user, domain),
+        # held at their hourly sending limit when a mail host last read Exim's counts (mailserver.sending)
+        "limited": list(domain.mailboxes.filter(sending__limited=True).order_by("address")[:20]),
     }
     return render(request, "domains/domain_detail.html", context)
 

@@ -7,6 +7,7 @@ these models; they are models so that migrations create the tables with the dire
 types and so that Django's test flush empties them together with the tables they mirror.
 """
 
+from django.conf import settings
 from django.db import models
 
 
@@ -86,3 +87,23 @@ class LookupLogin(models.Model):
 
     def __str__(self):
         return self.address
+
+
+class SendingState(models.Model):
+    """What a mailbox has sent in the last hour after SMTP AUTH, as Exim's ratelimit hints database
+    held it when ``manage.py sending --collect`` last read it on a mail host (mailserver.sending),
+    and whether it is being refused for its outbound limit. The counts themselves stay Exim's."""
+
+    mailbox = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="sending"
+    )
+    messages_per_hour = models.FloatField(default=0)
+    recipients_per_hour = models.FloatField(default=0)
+    limited = models.BooleanField(default=False)
+    measured_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailserver_sendingstate"
+
+    def __str__(self):
+        return f"{self.mailbox_id}: {self.messages_per_hour:.0f} messages, {self.recipients_per_hour:.0f} recipients"

@@ -82,3 +82,31 @@ def test_a_message_to_several_recipients_counts_once_against_the_message_limit(s
     domain, sender, _ = limited
     few = factories.mailbox(f"few-{uuid.uuid4().hex[:6]}@{domain.name}", max_sent_per_hour=3, max_recipients_per_hour=0)
     assert _send_many(stack, few.address, 4, 4) == [250, 250, 250, 450]
+
+
+def test_the_panel_shows_who_is_held_at_the_limit(stack, limited, client):
+    """``manage.py sending collect`` reads Exim's ratelimit database on the mail host; the domain
+    page names the mailboxes held at their limit and the mailbox page shows what each sent."""
+    import io
+    import json
+
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    domain, sender, other = limited
+    assert _send_many(stack, sender.address, 1, 101)[-1] == 450
+    assert _send_many(stack, other.address, 2, 3) == [250, 250, 250]
+    out = io.StringIO()
+    call_command("sending", "collect", "--spool", str(stack.root / "spool"), "--json", stdout=out)
+    limited_now = json.loads(out.getvalue())["limited"]  # (the session's other tests' mailboxes too)
+    assert [a for a in limited_now if a.endswith(f"@{domain.name}")] == [sender.address]
+    root = accounts.superuser_create(origin="test", address=other.address, password=None)
+    client.force_login(root)
+    page = client.get(reverse("domains:detail", args=[domain.pk])).content.decode()
+    assert "Held at their sending limit:" in page and sender.address in page
+    assert other.address not in page.split("Held at their sending limit:")[1].split("</p>")[0]
+    detail = client.get(reverse("accounts:detail", args=[sender.pk])).content.decode()
+    # (the refused 101st message passed the recipient count, which Exim checks first)
+    assert "100 messages, 101 recipients" in detail and "held at its limit" in detail
+    detail = client.get(reverse("accounts:detail", args=[other.pk])).content.decode()
+    assert "3 messages, 6 recipients" in detail and "held at its limit" not in detail
