@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from domains.models import AddressInDomain
 from mailadmin.lib import passwords
@@ -159,6 +160,10 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
         "SMTP submission", default=True, help_text="Mail programs may send mail with SMTP AUTH."
     )
     allow_sieve = models.BooleanField("ManageSieve", default=True, help_text="Mail programs may manage filters.")
+    # Raised to end every panel session of the account at once (Django checks the session's hash
+    # against get_session_auth_hash on every request): when it must now use a second factor it has
+    # not set up (domains.services.end_sessions_without_second_factor).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
     max_sent_per_hour = models.PositiveIntegerField(
         null=True, blank=True, help_text="Messages it may send an hour (SMTP AUTH); empty: the domain's; 0: no limit"
     )
@@ -194,6 +199,18 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.address
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's hash of the password, and of the session epoch once it was raised (epoch 0 gives
+        Django's own value, so sessions made before the epoch existed stay valid)."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "mailadmin.Mailbox.get_session_auth_hash",
+            f"{self.password}|{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_active(self) -> bool:

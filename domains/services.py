@@ -7,8 +7,10 @@ transaction, validates with ``full_clean`` and writes its audit row.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from domains import limits
 from domains.models import AdminGrant, Domain, DomainAlias
@@ -39,6 +41,13 @@ DOMAIN_SETTINGS = (
     "default_max_sent_per_hour",
     "default_max_recipients_per_hour",
 )
+
+
+def end_sessions_without_second_factor(admins) -> int:
+    """End the panel sessions of those of ``admins`` (a queryset of mailboxes) who have no second
+    factor: a requirement just switched on covers them, and a session they opened with a password
+    alone would otherwise last until it expires. Their next login takes them to setting one up."""
+    return admins.exclude(totpdevice__confirmed=True).update(session_epoch=F("session_epoch") + 1)
 
 
 def _allowed(acting_user, predicate, *args) -> bool:
@@ -135,11 +144,14 @@ def domain_update(
     )
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
     before = snapshot(domain)
+    newly_required = fields.get("require_two_factor") and not domain.require_two_factor
     for key, value in fields.items():
         setattr(domain, key, value)
     domain.full_clean()
     limits.check_limits_hold(domain)
     domain.save()
+    if newly_required:
+        end_sessions_without_second_factor(get_user_model().objects.filter(grant__domains=domain))
     record(
         acting_user=acting_user,
         origin=origin,
@@ -270,6 +282,9 @@ def grant_set(
     grant.save()
     grant.domains.set(domains)
     limits.check_grant_holds(grant)
+    appointed = get_user_model().objects.filter(pk=admin.pk)
+    if permissions.must_use_two_factor(appointed.get()):  # (a fresh one: the caller's keeps its cache)
+        end_sessions_without_second_factor(appointed)
     record(
         acting_user=acting_user,
         origin=origin,

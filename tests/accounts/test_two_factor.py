@@ -16,6 +16,7 @@ from accounts import twofactor
 from accounts.models import RecoveryCode
 from domains import services as domains
 from mailadmin.models import AuditEntry
+from tests import factories
 from tests.dbutil import at_once
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +240,36 @@ def test_an_admin_who_must_use_it_sees_only_the_setup_page_until_it_is_on(client
     done = client.post(reverse("accounts:two_factor_setup"), {"code": code_for(device)})
     assert len(done.context["codes"]) == 10
     assert client.get(reverse("domains:list")).status_code == 200
+
+
+def test_a_requirement_switched_on_ends_the_sessions_of_admins_without_a_second_factor(personas):
+    """An administrator already logged in with a password alone does not keep working: the next
+    request is the login page, and logging in again leads to setting the second factor up."""
+    clients = {}
+    for who in ("admin_org", "admin_net", "user"):
+        clients[who] = Client()
+        assert log_in(clients[who], getattr(personas, who), personas.password).status_code == 302
+    enrolled = Client()  # an administrator of example.org with its second factor, logged in with it
+    boss = factories.mailbox("boss@example.org")
+    domains.grant_set(origin="test", acting_user=None, admin=boss, domains=[personas.org])
+    device, _ = enrol(boss)
+    log_in(enrolled, boss, personas.password)
+    assert second_step(enrolled, code_for(device, ahead=1)).status_code == 302
+    home = reverse("domains:list")
+    assert all(c.get(home).status_code == 200 for c in (clients["admin_org"], clients["admin_net"], enrolled))
+    assert clients["user"].get(reverse("accounts:me")).status_code == 200
+
+    domains.domain_update(acting_user=None, domain=personas.org, origin="test", require_two_factor=True)
+    assert clients["admin_org"].get(home)["Location"].startswith(reverse("login"))
+    assert clients["admin_net"].get(home).status_code == 200  # not an admin of example.org
+    assert clients["user"].get(reverse("accounts:me")).status_code == 200  # not an admin at all
+    assert enrolled.get(home).status_code == 200  # it has one: its session stays
+    log_in(clients["admin_org"], personas.admin_org, personas.password)
+    assert clients["admin_org"].get(home)["Location"] == reverse("accounts:two_factor_setup")
+
+    # appointed to a domain that requires it: the same
+    domains.grant_set(origin="test", acting_user=None, admin=personas.admin_net, domains=[personas.net, personas.org])
+    assert clients["admin_net"].get(home)["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.parametrize(
