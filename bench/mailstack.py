@@ -96,6 +96,10 @@ class StaticTables:
             self.files[sql] = (self.directory / f"lookup{len(self.files)}", {})
         path, answers = self.files[sql]
         params_sql = _KEY.sub("%s", sql.replace("%", "%%"))
+        from bench.queries import _NUMBERS  # (after Django's setup: it reads the rendered configuration)
+
+        for name, number in _NUMBERS.items():  # Exim's numbers in a query (the message's size)
+            params_sql = params_sql.replace(name, number)
         for key in keys:
             self.cursor.execute(params_sql, [key] * params_sql.count("%s"))
             row = self.cursor.fetchone()
@@ -121,7 +125,7 @@ def static_exim(text: str, tables: StaticTables, keys_for) -> str:
     out, i = [], 0
     while (start := text.find(_LOOKUP_HEAD, i)) >= 0:
         end = _brace_end(text, start + len(_LOOKUP_HEAD))
-        sql_for_db = _expand(text[start + len(_LOOKUP_HEAD) : end - 1], macros)
+        sql_for_db = _expand(re.sub(r"\\\n\s*", " ", text[start + len(_LOOKUP_HEAD) : end - 1]), macros)
         exprs = _KEY.findall(sql_for_db)
         path = tables.file_for(sql_for_db, keys_for(exprs))
         if len(exprs) == 1:
@@ -208,7 +212,7 @@ def keys_for(exprs: list[str], recipients: list[str], senders: list[str]) -> lis
     for expr in exprs:
         if expr.startswith("@"):
             keys += ["@" + d for d in domains]
-        elif expr == "$domain":
+        elif expr == "$domain" or "${domain:" in expr:
             keys += domains
         elif "sender_address" in expr:
             keys += senders
@@ -331,6 +335,45 @@ def count_statements(vendor: str) -> None:
             cursor.execute("SET GLOBAL userstat = 1")
 
 
+def policies_on(recipients: list[str]) -> None:
+    """Every mail policy of issue 15 that applies to this inbound mail, switched on for the run's
+    recipients: sender lists of each mailbox and domain (entries that do not match the bench's
+    senders, so every check runs and none refuses), a size limit per domain under the server's,
+    and outbound limits (read, though inbound mail never counts against them)."""
+    from accounts.models import Mailbox
+    from domains.models import Domain
+    from policy.models import SenderRule
+
+    boxes = list(Mailbox.objects.filter(address__in=recipients).select_related("domain"))
+    domains = {m.domain_id: m.domain for m in boxes}
+    rules = [
+        SenderRule(domain=m.domain, mailbox=m, owner=m.address, pattern=p, action="deny")
+        for m in boxes
+        for p in ("pest@spam.example", "@junk.example", "@spam.example")
+    ]
+    rules += [
+        SenderRule(domain=d, owner=f"@{d.name}", pattern=p, action=a, is_network=n)
+        for d in domains.values()
+        for p, a, n in (
+            ("192.0.2.0/24", "deny", True),
+            ("@spam.example", "deny", False),
+            ("ok@x.example", "allow", False),
+        )
+    ]
+    SenderRule.objects.bulk_create(rules)
+    Domain.objects.filter(pk__in=domains).update(
+        max_message_bytes=10 * 1024 * 1024, default_max_sent_per_hour=100, default_max_recipients_per_hour=150
+    )
+
+
+def policies_off() -> None:
+    from domains.models import Domain
+    from policy.models import SenderRule
+
+    SenderRule.objects.all().delete()
+    Domain.objects.update(max_message_bytes=0, default_max_sent_per_hour=0, default_max_recipients_per_hour=0)
+
+
 def choose_recipients(rng: random.Random) -> list[str]:
     from accounts.models import Mailbox
 
@@ -359,6 +402,9 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=50)
     parser.add_argument("--lookup-host", default="127.0.0.1", help="with --lookup-port")
     parser.add_argument("--lookup-port", type=int, default=0, help="Exim and Dovecot connect here (e.g. PgBouncer)")
+    parser.add_argument(
+        "--policies", action="store_true", help="a third variant: sql with every mail policy of issue 15 switched on"
+    )
     options = parser.parse_args()
     setup_django(options.db, options.name)
     from django.db import connection
@@ -376,20 +422,27 @@ def main() -> None:
     rng = random.Random(5)
     recipients = choose_recipients(rng)
     senders = [f"sender{n}@elsewhere.example.com" for n in range(options.messages)]
-    rates: dict[str, list[float]] = {"sql": [], "static": []}
-    logins, per_message, reads = {}, [], []
+    rates: dict[str, list[float]] = {"sql": [], "static": [], "policies": []}
+    policies_off()
+    logins, per_message, reads, policy_statements = {}, [], [], []
     count_statements(connection.vendor)
     lookup_user_names = [users["exim"]["user"], users["dovecot"]["user"]]
     for r in range(options.repeat):
-        for variant in ("sql", "static") if r % 2 == 0 else ("static", "sql"):
-            stack = make_stack(variant, database, credentials, recipients, senders)
+        order = ["sql", "static", *(["policies"] if options.policies else [])]
+        for variant in order if r % 2 == 0 else order[::-1]:
+            if variant == "policies":
+                policies_on(recipients)
+            stack = make_stack("sql" if variant == "policies" else variant, database, credentials, recipients, senders)
             try:
                 stack.start()
                 delivery_run(stack, recipients, 20, rng)  # warm-up: processes, connections
-                if variant == "sql":
+                if variant in ("sql", "policies"):
                     before = lookup_statements(connection.vendor, lookup_user_names)
                     reads_before = lookup_table_reads() if connection.vendor == "postgresql" else 0
                 rates[variant].append(delivery_run(stack, recipients, options.messages, rng))
+                if variant == "policies":
+                    after = lookup_statements(connection.vendor, lookup_user_names)
+                    policy_statements.append((after - before) / options.messages)
                 if variant == "sql":
                     after = lookup_statements(connection.vendor, lookup_user_names)
                     per_message.append((after - before) / options.messages)
@@ -402,7 +455,10 @@ def main() -> None:
                     logins["warm"] = logins_per_second(stack, who)
             finally:
                 stack.stop()
-            extra = f", {per_message[-1]:.2f} statements/message" if variant == "sql" else ""
+                if variant == "policies":
+                    policies_off()
+            counted = {"sql": per_message, "policies": policy_statements}.get(variant)
+            extra = f", {counted[-1]:.2f} statements/message" if counted else ""
             print(f"run {r} {variant}: {rates[variant][-1]:.1f} messages/s{extra}", flush=True)
     sql, static = median(rates["sql"]), median(rates["static"])
     save(
@@ -417,6 +473,15 @@ def main() -> None:
             "sql_messages_per_second": round(sql, 1),
             "static_messages_per_second": round(static, 1),
             "ratio": round(sql / static, 3),
+            **(
+                {
+                    "policies_messages_per_second": round(median(rates["policies"]), 1),
+                    "policies_to_sql_ratio": round(median(rates["policies"]) / sql, 3),
+                    "policies_statements_per_message": round(median(policy_statements), 2),
+                }
+                if options.policies
+                else {}
+            ),
             "runs": {k: [round(x, 1) for x in v] for k, v in rates.items()},
             "statements_per_message": round(median(per_message), 2),
             "statements_per_message_runs": [round(x, 2) for x in per_message],
