@@ -179,7 +179,7 @@ def mailbox_create(
 def _check_send_limits(acting_user, domain, fields: dict) -> None:
     """A domain administrator may lower what a mailbox may send an hour, never lift it past the
     domain's default that a superuser set (0 there: no limit to keep to); superusers set any."""
-    if acting_user is None or permissions.is_superuser(acting_user):
+    if permissions.can_lift_send_limits(acting_user):
         return
     for field, default in (
         ("max_sent_per_hour", domain.default_max_sent_per_hour),

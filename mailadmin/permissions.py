@@ -216,6 +216,12 @@ def can_edit_sender_list(actor, mailbox) -> bool:
     return _own_mail_or_managed(actor, mailbox)
 
 
+def can_lift_send_limits(actor) -> bool:
+    """Set a mailbox's hourly sending limit above its domain's default (or to none): superusers
+    (and the system); a domain administrator may only lower it."""
+    return actor is None or rank(actor) == SUPERUSER
+
+
 def can_edit_domain_sender_list(actor, domain) -> bool:
     """A domain's sender lists (for all its mailboxes): its administrators and superusers."""
     return can_manage_domain(actor, domain)
