@@ -41,7 +41,7 @@ from mailadmin.lib.addresses import AddressError, normalize_address, normalize_d
 from mailadmin.models import AuditEntry
 from mailadmin.shortcuts import origin
 from policy import services as senders
-from policy.models import SenderRule
+from policy.models import DnsBlocklist, SenderRule
 from vacation import services as vacations
 from vacation.models import Vacation
 
@@ -176,6 +176,7 @@ class DomainOut(Out):
     forward_outside: bool
     require_two_factor: bool
     require_app_passwords: bool
+    check_blocklists: bool = Field(description="mail from clients on the DNS blocklists is refused")
     max_mailboxes: int
     max_aliases: int
     max_quota_bytes: int
@@ -200,6 +201,7 @@ class DomainSettingsIn(Schema):
     forward_outside: bool | None = None
     require_two_factor: bool | None = None
     require_app_passwords: bool | None = None
+    check_blocklists: bool | None = None
     max_mailboxes: int | None = Field(None, ge=0, le=2**31 - 1, description="0: unlimited")
     max_aliases: int | None = Field(None, ge=0, le=2**31 - 1, description="0: unlimited")
     max_quota_bytes: int | None = Field(None, ge=0, le=2**62, description="0: unlimited")
@@ -307,6 +309,31 @@ class SenderRuleOut(Schema):
     list: str = Field(description="the mailbox's address, or @ and the domain for its domain-wide list")
     pattern: str
     action: str
+    created: datetime.datetime
+
+
+class BlocklistIn(Schema):
+    zone: str = Field(max_length=200, description="the list's DNS zone, such as zen.spamhaus.org")
+    name: str = Field(max_length=100, description="named in the refusal")
+    answers: str = Field(
+        max_length=4000,
+        description="the answers that mean listed, one per line: an address or a range and what it means "
+        "(127.0.0.2 spam source)",
+    )
+    enabled: bool = True
+
+
+class BlocklistPatch(Schema):
+    name: str | None = Field(None, max_length=100)
+    answers: str | None = Field(None, max_length=4000)
+    enabled: bool | None = None
+
+
+class BlocklistOut(Schema):
+    zone: str
+    name: str
+    answers: list[str] = Field(description="as stored, one answer or range and its meaning each")
+    enabled: bool
     created: datetime.datetime
 
 
@@ -709,6 +736,54 @@ def sender_delete(request, rule_id: int):
     if rule is None or not tokens.covers(token, rule.domain_id) or not senders.may_edit(token.owner, rule):
         raise Http404("No such entry.")
     senders.sender_rule_delete(acting_user=token.owner, rule=rule, origin=_origin(request))
+    return Status(204, None)
+
+
+# --- DNS blocklists (policy.services; superusers, with a token for all of their domains) ---------
+
+
+def _blocklists_allowed(request) -> None:
+    """The server's blocklists count for every domain: a token limited to chosen ones has no say."""
+    if not permissions.can_manage_blocklists(request.auth.owner):
+        raise PermissionDenied("Only superusers see and change the DNS blocklists.")
+    if tokens.domain_ids(request.auth) is not None:
+        raise PermissionDenied("A token limited to chosen domains cannot see or change the DNS blocklists.")
+
+
+def _blocklist_of(request, zone: str) -> DnsBlocklist:
+    _blocklists_allowed(request)
+    found = senders.blocklist_named(zone)
+    if found is None:
+        raise Http404("No such blocklist.")
+    return found
+
+
+@api.get("/blocklists", response={200: list[BlocklistOut], **ERRORS}, tags=["DNS blocklists"])
+def blocklist_list(request):
+    _blocklists_allowed(request)
+    return [senders.blocklist_data(b) for b in DnsBlocklist.objects.all()]
+
+
+@api.post("/blocklists", response={201: BlocklistOut, **ERRORS}, tags=["DNS blocklists"])
+def blocklist_add(request, payload: BlocklistIn):
+    _blocklists_allowed(request)
+    blocklist = senders.blocklist_add(acting_user=request.auth.owner, origin=_origin(request), **payload.dict())
+    return Status(201, senders.blocklist_data(blocklist))
+
+
+@api.patch("/blocklists/{zone}", response={200: BlocklistOut, **ERRORS}, tags=["DNS blocklists"])
+def blocklist_update(request, zone: str, payload: BlocklistPatch):
+    blocklist = _blocklist_of(request, zone)
+    changed = senders.blocklist_update(
+        acting_user=request.auth.owner, blocklist=blocklist, origin=_origin(request), **_changes(payload)
+    )
+    return senders.blocklist_data(changed)
+
+
+@api.delete("/blocklists/{zone}", response={204: None, **ERRORS}, tags=["DNS blocklists"])
+def blocklist_delete(request, zone: str):
+    blocklist = _blocklist_of(request, zone)
+    senders.blocklist_delete(acting_user=request.auth.owner, blocklist=blocklist, origin=_origin(request))
     return Status(204, None)
 
 

@@ -25,6 +25,7 @@ verified result, which is what makes warm logins cheap).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import shutil
@@ -128,7 +129,10 @@ def static_exim(text: str, tables: StaticTables, keys_for) -> str:
         sql_for_db = _expand(re.sub(r"\\\n\s*", " ", text[start + len(_LOOKUP_HEAD) : end - 1]), macros)
         exprs = _KEY.findall(sql_for_db)
         path = tables.file_for(sql_for_db, keys_for(exprs))
-        if len(exprs) == 1:
+        if not exprs:  # a query without a key (the enabled blocklists): one row, under a fixed key
+            path = tables.file_for(sql_for_db, ["all"])
+            head = f"${{lookup{{all}}dbm{{{path}}}"
+        elif len(exprs) == 1:
             head = f"${{lookup{{{exprs[0]}}}dbm{{{path}}}"
         else:  # several keys in one query (a = k1 OR a = k2): the first key that is in the file
             key = exprs[-1]
@@ -335,13 +339,39 @@ def count_statements(vendor: str) -> None:
             cursor.execute("SET GLOBAL userstat = 1")
 
 
+BLOCKLIST_ZONES = ("zen.bench.test", "bl.bench.test")
+
+
+@contextlib.contextmanager
+def blocklist_dns():
+    """NSD on 127.0.0.1:53 (where the stack's Exim resolves), serving the blocklists' zones empty."""
+    import dns.resolver
+
+    from tests.nsd import start_nsd, stop_nsd
+
+    def ready():
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], 53, 1.0
+        resolver.resolve(BLOCKLIST_ZONES[0], "SOA")
+
+    with tempfile.TemporaryDirectory(prefix="bench-nsd-") as directory:
+        proc = start_nsd(Path(directory), dict.fromkeys(BLOCKLIST_ZONES, ""), 53, ready)
+        try:
+            yield
+        finally:
+            stop_nsd(proc)
+
+
 def policies_on(recipients: list[str]) -> None:
     """Every mail policy of issue 15 that applies to this inbound mail, switched on for the run's
     recipients: sender lists of each mailbox and domain (entries that do not match the bench's
     senders, so every check runs and none refuses), a size limit per domain under the server's,
-    and outbound limits (read, though inbound mail never counts against them)."""
+    outbound limits (read, though inbound mail never counts against them), and two DNS
+    blocklists that do not list the bench's client (answered NXDOMAIN by the NSD of
+    ``blocklist_dns``, as a clean client's queries are)."""
     from accounts.models import Mailbox
     from domains.models import Domain
+    from policy import services as policy
     from policy.models import SenderRule
 
     boxes = list(Mailbox.objects.filter(address__in=recipients).select_related("domain"))
@@ -364,13 +394,16 @@ def policies_on(recipients: list[str]) -> None:
     Domain.objects.filter(pk__in=domains).update(
         max_message_bytes=10 * 1024 * 1024, default_max_sent_per_hour=100, default_max_recipients_per_hour=150
     )
+    for zone in BLOCKLIST_ZONES:
+        policy.blocklist_add(acting_user=None, zone=zone, name=zone, answers="127.0.0.2", origin="bench")
 
 
 def policies_off() -> None:
     from domains.models import Domain
-    from policy.models import SenderRule
+    from policy.models import DnsBlocklist, SenderRule
 
     SenderRule.objects.all().delete()
+    DnsBlocklist.objects.all().delete()
     Domain.objects.update(max_message_bytes=0, default_max_sent_per_hour=0, default_max_recipients_per_hour=0)
 
 
@@ -403,7 +436,9 @@ def main() -> None:
     parser.add_argument("--lookup-host", default="127.0.0.1", help="with --lookup-port")
     parser.add_argument("--lookup-port", type=int, default=0, help="Exim and Dovecot connect here (e.g. PgBouncer)")
     parser.add_argument(
-        "--policies", action="store_true", help="a third variant: sql with every mail policy of issue 15 switched on"
+        "--policies",
+        action="store_true",
+        help="a third variant: sql with every mail policy of issue 15 switched on (needs root: NSD on port 53)",
     )
     options = parser.parse_args()
     setup_django(options.db, options.name)
@@ -427,6 +462,9 @@ def main() -> None:
     logins, per_message, reads, policy_statements = {}, [], [], []
     count_statements(connection.vendor)
     lookup_user_names = [users["exim"]["user"], users["dovecot"]["user"]]
+    dns_server = contextlib.ExitStack()
+    if options.policies:
+        dns_server.enter_context(blocklist_dns())
     for r in range(options.repeat):
         order = ["sql", "static", *(["policies"] if options.policies else [])]
         for variant in order if r % 2 == 0 else order[::-1]:
@@ -460,6 +498,7 @@ def main() -> None:
             counted = {"sql": per_message, "policies": policy_statements}.get(variant)
             extra = f", {counted[-1]:.2f} statements/message" if counted else ""
             print(f"run {r} {variant}: {rates[variant][-1]:.1f} messages/s{extra}", flush=True)
+    dns_server.close()
     sql, static = median(rates["sql"]), median(rates["static"])
     save(
         "mailstack",

@@ -8,8 +8,9 @@ Dovecot's ``iterate_query`` (``doveadm -A``, a listing by design) is left out: i
 not a per-message or per-login lookup.
 
 Each placeholder has a key kind - ``domain`` (a domain or domain-alias name),
-``address`` (an address at one of our domains) or ``catchall`` (``@domain``) - and
-``Lookup.params(local_part, domain)`` fills them all for one recipient.
+``address`` (an address at one of our domains), ``catchall`` (``@domain``) or ``zone`` (a DNS
+blocklist's, given as the domain) - and ``Lookup.params(local_part, domain)`` fills them all for
+one recipient. A lookup with no key (the enabled DNS blocklists) has no placeholder.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ class Lookup:
     where: str  # e.g. "exim router mailbox (condition)"
     server: str  # exim or dovecot: whose database user runs it
     view: str
-    kinds: tuple[str, ...]  # what each %s holds: domain, address or catchall
+    kinds: tuple[str, ...]  # what each %s holds: domain, address, catchall or zone
     sql: str
 
     def params(self, local_part: str, domain: str) -> list[str]:
         """The parameters for a lookup of local_part@domain."""
-        value = {"domain": domain, "address": f"{local_part}@{domain}", "catchall": f"@{domain}"}
+        value = {"domain": domain, "address": f"{local_part}@{domain}", "catchall": f"@{domain}", "zone": domain}
         return [value[kind] for kind in self.kinds]
 
 
@@ -75,6 +76,8 @@ def _selects(line: str) -> list[str]:
 def _kind(expression: str) -> str:
     if expression.startswith("@"):
         return "catchall"
+    if "dnslist_domain" in expression:
+        return "zone"
     if "sender_address_domain" in expression or "${domain:" in expression:
         return "domain"
     if (
@@ -102,7 +105,7 @@ def exim_lookups(exim_conf: str) -> list[Lookup]:
             block = _BLOCK.match(line).group(1)
         for select in _selects(line):
             keys = _KEY.findall(select)
-            if not keys:
+            if not keys and "$" in select:
                 raise ValueError(f"No quoted key in: {select}")
             sql = _KEY.sub("%s", select.replace("%", "%%"))
             for name, number in _NUMBERS.items():

@@ -41,6 +41,12 @@ class DomainSettingsForm(forms.Form):
         help_text="IMAP, POP3, SMTP and ManageSieve accept only app passwords; "
         "the main password works in the panel only.",
     )
+    check_blocklists = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Check DNS blocklists",
+        help_text="Mail to its addresses from clients on the server's DNS blocklists is refused (550).",
+    )
     max_mailboxes = count_field(initial=0, label="Most mailboxes")
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")

@@ -141,6 +141,10 @@ class Domain(models.Model):
         help_text="Mail programs (IMAP, POP3, SMTP, ManageSieve) log in with app passwords only; "
         "the main password then works in the panel only.",
     )
+    # Read by Exim from lookup_domains_v2 at RCPT: clients on the DNS blocklists (policy.DnsBlocklist) are refused.
+    check_blocklists = models.BooleanField(
+        default=True, help_text="Mail to its addresses from clients on the DNS blocklists is refused."
+    )
     # Kept by the DNS check job (manage.py dns --check-all): records missing or wrong at its last run.
     dns_problems = models.PositiveIntegerField(null=True, blank=True)
     dns_checked_at = models.DateTimeField(null=True, blank=True)

@@ -7,4 +7,8 @@ def panel(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"perms_admin": permissions.can_use_admin_pages(user), "perms_grants": permissions.can_manage_grants(user)}
+    return {
+        "perms_admin": permissions.can_use_admin_pages(user),
+        "perms_grants": permissions.can_manage_grants(user),
+        "perms_blocklists": permissions.can_manage_blocklists(user),
+    }

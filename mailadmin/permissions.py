@@ -227,6 +227,12 @@ def can_edit_domain_sender_list(actor, domain) -> bool:
     return can_manage_domain(actor, domain)
 
 
+def can_manage_blocklists(actor) -> bool:
+    """The server's DNS blocklists (for every domain that checks them): superusers (and the system).
+    A domain's administrators only see whether their domain checks them; superusers set that too."""
+    return actor is None or rank(actor) == SUPERUSER
+
+
 def can_set_forwarding(actor, mailbox) -> bool:
     """Others' forwarding for those who manage them; one's own where the domain lets its users.
     A panel-only account has no mail to forward."""

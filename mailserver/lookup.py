@@ -45,12 +45,14 @@ VIEWS = {
 # of app passwords (read by key id, a point query on its unique index joined to the mailbox by
 # primary key; the rows are the base table's own, so nothing can fall out of step).
 # The sender lists (policy.models.SenderRule) are a view over their own table too, read by Exim
-# by (owner, pattern) on its unique index.
-_V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_senders_v2"]
+# by (owner, pattern) on its unique index; and the DNS blocklists (policy.models.DnsBlocklist), the
+# enabled ones by their (enabled, zone) index, one by its zone.
+_V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_senders_v2", "lookup_blocklists_v2"]
 _V2_DOVECOT = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2", "lookup_app_passwords_v2"]
 V2_VIEWS = {
     "lookup_app_passwords_v2": ["key_id", "address", "password", "imap", "pop3", "smtp", "sieve"],
     "lookup_senders_v2": ["owner", "pattern", "action", "is_network"],
+    "lookup_blocklists_v2": ["zone", "enabled", "entry", "name", "meanings"],
 }
 # Beyond SELECT on its views, the one write a lookup user may make: whoever reads a view here may
 # read the listed columns of the base table and update the others (Dovecot records an app
@@ -154,6 +156,7 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
     """CREATE statements for version 2's views (``V2_VIEWS``) on ``vendor``."""
     d = _dialect(vendor)
     b = d["bool"]
+    enabled = b("b.enabled") if vendor == "postgresql" else "b.enabled"
     return {
         "lookup_app_passwords_v2": f"""{d["create"]} lookup_app_passwords_v2 AS
             SELECT p.key_id AS key_id, m.address AS address, p.password AS password, {b("p.imap")} AS imap,
@@ -162,6 +165,13 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
         "lookup_senders_v2": f"""{d["create"]} lookup_senders_v2 AS
             SELECT r.owner AS owner, r.pattern AS pattern, r.action AS action, {b("r.is_network")} AS is_network
               FROM policy_senderrule r""",
+        # entry: the zone as Exim's dnslists takes it, with the answers that mean listed. (enabled is
+        # the stored 0/1 itself where the column is one, so its index serves "enabled = 1";
+        # PostgreSQL's cast has an index of its own, policy 0002.)
+        "lookup_blocklists_v2": f"""{d["create"]} lookup_blocklists_v2 AS
+            SELECT b.zone AS zone, {enabled} AS enabled, {d["concat"]("b.zone", "'='", "b.codes")} AS entry,
+                   b.name AS name, b.meanings AS meanings
+              FROM policy_dnsblocklist b""",
     }
 
 
@@ -204,7 +214,16 @@ VACATION_TODAY = (
 )
 
 V2_TABLES = {
-    "lookup_domains_v2": ["domain", "target", "is_alias", "active", "logins_enabled", "domain_id", "max_message_bytes"],
+    "lookup_domains_v2": [
+        "domain",
+        "target",
+        "is_alias",
+        "active",
+        "logins_enabled",
+        "domain_id",
+        "max_message_bytes",
+        "check_blocklists",
+    ],
     "lookup_addresses_v2": [
         "address",
         "domain_id",
@@ -244,9 +263,10 @@ V2_TABLES = {
 
 # The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 adds
 # lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4 (the current one)
-# lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009).
+# lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009),
+# 6 lookup_domains_v2.check_blocklists (0011).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 5
+LEVEL = 6
 _ADDED_AT = {
     "app_passwords_only": 2,
     "imap": 3,
@@ -256,6 +276,7 @@ _ADDED_AT = {
     "max_message_bytes": 4,
     "send_limit": 5,
     "rcpt_limit": 5,
+    "check_blocklists": 6,
 }
 
 
@@ -288,12 +309,14 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
             (
                 f"""SELECT d.name, d.name, 0, {b("d.active")}, {b("d.logins_enabled")}, d.id
                            {", d.max_message_bytes" if level >= 4 else ""}
+                           {f", {b('d.check_blocklists')}" if level >= 6 else ""}
                       FROM domains_domain d WHERE {{where}}""",
                 {"key": "d.name", "domain": "d.id"},
             ),
             (
                 f"""SELECT a.name, t.name, 1, {b("a.active AND t.active")}, {b("t.logins_enabled")}, t.id
                            {", t.max_message_bytes" if level >= 4 else ""}
+                           {f", {b('t.check_blocklists')}" if level >= 6 else ""}
                       FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id WHERE {{where}}""",
                 {"key": "a.name", "domain": "a.target_id"},
             ),
@@ -379,7 +402,8 @@ def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str
                 "domain",
                 "NEW.id",
                 f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled"
-                + (" OR OLD.max_message_bytes <> NEW.max_message_bytes" if level >= 4 else ""),
+                + (" OR OLD.max_message_bytes <> NEW.max_message_bytes" if level >= 4 else "")
+                + (" OR OLD.check_blocklists <> NEW.check_blocklists" if level >= 6 else ""),
             ),
             (
                 "lookup_addresses_v2",

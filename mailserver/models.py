@@ -21,6 +21,7 @@ class LookupDomain(models.Model):
     logins_enabled = models.SmallIntegerField()
     domain_id = models.BigIntegerField(db_index=True)  # the hosted domain's id (the target's, for an alias)
     max_message_bytes = models.BigIntegerField(default=0)  # the hosted domain's; 0 = the server's limit
+    check_blocklists = models.SmallIntegerField(default=1)  # the hosted domain's: 1 = ask the DNS blocklists
 
     class Meta:
         db_table = "lookup_domains_v2"

@@ -77,7 +77,8 @@ def _one(sql: str, key: str) -> dict | None:
 
 def _domain(name: str):
     return _one(
-        "SELECT domain, target, is_alias, active, logins_enabled, max_message_bytes FROM lookup_domains_v2 "
+        "SELECT domain, target, is_alias, active, logins_enabled, max_message_bytes, check_blocklists "
+        "FROM lookup_domains_v2 "
         "WHERE domain = %s",
         name,
     )
@@ -109,6 +110,18 @@ def _sender_lists(*owners: str) -> list[str]:
     return lines
 
 
+def _blocklists(domain: str, row) -> str:
+    """Which DNS blocklists Exim asks about a client sending to ``domain`` (lookup_blocklists_v2)."""
+    if not int(row["check_blocklists"]):
+        return f"{domain} does not check the DNS blocklists"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT zone FROM lookup_blocklists_v2 WHERE enabled = 1 ORDER BY zone")
+        zones = [zone for (zone,) in cursor.fetchall()]
+    if not zones:
+        return f"{domain} checks the DNS blocklists, but none is enabled"
+    return f"a client not logged in and listed by {', '.join(zones)} is refused (550)"
+
+
 def _alias_to(address: str) -> str:
     row = _address(address)
     return row["alias_to"] if row else ""
@@ -135,6 +148,7 @@ def trace(address: str) -> Trace:
     _route(result, f"{local.lower()}@{domain}", [], [])
     result.rcpt = _rcpt_answer(result)
     if row and int(row["active"]):
+        result.steps.append(_blocklists(domain, row))
         result.steps.extend(_sender_lists(f"{local.lower()}@{row['target']}", f"@{row['target']}"))
     if row and int(row["active"]) and int(row["max_message_bytes"] or 0) > 0:
         size = int(row["max_message_bytes"])

@@ -1,4 +1,4 @@
-"""The form that adds an entry to a sender list."""
+"""The forms that add an entry to a sender list, and a DNS blocklist."""
 
 from django import forms
 
@@ -19,3 +19,23 @@ class SenderRuleForm(forms.Form):
         help_text="An address (user@example.com), a whole domain (@example.com), "
         "or a client network to refuse (192.0.2.0/24, 2001:db8::/32).",
     )
+
+
+class BlocklistForm(forms.Form):
+    """A blocklist's name, answers and switch; its zone only when it is added."""
+
+    zone = SingleLineField(max_length=200, help_text="The list's DNS zone, such as zen.spamhaus.org.")
+    name = SingleLineField(max_length=100, help_text="Named in the refusal, such as Spamhaus ZEN.")
+    answers = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        label="Answers that mean listed",
+        help_text="One per line: an address or a range, and what it means, such as "
+        "127.0.0.2 spam source, or 127.0.0.4-127.0.0.7 exploited host. Other answers are not a listing.",
+    )
+    enabled = forms.BooleanField(required=False, initial=True, label="Checked")
+
+    def __init__(self, *args, zone_given=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not zone_given:
+            del self.fields["zone"]

@@ -5,11 +5,18 @@ Sender lists: a domain, or one mailbox of it, allows or refuses mail from an add
 (``192.0.2.0/24``, ``2001:db8::/32``). Exim reads them at RCPT through ``lookup_senders_v2``
 (mailserver), by ``owner`` (the mailbox's address, or ``@`` and the domain) and pattern: allow beats
 deny, at either level.
+
+DNS blocklists: zones (``zen.spamhaus.org``) Exim asks at RCPT about the client's address, for
+mail to the domains that check them (``Domain.check_blocklists``), never for authenticated
+submission; an answer among the list's own codes refuses the recipient (550) naming the list and
+what that answer means. A lookup that fails or times out counts as not listed: a broken list never
+refuses mail. Read through ``lookup_blocklists_v2`` (mailserver).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -96,3 +103,102 @@ class SenderRule(models.Model):
         self.owner = self.mailbox.address if self.mailbox_id else f"@{self.domain.name}"
         if self.is_network and self.action != self.Action.DENY:
             raise ValidationError({"action": "Client networks can only be refused: a network proves no sender."})
+
+
+MAX_BLOCKLISTS = 20
+MAX_ANSWERS = 64
+# Answers some lists give for errors, never for a listing (Spamhaus: 127.255.255.252-255 for a
+# query through a public resolver or over its free limit); counted as listings they would refuse
+# every client.
+ERROR_ANSWERS = ipaddress.ip_network("127.255.255.0/24")
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+
+
+def _answer_address(text: str) -> ipaddress.IPv4Address:
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise ValidationError({"answers": f"{text!r} is not an IPv4 address such as 127.0.0.2."}) from None
+    if address not in LOOPBACK:
+        raise ValidationError({"answers": f"{address}: blocklists answer with addresses in 127.0.0.0/8."})
+    if address in ERROR_ANSWERS:
+        raise ValidationError(
+            {
+                "answers": f"{address}: answers in 127.255.255.0/24 report errors (a query through a public "
+                "resolver, or over the list's limit), not a listing; counted as one, every client would be refused."
+            }
+        )
+    return address
+
+
+def parse_answers(text: str) -> tuple[str, str, str]:
+    """The answers that mean "listed", one per line: an address or a range, and what it means
+    (``127.0.0.2 spam source``, ``127.0.0.4-127.0.0.7 = exploited host``).
+
+    Returns (the lines as stored, the codes for Exim's ``dnslists`` (``127.0.0.2,127.0.0.4``), the
+    meanings as Exim's ``${extract}`` reads them (``127.0.0.2="spam source"``)); a ValidationError
+    saying what is wrong otherwise."""
+    lines, codes, meanings = [], [], []
+    for raw in (text or "").replace(";", "\n").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        head, _, meaning = line.partition(" ")
+        meaning = meaning.strip().removeprefix("=").strip()
+        if len(meaning) > 80 or any(not (0x20 <= ord(c) < 0x7F) or c in '"\\$' for c in meaning):
+            raise ValidationError(
+                {"answers": f'{head}: say what it means in at most 80 printable ASCII characters, without " \\ or $.'}
+            )
+        first, dash, last = head.partition("-")
+        low = _answer_address(first)
+        high = _answer_address(last) if dash else low
+        if high < low or int(high) - int(low) >= MAX_ANSWERS:
+            raise ValidationError({"answers": f"{head}: give a range from low to high of at most {MAX_ANSWERS}."})
+        for number in range(int(low), int(high) + 1):
+            code = str(ipaddress.IPv4Address(number))
+            if code in codes:
+                raise ValidationError({"answers": f"{code} is given twice."})
+            codes.append(code)
+            if meaning:
+                meanings.append(f'{code}="{meaning}"')
+        lines.append(f"{head} {meaning}".strip())
+    if not codes:
+        raise ValidationError({"answers": "Give the answers that mean listed, such as 127.0.0.2."})
+    if len(codes) > MAX_ANSWERS:
+        raise ValidationError({"answers": f"At most {MAX_ANSWERS} answers."})
+    return "\n".join(lines), ",".join(codes), " ".join(meanings)
+
+
+class DnsBlocklist(models.Model):
+    """A DNS blocklist zone the server asks about each client that sends to a checking domain."""
+
+    zone = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=100, help_text="Named in the refusal, such as Spamhaus ZEN.")
+    answers = models.TextField(help_text="The answers that mean listed, one per line, with what each means.")
+    # Derived from ``answers`` by parse_answers (what Exim reads).
+    codes = models.CharField(max_length=1100, editable=False)
+    meanings = models.TextField(editable=False, blank=True)
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["zone"]
+        indexes = [models.Index(fields=["enabled", "zone"], name="blocklist_enabled_zone")]
+
+    def __str__(self):
+        return self.zone
+
+    def clean(self):
+        try:
+            self.zone = normalize_domain(self.zone or "")
+        except AddressError as exc:
+            raise ValidationError({"zone": str(exc)}) from None
+        if not re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+", self.zone):
+            raise ValidationError(
+                {"zone": f"{self.zone}: give the whole zone in letters, digits, - and _, such as zen.spamhaus.org."}
+            )
+        name = self.name or ""
+        self.name = " ".join(name.split())
+        if not self.name or any(not (0x20 <= ord(c) < 0x7F) or c in '"\\$' for c in name):
+            raise ValidationError({"name": 'Give the list a name in printable ASCII, without " \\ or $.'})
+        self.answers, self.codes, self.meanings = parse_answers(self.answers)

@@ -1,4 +1,5 @@
 """Writes to the sender lists (``policy.models.SenderRule``): add, delete; and what a list holds.
+The server's DNS blocklists (``policy.models.DnsBlocklist``): add, change, delete.
 
 Keyword-only, one transaction each, permission-checked (``mailadmin.permissions``), audited.
 """
@@ -7,13 +8,13 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from domains.models import Domain
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.permissions import require
-from policy.models import MAX_RULES_PER_OWNER, SenderRule
+from policy.models import MAX_BLOCKLISTS, MAX_RULES_PER_OWNER, DnsBlocklist, SenderRule
 
 
 def rules_of(*, domain=None, mailbox=None):
@@ -74,3 +75,73 @@ def sender_rule_delete(*, acting_user, rule: SenderRule, origin: str) -> None:
         acting_user=acting_user, origin=origin, action="sender_rule.delete", obj=rule, domain=rule.domain, before=before
     )
     rule.delete()
+
+
+# --- DNS blocklists ------------------------------------------------------------------------------
+
+BLOCKLIST_FIELDS = ("name", "answers", "enabled")
+
+
+def blocklist_named(zone: str) -> DnsBlocklist | None:
+    """The blocklist of ``zone`` as typed (any case, a final dot), or None."""
+    return DnsBlocklist.objects.filter(zone=zone.strip().rstrip(".").lower()).first()
+
+
+def blocklist_data(blocklist: DnsBlocklist) -> dict:
+    """A blocklist as the CLI and the API show it."""
+    return {
+        "zone": blocklist.zone,
+        "name": blocklist.name,
+        "answers": blocklist.answers.splitlines(),
+        "enabled": blocklist.enabled,
+        "created": blocklist.created,
+    }
+
+
+@transaction.atomic
+def blocklist_add(*, acting_user, zone: str, name: str, answers: str, origin: str, enabled: bool = True):
+    require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
+    if DnsBlocklist.objects.count() >= MAX_BLOCKLISTS:
+        raise ValidationError(
+            f"At most {MAX_BLOCKLISTS} blocklists: each is a DNS query for every message from outside."
+        )
+    blocklist = DnsBlocklist(zone=zone, name=name, answers=answers, enabled=enabled)
+    blocklist.full_clean()
+    try:
+        with transaction.atomic():  # (the same zone added twice at once: the unique index decides)
+            blocklist.save()
+    except IntegrityError:
+        raise ValidationError({"zone": f"{blocklist.zone} is already a blocklist."}) from None
+    record(acting_user=acting_user, origin=origin, action="blocklist.add", obj=blocklist, after=snapshot(blocklist))
+    return blocklist
+
+
+@transaction.atomic
+def blocklist_update(*, acting_user, blocklist: DnsBlocklist, origin: str, **fields) -> DnsBlocklist:
+    """Change a blocklist's ``name``, ``answers`` or ``enabled`` (its zone is what it is)."""
+    require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
+    unknown = set(fields) - set(BLOCKLIST_FIELDS)
+    if unknown:
+        raise ValueError(f"blocklist_update does not take {sorted(unknown)}")
+    blocklist = DnsBlocklist.objects.select_for_update().get(pk=blocklist.pk)
+    before = snapshot(blocklist)
+    for key, value in fields.items():
+        setattr(blocklist, key, value)
+    blocklist.full_clean()
+    blocklist.save()
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="blocklist.update",
+        obj=blocklist,
+        before=before,
+        after=snapshot(blocklist),
+    )
+    return blocklist
+
+
+@transaction.atomic
+def blocklist_delete(*, acting_user, blocklist: DnsBlocklist, origin: str) -> None:
+    require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
+    record(acting_user=acting_user, origin=origin, action="blocklist.delete", obj=blocklist, before=snapshot(blocklist))
+    blocklist.delete()

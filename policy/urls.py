@@ -9,4 +9,7 @@ urlpatterns = [
     path("mailboxes/<id:pk>/senders/", views.mailbox_senders, name="mailbox_senders"),
     path("domains/<id:pk>/senders/", views.domain_senders, name="domain_senders"),
     path("senders/<id:pk>/delete/", views.sender_delete, name="sender_delete"),
+    path("blocklists/", views.blocklists, name="blocklists"),
+    path("blocklists/<id:pk>/", views.blocklist_edit, name="blocklist_edit"),
+    path("blocklists/<id:pk>/delete/", views.blocklist_delete, name="blocklist_delete"),
 ]

@@ -1,4 +1,5 @@
-"""Sender lists: one's own mailbox's, a managed mailbox's, a domain's; removing an entry."""
+"""Sender lists: one's own mailbox's, a managed mailbox's, a domain's; removing an entry.
+The server's DNS blocklists (superusers): the list, adding, changing and removing one."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -7,11 +8,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.shortcuts import get_mailbox_for
+from domains.models import Domain
 from domains.shortcuts import get_domain_for
+from mailadmin import permissions
 from mailadmin.shortcuts import call_service, origin, require
 from policy import services
-from policy.forms import SenderRuleForm
-from policy.models import SenderRule
+from policy.forms import BlocklistForm, SenderRuleForm
+from policy.models import DnsBlocklist, SenderRule
 
 
 def _list(request, *, back: str, domain=None, mailbox=None):
@@ -73,3 +76,59 @@ def sender_delete(request, pk):
     if rule.mailbox_id:
         return redirect("policy:mailbox_senders", rule.mailbox_id)
     return redirect("policy:domain_senders", rule.domain_id)
+
+
+@require_http_methods(["GET", "POST"])
+def blocklists(request):
+    require(permissions.can_manage_blocklists(request.user))
+    form = BlocklistForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        added = call_service(
+            form, services.blocklist_add, acting_user=request.user, origin=origin(request), **form.cleaned_data
+        )
+        if added:
+            messages.success(request, f"{added.zone} is a blocklist{'' if added.enabled else ' (not checked yet)'}.")
+            return redirect("policy:blocklists")
+    context = {
+        "form": form,
+        "blocklists": DnsBlocklist.objects.all(),
+        "unchecked": Domain.objects.filter(check_blocklists=False).order_by("name")[:50],
+        "unchecked_count": Domain.objects.filter(check_blocklists=False).count(),
+    }
+    return render(request, "policy/blocklists.html", context)
+
+
+def _blocklist(request, pk) -> DnsBlocklist:
+    require(permissions.can_manage_blocklists(request.user))
+    blocklist = DnsBlocklist.objects.filter(pk=pk).first()
+    if blocklist is None:
+        raise Http404("No such blocklist.")
+    return blocklist
+
+
+@require_http_methods(["GET", "POST"])
+def blocklist_edit(request, pk):
+    blocklist = _blocklist(request, pk)
+    initial = {"name": blocklist.name, "answers": blocklist.answers, "enabled": blocklist.enabled}
+    form = BlocklistForm(request.POST or None, initial=initial, zone_given=False)
+    if request.method == "POST" and form.is_valid():
+        changed = call_service(
+            form,
+            services.blocklist_update,
+            acting_user=request.user,
+            blocklist=blocklist,
+            origin=origin(request),
+            **form.cleaned_data,
+        )
+        if changed:
+            messages.success(request, f"{changed.zone} changed.")
+            return redirect("policy:blocklists")
+    return render(request, "policy/blocklist_edit.html", {"form": form, "blocklist": blocklist})
+
+
+@require_POST
+def blocklist_delete(request, pk):
+    blocklist = _blocklist(request, pk)
+    services.blocklist_delete(acting_user=request.user, blocklist=blocklist, origin=origin(request))
+    messages.success(request, f"{blocklist.zone} is no longer a blocklist.")
+    return redirect("policy:blocklists")

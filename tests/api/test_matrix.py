@@ -15,13 +15,14 @@ from aliases.models import Alias
 from api.models import ApiToken
 from domains.models import AdminGrant, Domain
 from policy import services as senders
-from policy.models import SenderRule
+from policy.models import DnsBlocklist, SenderRule
 from tests import factories
 from vacation.models import Vacation
 
 PERSONAS = ("user", "admin_org", "admin_net", "superuser")
 NEW_PASSWORD = "a brand new secret 42"
 SENDER = {"action": "deny", "pattern": "@spam.example"}
+BLOCKLIST = {"zone": "zen.example.net", "name": "ZEN", "answers": "127.0.0.2 spam source"}
 
 # method, path, body, domain of the object ("org", "net" or None), answers (PERSONAS order)
 ENDPOINTS = [
@@ -103,6 +104,11 @@ ENDPOINTS = [
     ("post", "/api/v1/domains/example.org/senders", SENDER, "org", (404, 201, 404, 201)),
     ("delete", "/api/v1/senders/{rule_user}", None, "org", (204, 204, 404, 204)),
     ("delete", "/api/v1/senders/{rule_org}", None, "org", (404, 204, 404, 204)),
+    # the server's DNS blocklists: superusers, with a token for all of their domains ("new")
+    ("get", "/api/v1/blocklists", None, "new", (403, 403, 403, 200)),
+    ("post", "/api/v1/blocklists", BLOCKLIST, "new", (403, 403, 403, 201)),
+    ("patch", "/api/v1/blocklists/bl.example.net", {"enabled": False}, "new", (403, 403, 403, 200)),
+    ("delete", "/api/v1/blocklists/bl.example.net", None, "new", (403, 403, 403, 204)),
     # a wrong method on a known path
     ("delete", "/api/v1/domains", None, None, (405, 405, 405, 405)),
 ]
@@ -148,6 +154,7 @@ def build_world():
     p.rule_org = senders.sender_rule_add(
         acting_user=None, domain=p.org, action="deny", pattern="192.0.2.0/24", origin="test"
     )
+    senders.blocklist_add(acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="test")
     return p
 
 
@@ -155,7 +162,7 @@ def snapshot():
     """Everything an API call can change (the token's own use counters aside)."""
     from domains.models import DomainAlias
 
-    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, SenderRule)
+    models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, SenderRule, DnsBlocklist)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     from mailadmin.models import AuditEntry
 

@@ -2,10 +2,6 @@
 records, with some missing and with some wrong; and a DNS that does not answer."""
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 from io import StringIO
 
 import pytest
@@ -17,17 +13,9 @@ from domains import dkim, dnscheck
 from domains import dns as needed
 from domains.models import Domain
 from tests import factories
+from tests.nsd import free_port, start_nsd, stop_nsd
 
 pytestmark = pytest.mark.django_db
-
-NSD = shutil.which("nsd") or "/usr/sbin/nsd"
-HEAD = "$TTL 3600\n@ IN SOA ns.example.net. hostmaster.example.net. 1 3600 600 86400 3600\n@ IN NS ns.example.net.\n"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -37,41 +25,13 @@ def nsd(tmp_path, settings):
 
     def start(zones: dict[str, str]):
         port = free_port()
-        conf = [
-            "server:",
-            f"  ip-address: 127.0.0.1@{port}",
-            "  do-ip6: no",
-            f"  zonesdir: {tmp_path}",
-            f"  pidfile: {tmp_path}/nsd.pid",
-            f"  xfrdfile: {tmp_path}/xfrd.state",
-            f"  zonelistfile: {tmp_path}/zone.list",
-            f"  logfile: {tmp_path}/nsd.log",
-            '  database: ""',
-            '  username: ""',
-            "remote-control:",
-            "  control-enable: no",
-        ]
-        for name, text in zones.items():
-            (tmp_path / f"{name}.zone").write_text(HEAD + text)
-            conf += ["zone:", f"  name: {name}", f"  zonefile: {name}.zone"]
-        (tmp_path / "nsd.conf").write_text("\n".join(conf) + "\n")
-        proc = subprocess.Popen([NSD, "-d", "-c", str(tmp_path / "nsd.conf")], stderr=subprocess.PIPE)  # noqa: S603
-        started.append(proc)
         settings.MAIL_DNS_RESOLVERS, settings.MAIL_DNS_PORT, settings.MAIL_DNS_TIMEOUT = ["127.0.0.1"], port, 2.0
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # until it answers for its first zone
-            try:
-                dnscheck.resolver().resolve(next(iter(zones)), "SOA")
-                return port
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
-        proc.kill()
-        raise AssertionError(f"NSD did not start: {proc.stderr.read().decode()}\n{(tmp_path / 'nsd.log').read_text()}")
+        started.append(start_nsd(tmp_path, zones, port, lambda: dnscheck.resolver().resolve(next(iter(zones)), "SOA")))
+        return port
 
     yield start
     for proc in started:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_nsd(proc)
 
 
 @pytest.fixture

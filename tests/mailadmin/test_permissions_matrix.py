@@ -20,12 +20,14 @@ from api.models import ApiToken
 from domains.models import AdminGrant, Domain, DomainAlias
 from mailadmin.models import AuditEntry
 from policy import services as senders
+from policy.models import DnsBlocklist, SenderRule
 from tests import factories
 from vacation.models import Vacation
 
 PERSONAS = ("anonymous", "user", "admin_org", "admin_net", "superuser")
 NEW_PASSWORD = "a brand new secret 42"  # noqa: S105 (a test password)
 SENDER = {"action": "deny", "pattern": "spam@bad.example"}
+BLOCKLIST = {"zone": "zen.example.net", "name": "ZEN", "answers": "127.0.0.2 spam source", "enabled": "on"}
 SETTINGS = {"max_mailboxes": 0, "max_aliases": 0, "max_quota_bytes": 0, "default_quota_bytes": 0, "active": "on"}
 
 # name, object, GET answers, POST answers, POST data; answers in PERSONAS order less anonymous
@@ -148,6 +150,9 @@ MATRIX = [
     ("policy:sender_delete", "rule_user", (405, 405, 405, 405), (302, 302, 404, 302), {}),
     ("policy:sender_delete", "rule_root", (405, 405, 405, 405), (404, 404, 404, 302), {}),
     ("policy:sender_delete", "rule_org", (405, 405, 405, 405), (404, 302, 404, 302), {}),
+    ("policy:blocklists", None, (403, 403, 403, 200), (403, 403, 403, 302), BLOCKLIST),
+    ("policy:blocklist_edit", "blocklist", (403, 403, 403, 200), (403, 403, 403, 302), BLOCKLIST),
+    ("policy:blocklist_delete", "blocklist", (405, 405, 405, 405), (403, 403, 403, 302), {}),
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
 # tests/accounts/test_two_factor.py).
@@ -192,6 +197,9 @@ def build_world():
     objects["rule_org"] = senders.sender_rule_add(
         acting_user=None, domain=p.org, action="deny", pattern="192.0.2.0/24", origin="test"
     )
+    objects["blocklist"] = senders.blocklist_add(
+        acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="test"
+    )
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 
@@ -223,7 +231,7 @@ def snapshot():
     """Everything the panel can change, as plain values."""
     models = (
         *(Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation),
-        *(TOTPDevice, RecoveryCode, AppPassword, ApiToken),
+        *(TOTPDevice, RecoveryCode, AppPassword, ApiToken, SenderRule, DnsBlocklist),
     )
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     state["grant_domains"] = sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id"))

@@ -19,7 +19,7 @@ from accounts.models import AppPassword, Mailbox
 from aliases.models import Alias
 from domains.models import Domain, DomainAlias
 from mailserver.lookup import V2_TABLES, source_sql
-from policy.models import SenderRule
+from policy.models import DnsBlocklist, SenderRule
 from vacation.models import Vacation
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,12 @@ LOOKUPS = [
         "SELECT pattern FROM lookup_senders_v2 WHERE owner IN (%s, '@d7.example') AND is_network = 1",
         "u7@d7.example",
     ),
+    # 10-acl.conf's DNS blocklists: whether the recipient's domain checks them, the enabled
+    # lists (on their (enabled, zone) index), and a list's name and meanings by its zone
+    ("lookup_domains_v2", "SELECT check_blocklists FROM lookup_domains_v2 WHERE domain = %s", "alias7.example"),
+    ("lookup_blocklists_v2", "SELECT entry FROM lookup_blocklists_v2 WHERE enabled = %s", 1),
+    ("lookup_blocklists_v2", "SELECT meanings FROM lookup_blocklists_v2 WHERE zone = %s", "l7.example.net"),
+    ("lookup_blocklists_v2", "SELECT name FROM lookup_blocklists_v2 WHERE zone = %s", "l7.example.net"),
     # directory.lua's app password lookup (by the key id a typed password starts with) and its last-use write
     (
         "lookup_app_passwords_v2",
@@ -131,6 +137,10 @@ def directory():
     SenderRule.objects.bulk_create(
         SenderRule(domain=d, owner=f"@{d.name}", pattern=f"10.{i % 250}.0.0/24", is_network=True, action="deny")
         for i, d in enumerate(domains)
+    )
+    DnsBlocklist.objects.bulk_create(  # (the most there may be; one enabled)
+        DnsBlocklist(zone=f"l{i}.example.net", name=f"L{i}", answers="127.0.0.2", codes="127.0.0.2", enabled=i == 7)
+        for i in range(20)
     )
     if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)
         with connection.cursor() as cursor:

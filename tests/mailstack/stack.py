@@ -34,6 +34,18 @@ EXIM_USER = "Debian-exim"
 STORE_USER = "mail"  # an existing unprivileged system user owns the test mail store
 
 
+# Exim resolves names (DNS blocklists, MX records) through the system's resolver, which takes no
+# port: it runs in a mount namespace of its own where /etc/resolv.conf names 127.0.0.1 (port 53),
+# where tests/mailstack/dns.py starts NSD when a test needs answers. Otherwise nothing answers there,
+# and no test's query leaves the machine. (unshare and mount need root, as the stack does.)
+TEST_RESOLV_CONF = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+
+
+def with_test_resolver(resolv_conf: Path, argv: list[str]) -> list[str]:
+    script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(resolv_conf), *argv]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -301,9 +313,16 @@ class MailStack:
         self.procs.append(self.dovecot)
         wait_port(self.ports["imaps"], self.procs[-1], self.root / "log" / "dovecot.log")
         self.exim_log = self.root / "log" / "exim.stdout"
+        self.resolv_conf = self.root / "resolv.conf"
+        self.resolv_conf.write_text(TEST_RESOLV_CONF)
+        self.resolv_conf.chmod(0o644)
         self.procs.append(
             self._spawn(
-                [EXIM, "-C", str(self.exim_conf), "-bdf", "-q5s", "-oP", str(self.root / "exim.pid")], self.exim_log
+                with_test_resolver(
+                    self.resolv_conf,
+                    [EXIM, "-C", str(self.exim_conf), "-bdf", "-q5s", "-oP", str(self.root / "exim.pid")],
+                ),
+                self.exim_log,
             )
         )
         wait_port(self.ports["smtp"], self.procs[-1], self.root / "log" / "mainlog")
@@ -329,7 +348,11 @@ class MailStack:
     # --- tools --------------------------------------------------------------
     def exim(self, *args: str, input: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [EXIM, "-C", str(self.exim_conf), *args], input=input, capture_output=True, text=True, timeout=timeout
+            with_test_resolver(self.resolv_conf, [EXIM, "-C", str(self.exim_conf), *args]),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def run_queue(self) -> None:

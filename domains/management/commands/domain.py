@@ -36,6 +36,7 @@ def add_setting_args(parser) -> None:
     flag(parser, "forward-outside", "mailboxes may forward to addresses outside this server")
     flag(parser, "require-two-factor", "its administrators log in to the panel with a second factor")
     flag(parser, "require-app-passwords", "mail programs log in with app passwords only, not the main password")
+    flag(parser, "check-blocklists", "refuse mail to it from clients on the DNS blocklists (manage.py blocklist)")
     for name in ("max-mailboxes", "max-aliases"):
         parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help="0 = unlimited")
     size_option(parser, "max-quota", "max_quota_bytes", "largest mailbox quota, 0 = unlimited")

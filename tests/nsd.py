@@ -1,0 +1,70 @@
+"""A real authoritative DNS server (NSD) on loopback for the tests that need DNS answers:
+tests/domains/test_dns_check.py (on a free port, asked by dnspython) and the mail stack's DNS
+blocklists (on port 53, where the test Exim's resolver asks)."""
+
+# ruff: noqa: S603 - the tests start NSD by design
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+HEAD = "$TTL 3600\n@ IN SOA ns.example.net. hostmaster.example.net. 1 3600 600 86400 3600\n@ IN NS ns.example.net.\n"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_nsd(directory: Path, zones: dict[str, str], port: int, ready) -> subprocess.Popen:
+    """NSD serving ``zones`` ({"name": "records after the SOA and NS"}) on 127.0.0.1:``port``,
+    once ``ready()`` succeeds (it asks for something NSD serves)."""
+    conf = [
+        "server:",
+        f"  ip-address: 127.0.0.1@{port}",
+        "  do-ip6: no",
+        f"  zonesdir: {directory}",
+        f"  pidfile: {directory}/nsd.pid",
+        f"  xfrdfile: {directory}/xfrd.state",
+        f"  zonelistfile: {directory}/zone.list",
+        f"  logfile: {directory}/nsd.log",
+        '  database: ""',
+        '  username: ""',
+        "remote-control:",
+        "  control-enable: no",
+    ]
+    for name, text in zones.items():
+        (directory / f"{name}.zone").write_text(HEAD + text)
+        conf += ["zone:", f"  name: {name}", f"  zonefile: {name}.zone"]
+    (directory / "nsd.conf").write_text("\n".join(conf) + "\n")
+    # (its own process group: NSD forks its servers, and a test may stop them all with os.killpg)
+    proc = subprocess.Popen(
+        [NSD, "-d", "-c", str(directory / "nsd.conf")], stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            ready()
+            return proc
+        except Exception:  # noqa: BLE001 - not up yet
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    proc.kill()
+    log = directory / "nsd.log"
+    raise AssertionError(f"NSD did not start: {proc.stderr.read().decode()}\n{log.read_text() if log.exists() else ''}")
+
+
+def stop_nsd(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
