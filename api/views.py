@@ -35,7 +35,7 @@ from aliases import services as aliases
 from aliases.models import Alias
 from api import tokens
 from domains import services as domains
-from domains.models import AdminGrant, Domain, DomainAlias
+from domains.models import AdminGrant, Domain, DomainAlias, RelayRecipient
 from mailadmin import permissions
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain
 from mailadmin.models import AuditEntry
@@ -177,6 +177,9 @@ class DomainOut(Out):
     require_two_factor: bool
     require_app_passwords: bool
     check_blocklists: bool = Field(description="mail from clients on the DNS blocklists is refused")
+    relay_host: str = Field(description="a relay (backup MX) domain's host, which holds its mailboxes; empty: here")
+    relay_port: int
+    relay_verify: str = Field(description="list: the addresses of its relay list; callout: what the host accepts")
     max_mailboxes: int
     max_aliases: int
     max_quota_bytes: int
@@ -202,6 +205,9 @@ class DomainSettingsIn(Schema):
     require_two_factor: bool | None = None
     require_app_passwords: bool | None = None
     check_blocklists: bool | None = None
+    relay_host: str | None = Field(None, max_length=253, description="empty: hosted here")
+    relay_port: int | None = Field(None, ge=1, le=65535)
+    relay_verify: str | None = Field(None, description="list or callout")
     max_mailboxes: int | None = Field(None, ge=0, le=2**31 - 1, description="0: unlimited")
     max_aliases: int | None = Field(None, ge=0, le=2**31 - 1, description="0: unlimited")
     max_quota_bytes: int | None = Field(None, ge=0, le=2**62, description="0: unlimited")
@@ -784,6 +790,61 @@ def blocklist_update(request, zone: str, payload: BlocklistPatch):
 def blocklist_delete(request, zone: str):
     blocklist = _blocklist_of(request, zone)
     senders.blocklist_delete(acting_user=request.auth.owner, blocklist=blocklist, origin=_origin(request))
+    return Status(204, None)
+
+
+# --- relay (backup MX) domains: their relay lists (domains.services) ----------------------
+
+
+class RelayRecipientOut(Schema):
+    id: int
+    address: str = Field(description="an address of the domain, or @ and the domain for every address")
+    created: datetime.datetime
+
+
+class RelayRecipientsIn(Schema):
+    addresses: list[str] = Field(
+        max_length=1000, description="local parts or addresses of the domain, or @ for every address"
+    )
+
+
+def _relay_domain_of(request, name: str) -> Domain:
+    domain = _domain_of(request, name)
+    if not domain.relay_host:
+        raise Http404("This domain is hosted here: it has no relay list.")
+    return domain
+
+
+@api.get("/domains/{name}/relay-recipients", response={200: list[RelayRecipientOut], **ERRORS}, tags=["relay"])
+def relay_recipient_list(request, name: str, after: str = "", limit: int = 100):
+    domain = _relay_domain_of(request, name)
+    rows = domain.relay_recipients.filter(address__gt=after).order_by("address")[: _limit(limit)]
+    return [{"id": r.pk, "address": r.address, "created": r.created} for r in rows]
+
+
+@api.post("/domains/{name}/relay-recipients", response={201: list[RelayRecipientOut], **ERRORS}, tags=["relay"])
+def relay_recipient_add(request, name: str, payload: RelayRecipientsIn):
+    """Add addresses to the list (those already on it are left out of the answer)."""
+    added = domains.relay_recipients_add(
+        acting_user=request.auth.owner,
+        domain=_relay_domain_of(request, name),
+        addresses=payload.addresses,
+        origin=_origin(request),
+    )
+    return Status(201, [{"id": r.pk, "address": r.address, "created": r.created} for r in added])
+
+
+@api.delete("/relay-recipients/{recipient_id}", response={204: None, **ERRORS}, tags=["relay"])
+def relay_recipient_delete(request, recipient_id: int):
+    token = request.auth
+    recipient = RelayRecipient.objects.select_related("domain").filter(pk=recipient_id).first()
+    if (
+        recipient is None
+        or not tokens.covers(token, recipient.domain_id)
+        or not permissions.can_manage_domain(token.owner, recipient.domain)
+    ):
+        raise Http404("No such address.")
+    domains.relay_recipient_delete(acting_user=token.owner, recipient=recipient, origin=_origin(request))
     return Status(204, None)
 
 

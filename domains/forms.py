@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from domains.models import server_message_limit
 from domains.services import GRANT_FIELDS
-from mailadmin.forms import IdChoiceField, SingleLineField, count_field, quota_field
+from mailadmin.forms import IdChoiceField, SingleLineField, WholeNumberField, count_field, quota_field
 from mailadmin.lib.sizes import format_size
 
 
@@ -47,6 +47,26 @@ class DomainSettingsForm(forms.Form):
         label="Check DNS blocklists",
         help_text="Mail to its addresses from clients on the server's DNS blocklists is refused (550).",
     )
+    relay_host = SingleLineField(
+        required=False,
+        max_length=253,
+        label="Relay to host",
+        help_text="A relay (backup MX) domain: its mail is passed to this host (its primary MX, or an internal "
+        "server), which holds its mailboxes. Empty: its mailboxes are here.",
+    )
+    relay_port = WholeNumberField(
+        required=False, initial=25, min_value=1, max_value=65535, label="Relay host's port", help_text="Empty: 25."
+    )
+    relay_verify = forms.ChoiceField(
+        choices=[
+            ("list", "Listed recipients (mail waits here while the relay host is down)"),
+            ("callout", "Ask the relay host at once (while it is down, senders try again later)"),
+        ],
+        initial="list",
+        required=False,
+        widget=forms.RadioSelect,
+        label="Recipients taken",
+    )
     max_mailboxes = count_field(initial=0, label="Most mailboxes")
     max_aliases = count_field(initial=0, label="Most aliases")
     max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")
@@ -81,6 +101,12 @@ class DomainSettingsForm(forms.Form):
 
     def clean_default_max_recipients_per_hour(self):
         return self.cleaned_data.get("default_max_recipients_per_hour") or 0
+
+    def clean_relay_port(self):
+        return self.cleaned_data.get("relay_port") or 25
+
+    def clean_relay_verify(self):
+        return self.cleaned_data.get("relay_verify") or "list"
 
     def clean_max_message_bytes(self):
         return self.cleaned_data.get("max_message_bytes") or 0  # (left empty: the server's limit)
@@ -139,3 +165,16 @@ class GrantForm(forms.Form):
 
     def grant_fields(self) -> dict:
         return {key: self.cleaned_data[key] for key in GRANT_FIELDS}
+
+
+class RelayRecipientsForm(forms.Form):
+    addresses = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=300_000,
+        label="Addresses",
+        help_text="One per line or separated by commas: local parts or whole addresses of this domain, "
+        "or @ for every address (the relay host then decides).",
+    )
+
+    def clean_addresses(self):
+        return [a for a in self.cleaned_data["addresses"].replace(",", "\n").splitlines() if a.strip()]

@@ -31,9 +31,21 @@ def lock_names() -> None:
     list(Domain.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
 
 
+def refuse_relayed(domains) -> None:
+    """A domain relayed to another host (``Domain.relay_host``) takes no mailboxes or aliases here:
+    every writer that adds them locks the domain first, and is refused here, under that lock."""
+    relayed = sorted(d.name for d in domains if d.relay_host)
+    if relayed:
+        raise ValidationError(
+            f"{', '.join(relayed)} {'is' if len(relayed) == 1 else 'are'} relayed to another host: "
+            "its mailboxes and aliases live there, not here."
+        )
+
+
 def lock_limits(domain: Domain) -> tuple[Domain, list[AdminGrant]]:
     """Lock the domain and every grant covering it (in id order, so no deadlock)."""
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
+    refuse_relayed([domain])
     grants = list(AdminGrant.objects.select_for_update().filter(domains=domain).order_by("pk"))
     return domain, grants
 
@@ -42,6 +54,7 @@ def lock_limits_of(names: set[str]) -> tuple[dict[str, Domain], list[tuple[Admin
     """``lock_limits`` for many domains (by canonical name): the domains, then their grants, each
     grant with the ids of the locked domains it covers."""
     domains = {d.name: d for d in Domain.objects.filter(name__in=names).order_by("pk").select_for_update()}
+    refuse_relayed(domains.values())
     ids = [d.pk for d in domains.values()]
     covered = defaultdict(set)
     links = AdminGrant.domains.through.objects.filter(domain_id__in=ids).values_list("admingrant_id", "domain_id")

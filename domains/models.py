@@ -3,6 +3,8 @@
 Limits use 0 for "unlimited" throughout (as Dovecot's quota rules do).
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -145,6 +147,24 @@ class Domain(models.Model):
     check_blocklists = models.BooleanField(
         default=True, help_text="Mail to its addresses from clients on the DNS blocklists is refused."
     )
+    # A relay (backup MX) domain: mail to the recipients the primary accepts (RelayRecipient, or a
+    # callout to it) is taken here and passed to relay_host; its mailboxes live there, none here.
+    # Read by Exim from lookup_domains_v2.
+    relay_host = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        help_text="Relay its mail to this host (its primary MX, or an internal server); empty: hosted here.",
+    )
+    relay_port = models.PositiveIntegerField(default=25, help_text="The relay host's SMTP port.")
+    relay_verify = models.CharField(
+        max_length=8,
+        choices=[("list", "Listed recipients"), ("callout", "Ask the relay host (callout)")],
+        default="list",
+        help_text="Which recipients are taken: those on the domain's relay list (mail then waits here while "
+        "the relay host is down), or those the relay host accepts when asked at once (while it is down, "
+        "senders are told to try again).",
+    )
     # Kept by the DNS check job (manage.py dns --check-all): records missing or wrong at its last run.
     dns_problems = models.PositiveIntegerField(null=True, blank=True)
     dns_checked_at = models.DateTimeField(null=True, blank=True)
@@ -202,11 +222,54 @@ class Domain(models.Model):
             owner, reason = names_in_use([self.name]).get(self.name, (None, ""))
             if owner is DomainAlias:  # (another domain of this name: the unique check says so)
                 raise ValidationError({"name": reason})
+        self.clean_relay()
         server = server_message_limit()
         if self.max_message_bytes and server and self.max_message_bytes > server:
             raise ValidationError(
                 {"max_message_bytes": f"At most the server's limit, {format_size(server)} (MAIL_MESSAGE_SIZE_LIMIT)."}
             )
+
+    def clean_relay(self) -> None:
+        """A relay host is a host name or an IPv4 address; a domain relayed elsewhere holds no
+        mailboxes, aliases or domain aliases here (they would never see mail)."""
+        host = (self.relay_host or "").strip().rstrip(".")
+        if not host:
+            self.relay_host = ""
+            return
+        try:
+            self.relay_host = str(ipaddress.IPv4Address(host))
+        except ValueError:
+            if ":" in host or host.startswith("["):
+                raise ValidationError(
+                    {"relay_host": "Give an IPv4 address or a host name (for IPv6, a name with an AAAA record)."}
+                ) from None
+            try:
+                self.relay_host = normalize_domain(host)
+            except AddressError as exc:
+                raise ValidationError({"relay_host": str(exc)}) from None
+        if not 1 <= (self.relay_port or 0) <= 65535:
+            raise ValidationError({"relay_port": "A port from 1 to 65535."})
+        if self.relay_host == self.name:
+            raise ValidationError({"relay_host": "A domain cannot be relayed to itself: name its primary MX host."})
+        if self.pk:
+            held = [
+                f"{count} {what}"
+                for what, count in (
+                    ("mailbox(es)", self.mailboxes.count()),
+                    ("alias(es)", self.aliases.count()),
+                    ("domain alias(es)", self.domain_aliases.count()),
+                )
+                if count
+            ]
+            if held:
+                raise ValidationError(
+                    {"relay_host": f"{self.name} still has {', '.join(held)} here: a relayed domain holds none."}
+                )
+
+    @property
+    def relay_route(self) -> str:
+        """Where its mail goes, as people write it: host, or host:port."""
+        return self.relay_host if self.relay_port == 25 else f"{self.relay_host}:{self.relay_port}"
 
     def allocated_quota_bytes(self) -> int:
         return self.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
@@ -314,3 +377,19 @@ class DkimKey(models.Model):
     def record_text(self) -> str:
         """The TXT record's text (RFC 6376 3.6.1)."""
         return f"v=DKIM1; k={self.algorithm}; p={self.public_key}"
+
+
+class RelayRecipient(models.Model):
+    """An address a relay domain takes mail for (``local@domain``, or ``@domain`` for all of them):
+    the primary's own list, kept here so that mail to any other address is refused at once (550)
+    and never bounced later. Read by Exim through ``lookup_relay_recipients_v2``."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="relay_recipients")
+    address = models.CharField(max_length=254, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self):
+        return self.address

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.db.models import F
 
 from domains import limits
-from domains.models import AdminGrant, Domain, DomainAlias
+from domains.models import AdminGrant, Domain, DomainAlias, RelayRecipient
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
-from mailadmin.lib.addresses import AddressError, normalize_domain
+from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain, normalize_local_part
 from mailadmin.lib.fields import UNSET, given
 from mailadmin.permissions import require
 
@@ -34,6 +34,9 @@ DOMAIN_SETTINGS = (
     "require_two_factor",
     "require_app_passwords",
     "check_blocklists",
+    "relay_host",
+    "relay_port",
+    "relay_verify",
     "max_mailboxes",
     "max_aliases",
     "max_quota_bytes",
@@ -86,6 +89,9 @@ def domain_create(
     require_two_factor: bool = UNSET,
     require_app_passwords: bool = UNSET,
     check_blocklists: bool = UNSET,
+    relay_host: str = UNSET,
+    relay_port: int = UNSET,
+    relay_verify: str = UNSET,
     max_mailboxes: int = UNSET,
     max_aliases: int = UNSET,
     max_quota_bytes: int = UNSET,
@@ -131,6 +137,9 @@ def domain_update(
     require_two_factor: bool = UNSET,
     require_app_passwords: bool = UNSET,
     check_blocklists: bool = UNSET,
+    relay_host: str = UNSET,
+    relay_port: int = UNSET,
+    relay_verify: str = UNSET,
     max_mailboxes: int = UNSET,
     max_aliases: int = UNSET,
     max_quota_bytes: int = UNSET,
@@ -186,8 +195,9 @@ def domain_delete(*, acting_user, domain: Domain, origin: str, force: bool = Fal
 @transaction.atomic
 def domain_alias_create(*, acting_user, name: str, target: Domain, active: bool = True, origin: str) -> DomainAlias:
     _require_domain_alias_right(acting_user, target)
-    alias = DomainAlias(name=domain_name_from(name), target=target, active=active)
     limits.lock_names()
+    target, _ = limits.lock_limits(target)  # (and a relayed domain takes no domain aliases)
+    alias = DomainAlias(name=domain_name_from(name), target=target, active=active)
     alias.full_clean()
     alias.save()
     record(
@@ -337,3 +347,69 @@ def grant_revoke(*, acting_user, admin, origin: str) -> None:
     before = snapshot(grant)
     grant.delete()
     record(acting_user=acting_user, origin=origin, action="grant.revoke", obj=grant, before=before)
+
+
+# --- relay (backup MX) domains: the addresses they take mail for -----------------------------
+
+MAX_RELAY_RECIPIENTS_AT_ONCE = 1000
+
+
+def relay_address(domain: Domain, text: str) -> str:
+    """An entry of ``domain``'s relay list as stored: ``local@domain`` (a local part alone, or an
+    address at the domain, as typed), or ``@domain`` for every address; a ValidationError otherwise."""
+    value = (text or "").strip()
+    try:
+        if value.startswith("@"):
+            if value != "@" and normalize_domain(value[1:]) != domain.name:
+                raise ValidationError(f"{value[:80]} is not {domain.name}.")
+            return f"@{domain.name}"
+        if "@" not in value:
+            return f"{normalize_local_part(value)}@{domain.name}"
+        address = normalize_address(value)
+    except AddressError as exc:
+        raise ValidationError(f"{value[:80]}: {exc}") from None
+    if address.rpartition("@")[2] != domain.name:
+        raise ValidationError(f"{address} is not an address of {domain.name}.")
+    return address
+
+
+@transaction.atomic
+def relay_recipients_add(*, acting_user, domain: Domain, addresses: list[str], origin: str) -> list[RelayRecipient]:
+    """Add addresses to a relay domain's list (those already on it are left as they are)."""
+    require(_allowed(acting_user, permissions.can_manage_domain, domain), "You may not manage that domain.")
+    domain = Domain.objects.select_for_update().get(pk=domain.pk)
+    if not domain.relay_host:
+        raise ValidationError(f"{domain.name} is hosted here: its addresses are its mailboxes and aliases.")
+    if len(addresses) > MAX_RELAY_RECIPIENTS_AT_ONCE:
+        raise ValidationError(f"At most {MAX_RELAY_RECIPIENTS_AT_ONCE} addresses at once.")
+    wanted = sorted({relay_address(domain, text) for text in addresses if text.strip()})
+    if not wanted:
+        raise ValidationError("Give at least one address.")
+    there = set(RelayRecipient.objects.filter(address__in=wanted).values_list("address", flat=True))
+    added = RelayRecipient.objects.bulk_create(
+        RelayRecipient(domain=domain, address=a) for a in wanted if a not in there
+    )
+    if added:
+        record(
+            acting_user=acting_user,
+            origin=origin,
+            action="relay_recipient.add",
+            obj=domain,
+            domain=domain,
+            after={"addresses": [r.address for r in added]},
+        )
+    return added
+
+
+@transaction.atomic
+def relay_recipient_delete(*, acting_user, recipient: RelayRecipient, origin: str) -> None:
+    require(_allowed(acting_user, permissions.can_manage_domain, recipient.domain), "You may not manage that domain.")
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="relay_recipient.delete",
+        obj=recipient,
+        domain=recipient.domain,
+        before=snapshot(recipient),
+    )
+    recipient.delete()

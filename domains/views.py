@@ -6,14 +6,22 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domains import dns, dnscheck, services
-from domains.forms import DomainAliasForm, DomainCreateForm, DomainDeleteForm, DomainSettingsForm, GrantForm
-from domains.models import AdminGrant, Domain
+from domains.forms import (
+    DomainAliasForm,
+    DomainCreateForm,
+    DomainDeleteForm,
+    DomainSettingsForm,
+    GrantForm,
+    RelayRecipientsForm,
+)
+from domains.models import AdminGrant, Domain, RelayRecipient
 from domains.shortcuts import get_domain_alias_for, get_domain_for, get_domain_page_for, get_grant_for
 from mailadmin import permissions
 from mailadmin.forms import SearchForm
@@ -339,3 +347,37 @@ def grant_delete(request, pk):
     services.grant_revoke(acting_user=request.user, admin=grant.admin, origin=origin(request))
     messages.success(request, f"{grant.admin} is no longer an administrator.")
     return redirect("domains:grants")
+
+
+@require_http_methods(["GET", "POST"])
+def relay_recipients(request, pk):
+    """A relay domain's list of the addresses it takes mail for: its administrators and superusers."""
+    domain = get_domain_for(request, pk)
+    if not domain.relay_host:
+        raise Http404("This domain is hosted here: it has no relay list.")
+    form = RelayRecipientsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        added = call_service(
+            form,
+            services.relay_recipients_add,
+            acting_user=request.user,
+            domain=domain,
+            addresses=form.cleaned_data["addresses"],
+            origin=origin(request),
+        )
+        if added is not None:
+            messages.success(request, f"{len(added)} address(es) added to the relay list of {domain.display_name}.")
+            return redirect("domains:relay_recipients", domain.pk)
+    recipients = domain.relay_recipients.order_by("address")
+    page = page_of(recipients, request.GET.get("page"), per_page=PAGE_SIZE, ids_first=False)
+    return render(request, "domains/relay_recipients.html", {"domain": domain, "form": form, "recipients": page})
+
+
+@require_POST
+def relay_recipient_delete(request, pk):
+    recipient = RelayRecipient.objects.select_related("domain").filter(pk=pk).first()
+    if recipient is None or not permissions.can_manage_domain(request.user, recipient.domain):
+        raise Http404("No such address.")
+    services.relay_recipient_delete(acting_user=request.user, recipient=recipient, origin=origin(request))
+    messages.success(request, f"{recipient.address} is no longer on the relay list.")
+    return redirect("domains:relay_recipients", recipient.domain_id)

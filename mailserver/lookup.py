@@ -45,14 +45,24 @@ VIEWS = {
 # of app passwords (read by key id, a point query on its unique index joined to the mailbox by
 # primary key; the rows are the base table's own, so nothing can fall out of step).
 # The sender lists (policy.models.SenderRule) are a view over their own table too, read by Exim
-# by (owner, pattern) on its unique index; and the DNS blocklists (policy.models.DnsBlocklist), the
-# enabled ones by their (enabled, zone) index, one by its zone.
-_V2_EXIM = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_senders_v2", "lookup_blocklists_v2"]
+# by (owner, pattern) on its unique index; and the DNS blocklists (policy.models.DnsBlocklist): one
+# by its zone, and all the enabled ones as one row (their (enabled, zone) index), which Exim reads in
+# the same statement as the recipient's domain.
+_V2_EXIM = [
+    "lookup_domains_v2",
+    "lookup_addresses_v2",
+    "lookup_senders_v2",
+    "lookup_blocklists_v2",
+    "lookup_blocklist_set_v2",
+    "lookup_relay_recipients_v2",
+]
 _V2_DOVECOT = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2", "lookup_app_passwords_v2"]
 V2_VIEWS = {
     "lookup_app_passwords_v2": ["key_id", "address", "password", "imap", "pop3", "smtp", "sieve"],
     "lookup_senders_v2": ["owner", "pattern", "action", "is_network"],
     "lookup_blocklists_v2": ["zone", "enabled", "entry", "name", "meanings"],
+    "lookup_blocklist_set_v2": ["entries"],
+    "lookup_relay_recipients_v2": ["address"],
 }
 # Beyond SELECT on its views, the one write a lookup user may make: whoever reads a view here may
 # read the listed columns of the base table and update the others (Dovecot records an app
@@ -78,6 +88,7 @@ def _dialect(vendor: str) -> dict:
     if vendor == "mysql":
         return {
             "concat": lambda *parts: "CONCAT(" + ", ".join(parts) + ")",
+            "join": lambda value, order: f"GROUP_CONCAT({value} ORDER BY {order} SEPARATOR ':')",
             "bool": lambda expr: f"({expr})",
             "today": "CURRENT_DATE",
             "create": "CREATE OR REPLACE SQL SECURITY DEFINER VIEW",
@@ -85,6 +96,7 @@ def _dialect(vendor: str) -> dict:
     if vendor == "postgresql":
         return {
             "concat": lambda *parts: "(" + " || ".join(parts) + ")",
+            "join": lambda value, order: f"string_agg({value}, ':' ORDER BY {order})",
             "bool": lambda expr: f"CAST(({expr}) AS INTEGER)",
             "today": "CURRENT_DATE",
             "create": "CREATE OR REPLACE VIEW",
@@ -92,6 +104,7 @@ def _dialect(vendor: str) -> dict:
     if vendor == "sqlite":
         return {
             "concat": lambda *parts: "(" + " || ".join(parts) + ")",
+            "join": lambda value, order: f"group_concat({value}, ':')",
             "bool": lambda expr: f"(({expr}) != 0)",
             "today": "date('now')",
             "create": "CREATE VIEW IF NOT EXISTS",
@@ -156,7 +169,6 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
     """CREATE statements for version 2's views (``V2_VIEWS``) on ``vendor``."""
     d = _dialect(vendor)
     b = d["bool"]
-    enabled = b("b.enabled") if vendor == "postgresql" else "b.enabled"
     return {
         "lookup_app_passwords_v2": f"""{d["create"]} lookup_app_passwords_v2 AS
             SELECT p.key_id AS key_id, m.address AS address, p.password AS password, {b("p.imap")} AS imap,
@@ -165,13 +177,18 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
         "lookup_senders_v2": f"""{d["create"]} lookup_senders_v2 AS
             SELECT r.owner AS owner, r.pattern AS pattern, r.action AS action, {b("r.is_network")} AS is_network
               FROM policy_senderrule r""",
-        # entry: the zone as Exim's dnslists takes it, with the answers that mean listed. (enabled is
-        # the stored 0/1 itself where the column is one, so its index serves "enabled = 1";
-        # PostgreSQL's cast has an index of its own, policy 0002.)
+        # entry: the zone as Exim's dnslists takes it, with the answers that mean listed
         "lookup_blocklists_v2": f"""{d["create"]} lookup_blocklists_v2 AS
-            SELECT b.zone AS zone, {enabled} AS enabled, {d["concat"]("b.zone", "'='", "b.codes")} AS entry,
+            SELECT b.zone AS zone, {b("b.enabled")} AS enabled, {d["concat"]("b.zone", "'='", "b.codes")} AS entry,
                    b.name AS name, b.meanings AS meanings
               FROM policy_dnsblocklist b""",
+        # every enabled entry in one value, as Exim's dnslists list takes them (NULL: none)
+        "lookup_blocklist_set_v2": f"""{d["create"]} lookup_blocklist_set_v2 AS
+            SELECT {d["join"](d["concat"]("b.zone", "'='", "b.codes"), "b.zone")} AS entries
+              FROM policy_dnsblocklist b WHERE b.enabled = TRUE""",
+        # the addresses a relay domain takes mail for (domains.models.RelayRecipient), by address
+        "lookup_relay_recipients_v2": f"""{d["create"]} lookup_relay_recipients_v2 AS
+            SELECT r.address AS address FROM domains_relayrecipient r""",
     }
 
 
@@ -223,6 +240,9 @@ V2_TABLES = {
         "domain_id",
         "max_message_bytes",
         "check_blocklists",
+        "relay_host",
+        "relay_port",
+        "relay_verify",
     ],
     "lookup_addresses_v2": [
         "address",
@@ -264,9 +284,10 @@ V2_TABLES = {
 # The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 adds
 # lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4 (the current one)
 # lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009),
-# 6 lookup_domains_v2.check_blocklists (0011).
+# 6 lookup_domains_v2.check_blocklists (0011), 7 lookup_domains_v2.relay_host, relay_port and
+# relay_verify (0012).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 6
+LEVEL = 7
 _ADDED_AT = {
     "app_passwords_only": 2,
     "imap": 3,
@@ -277,6 +298,9 @@ _ADDED_AT = {
     "send_limit": 5,
     "rcpt_limit": 5,
     "check_blocklists": 6,
+    "relay_host": 7,
+    "relay_port": 7,
+    "relay_verify": 7,
 }
 
 
@@ -310,6 +334,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                 f"""SELECT d.name, d.name, 0, {b("d.active")}, {b("d.logins_enabled")}, d.id
                            {", d.max_message_bytes" if level >= 4 else ""}
                            {f", {b('d.check_blocklists')}" if level >= 6 else ""}
+                           {", d.relay_host, d.relay_port, d.relay_verify" if level >= 7 else ""}
                       FROM domains_domain d WHERE {{where}}""",
                 {"key": "d.name", "domain": "d.id"},
             ),
@@ -317,6 +342,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                 f"""SELECT a.name, t.name, 1, {b("a.active AND t.active")}, {b("t.logins_enabled")}, t.id
                            {", t.max_message_bytes" if level >= 4 else ""}
                            {f", {b('t.check_blocklists')}" if level >= 6 else ""}
+                           {", t.relay_host, t.relay_port, t.relay_verify" if level >= 7 else ""}
                       FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id WHERE {{where}}""",
                 {"key": "a.name", "domain": "a.target_id"},
             ),
@@ -403,7 +429,13 @@ def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str
                 "NEW.id",
                 f"{_NAME_CHANGED} OR OLD.active <> NEW.active OR OLD.logins_enabled <> NEW.logins_enabled"
                 + (" OR OLD.max_message_bytes <> NEW.max_message_bytes" if level >= 4 else "")
-                + (" OR OLD.check_blocklists <> NEW.check_blocklists" if level >= 6 else ""),
+                + (" OR OLD.check_blocklists <> NEW.check_blocklists" if level >= 6 else "")
+                + (
+                    " OR OLD.relay_host <> NEW.relay_host OR OLD.relay_port <> NEW.relay_port"
+                    " OR OLD.relay_verify <> NEW.relay_verify"
+                    if level >= 7
+                    else ""
+                ),
             ),
             (
                 "lookup_addresses_v2",

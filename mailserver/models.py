@@ -22,6 +22,10 @@ class LookupDomain(models.Model):
     domain_id = models.BigIntegerField(db_index=True)  # the hosted domain's id (the target's, for an alias)
     max_message_bytes = models.BigIntegerField(default=0)  # the hosted domain's; 0 = the server's limit
     check_blocklists = models.SmallIntegerField(default=1)  # the hosted domain's: 1 = ask the DNS blocklists
+    # A relay (backup MX) domain's host ('' for a domain hosted here), port and recipient check.
+    relay_host = models.CharField(max_length=253, default="")
+    relay_port = models.IntegerField(default=25)
+    relay_verify = models.CharField(max_length=8, default="list")
 
     class Meta:
         db_table = "lookup_domains_v2"

@@ -33,7 +33,7 @@ LOCAL_PART_RE = re.compile(rf"^[{_ATEXT}]+(\.[{_ATEXT}]+)*$")
 class Outcome:
     """One end of the routing tree."""
 
-    kind: str  # mailbox | external | rejected | deferred | dropped
+    kind: str  # mailbox | external (out to another host: relayed) | rejected | deferred | dropped
     address: str
     reason: str = ""
     via: list[str] = field(default_factory=list)  # the chain from the traced address, outermost first
@@ -77,8 +77,8 @@ def _one(sql: str, key: str) -> dict | None:
 
 def _domain(name: str):
     return _one(
-        "SELECT domain, target, is_alias, active, logins_enabled, max_message_bytes, check_blocklists "
-        "FROM lookup_domains_v2 "
+        "SELECT domain, target, is_alias, active, logins_enabled, max_message_bytes, check_blocklists, "
+        "relay_host, relay_port, relay_verify FROM lookup_domains_v2 "
         "WHERE domain = %s",
         name,
     )
@@ -140,6 +140,8 @@ def trace(address: str) -> Trace:
         result.outcomes.append(Outcome("rejected", address, "not an address"))
         return result
     row = _domain(domain)
+    if row and int(row["active"]) and row["relay_host"]:
+        return _relayed(result, f"{local.lower()}@{domain}", row)
     if row and int(row["active"]) and (len(local) > 64 or not LOCAL_PART_RE.match(local)):
         result.rcpt = "550 no such user (a local part the directory cannot hold)"
         result.steps.append(f"{domain} is ours, but '{local}' is not a local part the directory can hold")
@@ -160,6 +162,32 @@ def trace(address: str) -> Trace:
         limits = [f"{own['send_limit']} messages" if int(own["send_limit"]) else "any number of messages"]
         limits.append(f"{own['rcpt_limit']} recipients" if int(own["rcpt_limit"]) else "any number of recipients")
         result.steps.append(f"{local.lower()}@{domain} may send {' and '.join(limits)} an hour (SMTP AUTH; 450 over)")
+    return result
+
+
+def _relayed(result: Trace, address: str, row) -> Trace:
+    """A relay (backup MX) domain: taken for the relay host's recipients, passed on to it."""
+    domain = address.rpartition("@")[2]
+    host = f"{row['relay_host']}:{row['relay_port']}" if int(row["relay_port"]) != 25 else row["relay_host"]
+    result.steps.append(f"{domain} is relayed to {host} (a backup MX here: its mailboxes are there)")
+    if row["relay_verify"] == "callout":
+        result.rcpt = f"250 if {host} accepts it when asked now (a callout; 451 while it cannot be asked)"
+        result.outcomes.append(Outcome("external", address, f"to {host}, if it accepts the address"))
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT address FROM lookup_relay_recipients_v2 WHERE address IN (%s, %s)", [address, f"@{domain}"]
+            )
+            listed = [a for (a,) in cursor.fetchall()]
+        if listed:
+            why = "every address is" if f"@{domain}" in listed and address not in listed else "it is"
+            result.rcpt = "250 accepted"
+            result.steps.append(f"{why} on the relay list of {domain}")
+            result.outcomes.append(Outcome("external", address, f"to {host} (queued here while it is down)"))
+        else:
+            result.rcpt = "550 no such user (not on the relay list)"
+            result.outcomes.append(Outcome("rejected", address, f"not on the relay list of {domain}"))
+    result.steps.append(_blocklists(domain, row))
     return result
 
 

@@ -1,6 +1,6 @@
 """The DNS blocklists reach Exim (issue 15.2): ``lookup_domains_v2`` gains ``check_blocklists``
-(domains 0012), the triggers are made again and the tables refilled; and the view
-``lookup_blocklists_v2`` (policy 0002). Run ``manage.py lookup_users create`` again after
+(domains 0012), the triggers are made again and the tables refilled; and the views
+``lookup_blocklists_v2`` and ``lookup_blocklist_set_v2`` (policy 0002). Run ``manage.py lookup_users create`` again after
 migrating: Exim's user needs SELECT on the view.
 """
 
@@ -9,7 +9,7 @@ from django.db import migrations, models
 from mailserver.lookup import create_views, drop_views, install_v2
 from mailserver.operations import KeepViewsAndTriggers
 
-VIEWS = ["lookup_blocklists_v2"]
+VIEWS = ["lookup_blocklists_v2", "lookup_blocklist_set_v2"]
 
 
 def forwards(apps, schema_editor):

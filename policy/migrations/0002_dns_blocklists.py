@@ -1,22 +1,6 @@
-"""The server's DNS blocklists (issue 15.2), read by Exim through mailserver 0011's view.
-
-Exim asks for the enabled ones (``WHERE enabled = 1``). The view gives ``enabled`` as an integer,
-which PostgreSQL computes as ``CAST(enabled AS INTEGER)``: an index on the boolean column cannot
-serve that, so PostgreSQL gets an index on the expression the view computes."""
+"""The server's DNS blocklists (issue 15.2), read by Exim through mailserver 0011's views."""
 
 from django.db import migrations, models
-
-PG_INDEX = "blocklist_enabled_int_zone"
-
-
-def expression_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"CREATE INDEX {PG_INDEX} ON policy_dnsblocklist ((CAST(enabled AS INTEGER)), zone)")
-
-
-def drop_expression_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
 
 
 class Migration(migrations.Migration):
@@ -45,5 +29,4 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["enabled", "zone"], name="blocklist_enabled_zone")],
             },
         ),
-        migrations.RunPython(expression_index, drop_expression_index),
     ]

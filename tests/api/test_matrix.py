@@ -13,7 +13,8 @@ import pytest
 from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
 from api.models import ApiToken
-from domains.models import AdminGrant, Domain
+from domains import services as domains
+from domains.models import AdminGrant, Domain, RelayRecipient
 from policy import services as senders
 from policy.models import DnsBlocklist, SenderRule
 from tests import factories
@@ -104,6 +105,11 @@ ENDPOINTS = [
     ("post", "/api/v1/domains/example.org/senders", SENDER, "org", (404, 201, 404, 201)),
     ("delete", "/api/v1/senders/{rule_user}", None, "org", (204, 204, 404, 204)),
     ("delete", "/api/v1/senders/{rule_org}", None, "org", (404, 204, 404, 204)),
+    # a relay domain's list (relay.example: admin_org's grant covers it, as "org")
+    ("get", "/api/v1/domains/relay.example/relay-recipients", None, "org", (404, 200, 404, 200)),
+    ("post", "/api/v1/domains/relay.example/relay-recipients", {"addresses": ["bob"]}, "org", (404, 201, 404, 201)),
+    ("get", "/api/v1/domains/example.org/relay-recipients", None, "org", (404, 404, 404, 404)),
+    ("delete", "/api/v1/relay-recipients/{relay_ann}", None, "org", (404, 204, 404, 204)),
     # the server's DNS blocklists: superusers, with a token for all of their domains ("new")
     ("get", "/api/v1/blocklists", None, "new", (403, 403, 403, 200)),
     ("post", "/api/v1/blocklists", BLOCKLIST, "new", (403, 403, 403, 201)),
@@ -155,6 +161,10 @@ def build_world():
         acting_user=None, domain=p.org, action="deny", pattern="192.0.2.0/24", origin="test"
     )
     senders.blocklist_add(acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="test")
+    relay = factories.domain("relay.example")
+    domains.grant_set(origin="test", acting_user=None, admin=p.admin_org, domains=[p.org, relay])
+    domains.domain_update(acting_user=None, domain=relay, relay_host="mx.example.com", origin="test")
+    (p.relay_ann,) = domains.relay_recipients_add(acting_user=None, domain=relay, addresses=["ann"], origin="test")
     return p
 
 
@@ -163,6 +173,7 @@ def snapshot():
     from domains.models import DomainAlias
 
     models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, SenderRule, DnsBlocklist)
+    models += (RelayRecipient,)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     from mailadmin.models import AuditEntry
 
@@ -180,6 +191,7 @@ def test_matrix(token_for, endpoint, persona, scope):
     method, path, body, _, _ = endpoint
     path = path.replace("{archive}", str(p.archive.pk))
     path = path.replace("{rule_user}", str(p.rule_user.pk)).replace("{rule_org}", str(p.rule_org.pk))
+    path = path.replace("{relay_ann}", str(p.relay_ann.pk))
     before = snapshot()
     response = client.send(method, path, body)
     want = expected(endpoint, persona, scope)

@@ -17,7 +17,8 @@ from accounts.models import AppPassword, Job, Mailbox, MailboxArchive, RecoveryC
 from aliases.models import Alias
 from api import tokens
 from api.models import ApiToken
-from domains.models import AdminGrant, Domain, DomainAlias
+from domains import services as domains
+from domains.models import AdminGrant, Domain, DomainAlias, RelayRecipient
 from mailadmin.models import AuditEntry
 from policy import services as senders
 from policy.models import DnsBlocklist, SenderRule
@@ -49,6 +50,10 @@ MATRIX = [
     ("domains:detail", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
     ("domains:detail", "net", (404, 404, 200, 200), (405, 405, 405, 405), {}),
     ("domains:dns", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
+    # a relay domain's list: its administrators (admin_org's grant covers it) and superusers
+    ("domains:relay_recipients", "relay", (404, 200, 404, 200), (404, 302, 404, 302), {"addresses": "ann\nbob"}),
+    ("domains:relay_recipients", "org", (404, 404, 404, 404), (404, 404, 404, 404), {"addresses": "ann"}),
+    ("domains:relay_recipient_delete", "relay_ann", (405, 405, 405, 405), (404, 302, 404, 302), {}),
     ("domains:settings", "org", (404, 403, 404, 200), (404, 403, 404, 302), {"description": "x", **SETTINGS}),
     ("domains:delete", "net", (405, 405, 405, 405), (404, 404, 403, 302), {"force": "on"}),
     (
@@ -197,6 +202,12 @@ def build_world():
     objects["rule_org"] = senders.sender_rule_add(
         acting_user=None, domain=p.org, action="deny", pattern="192.0.2.0/24", origin="test"
     )
+    objects["relay"] = factories.domain("relay.example")
+    domains.grant_set(origin="test", acting_user=None, admin=p.admin_org, domains=[p.org, objects["relay"]])
+    domains.domain_update(acting_user=None, domain=objects["relay"], relay_host="mx.example.com", origin="test")
+    objects["relay_ann"] = domains.relay_recipients_add(
+        acting_user=None, domain=objects["relay"], addresses=["ann"], origin="test"
+    )[0]
     objects["blocklist"] = senders.blocklist_add(
         acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="test"
     )
@@ -231,7 +242,7 @@ def snapshot():
     """Everything the panel can change, as plain values."""
     models = (
         *(Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation),
-        *(TOTPDevice, RecoveryCode, AppPassword, ApiToken, SenderRule, DnsBlocklist),
+        *(TOTPDevice, RecoveryCode, AppPassword, ApiToken, SenderRule, DnsBlocklist, RelayRecipient),
     )
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     state["grant_domains"] = sorted(AdminGrant.domains.through.objects.values_list("admingrant_id", "domain_id"))

@@ -77,14 +77,18 @@ def chown(path: Path, user: str, group: str | None = None) -> None:
 
 
 class SmtpSink:
-    """A minimal SMTP server on 127.0.0.1 that keeps what it receives (the "internet" for relay tests)."""
+    """A minimal SMTP server on 127.0.0.1 that keeps what it receives (the "internet" for relay tests,
+    or a relay domain's primary MX). With ``recipients``, it refuses any other recipient (550), as
+    a primary does; ``port`` starts it again where an earlier one was."""
 
-    def __init__(self):
+    def __init__(self, recipients: set[str] | None = None, port: int = 0):
         import threading
 
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.recipients = recipients
         self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", port))
         self.server.listen(16)
         self.port = self.server.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -115,7 +119,11 @@ class SmtpSink:
                     sender, rcpts = line[10:].strip("<> "), []
                     send("250 OK")
                 elif verb == "RCPT":
-                    rcpts.append(line[8:].strip("<> "))
+                    rcpt = line[8:].strip("<> ")
+                    if self.recipients is not None and rcpt.lower() not in self.recipients:
+                        send("550 5.1.1 no such user here")
+                        continue
+                    rcpts.append(rcpt)
                     send("250 OK")
                 elif verb == "DATA":
                     send("354 go ahead")
@@ -135,6 +143,11 @@ class SmtpSink:
             conn.close()
 
     def close(self):
+        """Stop listening now (a thread blocked in accept() would otherwise keep the port open)."""
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.server.close()
 
 

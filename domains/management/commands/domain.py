@@ -37,6 +37,18 @@ def add_setting_args(parser) -> None:
     flag(parser, "require-two-factor", "its administrators log in to the panel with a second factor")
     flag(parser, "require-app-passwords", "mail programs log in with app passwords only, not the main password")
     flag(parser, "check-blocklists", "refuse mail to it from clients on the DNS blocklists (manage.py blocklist)")
+    parser.add_argument(
+        "--relay-host",
+        metavar="HOST",
+        help="a relay (backup MX) domain: pass its mail to HOST, which holds its mailboxes ('' to host it here)",
+    )
+    parser.add_argument("--relay-port", type=whole_number(maximum=65535), metavar="PORT", help="the relay host's port")
+    parser.add_argument(
+        "--relay-verify",
+        choices=["list", "callout"],
+        help="take mail for the addresses on its relay list (manage.py relay), or for those the relay host "
+        "accepts when asked (callout)",
+    )
     for name in ("max-mailboxes", "max-aliases"):
         parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help="0 = unlimited")
     size_option(parser, "max-quota", "max_quota_bytes", "largest mailbox quota, 0 = unlimited")
