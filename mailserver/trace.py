@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from mailadmin.lib.addresses import AddressError, normalize_domain
 from mailadmin.lib.sizes import format_size
 from mailserver.lookup import VACATION_TODAY
 
@@ -128,8 +129,16 @@ def _alias_to(address: str) -> str:
 
 
 def split(address: str) -> tuple[str, str]:
+    """Local part and domain, as Exim looks them up: a Unicode domain (as an SMTPUTF8 client writes
+    it) as its A-labels (deploy/exim/40-retry.conf rewrites it so)."""
     local, _, domain = address.strip().rpartition("@")
-    return local, domain.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    if not domain.isascii():
+        try:
+            domain = normalize_domain(domain)
+        except AddressError:
+            pass  # (Exim leaves a name it cannot convert as it is: no lookup finds it)
+    return local, domain
 
 
 def trace(address: str) -> Trace:

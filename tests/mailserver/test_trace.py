@@ -96,3 +96,12 @@ def test_command_prints_text_and_json(directory):
     data = json.loads(out.getvalue())
     assert [d["address"] for d in data] == ["info@example.org", "nobody@example.org"]
     assert data[1]["rcpt"].startswith("550")
+
+
+def test_a_unicode_domain_is_traced_as_exim_rewrites_it(db):
+    """An SMTPUTF8 client may write bücher.example; Exim looks it up as its A-labels."""
+    factories.domain("bücher.example")
+    factories.mailbox("anna@bücher.example")
+    for typed in ("anna@BÜCHER.example", "anna@xn--bcher-kva.example"):
+        assert trace(typed).mailboxes == ["anna@xn--bcher-kva.example"], typed
+    assert trace("anna@bad..ü").rcpt.startswith("550")
