@@ -4,6 +4,7 @@ over it the client gets 4xx; another mailbox is not slowed; mail from outside is
 
 from __future__ import annotations
 
+import smtplib
 import uuid
 
 import pytest
@@ -110,3 +111,51 @@ def test_the_panel_shows_who_is_held_at_the_limit(stack, limited, client):
     assert "100 messages, 101 recipients" in detail and "held at its limit" in detail
     detail = client.get(reverse("accounts:detail", args=[other.pk])).content.decode()
     assert "3 messages, 6 recipients" in detail and "held at its limit" not in detail
+
+
+def test_whole_messages_on_parallel_connections_stop_at_the_limit_and_none_is_lost(stack, limited):
+    """The way a stolen password is used: many connections at once, each sending whole messages.
+    Exactly the limit is taken (Exim's hints database is locked for each count), every one of them
+    reaches its destination, and every other message is refused with 450 while the client waits."""
+    import threading
+    import time
+
+    domain, _, _ = limited
+    thief = factories.mailbox(f"thief-{uuid.uuid4().hex[:6]}@{domain.name}", max_sent_per_hour=40)
+    results, lock = [], threading.Lock()
+
+    def connection(n):
+        conn = None
+        try:
+            for i in range(15):
+                if i % 5 == 0:  # (a new session now and then: Exim drops a client after 10 RSETs)
+                    if conn is not None:
+                        conn.close()
+                    conn = _session(stack, thief.address)
+                body = f"From: <{thief.address}>\r\nSubject: spam {n}-{i}\r\n\r\nbuy now\r\n"
+                try:
+                    conn.sendmail(thief.address, [f"victim{n}-{i}@elsewhere.example"], body)
+                    outcome = 250
+                except smtplib.SMTPRecipientsRefused as exc:  # (sendmail has sent RSET)
+                    outcome = next(iter(exc.recipients.values()))[0]
+                with lock:
+                    results.append(outcome)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    threads = [threading.Thread(target=connection, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == [250] * 40 + [450] * 20, results
+
+    def delivered():
+        return [m for m in stack.sink.messages if m[0] == thief.address]
+
+    deadline = time.monotonic() + 30
+    while len(delivered()) < 40 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(delivered()) == 40
+    assert len({tuple(rcpts) for _, rcpts, _ in delivered()}) == 40  # each accepted message once
