@@ -243,6 +243,7 @@ V2_TABLES = {
         "relay_host",
         "relay_port",
         "relay_verify",
+        "sender_lists",
     ],
     "lookup_addresses_v2": [
         "address",
@@ -285,9 +286,9 @@ V2_TABLES = {
 # lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4 (the current one)
 # lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009),
 # 6 lookup_domains_v2.check_blocklists (0011), 7 lookup_domains_v2.relay_host, relay_port and
-# relay_verify (0012).
+# relay_verify (0012), 8 lookup_domains_v2.sender_lists (0013).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 7
+LEVEL = 8
 _ADDED_AT = {
     "app_passwords_only": 2,
     "imap": 3,
@@ -301,6 +302,7 @@ _ADDED_AT = {
     "relay_host": 7,
     "relay_port": 7,
     "relay_verify": 7,
+    "sender_lists": 8,
 }
 
 
@@ -328,6 +330,8 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
         for mine in ("max_sent_per_hour", "max_recipients_per_hour")
     )
     protocols = "".join(f", {b(f'm.allow_{p}')}" for p in ("imap", "pop3", "smtp", "sieve"))
+    # whether the domain or any of its mailboxes has a sender list (Exim reads none otherwise)
+    has_rules = "EXISTS (SELECT 1 FROM policy_senderrule r WHERE r.domain_id = {domain})"
     return {
         "lookup_domains_v2": [
             (
@@ -335,6 +339,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            {", d.max_message_bytes" if level >= 4 else ""}
                            {f", {b('d.check_blocklists')}" if level >= 6 else ""}
                            {", d.relay_host, d.relay_port, d.relay_verify" if level >= 7 else ""}
+                           {f", {b(has_rules.format(domain='d.id'))}" if level >= 8 else ""}
                       FROM domains_domain d WHERE {{where}}""",
                 {"key": "d.name", "domain": "d.id"},
             ),
@@ -343,6 +348,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            {", t.max_message_bytes" if level >= 4 else ""}
                            {f", {b('t.check_blocklists')}" if level >= 6 else ""}
                            {", t.relay_host, t.relay_port, t.relay_verify" if level >= 7 else ""}
+                           {f", {b(has_rules.format(domain='t.id'))}" if level >= 8 else ""}
                       FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id WHERE {{where}}""",
                 {"key": "a.name", "domain": "a.target_id"},
             ),
@@ -486,6 +492,9 @@ def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str
         ],
         ("vacation_vacation", "DELETE"): [("lookup_addresses_v2", "key", _OF_MAILBOX.format(row="OLD"), "")],
     }
+    if level >= 8:  # a domain's first sender-list entry, or its last one gone
+        actions[("policy_senderrule", "INSERT")] = [("lookup_domains_v2", "domain", "NEW.domain_id", "")]
+        actions[("policy_senderrule", "DELETE")] = [("lookup_domains_v2", "domain", "OLD.domain_id", "")]
     return actions
 
 

@@ -26,6 +26,7 @@ class LookupDomain(models.Model):
     relay_host = models.CharField(max_length=253, default="")
     relay_port = models.IntegerField(default=25)
     relay_verify = models.CharField(max_length=8, default="list")
+    sender_lists = models.SmallIntegerField(default=0)  # 1: the domain or one of its mailboxes has a sender list
 
     class Meta:
         db_table = "lookup_domains_v2"

@@ -80,12 +80,12 @@ LOOKUPS = [
         "SELECT 1 FROM lookup_relay_recipients_v2 WHERE address IN (%s, '@relay7.example')",
         "r7@relay7.example",
     ),
-    # 10-acl.conf's size limit and DNS blocklists of a recipient's domain at RCPT (one statement, with
+    # 10-acl.conf's size limit, DNS blocklists and sender-list flag of a recipient's domain at RCPT (one statement, with
     # the enabled blocklists on their (enabled, zone) index), and its size limit at DATA
     (
         "lookup_domains_v2",
-        "SELECT max_message_bytes, check_blocklists, (SELECT entries FROM lookup_blocklist_set_v2) AS blocklists"
-        " FROM lookup_domains_v2 WHERE domain = %s",
+        "SELECT max_message_bytes, check_blocklists, sender_lists,"
+        " (SELECT entries FROM lookup_blocklist_set_v2) AS blocklists FROM lookup_domains_v2 WHERE domain = %s",
         "d7.example",
     ),
     (

@@ -194,3 +194,24 @@ def test_trace_counts_the_lists_of_the_mailbox_and_its_domain(personas):
     assert "sender list of user@example.org: 1 allowed, 1 refused (allow beats deny; 550)" in steps
     assert "sender list of the domain example.org: 0 allowed, 1 refused (allow beats deny; 550)" in steps
     assert not any("sender list of user" in step for step in trace("admin@example.org").steps)
+
+
+def test_the_domain_row_says_whether_exim_need_read_any_list(personas):
+    """lookup_domains_v2.sender_lists: 1 while the domain or one of its mailboxes has an entry."""
+    from domains import services as domains
+
+    domains.domain_alias_create(acting_user=None, target=personas.org, name="alias.example", origin="test")
+
+    def flags():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT domain, sender_lists FROM lookup_domains_v2 ORDER BY domain")
+            return {domain: int(flag) for domain, flag in cursor.fetchall()}
+
+    assert flags() == {"alias.example": 0, "example.net": 0, "example.org": 0}
+    own = add("deny", "@spam.example", mailbox=personas.user)
+    wide = add("deny", "192.0.2.0/24", domain=personas.org)
+    assert flags() == {"alias.example": 1, "example.net": 0, "example.org": 1}
+    services.sender_rule_delete(acting_user=None, rule=own, origin="test")
+    assert flags()["example.org"] == 1
+    services.sender_rule_delete(acting_user=None, rule=wide, origin="test")
+    assert flags() == {"alias.example": 0, "example.net": 0, "example.org": 0}
