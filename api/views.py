@@ -34,6 +34,7 @@ from accounts.models import Mailbox, MailboxArchive
 from aliases import services as aliases
 from aliases.models import Alias
 from api import tokens
+from domains import dkim, dns, dnscheck
 from domains import services as domains
 from domains.models import AdminGrant, Domain, DomainAlias, RelayRecipient
 from mailadmin import permissions
@@ -791,6 +792,65 @@ def blocklist_delete(request, zone: str):
     blocklist = _blocklist_of(request, zone)
     senders.blocklist_delete(acting_user=request.auth.owner, blocklist=blocklist, origin=_origin(request))
     return Status(204, None)
+
+
+# --- DNS records and DKIM keys (domains.dns, domains.dnscheck, domains.dkim) --------------------
+
+
+class DnsRecordOut(Schema):
+    name: str = Field(description="fully qualified, with the final dot")
+    type: str
+    value: str
+    purpose: str
+    zone_line: str = Field(description="the record as a zone file line")
+    state: str | None = Field(None, description="with check=true: ok, missing, wrong or unknown (no answer)")
+    published: list[str] | None = Field(None, description="with check=true: what the DNS has now")
+    fix: str | None = None
+
+
+class DnsOut(Schema):
+    records: list[DnsRecordOut]
+    problems: int | None = Field(None, description="with check=true: records missing or wrong")
+
+
+class DkimKeyOut(Schema):
+    selector: str
+    algorithm: str
+    created: datetime.datetime
+    retired_at: datetime.datetime | None = Field(description="set: no longer signs, published until purged")
+
+
+@api.get("/domains/{name}/dns", response={200: DnsOut, **ERRORS}, tags=["DNS"])
+def domain_dns(request, name: str, check: bool = False):
+    """The records the domain needs (MX, SPF, DKIM, DMARC, autoconfig); with ``check=true`` the
+    DNS is asked now and each record says whether it is published (as the panel's DNS page)."""
+    domain = _domain_of(request, name)
+    if not check:
+        return {"records": [{**r.as_dict(), "zone_line": r.zone_line()} for r in dns.records(domain)]}
+    verdicts = dnscheck.check_and_record(domain)
+    rows = [{**v.as_dict(), "zone_line": v.record.zone_line()} for v in verdicts]
+    return {"records": rows, "problems": dnscheck.problems_of(verdicts)}
+
+
+def _dkim_keys(domain: Domain) -> list[dict]:
+    return list(domain.dkim_keys.order_by("created", "selector").values(*DkimKeyOut.model_fields))
+
+
+@api.get("/domains/{name}/dkim", response={200: list[DkimKeyOut], **ERRORS}, tags=["DNS"])
+def dkim_list(request, name: str):
+    return _dkim_keys(_domain_of(request, name))
+
+
+@api.post("/domains/{name}/dkim/{action}", response={200: list[DkimKeyOut], **ERRORS}, tags=["DNS"])
+def dkim_change(request, name: str, action: str):
+    """``enable`` (keys made, RSA and Ed25519), ``rotate`` (new keys sign; the old stay published
+    until purged) or ``disable`` (superusers). Then ``manage.py dkim install`` on each mail host."""
+    services = {"enable": dkim.dkim_enable, "rotate": dkim.dkim_rotate, "disable": dkim.dkim_disable}
+    if action not in services:
+        raise Http404("No such action: enable, rotate or disable.")
+    domain = _domain_of(request, name)
+    services[action](acting_user=request.auth.owner, domain=domain, origin=_origin(request))
+    return _dkim_keys(domain)
 
 
 # --- relay (backup MX) domains: their relay lists (domains.services) ----------------------

@@ -14,7 +14,7 @@ from accounts.models import Mailbox, MailboxArchive
 from aliases.models import Alias
 from api.models import ApiToken
 from domains import services as domains
-from domains.models import AdminGrant, Domain, RelayRecipient
+from domains.models import AdminGrant, DkimKey, Domain, RelayRecipient
 from policy import services as senders
 from policy.models import DnsBlocklist, SenderRule
 from tests import factories
@@ -105,6 +105,10 @@ ENDPOINTS = [
     ("post", "/api/v1/domains/example.org/senders", SENDER, "org", (404, 201, 404, 201)),
     ("delete", "/api/v1/senders/{rule_user}", None, "org", (204, 204, 404, 204)),
     ("delete", "/api/v1/senders/{rule_org}", None, "org", (404, 204, 404, 204)),
+    # a domain's DNS records (whoever may see it) and DKIM keys (superusers change them)
+    ("get", "/api/v1/domains/example.org/dns", None, "org", (404, 200, 404, 200)),
+    ("get", "/api/v1/domains/example.org/dkim", None, "org", (404, 200, 404, 200)),
+    ("post", "/api/v1/domains/example.org/dkim/enable", None, "org", (404, 403, 404, 200)),
     # a relay domain's list (relay.example: admin_org's grant covers it, as "org")
     ("get", "/api/v1/domains/relay.example/relay-recipients", None, "org", (404, 200, 404, 200)),
     ("post", "/api/v1/domains/relay.example/relay-recipients", {"addresses": ["bob"]}, "org", (404, 201, 404, 201)),
@@ -173,7 +177,7 @@ def snapshot():
     from domains.models import DomainAlias
 
     models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, SenderRule, DnsBlocklist)
-    models += (RelayRecipient,)
+    models += (RelayRecipient, DkimKey)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     from mailadmin.models import AuditEntry
 
