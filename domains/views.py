@@ -107,7 +107,7 @@ def domain_detail(request, pk):
         "can_create": permissions.can_create_mailbox(request.user, domain),
         "can_delete": permissions.can_delete_mailboxes_in(request.user, domain),
         # held at their hourly sending limit when a mail host last read Exim's counts (mailserver.sending)
-        "limited": list(domain.mailboxes.filter(sending__limited=True).order_by("address")[:20]),
+        "limited": list(domain.mailboxes.filter(sending_states__limited=True).distinct().order_by("address")[:20]),
     }
     return render(request, "domains/domain_detail.html", context)
 

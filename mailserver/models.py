@@ -96,13 +96,13 @@ class LookupLogin(models.Model):
 
 
 class SendingState(models.Model):
-    """What a mailbox has sent in the last hour after SMTP AUTH, as Exim's ratelimit hints database
-    held it when ``manage.py sending --collect`` last read it on a mail host (mailserver.sending),
-    and whether it is being refused for its outbound limit. The counts themselves stay Exim's."""
+    """What a mailbox has sent in the last hour after SMTP AUTH through one mail host, as that
+    host's Exim ratelimit hints database held it when ``manage.py sending collect`` last read it
+    there (mailserver.sending), and whether that host is refusing it for its outbound limit. Each
+    host counts alone, as Exim does; the counts themselves stay Exim's."""
 
-    mailbox = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="sending"
-    )
+    mailbox = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sending_states")
+    host = models.CharField(max_length=253)
     messages_per_hour = models.FloatField(default=0)
     recipients_per_hour = models.FloatField(default=0)
     limited = models.BooleanField(default=False)
@@ -110,6 +110,11 @@ class SendingState(models.Model):
 
     class Meta:
         db_table = "mailserver_sendingstate"
+        ordering = ["host"]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "host"], name="sending_state_once_per_host")]
 
     def __str__(self):
-        return f"{self.mailbox_id}: {self.messages_per_hour:.0f} messages, {self.recipients_per_hour:.0f} recipients"
+        return (
+            f"{self.mailbox_id} at {self.host}: {self.messages_per_hour:.0f} messages, "
+            f"{self.recipients_per_hour:.0f} recipients"
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,15 @@ def _limits(addresses) -> dict[str, tuple[int, int]]:
         return found
 
 
+def this_host() -> str:
+    """The name a mail host's states are recorded under: its own (several hosts share MAIL_HOSTNAME)."""
+    return socket.getfqdn() or socket.gethostname()
+
+
 @transaction.atomic
-def record(rates: dict[str, Rate], now: datetime.datetime) -> list[SendingState]:
-    """Replace the recorded states with ``rates`` (those of mailboxes that still exist)."""
+def record(rates: dict[str, Rate], now: datetime.datetime, host: str) -> list[SendingState]:
+    """Replace what ``host`` recorded with ``rates`` (those of mailboxes that still exist); what
+    other mail hosts recorded stays theirs."""
     limits = _limits(rates)
     ids = dict(Mailbox.objects.filter(address__in=list(rates)).values_list("address", "pk"))
     states = []
@@ -110,17 +117,18 @@ def record(rates: dict[str, Rate], now: datetime.datetime) -> list[SendingState]
         states.append(
             SendingState(
                 mailbox_id=ids[address],
+                host=host,
                 messages_per_hour=round(rate.messages, 1),
                 recipients_per_hour=round(rate.recipients, 1),
                 limited=limited,
                 measured_at=now,
             )
         )
-    SendingState.objects.all().delete()
+    SendingState.objects.filter(host=host).delete()
     SendingState.objects.bulk_create(states)
     return states
 
 
-def collect(spool: str, now: datetime.datetime | None = None) -> list[SendingState]:
+def collect(spool: str, now: datetime.datetime | None = None, host: str | None = None) -> list[SendingState]:
     now = now or timezone.now()
-    return record(parse_dump(dump(spool), now), now)
+    return record(parse_dump(dump(spool), now), now, host or this_host())

@@ -49,11 +49,29 @@ def test_collected_states_say_who_is_held_and_forget_the_rest(personas):
         "root@example.org": sending.Rate(messages=0.1, recipients=0.2),  # nothing to speak of
     }
     now = timezone.now()
-    sending.record(rates, now)
+    sending.record(rates, now, "mx1.example.net")
     found = {s.mailbox.address: s.limited for s in SendingState.objects.select_related("mailbox")}
     assert found == {"user@example.org": True, "admin@example.org": False}
-    sending.record({}, now)  # a later run without them: nobody is held any more
+    sending.record({}, now, "mx1.example.net")  # a later run without them: nobody is held any more
     assert not SendingState.objects.exists()
+
+
+def test_each_mail_host_keeps_its_own_counts(personas, client):
+    """Exim counts on each host alone: one host's run replaces only what that host recorded, and
+    the panel shows a mailbox held where any host holds it."""
+    accounts.mailbox_update(acting_user=None, mailbox=personas.user, origin="t", max_sent_per_hour=10)
+    now = timezone.now()
+    sending.record({"user@example.org": sending.Rate(messages=9.6, recipients=9.6)}, now, "mx1.example.net")
+    sending.record({"user@example.org": sending.Rate(messages=2, recipients=2)}, now, "mx2.example.net")
+    states = {s.host: s.limited for s in SendingState.objects.all()}
+    assert states == {"mx1.example.net": True, "mx2.example.net": False}
+    client.force_login(personas.superuser)
+    page = client.get(f"/domains/{personas.org.pk}/").content.decode()
+    assert "Held at their sending limit:" in page and page.count("user@example.org</a>") >= 1
+    detail = client.get(f"/mailboxes/{personas.user.pk}/").content.decode()
+    assert "through mx1.example.net" in detail and "through mx2.example.net" in detail
+    sending.record({}, now, "mx2.example.net")  # mx2's next run: mx1's count stands
+    assert list(SendingState.objects.values_list("host", "limited")) == [("mx1.example.net", True)]
 
 
 def test_a_wrong_spool_is_a_clear_error_and_a_spool_without_counts_is_empty(tmp_path):

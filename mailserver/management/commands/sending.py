@@ -11,6 +11,7 @@ from mailserver.models import SendingState
 def state_data(state: SendingState) -> dict:
     return {
         "address": state.mailbox.address,
+        "host": state.host,
         "messages_per_hour": state.messages_per_hour,
         "recipients_per_hour": state.recipients_per_hour,
         "limited": state.limited,
@@ -27,20 +28,23 @@ class Command(VerbCommand):
 
     def args_collect(self, parser):
         parser.add_argument("--spool", default=None, help="Exim's spool directory (default: MAIL_EXIM_SPOOL_DIRECTORY)")
+        parser.add_argument(
+            "--host", default=None, help="the name this mail host's counts are kept under (default: its own name)"
+        )
 
     def args_list(self, parser):
         parser.add_argument("--limited", action="store_true", help="only the mailboxes held at their limit")
 
     def verb_collect(self, options):
         try:
-            states = sending.collect(options["spool"] or settings.MAIL_EXIM_SPOOL_DIRECTORY)
+            states = sending.collect(options["spool"] or settings.MAIL_EXIM_SPOOL_DIRECTORY, host=options["host"])
         except (OSError, RuntimeError) as exc:
             raise CommandError(str(exc)) from None
         limited = SendingState.objects.filter(limited=True).values_list("mailbox__address", flat=True)
-        return {"mailboxes": len(states), "limited": sorted(limited)}
+        return {"mailboxes": len(states), "limited": sorted(set(limited))}
 
     def verb_list(self, options):
-        states = SendingState.objects.select_related("mailbox").order_by("-messages_per_hour")
+        states = SendingState.objects.select_related("mailbox").order_by("-messages_per_hour", "host")
         if options["limited"]:
             states = states.filter(limited=True)
         return [state_data(s) for s in states]
