@@ -249,8 +249,6 @@ class Domain(models.Model):
                 raise ValidationError({"relay_host": str(exc)}) from None
         if not 1 <= (self.relay_port or 0) <= 65535:
             raise ValidationError({"relay_port": "A port from 1 to 65535."})
-        if self.relay_host == self.name:
-            raise ValidationError({"relay_host": "A domain cannot be relayed to itself: name its primary MX host."})
         if self.pk:
             held = [
                 f"{count} {what}"
@@ -268,8 +266,7 @@ class Domain(models.Model):
 
     @property
     def relay_route(self) -> str:
-        """Where its mail goes, as people write it: host, or host:port."""
-        return self.relay_host if self.relay_port == 25 else f"{self.relay_host}:{self.relay_port}"
+        return relay_route(self.relay_host, self.relay_port)
 
     def allocated_quota_bytes(self) -> int:
         return self.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
@@ -377,6 +374,11 @@ class DkimKey(models.Model):
     def record_text(self) -> str:
         """The TXT record's text (RFC 6376 3.6.1)."""
         return f"v=DKIM1; k={self.algorithm}; p={self.public_key}"
+
+
+def relay_route(host: str, port: int) -> str:
+    """Where a relay domain's mail goes, as people write it: host, or host:port."""
+    return host if int(port) == 25 else f"{host}:{port}"
 
 
 class RelayRecipient(models.Model):

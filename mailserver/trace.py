@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from domains.models import relay_route
 from mailadmin.lib.addresses import AddressError, normalize_domain
 from mailadmin.lib.sizes import format_size
 from mailserver.lookup import VACATION_TODAY
@@ -177,7 +178,7 @@ def trace(address: str) -> Trace:
 def _relayed(result: Trace, address: str, row) -> Trace:
     """A relay (backup MX) domain: taken for the relay host's recipients, passed on to it."""
     domain = address.rpartition("@")[2]
-    host = f"{row['relay_host']}:{row['relay_port']}" if int(row["relay_port"]) != 25 else row["relay_host"]
+    host = relay_route(row["relay_host"], row["relay_port"])
     result.steps.append(f"{domain} is relayed to {host} (a backup MX here: its mailboxes are there)")
     if row["relay_verify"] == "callout":
         result.rcpt = f"250 if {host} accepts it when asked now (a callout; 451 while it cannot be asked)"

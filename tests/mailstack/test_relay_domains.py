@@ -116,3 +116,22 @@ def test_with_callout_the_relay_hosts_answer_decides_and_its_absence_is_a_4xx(st
     sink.close()
     code, text = send(stack, f"erin@{name}")[1][f"erin@{name}"]
     assert 400 <= code < 500, (code, text)  # cannot ask the primary: try again later
+
+
+def test_a_relay_host_that_is_this_exim_on_port_25_freezes_instead_of_looping(stack, directory):
+    """A relay host naming this server itself on port 25 would send the mail round until it
+    bounced: the message is frozen in the queue for the postmaster instead, and nothing bounces."""
+    name = f"loop-{uuid.uuid4().hex[:8]}.test"
+    domain = factories.domain(name)
+    domains.domain_update(acting_user=None, domain=domain, relay_host="127.0.0.1", relay_port=25, origin="t")
+    domains.relay_recipients_add(acting_user=None, domain=domain, addresses=["ann"], origin="t")
+    _, replies, data = send(stack, f"ann@{name}")
+    assert replies[f"ann@{name}"][0] == 250 and data[0] == 250
+    deadline = time.monotonic() + 10
+    while "frozen" not in stack.exim("-bp").stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    queue = stack.exim("-bp").stdout
+    assert f"ann@{name}" in queue and "frozen" in queue, queue
+    for line in queue.splitlines():  # (the frozen message leaves the queue, for the other tests)
+        if "frozen" in line:
+            stack.exim("-Mrm", line.split()[2])
