@@ -875,11 +875,15 @@ def _relay_domain_of(request, name: str) -> Domain:
     return domain
 
 
-@api.get("/domains/{name}/relay-recipients", response={200: list[RelayRecipientOut], **ERRORS}, tags=["relay"])
+RelayRecipientPage = page_of(RelayRecipientOut)
+
+
+@api.get("/domains/{name}/relay-recipients", response={200: RelayRecipientPage, **ERRORS}, tags=["relay"])
 def relay_recipient_list(request, name: str, after: str = "", limit: int = 100):
+    """The relay list, by address (``after``: the page's ``next``)."""
     domain = _relay_domain_of(request, name)
-    rows = domain.relay_recipients.filter(address__gt=after).order_by("address")[: _limit(limit)]
-    return [{"id": r.pk, "address": r.address, "created": r.created} for r in rows]
+    rows = domain.relay_recipients.filter(address__gt=after).order_by("address")
+    return _page(list(rows.values("id", "address", "created")[: _limit(limit) + 1]), "address", limit)
 
 
 @api.post("/domains/{name}/relay-recipients", response={201: list[RelayRecipientOut], **ERRORS}, tags=["relay"])

@@ -292,3 +292,31 @@ def test_the_operator_lists_and_revokes_any_token_from_the_command_line(token_fo
     assert AuditEntry.objects.get(action="api_token.revoke").origin == "cli"
     with pytest.raises(CommandError, match="No API token has the id"):
         call_command("api_token", "revoke", str(token.pk))
+
+
+def test_a_relay_domains_list_pages_by_address(token_for, personas):
+    from domains import services as domains
+
+    relay = domains.domain_create(acting_user=None, name="relay.example", origin="test")
+    domains.domain_update(acting_user=None, domain=relay, relay_host="mx.example.com", origin="test")
+    root = token_for(personas.superuser)
+    added = root.post("/api/v1/domains/relay.example/relay-recipients", data={"addresses": ["c", "a", "B", "@"]},
+                      content_type="application/json")  # fmt: skip
+    assert added.status_code == 201
+    assert [r["address"] for r in added.json()] == [
+        "@relay.example",
+        "a@relay.example",
+        "b@relay.example",
+        "c@relay.example",
+    ]
+    seen, after = [], ""
+    while True:
+        page = root.get(f"/api/v1/domains/relay.example/relay-recipients?limit=3&after={after}").json()
+        seen += [r["address"] for r in page["items"]]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == ["@relay.example", "a@relay.example", "b@relay.example", "c@relay.example"]
+    bad = root.post("/api/v1/domains/relay.example/relay-recipients", data={"addresses": ["x@elsewhere.example"]},
+                    content_type="application/json")  # fmt: skip
+    assert bad.status_code == 400 and "is not an address of relay.example" in bad.json()["error"]["message"]
