@@ -159,6 +159,7 @@ def test_the_panel_sets_a_relay_domain_and_its_list(personas):
     assert client.post(reverse("domains:settings", args=[domain.pk]), data).status_code == 302
     page = client.get(reverse("domains:detail", args=[domain.pk])).content.decode()
     assert "mx1.example.com:2525" in page and reverse("domains:relay_recipients", args=[domain.pk]) in page
+    assert reverse("accounts:create", args=[domain.pk]) not in page  # (no mailboxes here: no button for one)
     url = reverse("domains:relay_recipients", args=[domain.pk])
     assert client.post(url, {"addresses": "ann, bob\ncarl@backup.example"}).status_code == 302
     response = client.post(url, {"addresses": "x@other.example"})
