@@ -6,6 +6,9 @@ Keyword-only, one transaction each, permission-checked (``mailadmin.permissions`
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -145,3 +148,34 @@ def blocklist_delete(*, acting_user, blocklist: DnsBlocklist, origin: str) -> No
     require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
     record(acting_user=acting_user, origin=origin, action="blocklist.delete", obj=blocklist, before=snapshot(blocklist))
     blocklist.delete()
+
+
+def client_listings(address: str) -> list[dict]:
+    """What each enabled blocklist says of a client address now, asked as Exim asks (the reversed
+    address under the zone) through the panel's resolver (MAIL_DNS_RESOLVERS): per list its answers,
+    whether one of them is among its codes (Exim would refuse), what they mean, or the DNS error
+    (Exim would not refuse). A ValidationError for something that is not an IP address."""
+    import dns.exception
+    import dns.resolver
+
+    from domains.dnscheck import resolver
+
+    try:
+        client = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        raise ValidationError(f"{(address or '')[:60]!r} is not an IPv4 or IPv6 address.") from None
+    reversed_name = client.reverse_pointer.rsplit(".", 2)[0]  # (without in-addr.arpa / ip6.arpa)
+    ask, found = resolver(), []
+    for blocklist in DnsBlocklist.objects.filter(enabled=True).order_by("zone"):
+        row = {"zone": blocklist.zone, "name": blocklist.name, "answers": [], "listed": False, "error": ""}
+        try:
+            row["answers"] = sorted(r.address for r in ask.resolve(f"{reversed_name}.{blocklist.zone}", "A"))
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            pass
+        except dns.exception.DNSException as exc:
+            row["error"] = f"no answer ({type(exc).__name__}): Exim would not refuse"
+        codes, meanings = set(blocklist.codes.split(",")), dict(re.findall(r'(\S+)="([^"]*)"', blocklist.meanings))
+        row["listed"] = any(a in codes for a in row["answers"])
+        row["meaning"] = ", ".join(meanings[a] for a in row["answers"] if a in meanings)
+        found.append(row)
+    return found

@@ -2,6 +2,7 @@
 The server's DNS blocklists (superusers): the list, adding, changing and removing one."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -89,8 +90,17 @@ def blocklists(request):
         if added:
             messages.success(request, f"{added.zone} is a blocklist{'' if added.enabled else ' (not checked yet)'}.")
             return redirect("policy:blocklists")
+    checked, check_error = None, ""
+    if client := request.GET.get("client", "").strip():
+        try:
+            checked = services.client_listings(client)
+        except ValidationError as exc:
+            check_error = " ".join(exc.messages)
     context = {
         "form": form,
+        "client": client,
+        "checked": checked,
+        "check_error": check_error,
         "blocklists": DnsBlocklist.objects.all(),
         "unchecked": Domain.objects.filter(check_blocklists=False).order_by("name")[:50],
         "unchecked_count": Domain.objects.filter(check_blocklists=False).count(),

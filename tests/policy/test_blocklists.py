@@ -218,3 +218,44 @@ def test_trace_names_the_lists_a_domain_checks(personas):
     assert "a client not logged in and listed by b.example.net, zen.example.net is refused (550)" in steps
     domains.domain_update(acting_user=None, domain=personas.org, check_blocklists=False, origin="test")
     assert "example.org does not check the DNS blocklists" in trace("user@example.org").steps
+
+
+def test_a_client_is_checked_against_every_enabled_list_now(personas, settings, tmp_path):
+    """As Exim asks: the reversed address under each zone, through a real NSD on loopback; only the
+    list's own codes are a listing; a list that does not answer is not (Exim would not refuse)."""
+    from tests.nsd import free_port, start_nsd, stop_nsd
+
+    zones = {
+        "bl.example.net": '7.2.0.192 IN A 127.0.0.2\n7.2.0.192 IN TXT "listed"\n',
+        "other.example.net": "7.2.0.192 IN A 127.0.0.10\n",
+        "v6.example.net": "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2 IN A 127.0.0.4\n",
+    }
+    add("bl.example.net", name="BL", answers="127.0.0.2 spam source")
+    add("other.example.net", name="Other", answers="127.0.0.2")
+    add("v6.example.net", name="V6", answers="127.0.0.4 exploited")
+    add("gone.example.net", name="Gone", answers="127.0.0.2")  # not served: REFUSED, an error
+    add("off.example.net", name="Off", enabled=False)
+    port = free_port()
+    settings.MAIL_DNS_RESOLVERS, settings.MAIL_DNS_PORT, settings.MAIL_DNS_TIMEOUT = ["127.0.0.1"], port, 2.0
+    from domains import dnscheck
+
+    proc = start_nsd(tmp_path, zones, port, lambda: dnscheck.resolver().resolve("bl.example.net", "SOA"))
+    try:
+        rows = {r["zone"]: r for r in services.client_listings("192.0.2.7")}
+        v6 = {r["zone"]: r for r in services.client_listings("2001:db8::1")}
+        client = Client()
+        client.force_login(personas.superuser)
+        page = client.get(reverse("policy:blocklists"), {"client": "192.0.2.7"}).content.decode()
+    finally:
+        stop_nsd(proc)
+    assert set(rows) == {"bl.example.net", "other.example.net", "v6.example.net", "gone.example.net"}
+    assert (rows["bl.example.net"]["listed"], rows["bl.example.net"]["meaning"]) == (True, "spam source")
+    assert (rows["other.example.net"]["answers"], rows["other.example.net"]["listed"]) == (["127.0.0.10"], False)
+    assert rows["v6.example.net"]["answers"] == [] and rows["gone.example.net"]["error"]
+    assert (v6["v6.example.net"]["listed"], v6["v6.example.net"]["meaning"]) == (True, "exploited")
+    assert "127.0.0.2: spam source" in page
+    with pytest.raises(ValidationError, match="not an IPv4 or IPv6 address"):
+        services.client_listings("192.0.2.7; rm -rf /")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="not an IPv4 or IPv6 address"):
+        call_command("blocklist", "check", "nonsense", stdout=out)

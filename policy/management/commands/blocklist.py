@@ -29,7 +29,14 @@ class Command(VerbCommand):
         "add": "add a blocklist",
         "set": "change a blocklist's name, answers, or whether it is checked",
         "remove": "stop using a blocklist",
+        "check": "ask every enabled blocklist about a client address now, as Exim would",
     }
+
+    def args_check(self, parser):
+        parser.add_argument("address", help="a client's IPv4 or IPv6 address")
+
+    def verb_check(self, options):
+        return services.client_listings(options["address"])
 
     def args_add(self, parser):
         parser.add_argument("zone", help="the list's DNS zone, such as zen.spamhaus.org")
