@@ -283,7 +283,7 @@ V2_TABLES = {
 }
 
 # The schema's steps, for the migrations that install the triggers: 1 is mailserver 0004's, 2 adds
-# lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4 (the current one)
+# lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4
 # lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009),
 # 6 lookup_domains_v2.check_blocklists (0011), 7 lookup_domains_v2.relay_host, relay_port and
 # relay_verify (0012), 8 lookup_domains_v2.sender_lists (0013).

@@ -188,6 +188,10 @@ class DnsBlocklist(models.Model):
     def __str__(self):
         return self.zone
 
+    def meaning_of(self) -> dict[str, str]:
+        """Answer -> what it means, from ``meanings`` (the form parse_answers writes)."""
+        return dict(re.findall(r'(\S+)="([^"]*)"', self.meanings))
+
     def clean(self):
         try:
             self.zone = normalize_domain(self.zone or "")

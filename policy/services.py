@@ -7,7 +7,6 @@ Keyword-only, one transaction each, permission-checked (``mailadmin.permissions`
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -174,7 +173,7 @@ def client_listings(address: str) -> list[dict]:
             pass
         except dns.exception.DNSException as exc:
             row["error"] = f"no answer ({type(exc).__name__}): Exim would not refuse"
-        codes, meanings = set(blocklist.codes.split(",")), dict(re.findall(r'(\S+)="([^"]*)"', blocklist.meanings))
+        codes, meanings = set(blocklist.codes.split(",")), blocklist.meaning_of()
         row["listed"] = any(a in codes for a in row["answers"])
         row["meaning"] = ", ".join(meanings[a] for a in row["answers"] if a in meanings)
         found.append(row)
