@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from domains.models import Domain
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
+from mailadmin.lib.addresses import AddressError, normalize_domain
 from mailadmin.permissions import require
 from policy.models import MAX_BLOCKLISTS, MAX_RULES_PER_OWNER, DnsBlocklist, SenderRule
 
@@ -85,8 +86,11 @@ BLOCKLIST_FIELDS = ("name", "answers", "enabled")
 
 
 def blocklist_named(zone: str) -> DnsBlocklist | None:
-    """The blocklist of ``zone`` as typed (any case, a final dot), or None."""
-    return DnsBlocklist.objects.filter(zone=zone.strip().rstrip(".").lower()).first()
+    """The blocklist of ``zone`` as typed (any case, a final dot, Unicode), or None."""
+    try:
+        return DnsBlocklist.objects.filter(zone=normalize_domain(zone)).first()
+    except AddressError:
+        return None
 
 
 def blocklist_data(blocklist: DnsBlocklist) -> dict:
