@@ -42,7 +42,7 @@ from mailadmin.lib.addresses import AddressError, normalize_address, normalize_d
 from mailadmin.models import AuditEntry
 from mailadmin.shortcuts import origin
 from policy import services as senders
-from policy.models import DnsBlocklist, SenderRule
+from policy.models import DnsBlocklist, GreylistAllow, SenderRule
 from vacation import services as vacations
 from vacation.models import Vacation
 
@@ -178,6 +178,10 @@ class DomainOut(Out):
     require_two_factor: bool
     require_app_passwords: bool
     check_blocklists: bool = Field(description="mail from clients on the DNS blocklists is refused")
+    greylist: bool = Field(description="a new sender's first attempt from an unknown client is told to retry")
+    greylist_delay: int = Field(description="seconds before a retry is accepted")
+    greylist_window_hours: int = Field(description="hours within which the retry must come")
+    greylist_expiry_days: int = Field(description="days a sender that passed is remembered after its last message")
     relay_host: str = Field(description="a relay (backup MX) domain's host, which holds its mailboxes; empty: here")
     relay_port: int
     relay_verify: str = Field(description="list: the addresses of its relay list; callout: what the host accepts")
@@ -206,6 +210,10 @@ class DomainSettingsIn(Schema):
     require_two_factor: bool | None = None
     require_app_passwords: bool | None = None
     check_blocklists: bool | None = None
+    greylist: bool | None = None
+    greylist_delay: int | None = Field(None, ge=1, le=86400)
+    greylist_window_hours: int | None = Field(None, ge=1, le=720)
+    greylist_expiry_days: int | None = Field(None, ge=1, le=3650)
     relay_host: str | None = Field(None, max_length=253, description="empty: hosted here")
     relay_port: int | None = Field(None, ge=1, le=65535)
     relay_verify: str | None = Field(None, description="list or callout")
@@ -342,6 +350,26 @@ class BlocklistOut(Schema):
     answers: list[str] = Field(description="as stored, one answer or range and its meaning each")
     enabled: bool
     created: datetime.datetime
+
+
+class GreylistAllowIn(Schema):
+    pattern: str = Field(
+        max_length=255, description="a client network (192.0.2.0/24), a sender domain (example.com) or *.example.com"
+    )
+    note: str = Field("", max_length=200, description="why it is on the list")
+
+
+class GreylistAllowOut(Schema):
+    id: int
+    pattern: str = Field(description="as stored: a network as ipaddress writes it, a domain in A-labels")
+    kind: str = Field(description="network or sender domain")
+    note: str
+    created: datetime.datetime
+
+
+class GreylistCountsOut(Schema):
+    waiting: int = Field(description="senders waiting for their retry")
+    passed: int = Field(description="senders that retried in time and pass at once")
 
 
 class AliasOut(Out):
@@ -792,6 +820,46 @@ def blocklist_delete(request, zone: str):
     blocklist = _blocklist_of(request, zone)
     senders.blocklist_delete(acting_user=request.auth.owner, blocklist=blocklist, origin=_origin(request))
     return Status(204, None)
+
+
+# --- Greylisting (policy.services; superusers, with a token for all of their domains) -----------
+
+
+def _greylisting_allowed(request) -> None:
+    """The allow list counts for every domain: a token limited to chosen ones has no say."""
+    if not permissions.can_manage_greylisting(request.auth.owner):
+        raise PermissionDenied("Only superusers see and change greylisting's allow list.")
+    if tokens.domain_ids(request.auth) is not None:
+        raise PermissionDenied("A token limited to chosen domains cannot see or change greylisting's allow list.")
+
+
+@api.get("/greylisting/allowed", response={200: list[GreylistAllowOut], **ERRORS}, tags=["greylisting"])
+def greylist_allowed(request):
+    _greylisting_allowed(request)
+    return [senders.greylist_allow_data(entry) for entry in GreylistAllow.objects.all()]
+
+
+@api.post("/greylisting/allowed", response={201: GreylistAllowOut, **ERRORS}, tags=["greylisting"])
+def greylist_allow(request, payload: GreylistAllowIn):
+    _greylisting_allowed(request)
+    entry = senders.greylist_allow_add(acting_user=request.auth.owner, origin=_origin(request), **payload.dict())
+    return Status(201, senders.greylist_allow_data(entry))
+
+
+@api.delete("/greylisting/allowed/{entry_id}", response={204: None, **ERRORS}, tags=["greylisting"])
+def greylist_disallow(request, entry_id: int):
+    _greylisting_allowed(request)
+    entry = GreylistAllow.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404("No such entry.")
+    senders.greylist_allow_delete(acting_user=request.auth.owner, entry=entry, origin=_origin(request))
+    return Status(204, None)
+
+
+@api.get("/greylisting/counts", response={200: GreylistCountsOut, **ERRORS}, tags=["greylisting"])
+def greylist_counts(request):
+    _greylisting_allowed(request)
+    return senders.greylist_counts()
 
 
 # --- DNS records and DKIM keys (domains.dns, domains.dnscheck, domains.dkim) --------------------

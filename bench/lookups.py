@@ -43,6 +43,8 @@ def mail_server_credentials(users: dict) -> dict:
         "LOOKUP_EXIM_PASSWORD": users["exim"]["password"],
         "LOOKUP_DOVECOT_USER": users["dovecot"]["user"],
         "LOOKUP_DOVECOT_PASSWORD": users["dovecot"]["password"],
+        "LOOKUP_GREYLIST_USER": users["greylist"]["user"],
+        "LOOKUP_GREYLIST_PASSWORD": users["greylist"]["password"],
     }
 
 
@@ -57,6 +59,8 @@ def lookup_users(db: str, name: str) -> dict:
             "bench_exim",
             "--dovecot-user",
             "bench_dovecot",
+            "--greylist-user",
+            "bench_grey",
             "--json",
         ],
         capture_output=True,
@@ -102,7 +106,9 @@ def samples(lookup, count: int, rng: random.Random) -> list[tuple[str, str, bool
 
     hits_wanted, misses_wanted = count - count // 2, count // 2
     with connection.cursor() as cursor:
-        if lookup.kinds == ("domain",):
+        if lookup.kinds == ("triplet",):  # (greylisting's, where the directory has any: else every key misses)
+            cursor.execute("SELECT '', triplet FROM policy_greylist")
+        elif lookup.kinds == ("domain",):
             cursor.execute("SELECT '', name FROM domains_domain UNION ALL SELECT '', name FROM domains_domainalias")
         elif lookup.view == "lookup_vacations_v1":
             cursor.execute("SELECT address FROM lookup_vacations_v1")
@@ -121,8 +127,8 @@ def samples(lookup, count: int, rng: random.Random) -> list[tuple[str, str, bool
             "WHERE a.domain_id = d.id AND a.local_part = '')"
         )
         plain_domains = [r[0] for r in cursor.fetchall()]
-    hits = [(*rng.choice(rows), True) for _ in range(hits_wanted)]
-    if lookup.kinds == ("domain",):
+    hits = [(*rng.choice(rows), True) for _ in range(hits_wanted)] if rows else []
+    if lookup.kinds == ("domain",) or lookup.kinds == ("triplet",):
         misses = [("", f"unknown-{rng.randrange(10**9)}.example.org", False) for _ in range(misses_wanted)]
     else:  # unknown recipients in our domains (domains without a catch-all, so nothing matches)
         misses = [(f"nobody-{rng.randrange(10**9)}", rng.choice(plain_domains), False) for _ in range(misses_wanted)]
@@ -196,7 +202,7 @@ def main() -> None:
     users = lookup_users(options.db, options.name)
     conns = {
         server: connect(options.db, options.name, users[server]["user"], users[server]["password"])
-        for server in ("exim", "dovecot")
+        for server in ("exim", "dovecot", "greylist")
     }
     rng = random.Random(options.seed)
     results = []

@@ -362,17 +362,22 @@ def blocklist_dns():
             stop_nsd(proc)
 
 
-def policies_on(recipients: list[str]) -> None:
+def policies_on(recipients: list[str], senders: list[str]) -> None:
     """Every mail policy of issue 15 that applies to this inbound mail, switched on for the run's
     recipients: sender lists of each mailbox and domain (entries that do not match the bench's
     senders, so every check runs and none refuses), a size limit per domain under the server's,
-    outbound limits (read, though inbound mail never counts against them), and two DNS
+    outbound limits (read, though inbound mail never counts against them), two DNS
     blocklists that do not list the bench's client (answered NXDOMAIN by the NSD of
-    ``blocklist_dns``, as a clean client's queries are)."""
+    ``blocklist_dns``, as a clean client's queries are), and greylisting, with an allow list that
+    does not match the bench's client or senders and every (client, sender, recipient) of the run
+    already passed (as for mail from senders seen before: the common case, where each RCPT reads
+    its triplet and writes nothing; a new sender's 451 costs the client a retry, not this rate)."""
+    import time
+
     from accounts.models import Mailbox
     from domains.models import Domain
     from policy import services as policy
-    from policy.models import SenderRule
+    from policy.models import GreylistTriplet, SenderRule, triplet_key
 
     boxes = list(Mailbox.objects.filter(address__in=recipients).select_related("domain"))
     domains = {m.domain_id: m.domain for m in boxes}
@@ -396,15 +401,41 @@ def policies_on(recipients: list[str]) -> None:
     )
     for zone in BLOCKLIST_ZONES:
         policy.blocklist_add(acting_user=None, zone=zone, name=zone, answers="127.0.0.2", origin="bench")
+    Domain.objects.filter(pk__in=domains).update(greylist=True)
+    for pattern in ("192.0.2.0/24", "2001:db8::/32", "partner.example", "*.bulk.example"):
+        policy.greylist_allow_add(acting_user=None, pattern=pattern, origin="bench")
+    now, client = int(time.time()), "127.0.0.0/24"  # (the bench's client is 127.0.0.1)
+    target = {m.address: m.domain.name for m in boxes}
+    GreylistTriplet.objects.bulk_create(
+        (
+            GreylistTriplet(
+                triplet=triplet_key(client, sender, rcpt),
+                domain=target[rcpt],
+                client=client,
+                sender=sender,
+                recipient=rcpt,
+                first_seen=now - 3600,
+                last_seen=now,
+                passed=1,
+            )
+            for sender in senders
+            for rcpt in recipients
+        ),
+        batch_size=5000,
+    )
 
 
 def policies_off() -> None:
     from domains.models import Domain
-    from policy.models import DnsBlocklist, SenderRule
+    from policy.models import DnsBlocklist, GreylistAllow, GreylistTriplet, SenderRule
 
     SenderRule.objects.all().delete()
     DnsBlocklist.objects.all().delete()
-    Domain.objects.update(max_message_bytes=0, default_max_sent_per_hour=0, default_max_recipients_per_hour=0)
+    GreylistAllow.objects.all().delete()
+    GreylistTriplet.objects.all().delete()
+    Domain.objects.update(
+        max_message_bytes=0, default_max_sent_per_hour=0, default_max_recipients_per_hour=0, greylist=False
+    )
 
 
 def choose_recipients(rng: random.Random) -> list[str]:
@@ -461,7 +492,7 @@ def main() -> None:
     policies_off()
     logins, per_message, reads, policy_statements = {}, [], [], []
     count_statements(connection.vendor)
-    lookup_user_names = [users["exim"]["user"], users["dovecot"]["user"]]
+    lookup_user_names = [users["exim"]["user"], users["dovecot"]["user"], users["greylist"]["user"]]
     dns_server = contextlib.ExitStack()
     if options.policies:
         dns_server.enter_context(blocklist_dns())
@@ -469,7 +500,7 @@ def main() -> None:
         order = ["sql", "static", *(["policies"] if options.policies else [])]
         for variant in order if r % 2 == 0 else order[::-1]:
             if variant == "policies":
-                policies_on(recipients)
+                policies_on(recipients, senders)
             stack = make_stack("sql" if variant == "policies" else variant, database, credentials, recipients, senders)
             try:
                 stack.start()

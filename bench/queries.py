@@ -8,9 +8,10 @@ Dovecot's ``iterate_query`` (``doveadm -A``, a listing by design) is left out: i
 not a per-message or per-login lookup.
 
 Each placeholder has a key kind - ``domain`` (a domain or domain-alias name),
-``address`` (an address at one of our domains), ``catchall`` (``@domain``) or ``zone`` (a DNS
-blocklist's, given as the domain) - and ``Lookup.params(local_part, domain)`` fills them all for
-one recipient. A lookup with no key (the enabled DNS blocklists) has no placeholder.
+``address`` (an address at one of our domains), ``catchall`` (``@domain``), ``zone`` (a DNS
+blocklist's, given as the domain) or ``triplet`` (greylisting's key, given as the domain) - and
+``Lookup.params(local_part, domain)`` fills them all for one recipient. A lookup with no key (the
+enabled DNS blocklists, greylisting's allow list) has no placeholder.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from mailserver import config as mailconfig
-from mailserver.lookup import V2_TABLES, V2_VIEWS, VIEWS
+from mailserver.lookup import GREYLIST_TABLE, V2_TABLES, V2_VIEWS, VIEWS
 
 # Exim's numbers in a query (not keys): the size of the message, as at DATA for a 1 MB message.
 _NUMBERS = {"$message_size": "1048576"}
@@ -33,14 +34,20 @@ _KEY = re.compile(r"E?'\$\{quote_(?:mysql|pgsql|sqlite):(.*?)\}'")
 @dataclass(frozen=True)
 class Lookup:
     where: str  # e.g. "exim router mailbox (condition)"
-    server: str  # exim or dovecot: whose database user runs it
+    server: str  # exim, dovecot or greylist: whose database user runs it
     view: str
-    kinds: tuple[str, ...]  # what each %s holds: domain, address, catchall or zone
+    kinds: tuple[str, ...]  # what each %s holds: domain, address, catchall, zone or triplet
     sql: str
 
     def params(self, local_part: str, domain: str) -> list[str]:
         """The parameters for a lookup of local_part@domain."""
-        value = {"domain": domain, "address": f"{local_part}@{domain}", "catchall": f"@{domain}", "zone": domain}
+        value = {
+            "domain": domain,
+            "address": f"{local_part}@{domain}",
+            "catchall": f"@{domain}",
+            "zone": domain,
+            "triplet": domain,
+        }
         return [value[kind] for kind in self.kinds]
 
 
@@ -78,6 +85,8 @@ def _kind(expression: str) -> str:
         return "catchall"
     if "dnslist_domain" in expression:
         return "zone"
+    if "acl_m_gkey" in expression:
+        return "triplet"
     if "sender_address_domain" in expression or "${domain:" in expression:
         return "domain"
     if (
@@ -93,7 +102,7 @@ def _kind(expression: str) -> str:
 
 
 def _view(sql: str) -> str:
-    return next(name for name in [*VIEWS, *V2_TABLES, *V2_VIEWS] if re.search(rf"\bFROM {name}\b", sql))
+    return next(name for name in [*VIEWS, *V2_TABLES, *V2_VIEWS, GREYLIST_TABLE] if re.search(rf"\bFROM {name}\b", sql))
 
 
 def exim_lookups(exim_conf: str) -> list[Lookup]:
@@ -112,7 +121,9 @@ def exim_lookups(exim_conf: str) -> list[Lookup]:
                 sql = sql.replace(name, number)
             option = _OPTION.match(line).group(1) if _OPTION.match(line) else "?"
             where = f"exim {section or 'main'} {block}".strip() + f" ({option})"
-            lookups.append(Lookup(where, "exim", _view(sql), tuple(_kind(key) for key in keys), sql))
+            view = _view(sql)
+            server = "greylist" if view == GREYLIST_TABLE else "exim"  # (GREYLIST_DRIVER: its own user)
+            lookups.append(Lookup(where, server, view, tuple(_kind(key) for key in keys), sql))
     return lookups
 
 

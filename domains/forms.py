@@ -47,6 +47,36 @@ class DomainSettingsForm(forms.Form):
         label="Check DNS blocklists",
         help_text="Mail to its addresses from clients on the server's DNS blocklists is refused (550).",
     )
+    greylist = forms.BooleanField(
+        required=False,
+        label="Greylisting",
+        help_text="The first attempt of a new sender from an unknown client is told to try again later (451); "
+        "real mail servers do, most spam programs do not.",
+    )
+    greylist_delay = WholeNumberField(
+        required=False,
+        initial=300,
+        min_value=1,
+        max_value=86400,
+        label="Greylisting delay (seconds)",
+        help_text="A retry is accepted after this long.",
+    )
+    greylist_window_hours = WholeNumberField(
+        required=False,
+        initial=24,
+        min_value=1,
+        max_value=720,
+        label="Retry window (hours)",
+        help_text="A retry later than this counts as a first attempt again.",
+    )
+    greylist_expiry_days = WholeNumberField(
+        required=False,
+        initial=36,
+        min_value=1,
+        max_value=3650,
+        label="Remember senders (days)",
+        help_text="A sender that passed is accepted at once until this long after its last message.",
+    )
     relay_host = SingleLineField(
         required=False,
         max_length=253,
@@ -101,6 +131,15 @@ class DomainSettingsForm(forms.Form):
 
     def clean_default_max_recipients_per_hour(self):
         return self.cleaned_data.get("default_max_recipients_per_hour") or 0
+
+    def clean_greylist_delay(self):
+        return self.cleaned_data.get("greylist_delay") or 300  # (left empty: the defaults)
+
+    def clean_greylist_window_hours(self):
+        return self.cleaned_data.get("greylist_window_hours") or 24
+
+    def clean_greylist_expiry_days(self):
+        return self.cleaned_data.get("greylist_expiry_days") or 36
 
     def clean_relay_port(self):
         return self.cleaned_data.get("relay_port") or 25

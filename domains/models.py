@@ -8,6 +8,7 @@ import ipaddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -147,6 +148,29 @@ class Domain(models.Model):
     check_blocklists = models.BooleanField(
         default=True, help_text="Mail to its addresses from clients on the DNS blocklists is refused."
     )
+    # Greylisting (read by Exim from lookup_domains_v2 at RCPT; the triplets are policy.GreylistTriplet):
+    # a client that is not authenticated and not on the allow list (policy.GreylistAllow) is told to
+    # try again (451) the first time a (client network, sender, recipient) is seen, and accepted when
+    # it does so after greylist_delay seconds and within greylist_window_hours; a triplet that has
+    # passed is accepted at once until greylist_expiry_days go by without mail.
+    greylist = models.BooleanField(
+        default=False, help_text="A new sender's first attempt from an unknown client is told to try again later."
+    )
+    greylist_delay = models.PositiveIntegerField(
+        default=300,
+        validators=[MinValueValidator(1), MaxValueValidator(86400)],
+        help_text="Seconds before a retry is accepted (1 to 86400).",
+    )
+    greylist_window_hours = models.PositiveIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="Hours within which the retry must come (1 to 720).",
+    )
+    greylist_expiry_days = models.PositiveIntegerField(
+        default=36,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Days a sender that passed is remembered after its last message (1 to 3650).",
+    )
     # A relay (backup MX) domain: mail to the recipients the primary accepts (RelayRecipient, or a
     # callout to it) is taken here and passed to relay_host; its mailboxes live there, none here.
     # Read by Exim from lookup_domains_v2.
@@ -223,6 +247,14 @@ class Domain(models.Model):
             if owner is DomainAlias:  # (another domain of this name: the unique check says so)
                 raise ValidationError({"name": reason})
         self.clean_relay()
+        if (
+            self.greylist_delay
+            and self.greylist_window_hours
+            and self.greylist_delay >= self.greylist_window_hours * 3600
+        ):
+            raise ValidationError(
+                {"greylist_delay": "Shorter than the retry window, or no retry could ever be accepted."}
+            )
         server = server_message_limit()
         if self.max_message_bytes and server and self.max_message_bytes > server:
             raise ValidationError(

@@ -11,4 +11,5 @@ def panel(request):
         "perms_admin": permissions.can_use_admin_pages(user),
         "perms_grants": permissions.can_manage_grants(user),
         "perms_blocklists": permissions.can_manage_blocklists(user),
+        "perms_greylisting": permissions.can_manage_greylisting(user),
     }

@@ -233,6 +233,12 @@ def can_manage_blocklists(actor) -> bool:
     return actor is None or rank(actor) == SUPERUSER
 
 
+def can_manage_greylisting(actor) -> bool:
+    """The server's greylisting allow list, and the triplets greylisting holds for every domain:
+    superusers (and the system). Whether a domain greylists is one of its settings (superusers)."""
+    return actor is None or rank(actor) == SUPERUSER
+
+
 def can_set_forwarding(actor, mailbox) -> bool:
     """Others' forwarding for those who manage them; one's own where the domain lets its users.
     A panel-only account has no mail to forward."""

@@ -227,9 +227,11 @@ VACATION_DEFAULT_BODY = env.str(
     default="I am away and will read your message when I am back.",
 )
 VACATION_DEFAULT_INTERVAL_DAYS = env.int("VACATION_DEFAULT_INTERVAL_DAYS", default=7)
-# The two read-only database users that `manage.py lookup_users` creates.
+# The two read-only database users that `manage.py lookup_users` creates, and the third, through
+# which Exim writes greylisting's triplets (that one table only).
 LOOKUP_EXIM_USER = env.str("LOOKUP_EXIM_USER", default="mail_exim")
 LOOKUP_DOVECOT_USER = env.str("LOOKUP_DOVECOT_USER", default="mail_dovecot")
+LOOKUP_GREYLIST_USER = env.str("LOOKUP_GREYLIST_USER", default="mail_greylist")
 
 # --- Bulk work outside the request (accounts.jobs) ---------------------------------------
 # Django's tasks interface (the django-tasks backport on Django 5.2). The default backend keeps the
@@ -275,6 +277,7 @@ for _name in ("VACATION_DEFAULT_SUBJECT", "MAIL_WELCOME_SUBJECT", "MAIL_WELCOME_
 MAIL_LOOKUP_DATABASE_URL = env.str("MAIL_LOOKUP_DATABASE_URL", default="")
 LOOKUP_EXIM_PASSWORD = env.str("LOOKUP_EXIM_PASSWORD", default="")
 LOOKUP_DOVECOT_PASSWORD = env.str("LOOKUP_DOVECOT_PASSWORD", default="")
+LOOKUP_GREYLIST_PASSWORD = env.str("LOOKUP_GREYLIST_PASSWORD", default="")
 MAIL_HOSTNAME = env.str("MAIL_HOSTNAME", default="mail.example.org")
 MAIL_STORE_USER = env.str("MAIL_STORE_USER", default="vmail")
 # The panel's systemd units (deploy/systemd/): the user they run as and the checkout they run from.

@@ -73,6 +73,8 @@ OVERRIDABLE = (
     "LOOKUP_EXIM_PASSWORD",
     "LOOKUP_DOVECOT_USER",
     "LOOKUP_DOVECOT_PASSWORD",
+    "LOOKUP_GREYLIST_USER",
+    "LOOKUP_GREYLIST_PASSWORD",
     "VACATION_DEFAULT_SUBJECT",
     "VACATION_DEFAULT_BODY",
     "MAIL_PANEL_USER",
@@ -298,6 +300,8 @@ def _database_values(db: Database, s) -> dict[str, str]:
     if db.vendor == "sqlite":
         path = _path("database NAME", db.name)
         v.update(EXIM_DRIVER="sqlite", EXIM_QUOTE="quote_sqlite", EXIM_STR="", EXIM_SQLITE_FILE=path)
+        # (no users: Exim writes the triplets into the same file, which it may then write; deploy/README.md)
+        v.update(GREYLIST_DRIVER="sqlite", GREYLIST_INSERT="INSERT INTO", GREYLIST_KEEP="ON CONFLICT DO NOTHING")
         v.update(LUA_DRIVER="sqlite3", LUA_DATABASE=path, LUA_USER="", LUA_PASSWORD="", LUA_HOST="", LUA_PORT="0")
         v["LUA_SOCKET"] = ""
         return v
@@ -327,6 +331,14 @@ def _database_values(db: Database, s) -> dict[str, str]:
         v.update(EXIM_DRIVER="pgsql", EXIM_QUOTE="quote_pgsql", EXIM_STR="E", LUA_DRIVER="postgres")
     server = f"{where}/{name}/{exim_user}/{exim_pw}"
     v["EXIM_MYSQL_SERVERS" if db.vendor == "mysql" else "EXIM_PGSQL_SERVERS"] = server
+    # Greylisting's writes go to the same server as its own user (none configured: no greylisting).
+    greylist_user, greylist_pw = _credentials(s, "GREYLIST")
+    if greylist_pw:
+        driver = v["EXIM_DRIVER"]
+        v["GREYLIST_DRIVER"] = f"{driver},servers={where}/{name}/{greylist_user}/{greylist_pw}"
+        mysql = db.vendor == "mysql"
+        v["GREYLIST_INSERT"] = "INSERT IGNORE INTO" if mysql else "INSERT INTO"
+        v["GREYLIST_KEEP"] = "" if mysql else "ON CONFLICT DO NOTHING"
     return v
 
 
@@ -361,9 +373,12 @@ EXIM_MACROS = {
     "LOOKUP_MYSQL_SERVERS": "EXIM_MYSQL_SERVERS",
     "LOOKUP_PGSQL_SERVERS": "EXIM_PGSQL_SERVERS",
     "LOOKUP_SQLITE_FILE": "EXIM_SQLITE_FILE",
+    "GREYLIST_DRIVER": "GREYLIST_DRIVER",
+    "GREYLIST_INSERT": "GREYLIST_INSERT",
+    "GREYLIST_KEEP": "GREYLIST_KEEP",
 }
 # Macros that exist even when empty (the templates use them unconditionally).
-_ALWAYS = {"LOOKUP_STR"}
+_ALWAYS = {"LOOKUP_STR", "GREYLIST_KEEP"}
 
 
 def _check_macro_names() -> None:

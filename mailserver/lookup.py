@@ -55,6 +55,7 @@ _V2_EXIM = [
     "lookup_blocklists_v2",
     "lookup_blocklist_set_v2",
     "lookup_relay_recipients_v2",
+    "lookup_greylist_allow_v2",
 ]
 _V2_DOVECOT = ["lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2", "lookup_app_passwords_v2"]
 V2_VIEWS = {
@@ -63,6 +64,7 @@ V2_VIEWS = {
     "lookup_blocklists_v2": ["zone", "enabled", "entry", "name", "meanings"],
     "lookup_blocklist_set_v2": ["entries"],
     "lookup_relay_recipients_v2": ["address"],
+    "lookup_greylist_allow_v2": ["networks", "senders"],
 }
 # Beyond SELECT on its views, the one write a lookup user may make: whoever reads a view here may
 # read the listed columns of the base table and update the others (Dovecot records an app
@@ -70,6 +72,9 @@ V2_VIEWS = {
 COLUMN_GRANTS = {
     "lookup_app_passwords_v2": ("accounts_apppassword", ["key_id", "last_used_at"], ["last_used_at"]),
 }
+# The one table a mail server writes itself: greylisting's triplets (policy.GreylistTriplet), by
+# Exim at RCPT through a third user that may read, add and change its rows and touch nothing else.
+GREYLIST_TABLE = "policy_greylist"
 EXIM_VIEWS = [name for name in VIEWS if name != "lookup_dovecot_users_v1"] + _V2_EXIM
 DOVECOT_VIEWS = list(VIEWS) + _V2_DOVECOT
 
@@ -165,10 +170,20 @@ def view_sql(vendor: str) -> dict[str, str]:
     }
 
 
+def _joined(vendor: str, value: str) -> str:
+    """An aggregate of ``value`` separated by ";" (what an Exim list takes after ``<;``)."""
+    if vendor == "mysql":
+        return f"GROUP_CONCAT({value} ORDER BY {value} SEPARATOR ';')"
+    if vendor == "postgresql":
+        return f"string_agg({value}, ';' ORDER BY {value})"
+    return f"group_concat({value}, ';')"
+
+
 def v2_view_sql(vendor: str) -> dict[str, str]:
     """CREATE statements for version 2's views (``V2_VIEWS``) on ``vendor``."""
     d = _dialect(vendor)
     b = d["bool"]
+    true, false = ("TRUE", "FALSE") if vendor == "postgresql" else ("1", "0")
     return {
         "lookup_app_passwords_v2": f"""{d["create"]} lookup_app_passwords_v2 AS
             SELECT p.key_id AS key_id, m.address AS address, p.password AS password, {b("p.imap")} AS imap,
@@ -189,6 +204,14 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
         # the addresses a relay domain takes mail for (domains.models.RelayRecipient), by address
         "lookup_relay_recipients_v2": f"""{d["create"]} lookup_relay_recipients_v2 AS
             SELECT r.address AS address FROM domains_relayrecipient r""",
+        # greylisting's allow list (policy.GreylistAllow) as one row: its client networks and its
+        # sender domains, each kind ";"-separated (IPv6 networks hold colons) as one value (NULL:
+        # none), read on the (is_network, pattern) index
+        "lookup_greylist_allow_v2": f"""{d["create"]} lookup_greylist_allow_v2 AS
+            SELECT (SELECT {_joined(vendor, "g.pattern")} FROM policy_greylistallow g WHERE g.is_network = {true})
+                       AS networks,
+                   (SELECT {_joined(vendor, "g.pattern")} FROM policy_greylistallow g WHERE g.is_network = {false})
+                       AS senders""",
     }
 
 
@@ -244,6 +267,10 @@ V2_TABLES = {
         "relay_port",
         "relay_verify",
         "sender_lists",
+        "greylist",
+        "greylist_delay",
+        "greylist_window",
+        "greylist_expiry",
     ],
     "lookup_addresses_v2": [
         "address",
@@ -286,9 +313,10 @@ V2_TABLES = {
 # lookup_logins_v2.app_passwords_only (0005), 3 the mailbox's protocols (0006), 4
 # lookup_domains_v2.max_message_bytes (0007), 5 lookup_addresses_v2.send_limit and rcpt_limit (0009),
 # 6 lookup_domains_v2.check_blocklists (0011), 7 lookup_domains_v2.relay_host, relay_port and
-# relay_verify (0012), 8 lookup_domains_v2.sender_lists (0013).
+# relay_verify (0012), 8 lookup_domains_v2.sender_lists (0013), 9 lookup_domains_v2.greylist,
+# greylist_delay, greylist_window and greylist_expiry, all three in seconds (0015).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 8
+LEVEL = 9
 _ADDED_AT = {
     "app_passwords_only": 2,
     "imap": 3,
@@ -303,6 +331,10 @@ _ADDED_AT = {
     "relay_port": 7,
     "relay_verify": 7,
     "sender_lists": 8,
+    "greylist": 9,
+    "greylist_delay": 9,
+    "greylist_window": 9,
+    "greylist_expiry": 9,
 }
 
 
@@ -332,6 +364,8 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
     protocols = "".join(f", {b(f'm.allow_{p}')}" for p in ("imap", "pop3", "smtp", "sieve"))
     # whether the domain or any of its mailboxes has a sender list (Exim reads none otherwise)
     has_rules = "EXISTS (SELECT 1 FROM policy_senderrule r WHERE r.domain_id = {domain})"
+    # greylisting: whether, and its three times in seconds (what Exim compares with $tod_epoch)
+    grey = ", {b}, {t}.greylist_delay, {t}.greylist_window_hours * 3600, {t}.greylist_expiry_days * 86400"
     return {
         "lookup_domains_v2": [
             (
@@ -340,6 +374,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            {f", {b('d.check_blocklists')}" if level >= 6 else ""}
                            {", d.relay_host, d.relay_port, d.relay_verify" if level >= 7 else ""}
                            {f", {b(has_rules.format(domain='d.id'))}" if level >= 8 else ""}
+                           {grey.format(b=b("d.greylist"), t="d") if level >= 9 else ""}
                       FROM domains_domain d WHERE {{where}}""",
                 {"key": "d.name", "domain": "d.id"},
             ),
@@ -349,6 +384,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            {f", {b('t.check_blocklists')}" if level >= 6 else ""}
                            {", t.relay_host, t.relay_port, t.relay_verify" if level >= 7 else ""}
                            {f", {b(has_rules.format(domain='t.id'))}" if level >= 8 else ""}
+                           {grey.format(b=b("t.greylist"), t="t") if level >= 9 else ""}
                       FROM domains_domainalias a JOIN domains_domain t ON t.id = a.target_id WHERE {{where}}""",
                 {"key": "a.name", "domain": "a.target_id"},
             ),
@@ -440,6 +476,13 @@ def _v2_actions(level: int = LEVEL) -> dict[tuple[str, str], list[tuple[str, str
                     " OR OLD.relay_host <> NEW.relay_host OR OLD.relay_port <> NEW.relay_port"
                     " OR OLD.relay_verify <> NEW.relay_verify"
                     if level >= 7
+                    else ""
+                )
+                + (
+                    " OR OLD.greylist <> NEW.greylist OR OLD.greylist_delay <> NEW.greylist_delay"
+                    " OR OLD.greylist_window_hours <> NEW.greylist_window_hours"
+                    " OR OLD.greylist_expiry_days <> NEW.greylist_expiry_days"
+                    if level >= 9
                     else ""
                 ),
             ),

@@ -27,6 +27,11 @@ class LookupDomain(models.Model):
     relay_port = models.IntegerField(default=25)
     relay_verify = models.CharField(max_length=8, default="list")
     sender_lists = models.SmallIntegerField(default=0)  # 1: the domain or one of its mailboxes has a sender list
+    # Greylisting (the hosted domain's): 1 = on; the delay, the retry window and the expiry in seconds.
+    greylist = models.SmallIntegerField(default=0)
+    greylist_delay = models.IntegerField(default=300)
+    greylist_window = models.IntegerField(default=86400)
+    greylist_expiry = models.IntegerField(default=3110400)
 
     class Meta:
         db_table = "lookup_domains_v2"

@@ -80,7 +80,8 @@ def _one(sql: str, key: str) -> dict | None:
 def _domain(name: str):
     return _one(
         "SELECT domain, target, is_alias, active, logins_enabled, max_message_bytes, check_blocklists, "
-        "relay_host, relay_port, relay_verify FROM lookup_domains_v2 "
+        "relay_host, relay_port, relay_verify, greylist, greylist_delay, greylist_window, greylist_expiry "
+        "FROM lookup_domains_v2 "
         "WHERE domain = %s",
         name,
     )
@@ -124,6 +125,18 @@ def _blocklists(domain: str, row) -> str:
     return f"a client not logged in and listed by {', '.join(zones)} is refused (550)"
 
 
+def _greylisting(domain: str, row) -> str:
+    """Whether Exim greylists mail to ``domain``, and how (lookup_domains_v2's greylist columns)."""
+    if not int(row["greylist"] or 0):
+        return ""
+    delay, window, expiry = (int(row[k]) for k in ("greylist_delay", "greylist_window", "greylist_expiry"))
+    return (
+        f"{domain} greylists: a new sender from a client network not on the allow list gets 451 until it retries "
+        f"after {delay} s and within {window // 3600} h; one that passed is accepted at once for "
+        f"{expiry // 86400} days after its last message"
+    )
+
+
 def _alias_to(address: str) -> str:
     row = _address(address)
     return row["alias_to"] if row else ""
@@ -162,6 +175,8 @@ def trace(address: str) -> Trace:
     if row and int(row["active"]):
         result.steps.append(_blocklists(domain, row))
         result.steps.extend(_sender_lists(f"{local.lower()}@{row['target']}", f"@{row['target']}"))
+        if greylisting := _greylisting(domain, row):
+            result.steps.append(greylisting)
     if row and int(row["active"]) and int(row["max_message_bytes"] or 0) > 0:
         size = int(row["max_message_bytes"])
         result.steps.append(f"{domain} accepts messages of at most {format_size(size)} ({size} bytes; 552 above)")

@@ -1,4 +1,4 @@
-"""The forms that add an entry to a sender list, and a DNS blocklist."""
+"""The forms that add an entry to a sender list, a DNS blocklist, and greylisting's allow list."""
 
 from django import forms
 
@@ -19,6 +19,16 @@ class SenderRuleForm(forms.Form):
         help_text="An address (user@example.com), a whole domain (@example.com), "
         "or a client network to refuse (192.0.2.0/24, 2001:db8::/32).",
     )
+
+
+class GreylistAllowForm(forms.Form):
+    pattern = SingleLineField(
+        max_length=255,
+        label="Client network or sender domain",
+        help_text="A client network (192.0.2.0/24, 2001:db8::/32), a sender domain (example.com) "
+        "or all its subdomains (*.example.com).",
+    )
+    note = SingleLineField(max_length=200, required=False, help_text="Why it is on the list.")
 
 
 class BlocklistForm(forms.Form):

@@ -15,6 +15,7 @@ refuses mail. Read through ``lookup_blocklists_v2`` (mailserver).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 
@@ -206,3 +207,96 @@ class DnsBlocklist(models.Model):
         if not self.name or any(not (0x20 <= ord(c) < 0x7F) or c in '"\\$' for c in name):
             raise ValidationError({"name": 'Give the list a name in printable ASCII, without " \\ or $.'})
         self.answers, self.codes, self.meanings = parse_answers(self.answers)
+
+
+# --- Greylisting --------------------------------------------------------------------------------
+
+MAX_GREYLIST_ALLOWED = 1000
+
+
+def parse_greylist_allow(text: str) -> tuple[str, bool]:
+    """An allow-list entry as stored: (pattern, is_network). A client network (``192.0.2.0/24``,
+    ``2001:db8::/32``, or one address), a sender domain (``example.com``), or all the subdomains
+    of one (``*.example.com``); lower case, IDN as A-labels. A ValidationError otherwise."""
+    value = (text or "").strip() if isinstance(text, str) else ""
+    if not value or len(value) > 255 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValidationError({"pattern": "Give a client network (192.0.2.0/24), a sender domain, or *.domain."})
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        network = None
+    if network is not None:
+        if network.prefixlen == 0:
+            raise ValidationError({"pattern": f"{value} is every client on the internet: name a smaller network."})
+        return network.with_prefixlen, True
+    wild, name = ("*.", value[2:]) if value.startswith("*.") else ("", value.removeprefix("@"))
+    try:
+        domain = normalize_domain(name)
+    except AddressError as exc:
+        raise ValidationError(
+            {"pattern": f"{value!r} is neither a network such as 192.0.2.0/24 nor a domain: {exc}"}
+        ) from None
+    if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+        raise ValidationError({"pattern": f"{value}: give a whole domain such as example.com."})
+    return wild + domain, False
+
+
+class GreylistAllow(models.Model):
+    """A client network or a sender domain that greylisting lets through at once (the server's
+    list, for every domain that greylists): a provider that sends from many addresses and never
+    retries from the same one, or a partner's mail server."""
+
+    pattern = models.CharField(max_length=255, unique=True)
+    is_network = models.BooleanField(default=False, editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Why it is on the list.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_network", "pattern"]
+        indexes = [models.Index(fields=["is_network", "pattern"], name="greylist_allow_kind")]
+
+    def __str__(self):
+        return self.pattern
+
+    def clean(self):
+        self.pattern, self.is_network = parse_greylist_allow(self.pattern)
+        note = " ".join((self.note or "").split())
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in note):
+            raise ValidationError({"note": "One line of text."})
+        self.note = note
+
+
+def triplet_key(client_network: str, sender: str, recipient: str) -> str:
+    """The key Exim gives a triplet (deploy/exim/10-acl.conf): SHA-256, in upper-case hex, of the
+    client's network as ``${mask_n:}`` writes it (``192.0.2.0/24``), the sender and the recipient
+    in lower case, joined by ``/``."""
+    text = f"{client_network}/{sender.lower()}/{recipient.lower()}"
+    return hashlib.sha256(text.encode()).hexdigest().upper()
+
+
+class GreylistTriplet(models.Model):
+    """One (client network, sender, recipient) greylisting has seen: written by Exim at RCPT
+    through its own database user, which may read and write this table and nothing else (the
+    lookup users stay read-only); the panel only reads it and the expiry job deletes old rows.
+    Times are Unix seconds as Exim's clock gives them ($tod_epoch)."""
+
+    # sha256 of "client network/sender/recipient" as Exim writes it (deploy/exim/10-acl.conf)
+    triplet = models.CharField(max_length=64, primary_key=True)
+    domain = models.CharField(max_length=253)  # the recipient's hosted domain
+    client = models.CharField(max_length=64)  # the client's network: /24 for IPv4, /64 for IPv6
+    sender = models.CharField(max_length=255)  # printable ASCII, shortened: for people to read
+    recipient = models.CharField(max_length=255)
+    first_seen = models.BigIntegerField()
+    last_seen = models.BigIntegerField()
+    passed = models.SmallIntegerField(default=0)  # 1 once a retry came within the window
+
+    class Meta:
+        db_table = "policy_greylist"
+        ordering = ["-last_seen"]
+        indexes = [
+            models.Index(fields=["domain", "last_seen"], name="greylist_domain_seen"),
+            models.Index(fields=["last_seen"], name="greylist_seen"),
+        ]
+
+    def __str__(self):
+        return f"{self.client} {self.sender} -> {self.recipient}"

@@ -1,5 +1,6 @@
 """Writes to the sender lists (``policy.models.SenderRule``): add, delete; and what a list holds.
 The server's DNS blocklists (``policy.models.DnsBlocklist``): add, change, delete.
+Greylisting's allow list (``policy.models.GreylistAllow``): add, delete; and the expiry of its triplets.
 
 Keyword-only, one transaction each, permission-checked (``mailadmin.permissions``), audited.
 """
@@ -7,6 +8,7 @@ Keyword-only, one transaction each, permission-checked (``mailadmin.permissions`
 from __future__ import annotations
 
 import ipaddress
+import time
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -17,7 +19,16 @@ from mailadmin import permissions
 from mailadmin.audit import record, snapshot
 from mailadmin.lib.addresses import AddressError, normalize_domain
 from mailadmin.permissions import require
-from policy.models import MAX_BLOCKLISTS, MAX_RULES_PER_OWNER, DnsBlocklist, SenderRule
+from policy.models import (
+    MAX_BLOCKLISTS,
+    MAX_GREYLIST_ALLOWED,
+    MAX_RULES_PER_OWNER,
+    DnsBlocklist,
+    GreylistAllow,
+    GreylistTriplet,
+    SenderRule,
+    parse_greylist_allow,
+)
 
 
 def rules_of(*, domain=None, mailbox=None):
@@ -182,3 +193,75 @@ def client_listings(address: str) -> list[dict]:
         row["meaning"] = ", ".join(meanings[a] for a in row["answers"] if a in meanings)
         found.append(row)
     return found
+
+
+# --- Greylisting (policy.models.GreylistAllow, GreylistTriplet) --------------------------------
+
+
+def greylist_allow_named(pattern: str) -> GreylistAllow | None:
+    """The allow-list entry of ``pattern`` as typed (any case, Unicode, a network in any form), or None."""
+    try:
+        canonical, _ = parse_greylist_allow(pattern)
+    except ValidationError:
+        return None
+    return GreylistAllow.objects.filter(pattern=canonical).first()
+
+
+def greylist_allow_data(entry: GreylistAllow) -> dict:
+    """An allow-list entry as the CLI and the API show it."""
+    return {
+        "id": entry.pk,
+        "pattern": entry.pattern,
+        "kind": "network" if entry.is_network else "sender domain",
+        "note": entry.note,
+        "created": entry.created,
+    }
+
+
+@transaction.atomic
+def greylist_allow_add(*, acting_user, pattern: str, origin: str, note: str = "") -> GreylistAllow:
+    require(permissions.can_manage_greylisting(acting_user), "Only superusers change the greylisting allow list.")
+    if GreylistAllow.objects.count() >= MAX_GREYLIST_ALLOWED:
+        raise ValidationError(f"At most {MAX_GREYLIST_ALLOWED} entries: Exim reads the whole list for each message.")
+    entry = GreylistAllow(pattern=pattern, note=note)
+    entry.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():  # (the same entry added twice at once: the unique index decides)
+            entry.save()
+    except IntegrityError:
+        raise ValidationError({"pattern": f"{entry.pattern} is already on the allow list."}) from None
+    record(acting_user=acting_user, origin=origin, action="greylist.allow", obj=entry, after=snapshot(entry))
+    return entry
+
+
+@transaction.atomic
+def greylist_allow_delete(*, acting_user, entry: GreylistAllow, origin: str) -> None:
+    require(permissions.can_manage_greylisting(acting_user), "Only superusers change the greylisting allow list.")
+    record(acting_user=acting_user, origin=origin, action="greylist.disallow", obj=entry, before=snapshot(entry))
+    entry.delete()
+
+
+def greylist_expire(now: int | None = None) -> int:
+    """Delete the triplets greylisting no longer needs (the daily job, ``manage.py greylist expire``):
+    those never retried within their domain's window, those that passed but brought no mail for
+    their domain's expiry, and those of domains no longer hosted once the longest expiry is over.
+    One pair of statements per distinct (window, expiry) of the domains. Returns how many went."""
+    now = int(time.time()) if now is None else now
+    gone = 0
+    times = list(Domain.objects.values_list("greylist_window_hours", "greylist_expiry_days").distinct())
+    for window, expiry in times:
+        names = Domain.objects.filter(greylist_window_hours=window, greylist_expiry_days=expiry).values("name")
+        ours = GreylistTriplet.objects.filter(domain__in=names)
+        gone += ours.filter(passed=0, first_seen__lt=now - window * 3600).delete()[0]
+        gone += ours.filter(last_seen__lt=now - expiry * 86400).delete()[0]
+    longest = max([expiry * 86400 for _, expiry in times] + [36 * 86400])
+    orphans = GreylistTriplet.objects.exclude(domain__in=Domain.objects.values("name"))
+    gone += orphans.filter(last_seen__lt=now - longest).delete()[0]
+    return gone
+
+
+def greylist_counts(domain=None) -> dict:
+    """How many senders wait for their retry and how many have passed (one domain's, or all)."""
+    rows = GreylistTriplet.objects.all() if domain is None else GreylistTriplet.objects.filter(domain=domain.name)
+    passed = rows.filter(passed=1).count()
+    return {"waiting": rows.count() - passed, "passed": passed}

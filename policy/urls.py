@@ -12,4 +12,6 @@ urlpatterns = [
     path("blocklists/", views.blocklists, name="blocklists"),
     path("blocklists/<id:pk>/", views.blocklist_edit, name="blocklist_edit"),
     path("blocklists/<id:pk>/delete/", views.blocklist_delete, name="blocklist_delete"),
+    path("greylisting/", views.greylisting, name="greylisting"),
+    path("greylisting/allowed/<id:pk>/delete/", views.greylist_allow_delete, name="greylist_allow_delete"),
 ]

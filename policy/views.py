@@ -1,5 +1,8 @@
 """Sender lists: one's own mailbox's, a managed mailbox's, a domain's; removing an entry.
-The server's DNS blocklists (superusers): the list, adding, changing and removing one."""
+The server's DNS blocklists (superusers): the list, adding, changing and removing one.
+Greylisting (superusers): its allow list, and the senders it holds."""
+
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,8 +17,8 @@ from domains.shortcuts import get_domain_for
 from mailadmin import permissions
 from mailadmin.shortcuts import call_service, origin, require
 from policy import services
-from policy.forms import BlocklistForm, SenderRuleForm
-from policy.models import DnsBlocklist, SenderRule
+from policy.forms import BlocklistForm, GreylistAllowForm, SenderRuleForm
+from policy.models import DnsBlocklist, GreylistAllow, GreylistTriplet, SenderRule
 
 
 def _list(request, *, back: str, domain=None, mailbox=None):
@@ -142,3 +145,46 @@ def blocklist_delete(request, pk):
     services.blocklist_delete(acting_user=request.user, blocklist=blocklist, origin=origin(request))
     messages.success(request, f"{blocklist.zone} is no longer a blocklist.")
     return redirect("policy:blocklists")
+
+
+@require_http_methods(["GET", "POST"])
+def greylisting(request):
+    require(permissions.can_manage_greylisting(request.user))
+    form = GreylistAllowForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        added = call_service(
+            form, services.greylist_allow_add, acting_user=request.user, origin=origin(request), **form.cleaned_data
+        )
+        if added:
+            messages.success(request, f"{added.pattern} is no longer greylisted.")
+            return redirect("policy:greylisting")
+    triplets = GreylistTriplet.objects.all()
+    domain = None
+    if name := request.GET.get("domain", "").strip():
+        try:
+            domain = Domain.objects.get_by_name(name)
+        except ValidationError:
+            raise Http404("No such domain.") from None
+        triplets = triplets.filter(domain=domain.name)
+    when = lambda seconds: datetime.fromtimestamp(seconds, tz=UTC)  # noqa: E731
+    context = {
+        "form": form,
+        "allowed": GreylistAllow.objects.all(),
+        "domain": domain,
+        "counts": services.greylist_counts(domain),
+        "triplets": [(t, when(t.first_seen), when(t.last_seen)) for t in triplets[:100]],
+        "greylisting": Domain.objects.filter(greylist=True).order_by("name")[:50],
+        "greylisting_count": Domain.objects.filter(greylist=True).count(),
+    }
+    return render(request, "policy/greylisting.html", context)
+
+
+@require_POST
+def greylist_allow_delete(request, pk):
+    require(permissions.can_manage_greylisting(request.user))
+    entry = GreylistAllow.objects.filter(pk=pk).first()
+    if entry is None:
+        raise Http404("No such entry.")
+    services.greylist_allow_delete(acting_user=request.user, entry=entry, origin=origin(request))
+    messages.success(request, f"{entry.pattern} is greylisted again.")
+    return redirect("policy:greylisting")

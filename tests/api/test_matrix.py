@@ -16,7 +16,7 @@ from api.models import ApiToken
 from domains import services as domains
 from domains.models import AdminGrant, DkimKey, Domain, RelayRecipient
 from policy import services as senders
-from policy.models import DnsBlocklist, SenderRule
+from policy.models import DnsBlocklist, GreylistAllow, SenderRule
 from tests import factories
 from vacation.models import Vacation
 
@@ -119,6 +119,11 @@ ENDPOINTS = [
     ("post", "/api/v1/blocklists", BLOCKLIST, "new", (403, 403, 403, 201)),
     ("patch", "/api/v1/blocklists/bl.example.net", {"enabled": False}, "new", (403, 403, 403, 200)),
     ("delete", "/api/v1/blocklists/bl.example.net", None, "new", (403, 403, 403, 204)),
+    # greylisting's allow list and counts: the same
+    ("get", "/api/v1/greylisting/allowed", None, "new", (403, 403, 403, 200)),
+    ("post", "/api/v1/greylisting/allowed", {"pattern": "192.0.2.0/24"}, "new", (403, 403, 403, 201)),
+    ("delete", "/api/v1/greylisting/allowed/{grey_allow}", None, "new", (403, 403, 403, 204)),
+    ("get", "/api/v1/greylisting/counts", None, "new", (403, 403, 403, 200)),
     # a wrong method on a known path
     ("delete", "/api/v1/domains", None, None, (405, 405, 405, 405)),
 ]
@@ -168,6 +173,7 @@ def build_world():
     relay = factories.domain("relay.example")
     domains.grant_set(origin="test", acting_user=None, admin=p.admin_org, domains=[p.org, relay])
     domains.domain_update(acting_user=None, domain=relay, relay_host="mx.example.com", origin="test")
+    p.grey_allow = senders.greylist_allow_add(acting_user=None, pattern="partner.example", origin="test")
     (p.relay_ann,) = domains.relay_recipients_add(acting_user=None, domain=relay, addresses=["ann"], origin="test")
     return p
 
@@ -177,7 +183,7 @@ def snapshot():
     from domains.models import DomainAlias
 
     models = (Domain, DomainAlias, AdminGrant, Mailbox, MailboxArchive, Alias, Vacation, SenderRule, DnsBlocklist)
-    models += (RelayRecipient, DkimKey)
+    models += (RelayRecipient, DkimKey, GreylistAllow)
     state = {m.__name__: sorted(map(repr, m.objects.order_by("pk").values())) for m in models}
     from mailadmin.models import AuditEntry
 
@@ -195,7 +201,7 @@ def test_matrix(token_for, endpoint, persona, scope):
     method, path, body, _, _ = endpoint
     path = path.replace("{archive}", str(p.archive.pk))
     path = path.replace("{rule_user}", str(p.rule_user.pk)).replace("{rule_org}", str(p.rule_org.pk))
-    path = path.replace("{relay_ann}", str(p.relay_ann.pk))
+    path = path.replace("{relay_ann}", str(p.relay_ann.pk)).replace("{grey_allow}", str(p.grey_allow.pk))
     before = snapshot()
     response = client.send(method, path, body)
     want = expected(endpoint, persona, scope)

@@ -19,7 +19,7 @@ from bench.queries import shipped_lookups
 from domains import services as domains
 from domains.models import Domain, DomainAlias
 from policy import services as senders
-from policy.models import DnsBlocklist
+from policy.models import DnsBlocklist, GreylistAllow, GreylistTriplet
 from tests.mailserver.test_lookup_explain import plan_scans as scans
 from vacation.models import Vacation
 
@@ -59,6 +59,24 @@ def a_hit(lookup) -> tuple[str, str]:
         if not DnsBlocklist.objects.exists():
             senders.blocklist_add(acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="t")
         return "", "bl.example.net"
+    if lookup.view == "lookup_greylist_allow_v2":  # one network and one sender domain
+        for pattern in ("192.0.2.0/24", "partner.example"):
+            if not GreylistAllow.objects.filter(pattern=pattern).exists():
+                senders.greylist_allow_add(acting_user=None, pattern=pattern, origin="t")
+        return "", ""
+    if lookup.view == "policy_greylist":  # a triplet, by its key (given as the "domain")
+        GreylistTriplet.objects.get_or_create(
+            triplet="T-guard",
+            defaults={
+                "domain": BIG_DOMAIN,
+                "client": "192.0.2.0/24",
+                "sender": "s@x.example",
+                "recipient": f"r@{BIG_DOMAIN}",
+                "first_seen": 1,
+                "last_seen": 1,
+            },
+        )
+        return "", "T-guard"
     if lookup.view == "lookup_senders_v2":  # a mailbox refusing its own domain and a network
         mailbox = Mailbox.objects.filter(active=True, domain__name=BIG_DOMAIN).first()
         for pattern in (f"@{mailbox.domain.name}", "192.0.2.0/24") if not mailbox.sender_rules.exists() else ():
@@ -117,8 +135,10 @@ def test_the_shipped_lookups_are_found():
         "lookup_senders_v2",
         "lookup_blocklists_v2",
         "lookup_relay_recipients_v2",
+        "lookup_greylist_allow_v2",
+        "policy_greylist",
     }
-    assert {lookup.server for lookup in lookups} == {"exim", "dovecot"}
+    assert {lookup.server for lookup in lookups} == {"exim", "dovecot", "greylist"}
     assert any(lookup.kinds == ("catchall",) for lookup in lookups)
     assert all(lookup.sql.count("%s") == len(lookup.kinds) for lookup in lookups)
 

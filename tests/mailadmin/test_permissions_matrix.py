@@ -158,6 +158,9 @@ MATRIX = [
     ("policy:blocklists", None, (403, 403, 403, 200), (403, 403, 403, 302), BLOCKLIST),
     ("policy:blocklist_edit", "blocklist", (403, 403, 403, 200), (403, 403, 403, 302), BLOCKLIST),
     ("policy:blocklist_delete", "blocklist", (405, 405, 405, 405), (403, 403, 403, 302), {}),
+    # greylisting's allow list and the senders it holds: superusers only
+    ("policy:greylisting", None, (403, 403, 403, 200), (403, 403, 403, 302), {"pattern": "192.0.2.0/24"}),
+    ("policy:greylist_allow_delete", "grey_allow", (405, 405, 405, 405), (403, 403, 403, 302), {}),
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
 # tests/accounts/test_two_factor.py).
@@ -211,6 +214,7 @@ def build_world():
     objects["blocklist"] = senders.blocklist_add(
         acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="test"
     )
+    objects["grey_allow"] = senders.greylist_allow_add(acting_user=None, pattern="partner.example", origin="test")
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 

@@ -19,7 +19,7 @@ from accounts.models import AppPassword, Mailbox
 from aliases.models import Alias
 from domains.models import Domain, DomainAlias, RelayRecipient
 from mailserver.lookup import V2_TABLES, source_sql
-from policy.models import DnsBlocklist, SenderRule
+from policy.models import DnsBlocklist, GreylistAllow, GreylistTriplet, SenderRule
 from vacation.models import Vacation
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +85,7 @@ LOOKUPS = [
     (
         "lookup_domains_v2",
         "SELECT max_message_bytes, check_blocklists, sender_lists,"
+        " greylist, greylist_delay, greylist_window, greylist_expiry,"
         " (SELECT entries FROM lookup_blocklist_set_v2) AS blocklists FROM lookup_domains_v2 WHERE domain = %s",
         "d7.example",
     ),
@@ -117,6 +118,8 @@ LOOKUPS = [
     # 10-acl.conf's DNS blocklists: a listing list's name and meanings by its zone
     ("lookup_blocklists_v2", "SELECT meanings FROM lookup_blocklists_v2 WHERE zone = %s", "l7.example.net"),
     ("lookup_blocklists_v2", "SELECT name FROM lookup_blocklists_v2 WHERE zone = %s", "l7.example.net"),
+    # 10-acl.conf's greylisting: a triplet by its key (read through greylisting's own user)
+    ("policy_greylist", "SELECT first_seen, last_seen, passed FROM policy_greylist WHERE triplet = %s", "T00777"),
     # directory.lua's app password lookup (by the key id a typed password starts with) and its last-use write
     (
         "lookup_app_passwords_v2",
@@ -166,6 +169,21 @@ def directory():
     DnsBlocklist.objects.bulk_create(  # (the most there may be; one enabled)
         DnsBlocklist(zone=f"l{i}.example.net", name=f"L{i}", answers="127.0.0.2", codes="127.0.0.2", enabled=i == 7)
         for i in range(20)
+    )
+    GreylistAllow.objects.bulk_create(GreylistAllow(pattern=f"10.{i}.0.0/16", is_network=True) for i in range(200))
+    GreylistAllow.objects.bulk_create(GreylistAllow(pattern=f"sender{i}.example") for i in range(5))
+    GreylistTriplet.objects.bulk_create(
+        GreylistTriplet(
+            triplet=f"T{i:05d}",
+            domain=f"d{i % 200}.example",
+            client="192.0.2.0/24",
+            sender=f"s{i}@x.example",
+            recipient=f"u1@d{i % 200}.example",
+            first_seen=i,
+            last_seen=i,
+            passed=i % 2,
+        )
+        for i in range(2000)
     )
     if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)
         with connection.cursor() as cursor:
@@ -275,6 +293,37 @@ def test_recording_an_app_passwords_last_use_reads_by_index(directory):
             rows = [row[-1] for row in cursor.fetchall()]
             assert rows and all(r.startswith("SEARCH") for r in rows), rows
         cursor.execute(sql, params)
+        assert cursor.rowcount == 1
+
+
+def test_greylisting_reads_its_allow_list_as_one_row_each_kind_by_index(directory):
+    """10-acl.conf's greylisting allow list: one row, the networks and the sender domains each as one
+    value, each kind read on the (is_network, pattern) index: its entries and no others."""
+    sql = "SELECT networks, senders FROM lookup_greylist_allow_v2"
+    scans, plan = plan_scans(sql, [])
+    assert scans == [], f"{sql} scans {scans}:\n{plan}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        [(networks, senders)] = cursor.fetchall()
+    assert sorted(networks.split(";")) == sorted(f"10.{i}.0.0/16" for i in range(200))
+    assert sorted(senders.split(";")) == [f"sender{i}.example" for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE policy_greylist SET last_seen = 5, passed = 1 WHERE triplet = %s",
+        "UPDATE policy_greylist SET first_seen = 5, last_seen = 5, passed = 0 WHERE triplet = %s",
+    ],
+    ids=["pass", "again"],
+)
+def test_greylisting_writes_a_triplet_by_its_key(directory, sql):
+    """Exim's UPDATEs of a triplet find their row by the primary key (the expiry job's deletes by
+    domain and last use have their own indexes)."""
+    scans, plan = plan_scans(sql, ["T00777"])
+    assert scans == [], plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["T00777"])
         assert cursor.rowcount == 1
 
 

@@ -1,4 +1,5 @@
-"""The two read-only lookup users: connect as each and prove what it can and cannot read."""
+"""The two read-only lookup users, and greylisting's: connect as each and prove what it can and
+cannot read and write."""
 
 import io
 import json
@@ -9,16 +10,18 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from policy.models import GreylistTriplet
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SUFFIX = str(os.getpid())
-EXIM, DOVECOT = f"t_exim_{SUFFIX}", f"t_dovecot_{SUFFIX}"
+EXIM, DOVECOT, GREY = f"t_exim_{SUFFIX}", f"t_dovecot_{SUFFIX}", f"t_grey_{SUFFIX}"
+USERS = ["--exim-user", EXIM, "--dovecot-user", DOVECOT, "--greylist-user", GREY]
 
 
 def create_users() -> dict:
     out = io.StringIO()
-    call_command("lookup_users", "create", "--json", "--exim-user", EXIM, "--dovecot-user", DOVECOT, stdout=out)
+    call_command("lookup_users", "create", "--json", *USERS, stdout=out)
     return json.loads(out.getvalue())
 
 
@@ -28,7 +31,7 @@ def lookup_users():
     f.mailbox("alice@example.org")
     data = create_users()
     yield data
-    call_command("lookup_users", "drop", "--exim-user", EXIM, "--dovecot-user", DOVECOT, stdout=io.StringIO())
+    call_command("lookup_users", "drop", *USERS, stdout=io.StringIO())
 
 
 def connect(user: str, password: str):
@@ -114,6 +117,34 @@ def test_dovecot_reads_hashes_through_its_view_only(lookup_users):
 
 
 @pytest.mark.vendors("mysql", "postgresql")
+def test_greylisting_user_reads_and_writes_its_one_table_and_nothing_else(lookup_users):
+    assert lookup_users["greylist"] == {
+        "user": GREY,
+        "writes": ["policy_greylist"],
+        "password": lookup_users["greylist"]["password"],
+    }
+    conn = connect(GREY, lookup_users["greylist"]["password"])
+    row = "('ab12', 'example.org', '192.0.2.0/24', 'a@b.example', 'alice@example.org', 1, 1, 0)"
+    columns = "(triplet, domain, client, sender, recipient, first_seen, last_seen, passed)"
+    assert can_write(conn, f"INSERT INTO policy_greylist {columns} VALUES {row}")  # noqa: S608
+    assert can_write(conn, "UPDATE policy_greylist SET passed = 1 WHERE triplet = 'ab12'")
+    assert can_read(conn, "SELECT passed FROM policy_greylist WHERE triplet = 'ab12'")
+    if connection.vendor == "mysql":
+        conn.commit()
+    assert list(GreylistTriplet.objects.values_list("triplet", "passed")) == [("ab12", 1)]
+    assert not can_write(conn, "DELETE FROM policy_greylist")  # the expiry job deletes, not Exim
+    for view in ("lookup_domains_v2", "lookup_addresses_v2", "lookup_logins_v2", "lookup_dovecot_users_v1"):
+        assert not can_read(conn, f"SELECT * FROM {view}"), view  # noqa: S608
+    for table in [*BASE_TABLES, "policy_greylistallow"]:
+        assert not can_read(conn, f"SELECT * FROM {table}"), table  # noqa: S608
+        assert not can_write(conn, f"DELETE FROM {table}"), table  # noqa: S608
+    # and the read-only users cannot write it
+    exim = connect(EXIM, lookup_users["exim"]["password"])
+    assert not can_write(exim, f"INSERT INTO policy_greylist {columns} VALUES {row}")  # noqa: S608
+    assert not can_read(exim, "SELECT * FROM policy_greylist")
+
+
+@pytest.mark.vendors("mysql", "postgresql")
 def test_running_create_again_resets_passwords_and_keeps_working(lookup_users):
     again = create_users()
     assert again["exim"]["password"] != lookup_users["exim"]["password"]
@@ -132,6 +163,8 @@ def test_bad_user_names_are_refused():
         call_command("lookup_users", "create", "--exim-user", "x'; DROP USER root; --", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("lookup_users", "create", "--exim-user", "same", "--dovecot-user", "same", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="three different users"):
+        call_command("lookup_users", "create", "--exim-user", "same", "--greylist-user", "same", stdout=io.StringIO())
 
 
 @pytest.mark.vendors("mysql", "postgresql")

@@ -120,6 +120,7 @@ def lookup_credentials() -> dict:
         "--json",
         f"--exim-user=ms_exim_{tag}",
         f"--dovecot-user=ms_dovecot_{tag}",
+        f"--greylist-user=ms_grey_{tag}",
         stdout=out,
     )
     data = json.loads(out.getvalue())
@@ -128,6 +129,8 @@ def lookup_credentials() -> dict:
         "LOOKUP_EXIM_PASSWORD": data["exim"]["password"],
         "LOOKUP_DOVECOT_USER": data["dovecot"]["user"],
         "LOOKUP_DOVECOT_PASSWORD": data["dovecot"]["password"],
+        "LOOKUP_GREYLIST_USER": data["greylist"]["user"],
+        "LOOKUP_GREYLIST_PASSWORD": data["greylist"]["password"],
     }
 
 
@@ -138,6 +141,7 @@ def drop_lookup_users(credentials: dict) -> None:
             "drop",
             f"--exim-user={credentials['LOOKUP_EXIM_USER']}",
             f"--dovecot-user={credentials['LOOKUP_DOVECOT_USER']}",
+            f"--greylist-user={credentials['LOOKUP_GREYLIST_USER']}",
             stdout=io.StringIO(),
         )
 

@@ -37,6 +37,25 @@ def add_setting_args(parser) -> None:
     flag(parser, "require-two-factor", "its administrators log in to the panel with a second factor")
     flag(parser, "require-app-passwords", "mail programs log in with app passwords only, not the main password")
     flag(parser, "check-blocklists", "refuse mail to it from clients on the DNS blocklists (manage.py blocklist)")
+    flag(parser, "greylist", "tell a new sender's first attempt from an unknown client to try again later")
+    parser.add_argument(
+        "--greylist-delay",
+        type=whole_number(minimum=1, maximum=86400),
+        metavar="SECONDS",
+        help="before a retry is accepted",
+    )
+    parser.add_argument(
+        "--greylist-window-hours",
+        type=whole_number(minimum=1, maximum=720),
+        metavar="HOURS",
+        help="within which the retry comes",
+    )
+    parser.add_argument(
+        "--greylist-expiry-days",
+        type=whole_number(minimum=1, maximum=3650),
+        metavar="DAYS",
+        help="a sender that passed is remembered this long after its last message",
+    )
     parser.add_argument(
         "--relay-host",
         metavar="HOST",

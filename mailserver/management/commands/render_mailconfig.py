@@ -66,6 +66,14 @@ class Command(BaseCommand):
                 "LOOKUP_EXIM_PASSWORD": data["exim"]["password"],
                 "LOOKUP_DOVECOT_USER": data["dovecot"]["user"],
                 "LOOKUP_DOVECOT_PASSWORD": data["dovecot"]["password"],
+                **(
+                    {
+                        "LOOKUP_GREYLIST_USER": data["greylist"]["user"],
+                        "LOOKUP_GREYLIST_PASSWORD": data["greylist"]["password"],
+                    }
+                    if "greylist" in data
+                    else {}
+                ),
             }
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CommandError(f"--credentials {source}: not the JSON of `lookup_users create --json` ({exc})")
