@@ -513,6 +513,28 @@ class RecoveryCode(models.Model):
         return f"recovery code of {self.mailbox}"
 
 
+class SecurityKey(models.Model):
+    """A WebAuthn security key (a USB or NFC key, a phone, a laptop's fingerprint reader) that
+    stands in for the authenticator's code at the panel's login (``accounts.twofactor``): a key
+    answers only for this site, so a phishing page cannot pass its answer on. Only the public key
+    is stored. Added on the two-factor page once two-factor login is set up; removed with it."""
+
+    mailbox = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_keys")
+    name = models.CharField(max_length=60)
+    credential_id = models.TextField()  # base64url, as the browser names it (up to 1023 bytes)
+    credential_digest = models.CharField(max_length=64, unique=True)  # its SHA-256: found by it, once
+    public_key = models.TextField()  # COSE, base64url
+    sign_count = models.BigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created"]
+
+    def __str__(self):
+        return f"security key {self.name} of {self.mailbox}"
+
+
 # The mail protocols an app password may be limited to, as Dovecot names the service asking
 # (Exim's dovecot authenticator asks as "smtp"; ManageSieve is "sieve").
 APP_PASSWORD_PROTOCOLS = ("imap", "pop3", "smtp", "sieve")

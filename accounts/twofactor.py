@@ -1,4 +1,5 @@
-"""Two-factor login to the panel: an authenticator app (TOTP, RFC 6238) and one-time recovery codes.
+"""Two-factor login to the panel: an authenticator app (TOTP, RFC 6238), one-time recovery codes,
+and WebAuthn security keys (py_webauthn) that stand in for the app's code once it is set up.
 
 The authenticator is django-otp's ``TOTPDevice`` (its secret, its clock drift, the last time step
 accepted and the throttle after wrong codes); the recovery codes are ``RecoveryCode`` rows holding
@@ -7,9 +8,14 @@ IMMEDIATE transactions serialise writers anyway), so the same code posted twice 
 accepted once, and parallel guesses cannot slip past the throttle together: after each wrong code
 the next is checked only after 1, 2, 4, 8 ... seconds (``OTP_TOTP_THROTTLE_FACTOR``).
 
-Enrolment, removal, a reset by an administrator, new recovery codes, and every use and every wrong
-code at login are written to the audit log. Who must use it: ``permissions.must_use_two_factor``;
-who may remove another account's: ``permissions.can_reset_two_factor``.
+A security key is checked with the same row locked and counts against the same throttle; its
+signature counter must grow (a cloned key is refused). The challenge of each ceremony lives in the
+session, is used once, and expires with ``KEY_SECONDS``.
+
+Enrolment, removal, a reset by an administrator, new recovery codes, security keys added and
+removed, and every use and every wrong code at login are written to the audit log. Who must use
+it: ``permissions.must_use_two_factor``; who may remove another account's:
+``permissions.can_reset_two_factor``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import RecoveryCode
+from accounts.models import RecoveryCode, SecurityKey
 from mailadmin import permissions
 from mailadmin.audit import record
 from mailadmin.lib.drawn import BASE32, draw
@@ -305,6 +311,7 @@ def reset(*, acting_user, mailbox, origin: str) -> None:
 def _remove(*, acting_user, mailbox, origin: str, action: str) -> None:
     TOTPDevice.objects.filter(user=mailbox).delete()
     RecoveryCode.objects.filter(mailbox=mailbox).delete()
+    SecurityKey.objects.filter(mailbox=mailbox).delete()
     record(acting_user=acting_user, origin=origin, action=action, obj=mailbox, domain=mailbox.domain)
 
 
@@ -323,3 +330,205 @@ def new_recovery_codes(*, acting_user, mailbox, code: str, origin: str) -> list[
             after={"recovery_codes": len(codes)},
         )
     return codes
+
+
+# --- security keys (WebAuthn) -------------------------------------------------------------
+
+MAX_SECURITY_KEYS = 10
+KEY_SECONDS = 300  # how long a ceremony's challenge stays good
+SESSION_KEY_CHALLENGE = "two_factor_key_challenge"
+WRONG_KEY = "That security key did not answer for this account."
+
+
+def security_keys(mailbox):
+    return SecurityKey.objects.filter(mailbox=mailbox)
+
+
+def _key_digest(credential_id: str) -> str:
+    return hashlib.sha256(credential_id.encode("ascii", "replace")).hexdigest()
+
+
+def _descriptors(mailbox) -> list:
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+    return [PublicKeyCredentialDescriptor(id=base64url_to_bytes(k.credential_id)) for k in security_keys(mailbox)]
+
+
+def _remember(session, purpose: str, challenge: bytes) -> None:
+    from webauthn.helpers import bytes_to_base64url
+
+    session[SESSION_KEY_CHALLENGE] = {"for": purpose, "challenge": bytes_to_base64url(challenge), "at": time.time()}
+
+
+def _take_challenge(session, purpose: str) -> bytes:
+    """The challenge this session was given for ``purpose``, used up now; a ValidationError when
+    there is none, it was for something else, or it is older than KEY_SECONDS."""
+    from webauthn.helpers import base64url_to_bytes
+
+    given = session.pop(SESSION_KEY_CHALLENGE, None)
+    if not isinstance(given, dict) or given.get("for") != purpose or time.time() - given.get("at", 0) > KEY_SECONDS:
+        raise ValidationError({"credential": "The security key was asked too long ago: try again."}, code="expired")
+    return base64url_to_bytes(given["challenge"])
+
+
+def key_registration_options(*, mailbox, session, rp_id: str, rp_name: str) -> str:
+    """The options (JSON) for the browser's ``navigator.credentials.create``; the challenge is kept
+    in ``session``. Only for an account with two-factor login set up, and at most MAX_SECURITY_KEYS."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import AuthenticatorSelectionCriteria, UserVerificationRequirement
+
+    require(is_enrolled(mailbox), "Set up two-factor login with an authenticator app first.")
+    if security_keys(mailbox).count() >= MAX_SECURITY_KEYS:
+        raise ValidationError(f"At most {MAX_SECURITY_KEYS} security keys: remove one first.")
+    options = generate_registration_options(
+        rp_id=rp_id,
+        rp_name=rp_name,
+        user_id=str(mailbox.pk).encode(),
+        user_name=mailbox.address,
+        exclude_credentials=_descriptors(mailbox),
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            user_verification=UserVerificationRequirement.DISCOURAGED
+        ),
+    )
+    _remember(session, f"add:{mailbox.pk}", options.challenge)
+    return options_to_json(options)
+
+
+def add_security_key(
+    *, acting_user, mailbox, session, name: str, credential: str, rp_id: str, expected_origin: str, origin: str
+) -> SecurityKey:
+    """Keep the key that answered the registration challenge of this session."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), "Only the account itself adds its keys.")
+    require(is_enrolled(mailbox), "Set up two-factor login with an authenticator app first.")
+    name = " ".join((name or "").split())
+    if not name or len(name) > 60 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise ValidationError({"name": "Give the key a name of one line, at most 60 characters."})
+    challenge = _take_challenge(session, f"add:{mailbox.pk}")
+    try:
+        verified = verify_registration_response(
+            credential=credential or "",
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=expected_origin,
+        )
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+        raise ValidationError({"credential": f"The security key's answer was not accepted ({exc})."}) from None
+    credential_id = bytes_to_base64url(verified.credential_id)
+    with transaction.atomic():
+        if security_keys(mailbox).select_for_update().count() >= MAX_SECURITY_KEYS:
+            raise ValidationError(f"At most {MAX_SECURITY_KEYS} security keys: remove one first.")
+        if SecurityKey.objects.filter(credential_digest=_key_digest(credential_id)).exists():
+            raise ValidationError({"credential": "That security key is added already."})
+        key = SecurityKey.objects.create(
+            mailbox=mailbox,
+            name=name,
+            credential_id=credential_id,
+            credential_digest=_key_digest(credential_id),
+            public_key=bytes_to_base64url(verified.credential_public_key),
+            sign_count=verified.sign_count,
+        )
+        record(
+            acting_user=acting_user,
+            origin=origin,
+            action="two_factor.key_add",
+            obj=mailbox,
+            domain=mailbox.domain,
+            after={"key": name},
+        )
+    return key
+
+
+@transaction.atomic
+def remove_security_key(*, acting_user, key: SecurityKey, origin: str) -> None:
+    mailbox = key.mailbox
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), "Only the account itself removes its keys.")
+    record(
+        acting_user=acting_user,
+        origin=origin,
+        action="two_factor.key_remove",
+        obj=mailbox,
+        domain=mailbox.domain,
+        before={"key": key.name},
+    )
+    key.delete()
+
+
+def key_login_options(*, mailbox, session, rp_id: str) -> str:
+    """The options (JSON) for ``navigator.credentials.get`` at the login's second step."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
+    descriptors = _descriptors(mailbox)
+    if not descriptors:
+        raise ValidationError("This account has no security key.", code="none")
+    options = generate_authentication_options(
+        rp_id=rp_id, allow_credentials=descriptors, user_verification=UserVerificationRequirement.DISCOURAGED
+    )
+    _remember(session, f"login:{mailbox.pk}", options.challenge)
+    return options_to_json(options)
+
+
+def verify_key_login(*, mailbox, session, credential: str, rp_id: str, expected_origin: str, origin: str) -> str:
+    """Check a security key's answer at the login's second step, as ``verify_login`` checks a code
+    (the same lock, throttle and audit). Returns "security key"; a ValidationError otherwise."""
+    import json
+
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    challenge = _take_challenge(session, f"login:{mailbox.pk}")
+    with transaction.atomic():
+        device = _locked_device(mailbox, confirmed=True)
+        if device is None:
+            raise ValidationError({"credential": "This account has no second factor set up."}, code="none")
+        reason, key = "", None
+        if _wait_seconds(device):
+            reason = "throttled"
+        else:
+            try:
+                raw_id = str(json.loads(credential or "{}").get("id", ""))
+            except (ValueError, AttributeError):
+                raw_id = ""
+            key = security_keys(mailbox).select_for_update().filter(credential_digest=_key_digest(raw_id)).first()
+            try:
+                if key is None:
+                    raise ValueError("not one of this account's keys")
+                verified = verify_authentication_response(
+                    credential=credential,
+                    expected_challenge=challenge,
+                    expected_rp_id=rp_id,
+                    expected_origin=expected_origin,
+                    credential_public_key=base64url_to_bytes(key.public_key),
+                    credential_current_sign_count=key.sign_count,
+                )
+            except (WebAuthnException, ValueError, KeyError, TypeError):
+                reason = "wrong"
+            else:
+                key.sign_count, key.last_used_at = verified.new_sign_count, timezone.now()
+                key.save(update_fields=["sign_count", "last_used_at"])
+        if reason == "wrong":
+            TOTPDevice.objects.filter(pk=device.pk).update(
+                throttling_failure_count=F("throttling_failure_count") + 1,
+                throttling_failure_timestamp=timezone.now(),
+            )
+        record(
+            acting_user=mailbox,
+            origin=origin,
+            action="two_factor.refused" if reason else "two_factor.login",
+            obj=mailbox,
+            domain=mailbox.domain,
+            after={"refused": reason, "method": "security key"}
+            if reason
+            else {"method": "security key", "key": key.name},
+        )
+    if reason == "throttled":
+        raise _refusal(device.pk, reason)
+    if reason:
+        raise ValidationError({"credential": WRONG_KEY}, code="wrong")
+    return "security key"

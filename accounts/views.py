@@ -2,6 +2,7 @@
 
 import csv
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,9 +10,9 @@ from django.contrib.auth import load_backend, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +43,7 @@ from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_job
 from domains import clientconfig
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
-from mailadmin.forms import LoginForm, SecondFactorForm
+from mailadmin.forms import LoginForm, SecondFactorForm, SecurityKeyForm, SecurityKeyLoginForm
 from mailadmin.shortcuts import add_errors, call_service, origin, render_secret, require
 
 FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
@@ -466,11 +467,78 @@ def two_factor(request):
     return _two_factor_page(request, SecondFactorForm())
 
 
-def _two_factor_page(request, form):
-    """One's own two-factor page, with ``form`` (its errors, after a refused code)."""
+def _two_factor_page(request, form, key_form=None):
+    """One's own two-factor page, with ``form`` (its errors, after a refused code) and the form that
+    adds a security key (its errors, after a refused key)."""
     user = request.user
-    context = {"status": twofactor.status(user), "required": permissions.must_use_two_factor(user), "form": form}
+    context = {
+        "status": twofactor.status(user),
+        "required": permissions.must_use_two_factor(user),
+        "form": form,
+        "keys": twofactor.security_keys(user),
+        "key_form": key_form or SecurityKeyForm(),
+    }
     return render(request, "accounts/two_factor.html", context)
+
+
+def _webauthn_site(request) -> tuple[str, str]:
+    """The relying party a security key answers for (WEBAUTHN_RP_ID, else the host the browser
+    asked for) and the origin its answer must name (the panel's own, as the browser sees it)."""
+    host = request.get_host()
+    rp_id = settings.WEBAUTHN_RP_ID or urlsplit(f"//{host}").hostname or host
+    return rp_id, f"{request.scheme}://{host}"
+
+
+def _json_refusal(exc: ValidationError | PermissionDenied) -> HttpResponse:
+    message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    return JsonResponse({"error": message}, status=400 if isinstance(exc, ValidationError) else 403)
+
+
+@require_POST
+def two_factor_key_options(request):
+    """What the browser needs to make a new security key answer for this account (JSON)."""
+    rp_id, _ = _webauthn_site(request)
+    try:
+        options = twofactor.key_registration_options(
+            mailbox=request.user, session=request.session, rp_id=rp_id, rp_name=settings.OTP_TOTP_ISSUER
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _json_refusal(exc)
+    return HttpResponse(options, content_type="application/json")
+
+
+@require_POST
+def two_factor_key_add(request):
+    user = request.user
+    form = SecurityKeyForm(request.POST)
+    if form.is_valid():
+        rp_id, expected_origin = _webauthn_site(request)
+        key = call_service(
+            form,
+            twofactor.add_security_key,
+            acting_user=user,
+            mailbox=user,
+            session=request.session,
+            name=form.cleaned_data["name"],
+            credential=form.cleaned_data["credential"],
+            rp_id=rp_id,
+            expected_origin=expected_origin,
+            origin=origin(request),
+        )
+        if key:
+            messages.success(request, f"The security key {key.name} logs you in from now on.")
+            return redirect("accounts:two_factor")
+    return _two_factor_page(request, SecondFactorForm(), form)
+
+
+@require_POST
+def two_factor_key_remove(request, pk):
+    key = twofactor.security_keys(request.user).filter(pk=pk).first()
+    if key is None:
+        raise Http404("No such security key.")
+    twofactor.remove_security_key(acting_user=request.user, key=key, origin=origin(request))
+    messages.success(request, f"The security key {key.name} no longer logs you in.")
+    return redirect("accounts:two_factor")
 
 
 @require_http_methods(["GET", "POST"])
@@ -605,17 +673,32 @@ def _pending_user(request):
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def login_verify(request):
-    """The second step of a login: a code from the authenticator app, or a recovery code."""
+    """The second step of a login: a code from the authenticator app, a recovery code, or the
+    answer of a security key (posted as ``credential`` by the page's script)."""
     user, pending = _pending_user(request)
     if user is None:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, "Log in again: the login was not finished in time.")
         return redirect("login")
-    form = SecondFactorForm(request.POST or None)
+    with_key = request.method == "POST" and "credential" in request.POST
+    form = (SecurityKeyLoginForm if with_key else SecondFactorForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        method = call_service(
-            form, twofactor.verify_login, mailbox=user, code=form.cleaned_data["code"], origin=origin(request)
-        )
+        rp_id, expected_origin = _webauthn_site(request)
+        if with_key:
+            method = call_service(
+                form,
+                twofactor.verify_key_login,
+                mailbox=user,
+                session=request.session,
+                credential=form.cleaned_data["credential"],
+                rp_id=rp_id,
+                expected_origin=expected_origin,
+                origin=origin(request),
+            )
+        else:
+            method = call_service(
+                form, twofactor.verify_login, mailbox=user, code=form.cleaned_data["code"], origin=origin(request)
+            )
         if method:
             del request.session[PENDING_KEY]
             auth_login(request, user, backend=pending["backend"])
@@ -625,7 +708,30 @@ def login_verify(request):
                     request, f"You logged in with a recovery code; {left} left. Draw new ones on your account page."
                 )
             return redirect(pending["next"])
-    return render(request, "registration/login_verify.html", {"form": form, "address": user.address})
+    context = {
+        "form": form if not with_key else SecondFactorForm(),
+        "key_error": " ".join(e for errors in form.errors.values() for e in errors) if with_key else "",
+        "address": user.address,
+        "has_keys": twofactor.security_keys(user).exists(),
+    }
+    return render(request, "registration/login_verify.html", context)
+
+
+@login_not_required
+@never_cache
+@csrf_protect
+@require_POST
+def login_key_options(request):
+    """What the browser needs to ask the pending login's security keys (JSON)."""
+    user, _ = _pending_user(request)
+    if user is None:
+        return JsonResponse({"error": "Log in again: the login was not finished in time."}, status=403)
+    rp_id, _ = _webauthn_site(request)
+    try:
+        options = twofactor.key_login_options(mailbox=user, session=request.session, rp_id=rp_id)
+    except ValidationError as exc:
+        return _json_refusal(exc)
+    return HttpResponse(options, content_type="application/json")
 
 
 # --- App passwords ----------------------------------------------------------------------

@@ -182,3 +182,16 @@ class SecondFactorForm(forms.Form):
             attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
         ),
     )
+
+
+class SecurityKeyForm(forms.Form):
+    """A security key to add: its name, and (filled in by the page's script) the key's answer."""
+
+    name = SingleLineField(label="Name of the key", max_length=60, help_text="Such as: blue USB key, laptop.")
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=20000, required=False)
+
+
+class SecurityKeyLoginForm(forms.Form):
+    """The answer of a security key at the login's second step (the page's script fills it in)."""
+
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=20000, required=False)

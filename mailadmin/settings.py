@@ -212,6 +212,9 @@ OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Mail panel")
 OTP_TOTP_THROTTLE_FACTOR = 1
 # A password checked but its second factor not yet given is forgotten after this many seconds.
 TWO_FACTOR_PENDING_SECONDS = 300
+# Security keys (WebAuthn) answer for one site: the panel's host name, as the browser sees it, unless
+# set here (a parent domain, for a panel reached under several names of one domain).
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
 
 # --- The mail directory ---------------------------------------------------
 # New password hashes: ARGON2ID (default), BLF-CRYPT or SHA512-CRYPT.

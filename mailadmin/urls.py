@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("login/verify/", account_views.login_verify, name="login_verify"),
+    path("login/verify/key/", account_views.login_key_options, name="login_key_options"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_list, name="audit"),
     path("", include("domains.urls")),

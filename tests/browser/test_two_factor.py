@@ -78,3 +78,72 @@ def test_set_up_log_in_with_the_app_then_with_a_recovery_code_once(page, persona
         "two_factor.login",
         "two_factor.refused",
     ]
+
+
+def _enrolled(mailbox):
+    """Two-factor login set up with the app (as the test above does through the pages)."""
+    from accounts import twofactor
+
+    device = twofactor.start_enrolment(mailbox=mailbox)
+    totp = TOTP(device.bin_key, step=30, t0=0, digits=6)
+    totp.time = time.time()
+    twofactor.enrol(acting_user=mailbox, mailbox=mailbox, code=f"{totp.token():06d}", origin="test")
+
+
+def test_a_security_key_logs_in_in_place_of_the_code_until_it_is_removed(page, personas, shot):
+    """Chromium's virtual authenticator (DevTools' WebAuthn domain) as the key: added on the
+    two-factor page, it answers the login's second step; a key that is removed is not asked again."""
+    from accounts.models import SecurityKey
+
+    user = personas.user
+    _enrolled(user)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": False,
+                "hasUserVerification": False,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    log_in(page, user.address, personas.password)
+    page.get_by_label("Code").fill(app_code(_secret_of(user), ahead=1))
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/me/two-factor/")
+    page.get_by_label("Name of the key").fill("blue key")
+    page.get_by_role("button", name="Add a security key").click()
+    expect(page.locator(".flash.success")).to_contain_text("The security key blue key logs you in from now on.")
+    expect(page.get_by_role("row", name="blue key")).to_be_visible()
+    shot(page, "two-factor-05-security-key-added")
+    [key] = SecurityKey.objects.filter(mailbox=user)
+    assert key.public_key and key.credential_id
+    log_out(page)
+
+    log_in(page, user.address, personas.password)
+    expect(page.get_by_role("heading", name="Second step of the login")).to_be_visible()
+    shot(page, "two-factor-06-security-key-login")
+    page.get_by_role("button", name="Use my security key").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    page.goto("/me/two-factor/")
+    expect(page.get_by_role("row", name="blue key")).not_to_contain_text("not yet")
+    last = AuditEntry.objects.filter(action="two_factor.login").order_by("pk").last()
+    assert last.after == {"method": "security key", "key": "blue key"}
+
+    page.get_by_role("button", name="Remove blue key").click()
+    expect(page.locator(".flash.success")).to_contain_text("no longer logs you in")
+    assert not SecurityKey.objects.filter(mailbox=user).exists()
+    log_out(page)
+    log_in(page, user.address, personas.password)
+    expect(page.get_by_role("heading", name="Second step of the login")).to_be_visible()
+    expect(page.get_by_role("button", name="Use my security key")).to_have_count(0)
+
+
+def _secret_of(mailbox) -> str:
+    from accounts import twofactor
+
+    return twofactor.secret_text(twofactor.device_of(mailbox))

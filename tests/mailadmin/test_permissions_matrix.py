@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import apppasswords, twofactor
 from accounts import services as accounts
-from accounts.models import AppPassword, Job, Mailbox, MailboxArchive, RecoveryCode
+from accounts.models import AppPassword, Job, Mailbox, MailboxArchive, RecoveryCode, SecurityKey
 from aliases.models import Alias
 from api import tokens
 from api.models import ApiToken
@@ -129,6 +129,16 @@ MATRIX = [
     ("accounts:two_factor_setup", None, (302, 200, 200, 302), (302, 200, 200, 302), {"code": "000000"}),
     ("accounts:two_factor_remove", None, (405, 405, 405, 405), (200, 200, 200, 200), {"code": "000000"}),
     ("accounts:two_factor_codes", None, (405, 405, 405, 405), (200, 200, 200, 200), {"code": "000000"}),
+    # security keys: one's own, once two-factor login is set up (user and superuser have it)
+    ("accounts:two_factor_key_options", None, (405, 405, 405, 405), (200, 403, 403, 200), {}),
+    (
+        "accounts:two_factor_key_add",
+        None,
+        (405, 405, 405, 405),
+        (200, 403, 403, 200),
+        {"name": "k", "credential": "{}"},
+    ),
+    ("accounts:two_factor_key_remove", "key_user", (405, 405, 405, 405), (302, 404, 404, 404), {}),
     # another account's (both have one set up): its managers reset it, never one's own or a higher rank's
     ("accounts:two_factor_reset", "user", (405, 405, 405, 405), (403, 302, 404, 302), {}),
     ("accounts:two_factor_reset", "root", (405, 405, 405, 405), (404, 403, 404, 403), {}),
@@ -164,7 +174,7 @@ MATRIX = [
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
 # tests/accounts/test_two_factor.py).
-NOT_IN_MATRIX = {"login", "logout", "login_verify"}
+NOT_IN_MATRIX = {"login", "logout", "login_verify", "login_key_options"}
 
 
 def build_world():
@@ -215,6 +225,9 @@ def build_world():
         acting_user=None, zone="bl.example.net", name="BL", answers="127.0.0.2", origin="test"
     )
     objects["grey_allow"] = senders.greylist_allow_add(acting_user=None, pattern="partner.example", origin="test")
+    objects["key_user"] = SecurityKey.objects.create(
+        mailbox=p.user, name="key", credential_id="AAAA", credential_digest="0" * 64, public_key="AAAA"
+    )
     people = {"user": p.user, "admin_org": p.admin_org, "admin_net": p.admin_net, "superuser": p.superuser}
     return p, objects, people
 

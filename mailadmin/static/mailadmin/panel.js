@@ -1,5 +1,5 @@
-// The panel's only script: confirmations before destructive actions and "tick all".
-// Everything works without it (the server still checks every action).
+// The panel's script: confirmations before destructive actions and "tick all" (security keys:
+// webauthn.js). Everything works without it (the server still checks every action).
 "use strict";
 document.addEventListener("submit", function (event) {
   var form = event.target;
