@@ -255,3 +255,20 @@ def test_the_login_pages_options_need_a_pending_login_and_an_unknown_answer_is_r
     assert page.status_code == 200 and "did not answer for this account" in page.content.decode()
     assert client.get(reverse("accounts:me")).status_code == 302  # not logged in
     assert "Use my security key" in page.content.decode()  # the pending login is still there
+
+
+def test_the_command_line_shows_the_keys_and_its_reset_removes_them(personas):
+    import io
+
+    from django.core.management import call_command
+
+    superuser = personas.superuser
+    enrol(superuser)
+    add_key(superuser, SoftKey(), {}, name="red key")
+    out = io.StringIO()
+    call_command("mailbox", "two-factor", superuser.address, "--json", stdout=out)
+    assert json.loads(out.getvalue())["security_keys"] == ["red key"]
+    out = io.StringIO()
+    call_command("mailbox", "two-factor", superuser.address, "--reset", "--json", stdout=out)
+    assert json.loads(out.getvalue())["security_keys"] == []
+    assert not SecurityKey.objects.exists()

@@ -246,7 +246,8 @@ class Command(VerbCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="remove its authenticator and recovery codes: its password alone logs in until it sets up another",
+            help="remove its authenticator, recovery codes and security keys: its password alone logs in until it "
+            "sets up another",
         )
 
     def verb_two_factor(self, options):
@@ -260,6 +261,7 @@ class Command(VerbCommand):
             "since": state.get("since"),
             "last_used": state.get("last_used"),
             "recovery_codes_left": state.get("codes_left"),
+            "security_keys": [key.name for key in twofactor.security_keys(mailbox)],
         }
 
     def args_app_password(self, parser):
