@@ -276,8 +276,11 @@ for _name in ("VACATION_DEFAULT_SUBJECT", "MAIL_WELCOME_SUBJECT", "MAIL_WELCOME_
 # also be overridden on the command line (--set NAME=VALUE). Debian's paths and names by default.
 # The database the mail servers read is DATABASES["default"] unless MAIL_LOOKUP_DATABASE_URL is set
 # (e.g. a replica); the lookup users' passwords come from `manage.py lookup_users create --json`
-# (render_mailconfig --credentials FILE) or from these variables.
+# (render_mailconfig --credentials FILE) or from these variables. MAIL_LOOKUP_REPLICA_URLS: a mail
+# host's replicas of that database, nearest first, read before it (deploy/README.md, "Several mail
+# hosts"); usually set per host with render_mailconfig --set.
 MAIL_LOOKUP_DATABASE_URL = env.str("MAIL_LOOKUP_DATABASE_URL", default="")
+MAIL_LOOKUP_REPLICA_URLS = env.list("MAIL_LOOKUP_REPLICA_URLS", default=[])
 LOOKUP_EXIM_PASSWORD = env.str("LOOKUP_EXIM_PASSWORD", default="")
 LOOKUP_DOVECOT_PASSWORD = env.str("LOOKUP_DOVECOT_PASSWORD", default="")
 LOOKUP_GREYLIST_PASSWORD = env.str("LOOKUP_GREYLIST_PASSWORD", default="")

@@ -22,3 +22,5 @@ urlpatterns = [
     path("", include("api.urls")),
     path("api/v1/", api_urls()),
 ]
+
+handler500 = "mailadmin.views.server_error"

@@ -69,6 +69,7 @@ OVERRIDABLE = (
     "MAIL_AUTH_PENALTY",
     "MAIL_AUTH_FAILURE_LIMIT",
     "MAIL_LOOKUP_DATABASE_URL",
+    "MAIL_LOOKUP_REPLICA_URLS",
     "LOOKUP_EXIM_USER",
     "LOOKUP_EXIM_PASSWORD",
     "LOOKUP_DOVECOT_USER",
@@ -294,48 +295,98 @@ def _credentials(s, role: str) -> tuple[str, str]:
     return user, password
 
 
+def _server(db: Database, what: str) -> tuple[str, dict[str, str]]:
+    """Where one database server is: Exim's server string before "/database/user/password", and
+    the connection fields of directory.lua's SERVERS entry."""
+    if db.vendor == "mysql":
+        where = f"localhost({_path(f'{what} socket', db.socket)})" if db.socket else _word(f"{what} HOST", db.host)
+        if db.port and not db.socket:
+            where += f"::{_port(f'{what} PORT', db.port)}"
+        port = "0" if db.socket else _port(f"{what} PORT", db.port or 3306)
+        return where, {"host": "" if db.socket else db.host, "port": port, "socket": db.socket}
+    if db.socket:
+        # the socket is DIR/.s.PGSQL.PORT: both servers need the directory *and* the port
+        directory, _, filename = _path(f"{what} socket", db.socket).rpartition("/")
+        port = _port(f"{what} PORT", filename.rsplit(".", 1)[-1])
+        return f"({db.socket})", {"host": "", "port": port, "socket": directory}
+    host, port = _word(f"{what} HOST", db.host or "localhost"), _port(f"{what} PORT", db.port or 5432)
+    return f"{host}::{port}", {"host": host, "port": port, "socket": ""}
+
+
+def replica_databases(urls, primary: Database) -> list[Database]:
+    """MAIL_LOOKUP_REPLICA_URLS (a list, or one comma-separated string) as servers of the primary's kind."""
+    if isinstance(urls, str):
+        urls = urls.split(",")
+    replicas = []
+    for url in (u.strip() for u in urls or ()):
+        if not url:
+            continue
+        try:
+            replica = Database.from_settings_dict(environ.Env.db_url_config(url))
+        except (ConfigError, KeyError, ValueError) as exc:
+            raise ConfigError(f"MAIL_LOOKUP_REPLICA_URLS: '{url}' is not a database URL ({exc}).") from None
+        if replica.vendor != primary.vendor or replica.vendor == "sqlite":
+            raise ConfigError(
+                f"MAIL_LOOKUP_REPLICA_URLS: '{url}' is not a replica of the {primary.vendor} primary "
+                "(replicas are MariaDB/MySQL or PostgreSQL servers of the primary's kind)."
+            )
+        replicas.append(replica)
+    return replicas
+
+
+def _lua_servers(entries: list[dict[str, str]]) -> str:
+    """directory.lua's SERVERS table (every value already checked to be a safe word, path or port)."""
+    items = [
+        f'{{ database = "{e["database"]}", host = "{e["host"]}", port = {e["port"]}, socket = "{e["socket"]}" }}'
+        for e in entries
+    ]
+    return "{\n  " + ",\n  ".join(items) + ",\n}"
+
+
 def _database_values(db: Database, s) -> dict[str, str]:
-    """The lookup driver, the quoting operator and the connection of each server."""
+    """The lookup driver, the quoting operator and the connection of each server.
+
+    With replicas (MAIL_LOOKUP_REPLICA_URLS, nearest first), Exim and Dovecot read them in that
+    order and the primary (the lookup database) last; what must be written or must be current
+    is asked of the primary alone: greylisting's triplets (GREYLIST_DRIVER) and, before an
+    address is refused as unknown, whether the primary knows it (PRIMARY_DRIVER, 10-acl.conf).
+    """
     v = {"DB_VENDOR": db.vendor}
     if db.vendor == "sqlite":
         path = _path("database NAME", db.name)
+        replica_databases(s("MAIL_LOOKUP_REPLICA_URLS"), db)  # (refuses any: SQLite has no replicas)
         v.update(EXIM_DRIVER="sqlite", EXIM_QUOTE="quote_sqlite", EXIM_STR="", EXIM_SQLITE_FILE=path)
         # (no users: Exim writes the triplets into the same file, which it may then write; deploy/README.md)
         v.update(GREYLIST_DRIVER="sqlite", GREYLIST_INSERT="INSERT INTO", GREYLIST_KEEP="ON CONFLICT DO NOTHING")
-        v.update(LUA_DRIVER="sqlite3", LUA_DATABASE=path, LUA_USER="", LUA_PASSWORD="", LUA_HOST="", LUA_PORT="0")
-        v["LUA_SOCKET"] = ""
+        v.update(LUA_DRIVER="sqlite3", LUA_USER="", LUA_PASSWORD="")
+        v["LUA_SERVERS"] = _lua_servers([{"database": path, "host": "", "port": "0", "socket": ""}])
         return v
-    name = _word("database NAME", db.name)
+    replicas = replica_databases(s("MAIL_LOOKUP_REPLICA_URLS"), db)
     exim_user, exim_pw = _credentials(s, "EXIM")
     dovecot_user, dovecot_pw = _credentials(s, "DOVECOT")
-    v.update(LUA_DATABASE=name, LUA_USER=dovecot_user, LUA_PASSWORD=dovecot_pw)
+    v.update(LUA_USER=dovecot_user, LUA_PASSWORD=dovecot_pw)
     if db.vendor == "mysql":
-        where = f"localhost({_path('socket', db.socket)})" if db.socket else _word("HOST", db.host)
-        if db.port and not db.socket:
-            where += f"::{_port('PORT', db.port)}"
-        v.update(EXIM_DRIVER="mysql", EXIM_QUOTE="quote_mysql", EXIM_STR="")
-        v.update(LUA_DRIVER="mysql", LUA_SOCKET=db.socket, LUA_HOST="" if db.socket else db.host)
-        v["LUA_PORT"] = "0" if db.socket else _port("PORT", db.port or 3306)
+        v.update(EXIM_DRIVER="mysql", EXIM_QUOTE="quote_mysql", EXIM_STR="", LUA_DRIVER="mysql")
     else:
-        if db.socket:
-            # the socket is DIR/.s.PGSQL.PORT: both servers need the directory *and* the port
-            directory, _, filename = _path("socket", db.socket).rpartition("/")
-            port = _port("PORT", filename.rsplit(".", 1)[-1])
-            where = f"({db.socket})"
-            v.update(LUA_SOCKET=directory, LUA_HOST="", LUA_PORT=port)
-        else:
-            host, port = _word("HOST", db.host or "localhost"), _port("PORT", db.port or 5432)
-            where = f"{host}::{port}"
-            v.update(LUA_SOCKET="", LUA_HOST=host, LUA_PORT=port)
         # quote_pgsql escapes with backslashes: only an E'' literal reads them as escapes.
         v.update(EXIM_DRIVER="pgsql", EXIM_QUOTE="quote_pgsql", EXIM_STR="E", LUA_DRIVER="postgres")
-    server = f"{where}/{name}/{exim_user}/{exim_pw}"
-    v["EXIM_MYSQL_SERVERS" if db.vendor == "mysql" else "EXIM_PGSQL_SERVERS"] = server
-    # Greylisting's writes go to the same server as its own user (none configured: no greylisting).
+    servers, lua = [], []
+    for n, server in enumerate([*replicas, db]):
+        what = "database" if server is db else f"replica {n + 1}"
+        name = _word(f"{what} NAME", server.name)
+        where, fields = _server(server, what)
+        servers.append(f"{where}/{name}/{exim_user}/{exim_pw}")
+        lua.append({"database": name, **fields})
+    primary = servers[-1].rsplit("/", 2)[0]  # "where/name" of the primary
+    # Exim tries the servers of its list in turn until one answers (a colon-separated list).
+    v["EXIM_MYSQL_SERVERS" if db.vendor == "mysql" else "EXIM_PGSQL_SERVERS"] = " : ".join(servers)
+    v["LUA_SERVERS"] = _lua_servers(lua)
+    if replicas:
+        v["PRIMARY_DRIVER"] = f"{v['EXIM_DRIVER']},servers={primary}/{exim_user}/{exim_pw}"
+    # Greylisting's writes go to the primary as its own user (none configured: no greylisting).
     greylist_user, greylist_pw = _credentials(s, "GREYLIST")
     if greylist_pw:
-        driver = v["EXIM_DRIVER"]
-        v["GREYLIST_DRIVER"] = f"{driver},servers={where}/{name}/{greylist_user}/{greylist_pw}"
+        v["GREYLIST_DRIVER"] = f"{v['EXIM_DRIVER']},servers={primary}/{greylist_user}/{greylist_pw}"
         mysql = db.vendor == "mysql"
         v["GREYLIST_INSERT"] = "INSERT IGNORE INTO" if mysql else "INSERT INTO"
         v["GREYLIST_KEEP"] = "" if mysql else "ON CONFLICT DO NOTHING"
@@ -374,6 +425,7 @@ EXIM_MACROS = {
     "LOOKUP_PGSQL_SERVERS": "EXIM_PGSQL_SERVERS",
     "LOOKUP_SQLITE_FILE": "EXIM_SQLITE_FILE",
     "GREYLIST_DRIVER": "GREYLIST_DRIVER",
+    "PRIMARY_DRIVER": "PRIMARY_DRIVER",
     "GREYLIST_INSERT": "GREYLIST_INSERT",
     "GREYLIST_KEEP": "GREYLIST_KEEP",
 }

@@ -14,13 +14,17 @@
 -- The values in @@...@@ come from the project's settings (`manage.py render_mailconfig`).
 -- Keep this file private (0640 root:dovecot): it holds the Dovecot lookup user's password.
 
--- Where the database is: a MariaDB/MySQL socket or host, a PostgreSQL socket directory or
--- host, or (SQLite) the database file in DATABASE.
+-- The database servers, tried in this order: the mail host's replicas, nearest first, then the
+-- primary (MAIL_LOOKUP_REPLICA_URLS, MAIL_LOOKUP_DATABASE_URL). Each is a MariaDB/MySQL socket or
+-- host, a PostgreSQL socket directory or host, or (SQLite) the database file in `database`.
 local DRIVER = "@@LUA_DRIVER@@"
-local DATABASE, USER, PASSWORD = "@@LUA_DATABASE@@", "@@LUA_USER@@", "@@LUA_PASSWORD@@"
-local HOST, PORT, SOCKET = "@@LUA_HOST@@", @@LUA_PORT@@, "@@LUA_SOCKET@@"
+local SERVERS = @@LUA_SERVERS@@
+local USER, PASSWORD = "@@LUA_USER@@", "@@LUA_PASSWORD@@"
 -- Seconds to wait for the database before answering a temporary failure.
 local TIMEOUT = @@LOOKUP_TIMEOUT@@
+-- While a later server stands in for an earlier one that failed, the earlier one is tried again
+-- after this many seconds (a replica that is back takes its reads back from the primary).
+local PREFER_AGAIN = 30
 local STORE = "@@STORE@@"
 
 local luasql = require("luasql." .. DRIVER)
@@ -32,7 +36,7 @@ local PASSDB_QUERY = "SELECT address, password, login_allowed, maildir, quota_ru
 local APP_PASSWORD_QUERY = "SELECT address, password, imap, pop3, smtp, sieve FROM lookup_app_passwords_v2 WHERE key_id = '%s'"
 local APP_PASSWORD_CHARS, APP_KEY_CHARS = 36, 8
 -- The last use is written at most this often per app password (one UPDATE that changes no row
--- otherwise); Dovecot's user may update that one column and nothing else.
+-- otherwise), to the primary; Dovecot's user may update that one column and nothing else.
 local APP_PASSWORD_USED = "UPDATE accounts_apppassword SET last_used_at = %s WHERE key_id = '%s' AND (last_used_at IS NULL OR last_used_at < %s)"
 local USED_EVERY = 300
 -- The protocol a mailbox (its imap, pop3, smtp, sieve columns) and an app password must allow, by
@@ -44,20 +48,37 @@ local USERDB_QUERY = "SELECT maildir, quota_rule FROM lookup_logins_v2 WHERE add
 local ITERATE_QUERY = "SELECT address FROM lookup_logins_v2"
 
 local env = luasql[DRIVER]()
-local conn = nil
+-- The connection reads go to, which entry of SERVERS it is and since when; a connection to the
+-- primary for writes, when reads go to a replica.
+local conn, conn_index, conn_since = nil, 0, 0
+local primary_conn = nil
 
-local function connect()
+local function connect_to(server)
   if DRIVER == "mysql" then
-    if SOCKET ~= "" then
-      return env:connect(DATABASE, USER, PASSWORD, nil, 0, SOCKET)
+    if server.socket ~= "" then
+      return env:connect(server.database, USER, PASSWORD, nil, 0, server.socket)
     end
-    return env:connect(DATABASE, USER, PASSWORD, HOST, PORT)
+    return env:connect(server.database, USER, PASSWORD, server.host, server.port)
   elseif DRIVER == "postgres" then
     return env:connect(string.format(
       "host=%s port=%d dbname=%s user=%s password=%s connect_timeout=%d options='-c statement_timeout=%d'",
-      SOCKET ~= "" and SOCKET or HOST, PORT, DATABASE, USER, PASSWORD, TIMEOUT, TIMEOUT * 1000))
+      server.socket ~= "" and server.socket or server.host, server.port, server.database, USER, PASSWORD,
+      TIMEOUT, TIMEOUT * 1000))
   end
-  return env:connect(DATABASE)
+  return env:connect(server.database)
+end
+
+-- The first server of SERVERS that answers, and its index; nil and every server's error if none does.
+local function connect()
+  local errors = {}
+  for index, server in ipairs(SERVERS) do
+    local c, err = connect_to(server)
+    if c ~= nil then
+      return c, index
+    end
+    errors[#errors + 1] = "server " .. index .. ": " .. tostring(err)
+  end
+  return nil, table.concat(errors, "; ")
 end
 
 -- Run `query` (a format with one %s, filled with the escaped `key`) and return every row
@@ -66,13 +87,18 @@ end
 -- temporary failure (IMAP "[UNAVAILABLE]", LMTP 4xx), never as "no such user".
 local function select_rows(query, key)
   local last_error
+  if conn ~= nil and conn_index > 1 and os.time() - conn_since >= PREFER_AGAIN then
+    pcall(conn.close, conn)  -- standing in for an earlier server long enough: try that one again
+    conn = nil
+  end
   for _ = 1, 2 do
     if conn == nil then
-      local err
-      conn, err = connect()
+      local index_or_err
+      conn, index_or_err = connect()
       if conn == nil then
-        error("directory unreachable: " .. tostring(err))
+        error("directory unreachable: " .. tostring(index_or_err))
       end
+      conn_index, conn_since = index_or_err, os.time()
     end
     local sql = key and string.format(query, conn:escape(key)) or query
     local cur, err = conn:execute(sql)
@@ -101,15 +127,27 @@ local function utc_literal(t)
   return "'" .. text .. "'"
 end
 
--- Record an app password's use. Best effort: a replica, a read-only SQLite file or a busy
--- database leaves the last use older, never fails the login.
+-- Record an app password's use, on the primary (the last entry of SERVERS). Best effort: a
+-- primary that cannot be reached, a read-only SQLite file or a busy database leaves the last use
+-- older, never fails the login.
 local function note_use(req, key_id)
   local now = os.time()
   local ok, result, err = pcall(function()
-    return conn:execute(string.format(APP_PASSWORD_USED, utc_literal(now), conn:escape(key_id), utc_literal(now - USED_EVERY)))
+    local writer = conn
+    if conn_index ~= #SERVERS then
+      if primary_conn == nil then
+        primary_conn = assert(connect_to(SERVERS[#SERVERS]))
+      end
+      writer = primary_conn
+    end
+    return writer:execute(string.format(APP_PASSWORD_USED, utc_literal(now), writer:escape(key_id), utc_literal(now - USED_EVERY)))
   end)
   if not ok or result == nil then
     req:log_warning("could not record the app password's last use: " .. tostring(ok and err or result))
+    if primary_conn ~= nil then
+      pcall(primary_conn.close, primary_conn)
+      primary_conn = nil
+    end
   end
 end
 
@@ -216,5 +254,8 @@ end
 function script_deinit()
   if conn ~= nil then
     pcall(conn.close, conn)
+  end
+  if primary_conn ~= nil then
+    pcall(primary_conn.close, primary_conn)
   end
 end

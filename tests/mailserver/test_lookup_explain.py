@@ -11,8 +11,11 @@ QUERY PLAN must SEARCH, never SCAN, a base table.
 """
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from accounts.models import AppPassword, Mailbox
@@ -332,3 +335,29 @@ def test_the_checker_sees_a_full_scan():
     Domain.objects.bulk_create(Domain(name=f"d{i}.example") for i in range(50))
     scans, plan = full_scans("SELECT domain FROM lookup_domains_v1 WHERE logins_enabled = %s", "1")
     assert scans, plan
+
+
+def _exim_macro(name: str) -> str:
+    """A macro of the shipped Exim configuration, its continued lines joined."""
+    text = (Path(settings.BASE_DIR) / "deploy" / "exim" / "00-main.conf").read_text().replace("\\\n", " ")
+    return " ".join(re.search(rf"^{name} = (.*)$", text, re.MULTILINE).group(1).split())
+
+
+@pytest.mark.vendors("mysql", "postgresql")
+def test_a_replicas_answer_is_compared_with_the_primarys_by_keys(directory):
+    """10-acl.conf's GAP_ROW (asked of a replica and of the primary before a recipient is refused on a
+    mail host that reads replicas): the domain by its key, the address and catch-all by theirs."""
+    sql = (
+        _exim_macro("GAP_ROW")
+        .replace("LOOKUP_STR'${LOOKUP_QUOTE:${lc:$local_part}}@'", "%s")
+        .replace("LOOKUP_STR'${LOOKUP_QUOTE:$domain}'", "%s")
+    )
+    assert "$" not in sql, sql
+    params = ["u7@", "alias7.example"]
+    scans, plan = plan_scans(sql, params)
+    assert scans == [], plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # the domain alias stands for d7.example: its mailbox u7 and its catch-all (alias "") are both read
+    assert sorted(row[3] for row in rows) == ["@d7.example", "u7@d7.example"], rows

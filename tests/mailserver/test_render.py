@@ -44,7 +44,8 @@ def test_rendered_files_pass_exim_and_dovecot_syntax_checks(tmp_path, kind):
     sql = script.read_text()
     assert "lookup_logins_v2" in sql and "@@" not in sql.replace("@@...@@", "")
     if kind != "sqlite":
-        assert '"mailadmin", "mail_dovecot", "dovecot-Secret2"' in sql
+        assert 'local USER, PASSWORD = "mail_dovecot", "dovecot-Secret2"' in sql
+        assert 'database = "mailadmin"' in sql
     text = exim.read_text()
     queries = [line for line in text.splitlines() if "SELECT" in line and not line.lstrip().startswith("#")]
     assert queries and not [q for q in queries if "lookup_dovecot_users_v1" in q or "lookup_logins_v2" in q], (
@@ -62,7 +63,79 @@ def test_postgresql_socket_keeps_its_port_for_both_servers(tmp_path):
     exim = (tmp_path / "exim4" / "exim4.conf").read_text()
     assert "LOOKUP_PGSQL_SERVERS = (/run/postgresql/.s.PGSQL.5433)/mailadmin/" in exim
     script = (tmp_path / "dovecot" / "directory.lua").read_text()
-    assert 'local HOST, PORT, SOCKET = "", 5433, "/run/postgresql"' in script
+    assert '{ database = "mailadmin", host = "", port = 5433, socket = "/run/postgresql" }' in script
+
+
+@pytest.mark.parametrize(
+    ("primary", "replicas", "servers", "lua"),
+    [
+        (
+            "mysql-tcp",
+            "mysql://x@127.0.0.1:3308/mailadmin, mysql://x@/mailadmin?unix_socket=/run/mysqld/replica.sock",
+            "127.0.0.1::3308/mailadmin/mail_exim/exim-Secret1 : localhost(/run/mysqld/replica.sock)/mailadmin/"
+            "mail_exim/exim-Secret1 : db.example.org::3307/mailadmin/mail_exim/exim-Secret1",
+            ['host = "127.0.0.1", port = 3308', 'socket = "/run/mysqld/replica.sock"', 'host = "db.example.org"'],
+        ),
+        (
+            "postgresql",
+            "postgres://x@replica.example.org:5433/mailadmin",
+            "replica.example.org::5433/mailadmin/mail_exim/exim-Secret1 : localhost::5432/mailadmin/"
+            "mail_exim/exim-Secret1",
+            ['host = "replica.example.org", port = 5433', 'host = "localhost", port = 5432'],
+        ),
+    ],
+)
+def test_replicas_are_read_first_and_the_primary_written_and_asked_before_refusing(
+    tmp_path, primary, replicas, servers, lua
+):
+    overrides = {
+        **SECRETS,
+        "LOOKUP_GREYLIST_PASSWORD": "grey-Secret3",
+        "MAIL_LOOKUP_REPLICA_URLS": replicas,
+        "MAIL_DOVECOT_CONFIG_DIR": str(tmp_path / "dovecot"),
+    }
+    mailconfig.render(tmp_path, overrides, DATABASES[primary])
+    exim = tmp_path / "exim4" / "exim4.conf"
+    result = subprocess.run(["exim", "-bV", "-C", str(exim)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = exim.read_text()
+    assert f"_SERVERS = {servers}\n" in text
+    where = servers.rsplit(" : ", 1)[-1].rsplit("/", 2)[0]  # the primary's "host/database"
+    driver = "mysql" if DATABASES[primary].vendor == "mysql" else "pgsql"
+    assert f"PRIMARY_DRIVER = {driver},servers={where}/mail_exim/exim-Secret1\n" in text
+    assert f"GREYLIST_DRIVER = {driver},servers={where}/mail_greylist/grey-Secret3\n" in text
+    script = (tmp_path / "dovecot" / "directory.lua").read_text()
+    positions = [script.index(entry) for entry in lua]
+    assert positions == sorted(positions), "directory.lua tries the servers in the order given, the primary last"
+    result = subprocess.run(
+        ["doveconf", "-n", "-c", str(tmp_path / "dovecot" / "dovecot.conf")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_replicas_nothing_is_asked_twice(tmp_path):
+    mailconfig.render(tmp_path, {**SECRETS, "LOOKUP_GREYLIST_PASSWORD": "grey-Secret3"}, DATABASES["mysql"])
+    text = (tmp_path / "exim4" / "exim4.conf").read_text()
+    assert "PRIMARY_DRIVER =" not in text
+    result = subprocess.run(
+        ["exim", "-C", str(tmp_path / "exim4" / "exim4.conf"), "-bP", "macros"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "REPLICA_BEHIND" not in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("primary", "replicas", "message"),
+    [
+        ("postgresql", "mysql://x@127.0.0.1/mailadmin", "not a replica of the postgresql primary"),
+        ("sqlite", "sqlite:////var/lib/other.sqlite3", "not a replica of the sqlite primary"),
+        ("mysql", "mysql://x@127.0.0.1/mail'); DROP TABLE x; --", "replica 1 NAME"),
+        ("mysql", "mysql://x@evil host:3306/mailadmin", "replica 1 HOST"),
+        ("postgresql", "postgres://x@127.0.0.1:70000/mailadmin", "replica 1 PORT|not a database URL"),
+    ],
+)
+def test_replica_urls_that_cannot_be_rendered_are_refused_by_name(primary, replicas, message):
+    with pytest.raises(mailconfig.ConfigError, match=message):
+        mailconfig.values({**SECRETS, "MAIL_LOOKUP_REPLICA_URLS": replicas}, DATABASES[primary])
 
 
 def test_postgresql_lookups_use_escape_string_literals(tmp_path):
@@ -124,7 +197,7 @@ def test_command_takes_lookup_users_json_and_overrides(tmp_path, settings):
     assert "LOOKUP_MYSQL_SERVERS = localhost(/run/mysqld/mysqld.sock)/maildir/mail_exim/Exim1pw" in text
     assert "MAIN_HOSTNAME = mx.example.net" in text and "PORT_SUBMISSION = 2587" in text
     script = (tmp_path / "out" / "dovecot" / "directory.lua").read_text()
-    assert '"maildir", "mail_dovecot", "Dove2pw"' in script
+    assert '"mail_dovecot", "Dove2pw"' in script and 'database = "maildir"' in script
     with pytest.raises(CommandError, match="MAIL_SMTP_PORT"):
         call_command("render_mailconfig", str(tmp_path / "bad"), "--set", "SMTP_PORT=0", stdout=io.StringIO())
 

@@ -45,14 +45,16 @@ def _wait(check, what: str, log: Path, timeout: float = 30) -> None:
 class PrivateMariaDB:
     vendor = "mysql"
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, port: int | None = None, options: tuple[str, ...] = ()):
+        self.root, self.port, self.options = root, port, options  # port: also listen on 127.0.0.1
         self.data, self.socket = root / "data", root / "mysqld.sock"
         self.log = root / "mariadbd.log"
         self.proc: subprocess.Popen | None = None
 
     @property
     def database(self) -> mailconfig.Database:
+        if self.port:
+            return mailconfig.Database(vendor="mysql", name=COPY, host="127.0.0.1", port=str(self.port))
         return mailconfig.Database(vendor="mysql", name=COPY, socket=str(self.socket))
 
     def install(self) -> None:
@@ -79,11 +81,12 @@ class PrivateMariaDB:
                     f"--datadir={self.data}",
                     f"--socket={self.socket}",
                     f"--pid-file={self.root / 'mariadbd.pid'}",
-                    "--skip-networking",
+                    *([f"--port={self.port}", "--bind-address=127.0.0.1"] if self.port else ["--skip-networking"]),
                     "--user=root",
                     "--innodb-buffer-pool-size=16M",
                     "--character-set-server=utf8mb4",
                     "--max-connections=400",
+                    *self.options,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -126,7 +129,8 @@ class PrivateMariaDB:
         conn.close()
         subprocess.run(["mysql", f"--socket={self.socket}", "-uroot", COPY], input=dump, check=True, timeout=120)
         conn = self.connect(COPY)
-        create_mysql(conn.cursor(), COPY, _USERS, "localhost")
+        for host in ("localhost", "127.0.0.1") if self.port else ("localhost",):
+            create_mysql(conn.cursor(), COPY, _USERS, host)
         conn.commit()
         conn.close()
 
