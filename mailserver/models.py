@@ -123,3 +123,75 @@ class SendingState(models.Model):
             f"{self.mailbox_id} at {self.host}: {self.messages_per_hour:.0f} messages, "
             f"{self.recipients_per_hour:.0f} recipients"
         )
+
+
+class TrafficCount(models.Model):
+    """How many messages (or recipients) of one kind one domain had in one hour, from Exim's main
+    log (mailserver.traffic). Domain "*" is the whole mail host: every line counts there, also
+    those of no domain of the directory (after-DATA rejections name none)."""
+
+    KINDS = [
+        ("received", "received"),
+        ("delivered", "delivered locally"),
+        ("relayed", "relayed out"),
+        ("deferred", "deferred"),
+        ("bounced", "bounced"),
+        ("rejected_unknown", "rejected: unknown recipient"),
+        ("rejected_greylist", "rejected: greylisted"),
+        ("rejected_dnsbl", "rejected: DNS blocklist"),
+        ("rejected_virus", "rejected: virus"),
+        ("rejected_spam", "rejected: spam"),
+        ("rejected_policy", "rejected: policy"),
+    ]
+    domain = models.CharField(max_length=253)
+    hour = models.DateTimeField()
+    kind = models.CharField(max_length=24, choices=KINDS)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "mailserver_trafficcount"
+        ordering = ["domain", "hour", "kind"]
+        constraints = [models.UniqueConstraint(fields=["domain", "hour", "kind"], name="traffic_count_once")]
+
+    def __str__(self):
+        return f"{self.domain} {self.hour:%Y-%m-%d %H}h {self.kind}: {self.count}"
+
+
+class TrafficParty(models.Model):
+    """Messages received for a domain in one day by sender, and by recipient (its top senders and
+    recipients)."""
+
+    ROLES = [("sender", "sender"), ("recipient", "recipient")]
+    domain = models.CharField(max_length=253)
+    day = models.DateField()
+    role = models.CharField(max_length=9, choices=ROLES)
+    address = models.CharField(max_length=320)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "mailserver_trafficparty"
+        ordering = ["domain", "day", "role", "-count"]
+        constraints = [models.UniqueConstraint(fields=["domain", "day", "role", "address"], name="traffic_party_once")]
+
+    def __str__(self):
+        return f"{self.domain} {self.day} {self.role} {self.address}: {self.count}"
+
+
+class LogCursor(models.Model):
+    """How far ``traffic collect`` has read a log file: its inode and the offset after the last
+    whole line counted (written in the transaction of the counts, so no line counts twice), and
+    the senders of messages received but not yet completed (what their deliveries count under)."""
+
+    host = models.CharField(max_length=253)  # each mail host reads its own log
+    path = models.CharField(max_length=1000)
+    inode = models.BigIntegerField(default=0)
+    offset = models.BigIntegerField(default=0)
+    pending = models.JSONField(default=dict)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "mailserver_logcursor"
+        constraints = [models.UniqueConstraint(fields=["host", "path"], name="log_cursor_once")]
+
+    def __str__(self):
+        return f"{self.host}:{self.path} (inode {self.inode}) at {self.offset}"
