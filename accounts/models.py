@@ -573,3 +573,40 @@ class AppPassword(models.Model):
     @property
     def protocols(self) -> list[str]:
         return [p for p in APP_PASSWORD_PROTOCOLS if getattr(self, p)]
+
+
+class DomainUsageDay(models.Model):
+    """A domain's storage, messages and mailboxes on one day, as the usage job last measured them
+    that day (one row per domain and day, kept for MAIL_USAGE_HISTORY_DAYS)."""
+
+    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    usage_bytes = models.BigIntegerField(default=0)
+    message_count = models.BigIntegerField(default=0)
+    mailboxes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_domainusageday"
+        ordering = ["domain", "day"]
+        constraints = [models.UniqueConstraint(fields=["domain", "day"], name="domain_usage_once_a_day")]
+
+    def __str__(self):
+        return f"{self.domain_id} {self.day}: {self.usage_bytes} bytes"
+
+
+class MailboxUsageDay(models.Model):
+    """A mailbox's storage and messages from one day on: a row only on the days they changed
+    (a quiet mailbox costs nothing), the last of the day kept; the series is a step line."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    usage_bytes = models.BigIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_mailboxusageday"
+        ordering = ["mailbox", "day"]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "day"], name="mailbox_usage_once_a_day")]
+
+    def __str__(self):
+        return f"{self.mailbox_id} {self.day}: {self.usage_bytes} bytes"

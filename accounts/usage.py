@@ -7,14 +7,16 @@ no audit row.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts import mailstore
-from accounts.models import Mailbox, maildir_of
+from accounts.models import DomainUsageDay, Mailbox, MailboxUsageDay, maildir_of
 
 USAGE_FIELDS = ["usage_bytes", "message_count", "inbox_changed_at", "over_quota"]
 
@@ -41,7 +43,49 @@ def mailbox_usage_refresh(*, store: Path, now=None, batch_size: int = 1000) -> d
     with transaction.atomic():
         _write_usage(changed, batch_size)
         Mailbox.objects.filter(domain__isnull=False).update(usage_updated_at=now)
+        _keep_history(changed, timezone.localdate(now), batch_size)
     return {"mailboxes": sum(sources.values()), "changed": len(changed), **sources}
+
+
+def _keep_history(changed: list[tuple], today, batch_size: int) -> None:
+    """Today's point of the usage history: each domain's totals, and the mailboxes that changed
+    (a mailbox's series has a row only on the days it changed); older than
+    MAIL_USAGE_HISTORY_DAYS goes."""
+    MailboxUsageDay.objects.bulk_create(
+        [
+            MailboxUsageDay(mailbox_id=pk, day=today, usage_bytes=size, message_count=count)
+            for pk, size, count, *_ in changed
+        ],
+        batch_size=batch_size,
+        update_conflicts=True,
+        unique_fields=["mailbox", "day"],
+        update_fields=["usage_bytes", "message_count"],
+    )
+    totals = (
+        Mailbox.objects.filter(domain__isnull=False)
+        .values("domain_id")
+        .annotate(size=Sum("usage_bytes"), count=Sum("message_count"), boxes=Count("pk"))
+        .order_by()
+    )
+    DomainUsageDay.objects.bulk_create(
+        [
+            DomainUsageDay(
+                domain_id=row["domain_id"],
+                day=today,
+                usage_bytes=row["size"] or 0,
+                message_count=row["count"] or 0,
+                mailboxes=row["boxes"],
+            )
+            for row in totals.iterator(chunk_size=2000)
+        ],
+        batch_size=batch_size,
+        update_conflicts=True,
+        unique_fields=["domain", "day"],
+        update_fields=["usage_bytes", "message_count", "mailboxes"],
+    )
+    oldest = today - timedelta(days=settings.MAIL_USAGE_HISTORY_DAYS)
+    MailboxUsageDay.objects.filter(day__lt=oldest).delete()
+    DomainUsageDay.objects.filter(day__lt=oldest).delete()
 
 
 def _write_usage(rows: list[tuple], batch_size: int) -> None:

@@ -12,4 +12,5 @@ def panel(request):
         "perms_grants": permissions.can_manage_grants(user),
         "perms_blocklists": permissions.can_manage_blocklists(user),
         "perms_greylisting": permissions.can_manage_greylisting(user),
+        "perms_statistics": permissions.can_see_server_statistics(user),
     }

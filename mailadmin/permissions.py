@@ -239,6 +239,12 @@ def can_manage_greylisting(actor) -> bool:
     return actor is None or rank(actor) == SUPERUSER
 
 
+def can_see_server_statistics(actor) -> bool:
+    """The whole mail host's traffic and storage: superusers. A domain's statistics go with seeing
+    the domain, a mailbox's with seeing the mailbox (can_view_mailbox)."""
+    return rank(actor) == SUPERUSER
+
+
 def can_set_forwarding(actor, mailbox) -> bool:
     """Others' forwarding for those who manage them; one's own where the domain lets its users.
     A panel-only account has no mail to forward."""

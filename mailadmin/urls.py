@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("aliases.urls")),
     path("", include("vacation.urls")),
     path("", include("policy.urls")),
+    path("", include("mailserver.urls")),
     path("", include("api.urls")),
     path("api/v1/", api_urls()),
 ]

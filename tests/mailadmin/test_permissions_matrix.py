@@ -171,6 +171,13 @@ MATRIX = [
     # greylisting's allow list and the senders it holds: superusers only
     ("policy:greylisting", None, (403, 403, 403, 200), (403, 403, 403, 302), {"pattern": "192.0.2.0/24"}),
     ("policy:greylist_allow_delete", "grey_allow", (405, 405, 405, 405), (403, 403, 403, 302), {}),
+    # statistics: the whole host for superusers; a domain's and a mailbox's for whoever sees them
+    ("mailserver:statistics", None, (403, 403, 403, 200), (405, 405, 405, 405), {}),
+    ("mailserver:domain_statistics", "org", (404, 200, 404, 200), (405, 405, 405, 405), {}),
+    ("mailserver:domain_statistics", "net", (404, 404, 200, 200), (405, 405, 405, 405), {}),
+    ("mailserver:mailbox_statistics", "user", (200, 200, 404, 200), (405, 405, 405, 405), {}),
+    ("mailserver:mailbox_statistics", "root", (404, 200, 404, 200), (405, 405, 405, 405), {}),
+    ("mailserver:mailbox_statistics", "bob", (404, 404, 200, 200), (405, 405, 405, 405), {}),
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
 # tests/accounts/test_two_factor.py).

@@ -1,0 +1,75 @@
+"""Charts drawn on the server as SVG (templates/includes/chart.html): no script, nothing loaded from
+elsewhere, so the strict CSP holds and a chart shows even where JavaScript fails. Each chart comes
+with its numbers as a table (for screen readers, and for anyone who wants the figures)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIDTH, HEIGHT = 640, 200
+LEFT, RIGHT, TOP, BOTTOM = 64, 8, 12, 24  # room for the axis labels
+COLOURS = ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed"]
+
+
+@dataclass
+class Series:
+    name: str
+    values: list[float | None]  # None: not measured yet (no point drawn)
+    colour: str = ""
+    points: str = ""  # the SVG polyline's points
+
+
+@dataclass
+class Chart:
+    title: str
+    labels: list[str]  # one per x position (a day, an hour)
+    series: list[Series]
+    unit: str = ""  # "bytes" or "" (a count)
+    width: int = WIDTH
+    height: int = HEIGHT
+    ticks: list[dict] = field(default_factory=list)  # y axis: {"y": px, "text": label}
+    rows: list[dict] = field(default_factory=list)  # the table: {"label": ..., "values": [...]}
+
+    @property
+    def empty(self) -> bool:
+        return not self.labels or not any(any(v for v in s.values if v) for s in self.series)
+
+    @property
+    def description(self) -> str:
+        names = ", ".join(s.name for s in self.series)
+        if not self.labels:
+            return f"{self.title}: no data yet."
+        return f"{self.title} ({names}) from {self.labels[0]} to {self.labels[-1]}; the figures are in the table below."
+
+
+def human(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit != "bytes":
+        return f"{value:,.0f}"
+    for step in ("bytes", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or step == "TB":
+            return f"{value:,.0f} {step}" if step == "bytes" else f"{value:,.1f} {step}"
+        value /= 1024
+    return str(value)
+
+
+def line_chart(title: str, labels: list[str], series: dict[str, list[float]], unit: str = "") -> Chart:
+    """A line chart of ``series`` (name -> one value per label), scaled from 0 to its highest value."""
+    chart = Chart(title=title, labels=labels, series=[], unit=unit)
+    top = max([v for values in series.values() for v in values if v is not None] + [0])
+    top = top or 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(labels) - 1, 1)
+    for n, (name, values) in enumerate(series.items()):
+        points = " ".join(
+            f"{LEFT + i * step:.1f},{TOP + plot_h - (v / top) * plot_h:.1f}"
+            for i, v in enumerate(values)
+            if v is not None
+        )
+        chart.series.append(Series(name=name, values=values, colour=COLOURS[n % len(COLOURS)], points=points))
+    chart.ticks = [{"y": TOP + plot_h - f * plot_h, "text": human(top * f, unit)} for f in (0, 0.5, 1)]
+    chart.rows = [
+        {"label": label, "values": [human(s.values[i], unit) for s in chart.series]} for i, label in enumerate(labels)
+    ]
+    return chart
