@@ -18,7 +18,7 @@ import functools
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import re_path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -41,6 +41,7 @@ from mailadmin import permissions
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain
 from mailadmin.models import AuditEntry
 from mailadmin.shortcuts import origin
+from mailserver import metrics as prometheus
 from policy import services as senders
 from policy.models import DnsBlocklist, GreylistAllow, SenderRule
 from vacation import services as vacations
@@ -860,6 +861,24 @@ def greylist_disallow(request, entry_id: int):
 def greylist_counts(request):
     _greylisting_allowed(request)
     return senders.greylist_counts()
+
+
+# --- metrics for Prometheus (mailserver.metrics) -------------------------------------------------
+
+
+@api.get(
+    "/metrics",
+    response={200: None, **ERRORS},
+    tags=["metrics"],
+    openapi_extra={"responses": {"200": {"description": "Prometheus' text format", "content": {"text/plain": {}}}}},
+)
+def metrics(request, per_domain: bool = True):
+    """The directory's counts, storage and the messages counted in Exim's logs, in Prometheus' text
+    format (scrape with the token as a bearer credential). Superusers' tokens for all domains;
+    per_domain=false leaves out the series per domain (a host with very many domains)."""
+    if not permissions.can_see_server_statistics(request.auth.owner) or tokens.domain_ids(request.auth) is not None:
+        raise PermissionDenied("Only a superuser's token for all domains reads the metrics.")
+    return HttpResponse(prometheus.render(per_domain), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 # --- DNS records and DKIM keys (domains.dns, domains.dnscheck, domains.dkim) --------------------

@@ -124,6 +124,8 @@ ENDPOINTS = [
     ("post", "/api/v1/greylisting/allowed", {"pattern": "192.0.2.0/24"}, "new", (403, 403, 403, 201)),
     ("delete", "/api/v1/greylisting/allowed/{grey_allow}", None, "new", (403, 403, 403, 204)),
     ("get", "/api/v1/greylisting/counts", None, "new", (403, 403, 403, 200)),
+    # the metrics for Prometheus: the same
+    ("get", "/api/v1/metrics", None, "new", (403, 403, 403, 200)),
     # a wrong method on a known path
     ("delete", "/api/v1/domains", None, None, (405, 405, 405, 405)),
 ]
