@@ -610,3 +610,40 @@ class MailboxUsageDay(models.Model):
 
     def __str__(self):
         return f"{self.mailbox_id} {self.day}: {self.usage_bytes} bytes"
+
+
+class DomainUsageHour(models.Model):
+    """A domain's storage, messages and mailboxes in one hour of the last days (as DomainUsageDay,
+    kept for MAIL_USAGE_HOURLY_DAYS)."""
+
+    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="usage_hours")
+    hour = models.DateTimeField()
+    usage_bytes = models.BigIntegerField(default=0)
+    message_count = models.BigIntegerField(default=0)
+    mailboxes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_domainusagehour"
+        ordering = ["domain", "hour"]
+        constraints = [models.UniqueConstraint(fields=["domain", "hour"], name="domain_usage_once_an_hour")]
+
+    def __str__(self):
+        return f"{self.domain_id} {self.hour:%Y-%m-%d %H}h: {self.usage_bytes} bytes"
+
+
+class MailboxUsageHour(models.Model):
+    """A mailbox's storage and messages in the hours of the last days they changed (as
+    MailboxUsageDay, kept for MAIL_USAGE_HOURLY_DAYS)."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="usage_hours")
+    hour = models.DateTimeField()
+    usage_bytes = models.BigIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_mailboxusagehour"
+        ordering = ["mailbox", "hour"]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "hour"], name="mailbox_usage_once_an_hour")]
+
+    def __str__(self):
+        return f"{self.mailbox_id} {self.hour:%Y-%m-%d %H}h: {self.usage_bytes} bytes"

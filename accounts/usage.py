@@ -16,7 +16,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts import mailstore
-from accounts.models import DomainUsageDay, Mailbox, MailboxUsageDay, maildir_of
+from accounts.models import DomainUsageDay, DomainUsageHour, Mailbox, MailboxUsageDay, MailboxUsageHour, maildir_of
 
 USAGE_FIELDS = ["usage_bytes", "message_count", "inbox_changed_at", "over_quota"]
 
@@ -43,49 +43,52 @@ def mailbox_usage_refresh(*, store: Path, now=None, batch_size: int = 1000) -> d
     with transaction.atomic():
         _write_usage(changed, batch_size)
         Mailbox.objects.filter(domain__isnull=False).update(usage_updated_at=now)
-        _keep_history(changed, timezone.localdate(now), batch_size)
+        _keep_history(changed, now, batch_size)
     return {"mailboxes": sum(sources.values()), "changed": len(changed), **sources}
 
 
-def _keep_history(changed: list[tuple], today, batch_size: int) -> None:
-    """Today's point of the usage history: each domain's totals, and the mailboxes that changed
-    (a mailbox's series has a row only on the days it changed); older than
-    MAIL_USAGE_HISTORY_DAYS goes."""
-    MailboxUsageDay.objects.bulk_create(
-        [
-            MailboxUsageDay(mailbox_id=pk, day=today, usage_bytes=size, message_count=count)
-            for pk, size, count, *_ in changed
-        ],
-        batch_size=batch_size,
-        update_conflicts=True,
-        unique_fields=["mailbox", "day"],
-        update_fields=["usage_bytes", "message_count"],
-    )
-    totals = (
+def _keep_history(changed: list[tuple], now, batch_size: int) -> None:
+    """This run's point of the usage history, by day and by hour: each domain's totals, and the
+    mailboxes that changed (a mailbox's series has a row only where it changed); older than
+    MAIL_USAGE_HISTORY_DAYS (days) and MAIL_USAGE_HOURLY_DAYS (hours) goes."""
+    today, hour = timezone.localdate(now), now.replace(minute=0, second=0, microsecond=0)
+    totals = list(
         Mailbox.objects.filter(domain__isnull=False)
         .values("domain_id")
         .annotate(size=Sum("usage_bytes"), count=Sum("message_count"), boxes=Count("pk"))
         .order_by()
     )
-    DomainUsageDay.objects.bulk_create(
-        [
-            DomainUsageDay(
+    for period, value, mailbox_model, domain_model in (
+        ("day", today, MailboxUsageDay, DomainUsageDay),
+        ("hour", hour, MailboxUsageHour, DomainUsageHour),
+    ):
+        rows = [mailbox_model(mailbox_id=pk, usage_bytes=size, message_count=count) for pk, size, count, *_ in changed]
+        _upsert(mailbox_model, "mailbox", period, value, rows, ["usage_bytes", "message_count"], batch_size)
+        rows = [
+            domain_model(
                 domain_id=row["domain_id"],
-                day=today,
                 usage_bytes=row["size"] or 0,
                 message_count=row["count"] or 0,
                 mailboxes=row["boxes"],
             )
-            for row in totals.iterator(chunk_size=2000)
-        ],
-        batch_size=batch_size,
-        update_conflicts=True,
-        unique_fields=["domain", "day"],
-        update_fields=["usage_bytes", "message_count", "mailboxes"],
+            for row in totals
+        ]
+        _upsert(domain_model, "domain", period, value, rows, ["usage_bytes", "message_count", "mailboxes"], batch_size)
+    oldest_day = today - timedelta(days=settings.MAIL_USAGE_HISTORY_DAYS)
+    oldest_hour = hour - timedelta(days=settings.MAIL_USAGE_HOURLY_DAYS)
+    for model, old in ((MailboxUsageDay, {"day__lt": oldest_day}), (DomainUsageDay, {"day__lt": oldest_day})):
+        model.objects.filter(**old).delete()
+    for model in (MailboxUsageHour, DomainUsageHour):
+        model.objects.filter(hour__lt=oldest_hour).delete()
+
+
+def _upsert(model, owner: str, period: str, value, rows: list, fields: list[str], batch_size: int) -> None:
+    """Insert ``rows`` at ``period`` = ``value``, or replace the figures of the one already there."""
+    for row in rows:
+        setattr(row, period, value)
+    model.objects.bulk_create(
+        rows, batch_size=batch_size, update_conflicts=True, unique_fields=[owner, period], update_fields=fields
     )
-    oldest = today - timedelta(days=settings.MAIL_USAGE_HISTORY_DAYS)
-    MailboxUsageDay.objects.filter(day__lt=oldest).delete()
-    DomainUsageDay.objects.filter(day__lt=oldest).delete()
 
 
 def _write_usage(rows: list[tuple], batch_size: int) -> None:

@@ -263,6 +263,8 @@ MAIL_STORE = Path(env.str("MAIL_STORE", default=str(VAR_DIR / "mail")))
 MAIL_ARCHIVE_GRACE_DAYS = env.int("MAIL_ARCHIVE_GRACE_DAYS", default=30)
 # How long the usage job keeps the storage history of domains and mailboxes (the statistics pages).
 MAIL_USAGE_HISTORY_DAYS = env.int("MAIL_USAGE_HISTORY_DAYS", default=730)
+# ... and by hour, for the last days.
+MAIL_USAGE_HOURLY_DAYS = env.int("MAIL_USAGE_HOURLY_DAYS", default=2)
 # A welcome message sent to each new mailbox (so Dovecot creates its maildir at once);
 # an empty subject sends none. Sent through EMAIL_HOST:EMAIL_PORT (the local MTA).
 MAIL_WELCOME_SUBJECT = env.str("MAIL_WELCOME_SUBJECT", default="")

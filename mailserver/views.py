@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import DomainUsageDay, MailboxUsageDay
+from accounts.models import DomainUsageDay, DomainUsageHour, MailboxUsageDay, MailboxUsageHour
 from accounts.shortcuts import get_mailbox_for
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
@@ -21,6 +21,7 @@ from mailserver import traffic
 from mailserver.models import TrafficCount, TrafficParty
 
 STORAGE_DAYS = 90
+STORAGE_HOURS = 48
 TRAFFIC_DAYS = 14
 TOP_DAYS = 7
 # What the traffic chart draws, from the kinds counted (mailserver.models.TrafficCount.KINDS).
@@ -36,6 +37,15 @@ TRAFFIC_SERIES = {
 def _days(count: int) -> list:
     today = timezone.localdate()
     return [today - timedelta(days=count - 1 - i) for i in range(count)]
+
+
+def _hours(count: int) -> list:
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    return [now - timedelta(hours=count - 1 - i) for i in range(count)]
+
+
+def _hour_label(hour) -> str:
+    return timezone.localtime(hour).strftime("%Y-%m-%d %H:00")
 
 
 def _steps(days: list, known: dict, before=None) -> list:
@@ -75,6 +85,17 @@ def _domain_storage(domain_ids, days, title):
     return storage_chart(title, days, {"Storage": {r["day"]: r["size"] for r in rows}}, {})
 
 
+def _domain_storage_hours(domain_ids, title):
+    hours = _hours(STORAGE_HOURS)
+    rows = (
+        DomainUsageHour.objects.filter(hour__gte=hours[0], **({"domain__in": domain_ids} if domain_ids else {}))
+        .values("hour")
+        .annotate(size=Sum("usage_bytes"))
+    )
+    known = {r["hour"]: r["size"] for r in rows}
+    return line_chart(title, [_hour_label(h) for h in hours], {"Storage": _steps(hours, known)}, unit="bytes")
+
+
 @require_GET
 def domain_statistics(request, pk):
     domain = get_domain_for(request, pk)
@@ -83,6 +104,7 @@ def domain_statistics(request, pk):
         "subject": domain.display_name,
         "domain": domain,
         "storage": _domain_storage([domain.pk], _days(STORAGE_DAYS), "Storage"),
+        "storage_hours": _domain_storage_hours([domain.pk], f"Storage, last {STORAGE_HOURS} hours"),
         "traffic": traffic_chart(domain.name, _days(TRAFFIC_DAYS)),
         "top_days": TOP_DAYS,
         "top_senders": traffic.top(domain.name, "sender", since),
@@ -100,6 +122,11 @@ def mailbox_statistics(request, pk):
     earlier = rows.filter(day__lt=days[0]).order_by("-day").first()
     # (no history yet: the figure measured last stands for the whole window)
     before = earlier.usage_bytes if earlier else (mailbox.usage_bytes if not known else None)
+    hours = _hours(STORAGE_HOURS)
+    hourly = MailboxUsageHour.objects.filter(mailbox=mailbox)
+    known_hours = {r.hour: r.usage_bytes for r in hourly.filter(hour__gte=hours[0])}
+    earlier_hour = hourly.filter(hour__lt=hours[0]).order_by("-hour").first()
+    before_hours = earlier_hour.usage_bytes if earlier_hour else (mailbox.usage_bytes if not known_hours else None)
     traffic_days = _days(TRAFFIC_DAYS)
     received = dict(
         TrafficParty.objects.filter(
@@ -115,6 +142,12 @@ def mailbox_statistics(request, pk):
         "subject": mailbox.address,
         "mailbox": mailbox,
         "storage": storage_chart("Storage", days, {"Storage": known}, {"Storage": before}),
+        "storage_hours": line_chart(
+            f"Storage, last {STORAGE_HOURS} hours",
+            [_hour_label(h) for h in hours],
+            {"Storage": _steps(hours, known_hours, before_hours)},
+            unit="bytes",
+        ),
         "traffic": line_chart(
             "Messages received a day",
             [d.isoformat() for d in traffic_days],
@@ -130,6 +163,7 @@ def server_statistics(request):
     context = {
         "subject": "the whole mail host",
         "storage": _domain_storage(None, _days(STORAGE_DAYS), "Storage of every domain"),
+        "storage_hours": _domain_storage_hours(None, f"Storage of every domain, last {STORAGE_HOURS} hours"),
         "traffic": traffic_chart(traffic.ALL, _days(TRAFFIC_DAYS)),
     }
     return render(request, "mailserver/statistics.html", context)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import DomainUsageDay
+from accounts.models import DomainUsageDay, DomainUsageHour
 from mailadmin.lib.sizes import MB
 from mailserver.models import TrafficCount
 from tests.browser.conftest import log_in
@@ -22,6 +22,10 @@ def test_domain_admin_opens_the_domains_charts(page, personas, shot):
             domain=personas.org, day=today - timedelta(days=29 - n), usage_bytes=(40 + n * 3) * MB, mailboxes=3
         )
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    for n in range(48):
+        DomainUsageHour.objects.create(
+            domain=personas.org, hour=hour - timedelta(hours=n), usage_bytes=(127 - n // 4) * MB, mailboxes=3
+        )
     for n in range(14):
         for kind, count in (("received", 50 + 5 * n), ("delivered", 45 + 5 * n), ("rejected_unknown", 20 - n)):
             TrafficCount.objects.create(domain="example.org", hour=hour - timedelta(days=n), kind=kind, count=count)
@@ -30,8 +34,8 @@ def test_domain_admin_opens_the_domains_charts(page, personas, shot):
     page.get_by_role("link", name="Statistics").click()
     expect(page.get_by_role("heading", name="Statistics of example.org")).to_be_visible()
     charts = page.get_by_role("img")
-    expect(charts).to_have_count(2)
-    for n in range(2):
+    expect(charts).to_have_count(3)
+    for n in range(3):
         box = charts.nth(n).bounding_box()
         assert box and box["width"] > 300 and box["height"] > 80
     first_day = (today - timedelta(days=89)).isoformat()

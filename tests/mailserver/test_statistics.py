@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import usage
-from accounts.models import DomainUsageDay, MailboxUsageDay
+from accounts.models import DomainUsageDay, DomainUsageHour, MailboxUsageDay, MailboxUsageHour
 from mailadmin.lib.sizes import MB
 from mailserver.models import TrafficCount, TrafficParty
 from tests.maildirs import make_maildir
@@ -37,13 +37,26 @@ def test_the_usage_job_keeps_a_day_per_domain_and_the_days_a_mailbox_changed(sto
     assert list(MailboxUsageDay.objects.values_list("mailbox__address", "day", "usage_bytes", "message_count")) == [
         ("user@example.org", day2, 3000, 1)
     ]
+    # by hour as well: the hours of the last days
+    hour = lambda when: when.replace(minute=0, second=0, microsecond=0)  # noqa: E731
+    assert list(DomainUsageHour.objects.filter(domain=personas.org).values_list("hour", "usage_bytes")) == [
+        (hour(at(2)), 3000),
+        (hour(at(1)), 3000),
+    ]
+    assert MailboxUsageHour.objects.count() == 1
     settings.MAIL_USAGE_HISTORY_DAYS = 1
-    usage.mailbox_usage_refresh(store=store, now=at(0))
+    settings.MAIL_USAGE_HOURLY_DAYS = 1
+    now = at(0)
+    usage.mailbox_usage_refresh(store=store, now=now)
     assert sorted(DomainUsageDay.objects.filter(domain=personas.org).values_list("day", flat=True)) == [
         day1,
         timezone.localdate(),
     ]
-    assert not MailboxUsageDay.objects.exists()
+    assert not MailboxUsageDay.objects.exists() and not MailboxUsageHour.objects.exists()
+    assert list(DomainUsageHour.objects.filter(domain=personas.org).values_list("hour", flat=True)) == [
+        hour(at(1)),
+        hour(now),
+    ]
 
 
 def page(user, name, *args) -> tuple[int, str]:
@@ -60,6 +73,8 @@ def test_a_domains_page_draws_its_storage_traffic_and_top_senders(personas):
     )
     DomainUsageDay.objects.create(domain=personas.org, day=today, usage_bytes=5 * MB, message_count=20, mailboxes=3)
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    DomainUsageHour.objects.create(domain=personas.org, hour=hour - timedelta(hours=5), usage_bytes=4 * MB)
+    DomainUsageHour.objects.create(domain=personas.org, hour=hour, usage_bytes=5 * MB)
     for kind, count in (("received", 41), ("delivered", 40), ("rejected_unknown", 7), ("rejected_greylist", 5)):
         TrafficCount.objects.create(domain="example.org", hour=hour, kind=kind, count=count)
     TrafficCount.objects.create(domain="example.net", hour=hour, kind="received", count=999)  # not this domain
@@ -69,13 +84,18 @@ def test_a_domains_page_draws_its_storage_traffic_and_top_senders(personas):
 
     status, html = page(personas.admin_org, "mailserver:domain_statistics", personas.org.pk)
     assert status == 200
-    assert html.count("<svg viewBox") == 2 and "<polyline" in html
+    assert html.count("<svg viewBox") == 3 and "<polyline" in html
     # the figures, as the table says them: storage carried from day to day, today's traffic
     assert f'<th scope="row">{(today - timedelta(days=1)).isoformat()}</th><td class="num">2.0 MB</td>' in html
     assert f'<th scope="row">{today.isoformat()}</th><td class="num">5.0 MB</td>' in html
     row = f'<th scope="row">{today.isoformat()}</th><td class="num">41</td><td class="num">40</td>'
     assert row + '<td class="num">0</td><td class="num">0</td><td class="num">12</td>' in html
     assert "999" not in html
+    hours = [timezone.localtime(hour - timedelta(hours=n)).strftime("%Y-%m-%d %H:00") for n in (6, 5, 4)]
+    assert f'{hours[0]}</th><td class="num">–</td>' in html  # before the first hour measured
+    assert (
+        f'{hours[1]}</th><td class="num">4.0 MB</td>' in html and f'{hours[2]}</th><td class="num">4.0 MB</td>' in html
+    )
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert '<td class="num">12</td>' in html and 'user@example.org</td><td class="num">30</td>' in html
     # another domain's admin does not see it
