@@ -350,6 +350,94 @@ def api_section(db: str, data: dict) -> list[str]:
     return [*out, ""]
 
 
+def traffic_parse_section(data: dict) -> list[str]:
+    """bench/traffic_parse.py: our Exim log parser against eximstats on the same file (no database)."""
+    log, m, tag = data["log"], data["machine"], f", {data['tag']}" if data.get("tag") else ""
+    mix = ", ".join(f"{kind.replace('_', ' ')} {n:,}" for kind, n in log["mix"].items())
+    rows = [
+        (
+            "ours: `mailserver.traffic._read_from` into a `Tally` (`manage.py traffic collect` without the database)",
+            "ours",
+        ),
+        (f"eximstats, the same work: `{data['eximstats']['command']}`", "eximstats"),
+        (f"eximstats, its default report: `{data['eximstats_default']['command']}`", "eximstats_default"),
+    ]
+    out = [
+        f"### Traffic statistics: Exim's main log parsed (issue 18{tag})",
+        "",
+        f"`{data['command']}` - {machine(data)}; eximstats {m['eximstats']}, perl {m['perl']}",
+        "",
+        f"A generated Exim 4.96 main log of {data['lines']:,} lines ({log['bytes'] / 1e6:.0f} MB, {log['from']} to "
+        f"{log['to']} UTC; {log['domains']:,} domains, {log['domain_aliases']:,} domain aliases, "
+        f"{log['mailboxes']:,} mailboxes, {log['aliases']:,} aliases; seed {data['seed']}), the same file for every "
+        f"parser, read once before (page cache warm); the parsers alternate, {data['runs']} runs each, median. "
+        f"Lines: {mix}. Goal: ours at least as fast as eximstats.",
+        "",
+        "| parser | lines/s (median) | seconds per run | CPU seconds per run | ours / this |",
+        "| --- | ---: | --- | --- | ---: |",
+    ]
+    for label, key in rows:
+        r = data[key]
+        ratio = "" if key == "ours" else f"{data['ours']['lines_per_second'] / r['lines_per_second']:.2f}x"
+        out.append(
+            f"| {label} | {r['lines_per_second']:,} | {', '.join(map(str, r['seconds']))} | "
+            f"{', '.join(map(str, r['cpu_seconds']))} | {ratio} |"
+        )
+    ours = data["ours"]
+    out += [
+        "",
+        f"Ours / eximstats: {data['ratio']}x in wall time, {data['ratio_cpu']}x in CPU time ({ok(data['goal_met'])}). "
+        f"Ours counted {ours['lines_counted']:,} lines into {ours['hourly_counts']:,} hourly counts and "
+        f"{ours['party_counts']:,} sender and recipient counts; its totals for the whole host are the generated "
+        f"lines' kinds: {'yes' if ours.get('totals_match_log') else '**no**'}.",
+        "",
+    ]
+    if "collect" in data:
+        c = data["collect"]
+        out += [
+            f"`traffic.collect()` of the whole file into a fresh database ({c['db']}; parse and store, one "
+            f"transaction): {c['seconds']} s, {c['lines_per_second']:,} lines/s; {c['count_rows']:,} hourly rows and "
+            f"{c['party_rows']:,} sender and recipient rows written; stored totals equal the parse's: "
+            f"{'yes' if c['stored_totals_match_parse'] else '**no**'}.",
+            "",
+        ]
+    return out
+
+
+def history_section(db: str, data: dict) -> list[str]:
+    """bench/history.py: the usage history's size, and the statistics pages with two years of it."""
+    tag = f", {data['tag']}" if data.get("tag") else ""
+    out = [
+        f"### Usage history and the statistics pages ({DBS[db]}, issue 18{tag})",
+        "",
+        f"`{data['command']}` - {machine(data)}",
+        "",
+        f"{data['mailboxes']:,} mailboxes in {data['domains']:,} domains with {data['days']} days of history as the "
+        f"usage job writes it (each domain a row a day; each mailbox a row on the days it changed, here "
+        f"{data['change']:.0%} of them; the hours of the last two days). Per million mailboxes by proportion: "
+        f"{data['rows_per_million_mailboxes']:,} rows, {data['bytes_per_million_mailboxes'] / 2**30:.1f} GiB "
+        "with their indexes.",
+        "",
+        "| table | rows | data | indexes |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for table, size in sorted(data["tables"].items()):
+        out.append(
+            f"| `{table}` | {size['rows']:,} | {size['data_bytes'] / 2**20:,.1f} MiB | "
+            f"{size['index_bytes'] / 2**20:,.1f} MiB |"
+        )
+    out += [
+        "",
+        "Pages (superuser, Django test client; median against an empty logged-in page requested alternately):",
+        "",
+        "| page | median ms | ratio | SQL queries |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, r in data["pages"].items():
+        out.append(f"| {label} | {r['median_ms']} | {r.get('ratio', 1.0)}x | {', '.join(map(str, r['queries']))} |")
+    return [*out, ""]
+
+
 def generated() -> str:
     out = []
     for db in DBS:
@@ -379,6 +467,13 @@ def generated() -> str:
                 "app_passwords": app_passwords_section,
                 "api": api_section,
             }[kind](db, data)
+    for db in DBS:  # the usage history (bench/history.py), in a database of its own
+        for path in sorted((HERE / "results").glob(f"history-{db}*.json")):
+            tag = path.stem.removeprefix(f"history-{db}").removeprefix("-")
+            out += history_section(db, {**json.loads(path.read_text()), "tag": tag})
+    for path in sorted((HERE / "results").glob("traffic-parse*.json")):  # no database: once, after both
+        tag = path.stem.removeprefix("traffic-parse").removeprefix("-")
+        out += traffic_parse_section({**json.loads(path.read_text()), "tag": tag})
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -45,12 +45,30 @@ READ_CHUNK = 1 << 20
 _STAMP = re.compile(rb"^(\d{4}-\d\d-\d\d \d\d):\d\d:\d\d(?:\.\d+)? (?:[+-]\d{4} )?(?:\[\d+\] )?")
 _ID = rb"([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) "
 _ADDRESS = rb'("(?:[^"\\]|\\.)*"@\S+|\S+)'  # (a quoted local part may hold spaces)
-_RECEIVED = re.compile(_ID + rb"<= " + _ADDRESS + rb" .*?(?: for (.+))?$")
+_RECEIVED = re.compile(_ID + rb"<= " + _ADDRESS + rb" ")
 _DELIVERY = re.compile(_ID + rb"(=>|->|==|\*\*) " + _ADDRESS + rb"(?: <(\S+)>)?(?: .*?\bT=(\S+))?")
 _COMPLETED = re.compile(_ID + rb"Completed")
-_RCPT_REJECT = re.compile(rb"(?:temporarily )?rejected RCPT <([^>]*)>: (.*)$")
+_RCPT_REJECT = re.compile(rb"rejected RCPT <([^>]*)>: (.*)$")  # (also "temporarily rejected")
 _DATA_REJECT = re.compile(rb"rejected after DATA: (.*)$")
 _CODE = re.compile(r"^\d{3}(?: \d\.\d{1,3}\.\d{1,3})? ")
+
+
+def _recipients(rest: bytes, start: int) -> list[bytes]:
+    """The addresses of a ``<=`` line's ``for`` list: after the quoted subject (``T="..."``, whose
+    own quotes Exim escapes with a backslash), which may hold " for " itself, as may a message id."""
+    subject = rest.find(b' T="', start)
+    if subject != -1:
+        i = subject + 4
+        while (quote := rest.find(b'"', i)) != -1:
+            backslashes = len(rest[i:quote]) - len(rest[i:quote].rstrip(b"\\"))
+            if backslashes % 2 == 0:
+                break
+            i = quote + 1
+        if quote == -1:
+            return []  # the line was cut inside its subject
+        start = quote + 1
+    found = rest.rfind(b" for ", start)
+    return rest[found + 5 :].split() if found != -1 else []
 
 
 def rcpt_reason(message: str) -> str:
@@ -115,7 +133,7 @@ class Tally:
             self.count(domain, hour, kind)
         elif (m := _RECEIVED.match(rest)) is not None:
             message_id, sender = m.group(1).decode(), m.group(2).decode(errors="replace")
-            recipients = m.group(3).decode(errors="replace").split() if m.group(3) else []
+            recipients = [r.decode(errors="replace") for r in _recipients(rest, m.end() - 1)]
             self.pending[message_id] = sender
             domains = {d for d in (self.ours(r) for r in recipients) if d}
             self.count(None, hour, "received")

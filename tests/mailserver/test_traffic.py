@@ -103,3 +103,18 @@ def test_bytes_that_are_not_utf8_and_unknown_lines_count_nothing_wrong(tmp_path,
 def test_a_log_that_cannot_be_read_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read the log: .*No such file"):
         call_command("traffic", "collect", "--log", str(tmp_path / "missing"), stdout=io.StringIO())
+
+
+def test_a_subject_or_message_id_saying_for_someone_is_not_a_recipient(tmp_path, ours):
+    log = tmp_path / "mainlog"
+    log.write_bytes(
+        b"2026-12-04 10:18:00 1tAbCf-000Xyz-Q3 <= s@outside.test H=[192.0.2.1] P=esmtp S=1 "
+        b"id=<x for ben@ours.test> T=\"Agenda \\\" for ann@ours.test \\\\\" for ben@ours.test\n"
+        b"2026-12-04 10:18:01 1tAbCg-000Xyz-Q4 <= s@outside.test H=[192.0.2.1] P=esmtp S=1 "
+        b'T="cut short for ann@ours.test\n'
+    )
+    traffic.collect(log, host="mx1")
+    assert kinds() == Counter(received=1)  # the first names ben only; the second, cut short, no one
+    assert list(TrafficParty.objects.filter(role="recipient").values_list("address", "count")) == [
+        ("ben@ours.test", 1)
+    ]
