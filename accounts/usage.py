@@ -86,8 +86,10 @@ def _upsert(model, owner: str, period: str, value, rows: list, fields: list[str]
     """Insert ``rows`` at ``period`` = ``value``, or replace the figures of the one already there."""
     for row in rows:
         setattr(row, period, value)
+    # (MariaDB/MySQL take no conflict target: ON DUPLICATE KEY UPDATE finds the unique key itself)
+    target = [owner, period] if connection.features.supports_update_conflicts_with_target else None
     model.objects.bulk_create(
-        rows, batch_size=batch_size, update_conflicts=True, unique_fields=[owner, period], update_fields=fields
+        rows, batch_size=batch_size, update_conflicts=True, unique_fields=target, update_fields=fields
     )
 
 

@@ -89,7 +89,7 @@ def render(per_domain: bool = True) -> str:
         "When traffic collect last read a mail host's log.",
         [
             ({"host": c.host, "log": c.path}, int(c.updated.timestamp()))
-            for c in LogCursor.objects.order_by("host", "path")
+            for c in LogCursor.objects.exclude(host="").order_by("host", "path")
         ],
     )
     return "\n".join(out.lines) + "\n"

@@ -202,6 +202,9 @@ def collect(path: str | Path, host: str | None = None) -> Collected:
 
     path, host = Path(path), host or socket.getfqdn()
     with transaction.atomic():
+        # One collector at a time, whatever the host: two adding to the same hour's counts at once
+        # would both insert its new rows (the row of host "" is only this lock).
+        LogCursor.objects.select_for_update().get_or_create(host="", path="")
         cursor, _ = LogCursor.objects.select_for_update().get_or_create(host=host, path=str(path))
         stat = os.stat(path)
         tally = Tally(domains=directory_domains(), pending=dict(cursor.pending))

@@ -116,3 +116,36 @@ def test_a_subject_or_message_id_saying_for_someone_is_not_a_recipient(tmp_path,
     traffic.collect(log, host="mx1")
     assert kinds() == Counter(received=1)  # the first names ben only; the second, cut short, no one
     assert list(TrafficParty.objects.filter(role="recipient").values_list("address", "count")) == [("ben@ours.test", 1)]
+
+
+@pytest.mark.vendors("mysql", "postgresql")
+@pytest.mark.django_db(transaction=True)
+def test_mail_hosts_collecting_at_once_add_up_without_an_error(tmp_path):
+    import threading
+
+    from django.db import connection
+
+    factories.domain("ours.test")
+    logs = []
+    for n in range(4):
+        log = tmp_path / f"mainlog-{n}"
+        log.write_bytes((RECEIVED + DELIVERED + COMPLETED + REJECTED) * 50)
+        logs.append(log)
+    errors, start = [], threading.Barrier(len(logs))
+
+    def run(n):
+        try:
+            start.wait()
+            traffic.collect(logs[n], host=f"mx{n}")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(logs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert kinds() == Counter(received=200, delivered=200, rejected_unknown=200)
