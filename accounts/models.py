@@ -579,7 +579,9 @@ class DomainUsageDay(models.Model):
     """A domain's storage, messages and mailboxes on one day, as the usage job last measured them
     that day (one row per domain and day, kept for MAIL_USAGE_HISTORY_DAYS)."""
 
-    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="usage_days")
+    domain = models.ForeignKey(
+        "domains.Domain", on_delete=models.CASCADE, related_name="usage_days", db_index=False
+    )  # (the unique constraint's index starts with it)
     day = models.DateField()
     usage_bytes = models.BigIntegerField(default=0)
     message_count = models.BigIntegerField(default=0)
@@ -598,7 +600,9 @@ class MailboxUsageDay(models.Model):
     """A mailbox's storage and messages from one day on: a row only on the days they changed
     (a quiet mailbox costs nothing), the last of the day kept; the series is a step line."""
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="usage_days")
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.CASCADE, related_name="usage_days", db_index=False
+    )  # (the unique constraint's index starts with it)
     day = models.DateField()
     usage_bytes = models.BigIntegerField(default=0)
     message_count = models.PositiveIntegerField(default=0)
@@ -616,7 +620,9 @@ class DomainUsageHour(models.Model):
     """A domain's storage, messages and mailboxes in one hour of the last days (as DomainUsageDay,
     kept for MAIL_USAGE_HOURLY_DAYS)."""
 
-    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="usage_hours")
+    domain = models.ForeignKey(
+        "domains.Domain", on_delete=models.CASCADE, related_name="usage_hours", db_index=False
+    )  # (the unique constraint's index starts with it)
     hour = models.DateTimeField()
     usage_bytes = models.BigIntegerField(default=0)
     message_count = models.BigIntegerField(default=0)
@@ -635,7 +641,9 @@ class MailboxUsageHour(models.Model):
     """A mailbox's storage and messages in the hours of the last days they changed (as
     MailboxUsageDay, kept for MAIL_USAGE_HOURLY_DAYS)."""
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="usage_hours")
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.CASCADE, related_name="usage_hours", db_index=False
+    )  # (the unique constraint's index starts with it)
     hour = models.DateTimeField()
     usage_bytes = models.BigIntegerField(default=0)
     message_count = models.PositiveIntegerField(default=0)

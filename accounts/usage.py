@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils import timezone
 
 from accounts import mailstore
@@ -80,6 +80,25 @@ def _keep_history(changed: list[tuple], now, batch_size: int) -> None:
         model.objects.filter(**old).delete()
     for model in (MailboxUsageHour, DomainUsageHour):
         model.objects.filter(hour__lt=oldest_hour).delete()
+    _thin_out(today)
+
+
+# A mailbox's rows by day are kept for this many days; before that, the last row of each month.
+DAILY_DAYS = 92
+MONTHS_THINNED_PER_RUN = 3
+
+
+def _thin_out(today) -> None:
+    """Keep a mailbox's history compact: older than DAILY_DAYS, only the last row of each month of
+    each mailbox stays (a step line by month). The months just past that line are thinned at every
+    run (a no-op once done), so a job that did not run for a while catches up."""
+    boundary = (today - timedelta(days=DAILY_DAYS)).replace(day=1)  # months before it are monthly
+    month_end = boundary
+    for _ in range(MONTHS_THINNED_PER_RUN):
+        month_start = (month_end - timedelta(days=1)).replace(day=1)
+        later = MailboxUsageDay.objects.filter(mailbox=OuterRef("mailbox"), day__gt=OuterRef("day"), day__lt=month_end)
+        MailboxUsageDay.objects.filter(day__gte=month_start, day__lt=month_end).filter(Exists(later)).delete()
+        month_end = month_start
 
 
 def _upsert(model, owner: str, period: str, value, rows: list, fields: list[str], batch_size: int) -> None:

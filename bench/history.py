@@ -3,9 +3,10 @@
     nice -n 10 .venv/bin/python bench/history.py --db mariadb [--mailboxes 10000] [--days 730]
 
 In a database of its own (recreated): ``--domains`` domains sharing ``--mailboxes`` mailboxes,
-two years (``--days``) of history as the usage job writes it: each domain a row a day, each
+two years (``--days``) of history as the usage job keeps it: each domain a row a day, each
 mailbox a row on the days it changed (``--change``: the share of days a mailbox gets or loses
-mail; 0.5 by default, a busy directory), plus the hours of the last two days. The tables' rows
+mail; 0.5 by default, a busy directory) over the last three months and the last of each month
+before (accounts.usage._thin_out), plus the hours of the last two days. The tables' rows
 and bytes (with their indexes) as the server stores them, per million mailboxes by proportion.
 Then the statistics pages (a domain's, a mailbox's, the whole host's) against an empty
 logged-in page requested alternately by the same client (bench/pages.py's ``measure``).
@@ -76,12 +77,24 @@ def main() -> None:
     )
     size = {pk: rng.randrange(1 << 30) for pk in boxes}
 
+    from accounts.usage import DAILY_DAYS
+
+    boundary = (today - timedelta(days=DAILY_DAYS)).replace(day=1)  # before it, a row a month (usage._thin_out)
+
     def changes():
-        for day in days:
+        pending = {}  # mailbox -> its last change in the month (before the boundary)
+        for n, day in enumerate(days):
             for pk in boxes:
                 if rng.random() < options.change:
                     size[pk] += rng.randrange(-(1 << 20), 1 << 22)
-                    yield MailboxUsageDay(mailbox_id=pk, day=day, usage_bytes=max(size[pk], 0), message_count=9)
+                    row = MailboxUsageDay(mailbox_id=pk, day=day, usage_bytes=max(size[pk], 0), message_count=9)
+                    if day >= boundary:
+                        yield row
+                    else:
+                        pending[pk] = row
+            if pending and (n + 1 == len(days) or days[n + 1].month != day.month):
+                yield from pending.values()
+                pending = {}
 
     MailboxUsageDay.objects.bulk_create(changes(), batch_size=10_000)
     MailboxUsageHour.objects.bulk_create(

@@ -413,8 +413,9 @@ def history_section(db: str, data: dict) -> list[str]:
         f"`{data['command']}` - {machine(data)}",
         "",
         f"{data['mailboxes']:,} mailboxes in {data['domains']:,} domains with {data['days']} days of history as the "
-        f"usage job writes it (each domain a row a day; each mailbox a row on the days it changed, here "
-        f"{data['change']:.0%} of them; the hours of the last two days). Per million mailboxes by proportion: "
+        f"usage job keeps it (each domain a row a day; each mailbox a row on the days it changed, here "
+        f"{data['change']:.0%} of them, over the last three months and a row a month before; the hours of the "
+        "last two days). Per million mailboxes by proportion: "
         f"{data['rows_per_million_mailboxes']:,} rows, {data['bytes_per_million_mailboxes'] / 2**30:.1f} GiB "
         "with their indexes.",
         "",

@@ -121,3 +121,21 @@ def test_the_whole_host_for_superusers(personas):
     status, html = page(personas.superuser, "mailserver:statistics")
     assert status == 200 and "Statistics of the whole mail host" in html
     assert f'{timezone.localdate().isoformat()}</th><td class="num">0</td>' in html and '<td class="num">3</td>' in html
+
+
+def test_a_mailboxs_history_older_than_three_months_keeps_the_last_row_of_each_month(store, personas):
+    today = timezone.localdate()
+    month = (today - timedelta(days=130)).replace(day=1)
+    days = [month, month + timedelta(days=4), month + timedelta(days=20), today - timedelta(days=10), today]
+    for n, day in enumerate(days):
+        MailboxUsageDay.objects.create(mailbox=personas.user, day=day, usage_bytes=n * MB)
+    MailboxUsageDay.objects.create(mailbox=personas.admin_org, day=month + timedelta(days=1), usage_bytes=MB)
+    make_maildir(store / "example.org/user", [b"x" * 10])
+    usage.mailbox_usage_refresh(store=store)
+    kept = MailboxUsageDay.objects.filter(mailbox=personas.user).order_by("day")
+    assert [(r.day, r.usage_bytes) for r in kept] == [
+        (month + timedelta(days=20), 2 * MB),  # the month's last
+        (today - timedelta(days=10), 3 * MB),
+        (today, 10),  # today's, rewritten by this run
+    ]
+    assert MailboxUsageDay.objects.filter(mailbox=personas.admin_org).count() == 1  # alone in its month
