@@ -13,6 +13,7 @@ import os
 import smtplib
 import socket
 import time
+import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from domains import services as domains
 from mailserver import traffic
 from mailserver.models import LogCursor, TrafficCount
 from tests import factories
+from tests.mailstack.stack import EICAR, GTUBE
 
 pytestmark = pytest.mark.mailstack
 
@@ -133,3 +135,44 @@ def test_every_line_counts_once_across_a_log_rotation(stack, stats_domain, direc
     assert again.lines == 0 and counts("stats.test", since) - before == got
     cursor = LogCursor.objects.get(path=str(log), host=socket.getfqdn())
     assert cursor.inode == os.stat(log).st_ino and cursor.offset == os.stat(log).st_size
+
+
+def data_code(stack, sender: str, rcpt: str, body: str) -> int:
+    with smtplib.SMTP("127.0.0.1", stack.ports["smtp"], timeout=60) as conn:
+        conn.ehlo("outside.test")
+        conn.mail(sender)
+        assert conn.rcpt(rcpt)[0] == 250
+        try:
+            return conn.data(f"From: {sender}\r\nTo: {rcpt}\r\nSubject: x\r\n\r\n{body}\r\n".encode())[0]
+        except smtplib.SMTPDataError as exc:
+            return exc.smtp_code
+
+
+def test_refusals_count_by_their_reason(stack, stats_domain, directory):
+    """Greylisting's 451 under the domain; a virus and spam refused after DATA (where the content
+    checks run: MariaDB) for the whole host, since those lines name no recipient."""
+    log = stack.root / "log" / "mainlog"
+    since = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    traffic.collect(log)
+    before, before_all = counts("stats.test", since), counts(traffic.ALL, since)
+    expected, expected_all = Counter(rejected_greylist=1), Counter(rejected_greylist=1)
+    domain = domains.get_domain("stats.test")
+    domains.domain_update(acting_user=None, domain=domain, greylist=True, origin="test")
+    try:
+        code, text = send(stack, f"{uuid.uuid4().hex[:12]}@outside.test", "ann@stats.test")
+        assert code == 451 and "greylisted" in text, (code, text)
+    finally:
+        domains.domain_update(acting_user=None, domain=domain, greylist=False, origin="test")
+    if stack.content:
+        assert data_code(stack, "virus@outside.test", "ann@stats.test", EICAR) == 550
+        assert data_code(stack, "spam@outside.test", "ann@stats.test", GTUBE) == 550
+        expected_all.update(rejected_virus=1, rejected_spam=1)
+    deadline = time.monotonic() + 10
+    while True:  # (until Exim's processes have written their lines)
+        traffic.collect(log)
+        got, got_all = counts("stats.test", since) - before, counts(traffic.ALL, since) - before_all
+        got_all = Counter({kind: n for kind, n in got_all.items() if kind in expected_all})
+        if (got, got_all) == (expected, expected_all) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert (got, got_all) == (expected, expected_all)
