@@ -26,6 +26,8 @@ from mailserver import traffic
 from mailserver.models import LogCursor, TrafficCount
 from tests import factories
 from tests.mailstack.stack import EICAR, GTUBE
+from tests.mailstack.test_blocklists import _add as add_blocklist
+from tests.mailstack.test_blocklists import blocklist_dns, world  # noqa: F401 - fixtures used here
 
 pytestmark = pytest.mark.mailstack
 
@@ -176,3 +178,20 @@ def test_refusals_count_by_their_reason(stack, stats_domain, directory):
             break
         time.sleep(0.2)
     assert (got, got_all) == (expected, expected_all)
+
+
+def test_a_client_on_a_dns_blocklist_counts_under_the_recipients_domain(stack, world):  # noqa: F811 - the fixture
+    """(NSD on 127.0.0.1 answers for the list, as in test_blocklists.)"""
+    rita, _ = world
+    log = stack.root / "log" / "mainlog"
+    since = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    traffic.collect(log)
+    before = counts(rita.domain.name, since)
+    add_blocklist("listed.test", "Listed Test BL", "127.0.0.2 spam source")
+    code, text = send(stack, "someone@outside.test", rita.address)
+    assert code == 550 and "is listed by" in text, (code, text)
+    deadline = time.monotonic() + 10
+    while (got := counts(rita.domain.name, since) - before) != Counter(rejected_dnsbl=1):
+        assert time.monotonic() < deadline, got
+        time.sleep(0.2)
+        traffic.collect(log)
