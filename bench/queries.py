@@ -51,10 +51,31 @@ class Lookup:
         return [value[kind] for kind in self.kinds]
 
 
+# Optional parts of the configuration are all taken (every lookup the templates can make), but
+# those of a mail host that reads replicas: its replica-gap check (GAP_ROW, asked of the replica
+# and of the primary only before a refusal) is guarded by tests/mailserver/test_lookup_explain.py.
+_SKIPPED_UNLESS_DEFINED = {"PRIMARY_DRIVER"}
+
+
 def _expand_macros(text: str) -> list[str]:
     """Exim's macro expansion (definitions anywhere at the start of a line, used after them)."""
     lines, macros, out = text.replace("\\\n", " ").splitlines(), {}, []
+    blocks = []  # each open .ifdef/.ifndef: [decided by its macro, its lines left out]
     for line in lines:
+        directive = line.split()[:2]
+        if directive and directive[0] in (".ifdef", ".ifndef"):
+            decided = directive[1] in _SKIPPED_UNLESS_DEFINED
+            defined = directive[1] in macros
+            blocks.append([decided, decided and defined != (directive[0] == ".ifdef")])
+            continue
+        if directive and directive[0] == ".else":
+            blocks[-1][1] = blocks[-1][0] and not blocks[-1][1]  # (both branches taken when not decided)
+            continue
+        if directive and directive[0] == ".endif":
+            blocks.pop()
+            continue
+        if any(skip for _, skip in blocks):
+            continue
         for name in sorted(macros, key=len, reverse=True):
             if name in line:
                 line = line.replace(name, macros[name])
