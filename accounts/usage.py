@@ -52,6 +52,9 @@ def _keep_history(changed: list[tuple], now, batch_size: int) -> None:
     mailboxes that changed (a mailbox's series has a row only where it changed); older than
     MAIL_USAGE_HISTORY_DAYS (days) and MAIL_USAGE_HOURLY_DAYS (hours) goes."""
     today, hour = timezone.localdate(now), now.replace(minute=0, second=0, microsecond=0)
+    # What goes is found by date over the whole table: only at the first run of a day (an hour).
+    first_of_day = not DomainUsageDay.objects.filter(day=today).exists()
+    first_of_hour = not DomainUsageHour.objects.filter(hour=hour).exists()
     totals = list(
         Mailbox.objects.filter(domain__isnull=False)
         .values("domain_id")
@@ -74,13 +77,15 @@ def _keep_history(changed: list[tuple], now, batch_size: int) -> None:
             for row in totals
         ]
         _upsert(domain_model, "domain", period, value, rows, ["usage_bytes", "message_count", "mailboxes"], batch_size)
-    oldest_day = today - timedelta(days=settings.MAIL_USAGE_HISTORY_DAYS)
-    oldest_hour = hour - timedelta(days=settings.MAIL_USAGE_HOURLY_DAYS)
-    for model, old in ((MailboxUsageDay, {"day__lt": oldest_day}), (DomainUsageDay, {"day__lt": oldest_day})):
-        model.objects.filter(**old).delete()
-    for model in (MailboxUsageHour, DomainUsageHour):
-        model.objects.filter(hour__lt=oldest_hour).delete()
-    _thin_out(today)
+    if first_of_day:
+        oldest_day = today - timedelta(days=settings.MAIL_USAGE_HISTORY_DAYS)
+        for model in (MailboxUsageDay, DomainUsageDay):
+            model.objects.filter(day__lt=oldest_day).delete()
+        _thin_out(today)
+    if first_of_hour:
+        oldest_hour = hour - timedelta(days=settings.MAIL_USAGE_HOURLY_DAYS)
+        for model in (MailboxUsageHour, DomainUsageHour):
+            model.objects.filter(hour__lt=oldest_hour).delete()
 
 
 # A mailbox's rows by day are kept for this many days; before that, the last row of each month.
@@ -90,8 +95,8 @@ MONTHS_THINNED_PER_RUN = 3
 
 def _thin_out(today) -> None:
     """Keep a mailbox's history compact: older than DAILY_DAYS, only the last row of each month of
-    each mailbox stays (a step line by month). The months just past that line are thinned at every
-    run (a no-op once done), so a job that did not run for a while catches up."""
+    each mailbox stays (a step line by month). The months just past that line are thinned every day
+    (a no-op once done), so a job that did not run for a while catches up."""
     boundary = (today - timedelta(days=DAILY_DAYS)).replace(day=1)  # months before it are monthly
     month_end = boundary
     for _ in range(MONTHS_THINNED_PER_RUN):
