@@ -149,3 +149,22 @@ def test_mail_hosts_collecting_at_once_add_up_without_an_error(tmp_path):
         thread.join()
     assert not errors, errors
     assert kinds() == Counter(received=200, delivered=200, rejected_unknown=200)
+
+
+def test_relayed_deferred_and_bounced_count_under_our_domain(tmp_path, ours):
+    log = tmp_path / "mainlog"
+    log.write_bytes(
+        b"2026-12-04 10:20:00 1tAbCh-000Xyz-Q5 <= ann@ours.test H=(laptop) [192.0.2.5] P=esmtpsa "
+        b"A=dovecot_plain:ann@ours.test "
+        b'S=700 id=<y@ours.test> T="out" for far@elsewhere.test\n'
+        b"2026-12-04 10:20:01 1tAbCh-000Xyz-Q5 => far@elsewhere.test R=dnslookup T=remote_smtp H=mx.elsewhere.test "
+        b'[192.0.2.9] C="250 OK"\n'
+        b"2026-12-04 10:20:01 1tAbCh-000Xyz-Q5 Completed\n"
+        b"2026-12-04 10:21:00 1tAbCi-000Xyz-Q6 == ann@ours.test R=mailbox T=dovecot_lmtp defer (-44) H=localhost: "
+        b"LMTP error after RCPT TO:<ann@ours.test>: 451 4.3.0 Temporary internal failure\n"
+        b"2026-12-04 10:22:00 1tAbCj-000Xyz-Q7 ** far@elsewhere.test <ann@ours.test> R=dnslookup T=remote_smtp: "
+        b"SMTP error from remote mail server after RCPT TO:<far@elsewhere.test>: 550 5.1.1 no such user\n"
+    )
+    traffic.collect(log, host="mx1")
+    assert kinds() == Counter(relayed=1, deferred=1, bounced=1)  # (received: for no domain of ours)
+    assert kinds(traffic.ALL) == Counter(received=1, relayed=1, deferred=1, bounced=1)

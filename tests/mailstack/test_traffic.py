@@ -25,6 +25,7 @@ from domains import services as domains
 from mailserver import traffic
 from mailserver.models import LogCursor, TrafficCount
 from tests import factories
+from tests.mailstack.conftest import PASSWORD
 from tests.mailstack.stack import EICAR, GTUBE
 from tests.mailstack.test_blocklists import _add as add_blocklist
 from tests.mailstack.test_blocklists import blocklist_dns, world  # noqa: F401 - fixtures used here
@@ -106,6 +107,16 @@ def test_every_line_counts_once_across_a_log_rotation(stack, stats_domain, direc
         ids.append(message_id(text))
     assert send(stack, "first@outside.test", "nobody-else@stats.test")[0] == 550
     assert send(stack, "first@outside.test", "someone@elsewhere.test")[0] == 550  # no relaying
+    conn = stack.smtp("smtps")  # ann sends out, authenticated: relayed, under her domain
+    try:
+        conn.login("ann@stats.test", PASSWORD)
+        conn.mail("ann@stats.test")
+        assert conn.rcpt("friend@elsewhere.test")[0] == 250
+        code, text = conn.data(b"From: ann@stats.test\r\nTo: friend@elsewhere.test\r\nSubject: out\r\n\r\nHi.\r\n")
+        assert code == 250, text
+        ids.append(message_id(text.decode()))
+    finally:
+        conn.quit()
     wait_completed(stack, ids)
     assert log.exists(), "Exim opened a new log by itself"
     second = traffic.collect(log)
@@ -113,8 +124,8 @@ def test_every_line_counts_once_across_a_log_rotation(stack, stats_domain, direc
 
     got, got_all = counts("stats.test", since) - before, counts(traffic.ALL, since) - before_all
     # 6 messages received for the domain (one through its domain alias); the alias team@ delivered
-    # to two mailboxes, so 7 local deliveries; two unknown recipients refused
-    assert got == Counter(received=6, delivered=7, rejected_unknown=2), got
+    # to two mailboxes, so 7 local deliveries; one sent out by ann; two unknown recipients refused
+    assert got == Counter(received=6, delivered=7, relayed=1, rejected_unknown=2), got
     assert got_all["rejected_policy"] == 1 and got_all["received"] >= 6 and got_all["rejected_unknown"] >= 2
     out = io.StringIO()
     call_command("traffic", "top", "stats.test", "--days", "1", "--json", stdout=out)
