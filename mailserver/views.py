@@ -15,7 +15,7 @@ from accounts.models import DomainUsageDay, DomainUsageHour, MailboxUsageDay, Ma
 from accounts.shortcuts import get_mailbox_for
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
-from mailadmin.charts import line_chart
+from mailadmin.lib.charts import line_chart
 from mailadmin.shortcuts import require
 from mailserver import traffic
 from mailserver.models import TrafficCount, TrafficParty
