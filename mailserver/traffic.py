@@ -201,11 +201,15 @@ def collect(path: str | Path, host: str | None = None) -> Collected:
     from mailserver.models import LogCursor
 
     path, host = Path(path), host or socket.getfqdn()
+    # The rows exist before any transaction locks them: creating them under a lock makes two
+    # collectors deadlock on MariaDB (both take the gap, then both insert into it).
+    LogCursor.objects.get_or_create(host="", path="")
+    LogCursor.objects.get_or_create(host=host, path=str(path))
     with transaction.atomic():
         # One collector at a time, whatever the host: two adding to the same hour's counts at once
         # would both insert its new rows (the row of host "" is only this lock).
-        LogCursor.objects.select_for_update().get_or_create(host="", path="")
-        cursor, _ = LogCursor.objects.select_for_update().get_or_create(host=host, path=str(path))
+        LogCursor.objects.select_for_update().get(host="", path="")
+        cursor = LogCursor.objects.select_for_update().get(host=host, path=str(path))
         stat = os.stat(path)
         tally = Tally(domains=directory_domains(), pending=dict(cursor.pending))
         rotated, lost = False, ""
