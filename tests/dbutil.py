@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,3 +143,29 @@ def at_once(calls) -> list:
         thread.join()
     close_old_connections()
     return results
+
+
+def shared_world(build):
+    """A module-scoped fixture holding ``build()``'s objects, made once for the module's tests.
+
+    It is made inside a transaction that is rolled back when the module is done, and each test
+    runs in its own savepoint inside it (pytest-django's ``db``), so whatever a test changes is
+    undone before the next test sees the world. For matrices that run hundreds of requests against
+    the same objects; a test that commits (``transactional_db``, a live server) cannot use it.
+    """
+
+    @pytest.fixture(scope="module")
+    def world(django_db_setup, django_db_blocker):
+        from django.db import transaction
+        from django.test import override_settings
+
+        with django_db_blocker.unblock(), override_settings(MAIL_ARGON2_MEMORY_KIB=1024, MAIL_ARGON2_TIME_COST=1):
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                yield build()
+            finally:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+
+    return world

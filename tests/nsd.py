@@ -6,12 +6,15 @@ blocklists (on port 53, where the test Exim's resolver asks)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 HEAD = "$TTL 3600\n@ IN SOA ns.example.net. hostmaster.example.net. 1 3600 600 86400 3600\n@ IN NS ns.example.net.\n"
 
@@ -20,6 +23,19 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def port_53():
+    """Port 53 is one per machine: the suite's runs on the three databases run at once
+    (scripts/test), and their mail stacks' blocklist tests take turns at it."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    with open(ROOT / "var" / "tests-port-53.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def start_nsd(directory: Path, zones: dict[str, str], port: int, ready) -> subprocess.Popen:

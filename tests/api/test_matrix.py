@@ -18,6 +18,7 @@ from domains.models import AdminGrant, DkimKey, Domain, RelayRecipient
 from policy import services as senders
 from policy.models import DnsBlocklist, GreylistAllow, SenderRule
 from tests import factories
+from tests.dbutil import shared_world
 from vacation.models import Vacation
 
 PERSONAS = ("user", "admin_org", "admin_net", "superuser")
@@ -180,6 +181,9 @@ def build_world():
     return p
 
 
+world = shared_world(build_world)
+
+
 def snapshot():
     """Everything an API call can change (the token's own use counters aside)."""
     from domains.models import DomainAlias
@@ -196,8 +200,8 @@ def snapshot():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("endpoint", "persona", "scope"), CASES)
-def test_matrix(token_for, endpoint, persona, scope):
-    p = build_world()
+def test_matrix(world, token_for, endpoint, persona, scope):
+    p = world
     owner = getattr(p, persona)
     client = token_for(owner, read_only=scope == "read-only", domains=[p.net] if scope == "example.net only" else None)
     method, path, body, _, _ = endpoint
@@ -233,8 +237,8 @@ def test_every_endpoint_is_in_the_matrix():
 
 
 @pytest.mark.django_db
-def test_allowed_writes_did_what_they_said(token_for):
-    p = build_world()
+def test_allowed_writes_did_what_they_said(world, token_for):
+    p = world
     client = token_for(p.admin_org)
     assert client.send("patch", "/api/v1/mailboxes/user@example.org", {"quota_bytes": 12345}).status_code == 200
     assert Mailbox.objects.get(address="user@example.org").quota_bytes == 12345

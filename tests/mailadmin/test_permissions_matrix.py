@@ -23,6 +23,7 @@ from mailadmin.models import AuditEntry
 from policy import services as senders
 from policy.models import DnsBlocklist, SenderRule
 from tests import factories
+from tests.dbutil import shared_world
 from vacation.models import Vacation
 
 PERSONAS = ("anonymous", "user", "admin_org", "admin_net", "superuser")
@@ -239,6 +240,9 @@ def build_world():
     return p, objects, people
 
 
+world = shared_world(build_world)
+
+
 def deleted(address):
     """The archive a deleted mailbox leaves (its mail not yet moved: a restore is immediate)."""
     accounts.mailbox_delete(origin="test", acting_user=None, mailbox=accounts.get_mailbox(address))
@@ -285,9 +289,9 @@ CASES = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("row", "persona"), CASES)
-def test_matrix(row, persona):
+def test_matrix(world, row, persona):
     name, key, get_expected, post_expected, data = row
-    p, objects, people = build_world()
+    p, objects, people = world
     if name == "accounts:toggle":
         url = reverse(name, args=[objects[key].pk, "active"])
     elif name == "accounts:restore_into":
@@ -328,9 +332,9 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.mark.django_db
-def test_allowed_posts_did_what_they_said():
+def test_allowed_posts_did_what_they_said(world):
     """Spot checks that the matrix's successful POSTs are real changes (not silently ignored)."""
-    p, objects, people = build_world()
+    p, objects, people = world
     client = Client()
     client.force_login(p.admin_org)
     client.post(reverse("aliases:bulk_create", args=[p.org.pk]), {"lines": "a1 user\na2 user,root"})

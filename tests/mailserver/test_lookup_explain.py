@@ -23,6 +23,7 @@ from aliases.models import Alias
 from domains.models import Domain, DomainAlias, RelayRecipient
 from mailserver.lookup import V2_TABLES, source_sql
 from policy.models import DnsBlocklist, GreylistAllow, GreylistTriplet, SenderRule
+from tests.dbutil import shared_world
 from vacation.models import Vacation
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +133,9 @@ LOOKUPS = [
 ]
 
 
-@pytest.fixture
-def directory():
-    """A few thousand rows, so a plan that scans would show it."""
+def _directory():
+    """A few thousand rows, so a plan that scans would show it (made once for the module's tests:
+    they read it, and what one writes is rolled back before the next)."""
     domains = Domain.objects.bulk_create(Domain(name=f"d{i}.example") for i in range(200))
     DomainAlias.objects.bulk_create(DomainAlias(name=f"alias{i}.example", target=d) for i, d in enumerate(domains))
     Domain.objects.filter(name="d7.example").update(max_message_bytes=1048576)  # (its rows then match DATA's check)
@@ -191,6 +192,9 @@ def directory():
     if connection.vendor != "mysql":  # (on MariaDB, ANALYZE TABLE would commit the test's transaction)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+directory = shared_world(_directory)
 
 
 def _mysql_scans(node, found):
@@ -332,7 +336,7 @@ def test_greylisting_writes_a_triplet_by_its_key(directory, sql):
 
 def test_the_checker_sees_a_full_scan():
     """The test above can fail: an unindexed condition is reported as a scan."""
-    Domain.objects.bulk_create(Domain(name=f"d{i}.example") for i in range(50))
+    Domain.objects.bulk_create(Domain(name=f"scan{i}.example") for i in range(50))
     scans, plan = full_scans("SELECT domain FROM lookup_domains_v1 WHERE logins_enabled = %s", "1")
     assert scans, plan
 

@@ -22,7 +22,7 @@ from policy import services as policy
 from policy.models import DnsBlocklist
 from tests import factories
 from tests.mailstack.test_core import send
-from tests.nsd import start_nsd, stop_nsd
+from tests.nsd import port_53, start_nsd, stop_nsd
 
 pytestmark = pytest.mark.mailstack
 
@@ -46,11 +46,12 @@ def _ask(name: str):
 
 @pytest.fixture
 def blocklist_dns(tmp_path):
-    proc = start_nsd(tmp_path, ZONES, 53, lambda: _ask("1.0.0.127.listed.test"))
-    yield proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGCONT)
-    stop_nsd(proc)
+    with port_53():
+        proc = start_nsd(tmp_path, ZONES, 53, lambda: _ask("1.0.0.127.listed.test"))
+        yield proc
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGCONT)
+        stop_nsd(proc)
 
 
 @pytest.fixture
