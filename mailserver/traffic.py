@@ -29,14 +29,16 @@ from __future__ import annotations
 import os
 import re
 import socket
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
+MYSQL_DEADLOCK = 1213  # ER_LOCK_DEADLOCK
 ALL = "*"
 LOCAL_TRANSPORTS = {"dovecot_lmtp"}
 MAX_PENDING = 50_000  # senders of messages not completed yet, kept between runs
@@ -203,8 +205,8 @@ def collect(path: str | Path, host: str | None = None) -> Collected:
     path, host = Path(path), host or socket.getfqdn()
     # The rows exist before any transaction locks them: creating them under a lock makes two
     # collectors deadlock on MariaDB (both take the gap, then both insert into it).
-    LogCursor.objects.get_or_create(host="", path="")
-    LogCursor.objects.get_or_create(host=host, path=str(path))
+    _create_once(LogCursor, host="", path="")
+    _create_once(LogCursor, host=host, path=str(path))
     with transaction.atomic():
         # One collector at a time, whatever the host: two adding to the same hour's counts at once
         # would both insert its new rows (the row of host "" is only this lock).
@@ -236,6 +238,20 @@ def collect(path: str | Path, host: str | None = None) -> Collected:
         cursor.inode, cursor.offset, cursor.pending = stat.st_ino, offset, pending
         cursor.save()
     return Collected(str(path), tally.lines, offset, rotated, lost)
+
+
+def _create_once(model, **key) -> None:
+    """The row of ``key``, made if missing. Several collectors starting at once may all try to make
+    it: on MariaDB, inserts of the same key into a unique index over a long text column (a hash
+    index) can end in a deadlock (1213) for all but one; the losers try again and find the row."""
+    for attempt in range(10):
+        try:
+            model.objects.get_or_create(**key)
+            return
+        except OperationalError as error:
+            if attempt == 9 or not error.args or error.args[0] != MYSQL_DEADLOCK:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 def _hour(text: str) -> datetime:
