@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(python3 python3-venv python3-dev build-essential pkg-config libmariadb-dev sqlite3 ca-certificates)
+PKGS=(python3 python3-venv python3-dev build-essential pkg-config libmariadb-dev sqlite3 ca-certificates gettext)
 EXTRAS=""
 if [ "${1:-}" = "--test" ]; then
   EXTRAS="[test]"
@@ -48,3 +48,7 @@ if [ ! -e "$stamp" ]; then
   .venv/bin/pip install -q --disable-pip-version-check ".$EXTRAS"
   touch "$stamp"
 fi
+
+# The panel's translations: locale/<language>/LC_MESSAGES/django.po compiled to .mo (the compiled
+# catalogues are not kept in git). GNU gettext's msgfmt does it.
+(cd locale && ../.venv/bin/python ../manage.py compilemessages -v 0)

@@ -53,14 +53,21 @@ def parse_size(text: str, *, maximum: int = MAX_SIZE, bare: str = "bytes") -> in
     return int(size)
 
 
-def format_size(size: int, *, zero: str = "unlimited") -> str:
-    """Bytes as the panel shows them: ``512 MB``, ``1.5 GB``, ``900 bytes``; 0 is ``zero``."""
+UNIT_NAMES = {"TB": "TB", "GB": "GB", "MB": "MB", "KB": "KB", "bytes": "{} bytes"}
+
+
+def format_size(size: int, *, zero: str = "unlimited", names=UNIT_NAMES, number=str) -> str:
+    """Bytes as the panel shows them: ``512 MB``, ``1.5 GB``, ``900 bytes``; 0 is ``zero``.
+
+    A language's own unit names (``names``, as ``UNIT_NAMES``) and way of writing a decimal
+    (``number``, given the figure as ``"1.5"``) come from the caller (the panel's template filters).
+    """
     if not size:
         return zero
     for unit, name in ((1024**4, "TB"), (1024**3, "GB"), (MB, "MB"), (1024, "KB")):
         if size >= unit:
-            return f"{size / unit:.1f}".removesuffix(".0") + f" {name}"
-    return f"{size} bytes"
+            return number(f"{size / unit:.1f}".removesuffix(".0")) + f" {names[name]}"
+    return names["bytes"].format(number(str(size)))
 
 
 def size_input(size: int) -> str:

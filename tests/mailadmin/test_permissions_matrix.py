@@ -181,8 +181,8 @@ MATRIX = [
     ("mailserver:mailbox_statistics", "bob", (404, 404, 200, 200), (405, 405, 405, 405), {}),
 ]
 # Outside the matrix: login/logout and the login's second step (tests/mailadmin/test_views_login.py,
-# tests/accounts/test_two_factor.py).
-NOT_IN_MATRIX = {"login", "logout", "login_verify", "login_key_options"}
+# tests/accounts/test_two_factor.py), the language switcher (tests/mailadmin/test_languages.py).
+NOT_IN_MATRIX = {"login", "logout", "login_verify", "login_key_options", "set_language"}
 
 
 def build_world():
