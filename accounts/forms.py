@@ -9,6 +9,9 @@ import unicodedata
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import FLAG_FIELDS, PROFILE_FIELDS
 from accounts.services import check_password_policy
@@ -28,46 +31,57 @@ from mailadmin.lib.sizes import SizeError, parse_size
 # belong to the command line (mailbox add-many).
 MAX_BULK_MAILBOXES = 1000
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-FLAG_CHOICES = [("", "unchanged"), ("on", "on"), ("off", "off")]
+FLAG_CHOICES = [("", _("unchanged")), ("on", _("on")), ("off", _("off"))]
 CSV_COLUMNS = ("name", "quota_bytes", *PROFILE_FIELDS, *FLAG_FIELDS)
 
 
 class ProfileFields(forms.Form):
-    first_name = SingleLineField(required=False, max_length=150)
-    last_name = SingleLineField(required=False, max_length=150, label="Surname")
-    phone = SingleLineField(required=False, max_length=50)
-    other_email = SingleLineField(required=False, max_length=254, label="Other address")
-    notes = MultiLineField(required=False, max_length=2000)
+    first_name = SingleLineField(label=_("First name"), required=False, max_length=150)
+    last_name = SingleLineField(required=False, max_length=150, label=_("Surname"))
+    phone = SingleLineField(label=_("Phone"), required=False, max_length=50)
+    other_email = SingleLineField(required=False, max_length=254, label=_("Other address"))
+    notes = MultiLineField(label=_("Notes"), required=False, max_length=2000)
 
 
 class MailboxForm(ProfileFields):
     """Change one mailbox: names, quota and flags."""
 
-    quota_bytes = quota_field(label="Quota")
-    active = forms.BooleanField(required=False)
-    may_relay = forms.BooleanField(required=False, label="May relay", help_text="Send to other domains (SMTP AUTH).")
-    filtering = forms.BooleanField(required=False, help_text="Virus and spam checks on incoming mail.")
-    allow_imap = forms.BooleanField(required=False, label="IMAP", help_text="Mail programs may read mail over IMAP.")
-    allow_pop3 = forms.BooleanField(required=False, label="POP3", help_text="Mail programs may download over POP3.")
-    allow_smtp = forms.BooleanField(
-        required=False, label="SMTP submission", help_text="Mail programs may send mail (SMTP AUTH)."
+    quota_bytes = quota_field(label=_("Quota"))
+    active = forms.BooleanField(label=_("Active"), required=False)
+    may_relay = forms.BooleanField(
+        required=False, label=_("May relay"), help_text=_("Send to other domains (SMTP AUTH).")
     )
-    allow_sieve = forms.BooleanField(required=False, label="ManageSieve", help_text="Mail programs may manage filters.")
-    max_sent_per_hour = hourly_limit_field(label="Messages it may send an hour")
-    max_recipients_per_hour = hourly_limit_field(label="Recipients it may send to an hour")
+    filtering = forms.BooleanField(
+        label=_("Filtering"), required=False, help_text=_("Virus and spam checks on incoming mail.")
+    )
+    allow_imap = forms.BooleanField(
+        required=False, label=_("IMAP"), help_text=_("Mail programs may read mail over IMAP.")
+    )
+    allow_pop3 = forms.BooleanField(
+        required=False, label=_("POP3"), help_text=_("Mail programs may download over POP3.")
+    )
+    allow_smtp = forms.BooleanField(
+        required=False, label=_("SMTP submission"), help_text=_("Mail programs may send mail (SMTP AUTH).")
+    )
+    allow_sieve = forms.BooleanField(
+        required=False, label=_("ManageSieve"), help_text=_("Mail programs may manage filters.")
+    )
+    max_sent_per_hour = hourly_limit_field(label=_("Messages it may send an hour"))
+    max_recipients_per_hour = hourly_limit_field(label=_("Recipients it may send to an hour"))
 
 
 class MailboxCreateForm(ProfileFields):
-    local_part = SingleLineField(max_length=64, label="Name", help_text="The part before the @.")
+    local_part = SingleLineField(max_length=64, label=_("Name"), help_text=_("The part before the @."))
     quota_bytes = quota_field(
-        label="Quota", required=False, help_text="such as 500M or 2G; empty = the domain's default, 0 = unlimited"
+        label=_("Quota"), required=False, help_text=_("such as 500M or 2G; empty = the domain's default, 0 = unlimited")
     )
     password = forms.CharField(
+        label=_("Password"),
         required=False,
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to generate one (shown once).",
+        help_text=_("Leave empty to generate one (shown once)."),
     )
 
 
@@ -75,19 +89,21 @@ class AppPasswordForm(forms.Form):
     """A new app password: its name and the protocols it may log in to (checked by the service)."""
 
     name = SingleLineField(
-        max_length=64, help_text="The program or device it is for, e.g. “Thunderbird at home” or “phone”."
+        max_length=64,
+        label=_("Name"),
+        help_text=_("The program or device it is for, e.g. “Thunderbird at home” or “phone”."),
     )
     protocols = forms.MultipleChoiceField(
         choices=[
-            ("imap", "IMAP (reading mail)"),
-            ("pop3", "POP3 (downloading mail)"),
-            ("smtp", "SMTP (sending mail)"),
-            ("sieve", "ManageSieve (mail filters)"),
+            ("imap", _("IMAP (reading mail)")),
+            ("pop3", _("POP3 (downloading mail)")),
+            ("smtp", _("SMTP (sending mail)")),
+            ("sieve", _("ManageSieve (mail filters)")),
         ],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         initial=["imap", "smtp"],
-        label="May log in to",
+        label=_("May log in to"),
     )
 
 
@@ -95,16 +111,24 @@ class OwnPasswordForm(forms.Form):
     """An end user's own password: the current one first, then Django's validators."""
 
     current_password = forms.CharField(
-        strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Current password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password = forms.CharField(
+        label=_("New password"),
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        # (Django's validators' own texts, in the page's language: made when the form is shown)
+        help_text=lazy(password_validation.password_validators_help_text_html, str)(),
     )
     new_password_again = forms.CharField(
-        strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("New password again"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, user, *args, **kwargs):
@@ -114,14 +138,14 @@ class OwnPasswordForm(forms.Form):
     def clean_current_password(self):
         password = self.cleaned_data["current_password"]
         if not self.user.check_password(password):
-            raise ValidationError("Your current password is not right.", code="password_incorrect")
+            raise ValidationError(_("Your current password is not right."), code="password_incorrect")
         return password
 
     def clean(self):
         data = super().clean()
         new, again = data.get("new_password"), data.get("new_password_again")
         if new and again and new != again:
-            self.add_error("new_password_again", "The two new passwords differ.")
+            self.add_error("new_password_again", _("The two new passwords differ."))
         elif new:
             try:
                 check_password_policy(new, self.user)  # early feedback: the service checks it again
@@ -138,8 +162,8 @@ class PasswordResetForm(forms.Form):
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        label="New password",
-        help_text="Leave empty to generate one (shown once).",
+        label=_("New password"),
+        help_text=_("Leave empty to generate one (shown once)."),
     )
 
     def __init__(self, user=None, *args, **kwargs):
@@ -164,7 +188,9 @@ def _profile(cells: list[str]) -> dict:
     for key, limit, value in zip(keys, limits, cells, strict=False):
         value = value.strip()
         if len(value) > limit:
-            raise ValidationError(f"{key.replace('_', ' ')} is longer than {limit} characters")
+            raise ValidationError(
+                _("%(column)s is longer than %(limit)s characters") % {"column": key.replace("_", " "), "limit": limit}
+            )
         if value:
             row[key] = value
     return row
@@ -182,7 +208,7 @@ def mailbox_row(number: int, cells: list[str]) -> dict:
     """A bulk-path row from the cells ``name[,quota,first name,surname,phone,other address,notes]``:
     the one reading of the panel's bulk lines (``BulkMailboxForm``, ``mailbox add-many``)."""
     if len(cells) > 7:
-        raise ValidationError("too many fields (at most 7)")
+        raise ValidationError(_("too many fields (at most 7)"))
     row = {
         "line": number,
         "local_part": cells[0].strip(),
@@ -207,9 +233,10 @@ class BulkMailboxForm(forms.Form):
     """Lines of ``name[,quota,first name,surname,phone,other address,notes]`` (quota: 500M, 2G...)."""
 
     lines = BulkLinesField(
+        label=_("Lines"),
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
-        help_text="One mailbox a line: name[,quota such as 500M or 2G,first name,surname,phone,other address,notes]",
+        help_text=_("One mailbox a line: name[,quota such as 500M or 2G,first name,surname,phone,other address,notes]"),
     )
 
     def clean_lines(self):
@@ -217,16 +244,16 @@ class BulkMailboxForm(forms.Form):
         if errors:
             raise ValidationError(errors)
         if not rows:
-            raise ValidationError("Give at least one line.")
+            raise ValidationError(_("Give at least one line."))
         if len(rows) > MAX_BULK_MAILBOXES:
-            raise ValidationError(f"At most {MAX_BULK_MAILBOXES} mailboxes at once.")
+            raise ValidationError(_("At most %(n)s mailboxes at once.") % {"n": MAX_BULK_MAILBOXES})
         return rows
 
 
 class MailboxChoiceForm(forms.Form):
     """Checkboxes of mailboxes in one domain."""
 
-    mailboxes = IdChoiceField(queryset=None)
+    mailboxes = IdChoiceField(label=_("Mailboxes"), queryset=None)
 
     def __init__(self, domain, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -237,10 +264,10 @@ class MailboxChoiceForm(forms.Form):
 
 
 class BulkMailboxUpdateForm(MailboxChoiceForm):
-    active = forms.ChoiceField(choices=FLAG_CHOICES, required=False)
-    may_relay = forms.ChoiceField(choices=FLAG_CHOICES, required=False, label="May relay")
-    filtering = forms.ChoiceField(choices=FLAG_CHOICES, required=False)
-    quota_bytes = quota_field(required=False, label="Quota", help_text="such as 500M or 2G; empty = unchanged")
+    active = forms.ChoiceField(label=_("Active"), choices=FLAG_CHOICES, required=False)
+    may_relay = forms.ChoiceField(choices=FLAG_CHOICES, required=False, label=_("May relay"))
+    filtering = forms.ChoiceField(label=_("Filtering"), choices=FLAG_CHOICES, required=False)
+    quota_bytes = quota_field(required=False, label=_("Quota"), help_text=_("such as 500M or 2G; empty = unchanged"))
 
     def changes(self) -> dict:
         data = self.cleaned_data
@@ -252,7 +279,7 @@ class BulkMailboxUpdateForm(MailboxChoiceForm):
     def clean(self):
         data = super().clean()
         if not self.errors and not self.changes():
-            raise ValidationError("Choose at least one change.")
+            raise ValidationError(_("Choose at least one change."))
         return data
 
 
@@ -265,18 +292,21 @@ def _csv_quota(cells: dict) -> int | None:
 
 
 class CsvImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text=f"Columns: {', '.join(CSV_COLUMNS)} (a header line first).")
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=format_lazy(_("Columns: {columns} (a header line first)."), columns=", ".join(CSV_COLUMNS)),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError("The file is larger than 2 MB.")
+            raise ValidationError(_("The file is larger than 2 MB."))
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text.") from None
+            raise ValidationError(_("The file is not UTF-8 text.")) from None
         if has_control_chars(text, allow="\r\n\t"):
-            raise ValidationError("The file contains control characters.")
+            raise ValidationError(_("The file contains control characters."))
         return text
 
     def rows(self) -> list[dict]:
@@ -284,13 +314,13 @@ class CsvImportForm(forms.Form):
         reader = csv.DictReader(io.StringIO(self.cleaned_data["file"]))
         missing = {"name"} - set(reader.fieldnames or [])
         if missing:
-            raise ValidationError("The first line must name the columns, with at least 'name'.")
+            raise ValidationError(_("The first line must name the columns, with at least 'name'."))
         rows, errors = [], []
         try:
             for record in reader:
                 line = reader.line_num
                 if len(rows) + len(errors) >= MAX_BULK_MAILBOXES:
-                    raise ValidationError(f"At most {MAX_BULK_MAILBOXES} rows at once.")
+                    raise ValidationError(_("At most %(n)s rows at once.") % {"n": MAX_BULK_MAILBOXES})
                 try:
                     rows.append(self._row(record, line))
                 except ValidationError as exc:
@@ -300,13 +330,13 @@ class CsvImportForm(forms.Form):
         if errors:
             raise ValidationError(errors)
         if not rows:
-            raise ValidationError("The file has no rows.")
+            raise ValidationError(_("The file has no rows."))
         return rows
 
     @staticmethod
     def _row(record: dict, line: int) -> dict:
         if None in record:
-            raise ValidationError("more cells than columns")
+            raise ValidationError(_("more cells than columns"))
         cells = {key: unneutralise(value or "") for key, value in record.items() if key}
         row = {
             "line": line,
@@ -321,7 +351,7 @@ class CsvImportForm(forms.Form):
             elif value in ("0", "false", "no", "off"):
                 row[key] = False
             elif value:
-                raise ValidationError(f"{key} is yes or no")
+                raise ValidationError(_("%(column)s is yes or no") % {"column": key})
         return row
 
 
@@ -349,12 +379,14 @@ class ForwardingForm(forms.Form):
     destinations = MultiLineField(
         required=False,
         max_length=5000,
-        label="Forward to",
+        label=_("Forward to"),
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text="Addresses separated by commas, spaces or lines (a bare name is in the mailbox's domain); "
-        "empty: no forwarding.",
+        help_text=_(
+            "Addresses separated by commas, spaces or lines (a bare name is in the mailbox's domain); "
+            "empty: no forwarding."
+        ),
     )
-    keep_copy = forms.BooleanField(required=False, initial=True, label="Keep a copy in the mailbox")
+    keep_copy = forms.BooleanField(required=False, initial=True, label=_("Keep a copy in the mailbox"))
 
     @classmethod
     def initial_for(cls, mailbox) -> dict:

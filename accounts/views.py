@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -46,7 +48,7 @@ from mailadmin import permissions
 from mailadmin.forms import LoginForm, SecondFactorForm, SecurityKeyForm, SecurityKeyLoginForm
 from mailadmin.shortcuts import add_errors, call_service, origin, render_secret, require
 
-FLAGS = {"active": "Active", "may_relay": "Relay", "filtering": "Filtering"}
+FLAGS = {"active": gettext_lazy("Active"), "may_relay": gettext_lazy("Relay"), "filtering": gettext_lazy("Filtering")}
 PAGE_SIZE = 50
 JOB_REFRESH_SECONDS = 2  # a job's page reloads itself this often while the job runs
 
@@ -93,7 +95,7 @@ def _forwarding(request, mailbox, *done):
             **form.cleaned_data,
         )
         if not form.errors:
-            messages.success(request, f"Forwarding of {mailbox} saved.")
+            messages.success(request, _("Forwarding of %(mailbox)s saved.") % {"mailbox": mailbox})
             return redirect(*done)
     context = {"form": form, "mailbox": mailbox, "own": mailbox.pk == request.user.pk}
     return render(request, "accounts/forwarding_form.html", context)
@@ -136,7 +138,7 @@ def password_change(request):
             form.add_error("new_password", exc.message_dict.get("password", exc.messages))
         else:
             update_session_auth_hash(request, request.user)
-            messages.success(request, "Your password is changed; use it for mail too.")
+            messages.success(request, _("Your password is changed; use it for mail too."))
             return redirect("accounts:me")
     return render(request, "accounts/password_change.html", {"form": form})
 
@@ -160,7 +162,7 @@ def mailbox_detail(request, pk):
                 **form.cleaned_data,
             )
             if not form.errors:
-                messages.success(request, f"{mailbox} saved.")
+                messages.success(request, _("%(mailbox)s saved.") % {"mailbox": mailbox})
                 return redirect("accounts:detail", mailbox.pk)
     context = {
         "mailbox": mailbox,
@@ -199,9 +201,11 @@ def mailbox_password(request, pk):
         if not form.errors:
             generated = [(mailbox, password)] if not form.cleaned_data["password"] else []
             if not generated:
-                messages.success(request, f"Password of {mailbox} changed.")
+                messages.success(request, _("Password of %(mailbox)s changed.") % {"mailbox": mailbox})
                 return redirect("accounts:detail", mailbox.pk)
-            return _passwords_once(request, generated, mailbox.domain, f"New password of {mailbox}")
+            return _passwords_once(
+                request, generated, mailbox.domain, _("New password of %(mailbox)s") % {"mailbox": mailbox}
+            )
     for error in form.errors.get("password", []) + form.non_field_errors():
         messages.error(request, error)
     return redirect("accounts:detail", mailbox.pk)
@@ -218,7 +222,8 @@ def mailbox_toggle(request, pk, flag):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{FLAGS[flag]} {'on' if value else 'off'} for {mailbox}.")
+        text = _("%(flag)s on for %(mailbox)s.") if value else _("%(flag)s off for %(mailbox)s.")
+        messages.success(request, text % {"flag": FLAGS[flag], "mailbox": mailbox})
     return redirect(_back(request, mailbox))
 
 
@@ -237,7 +242,7 @@ def _back(request, mailbox):
 def mailbox_delete(request, pk):
     mailbox = get_mailbox_for(request, pk, write=True)
     services.mailbox_delete(acting_user=request.user, mailbox=mailbox, origin=origin(request))
-    messages.success(request, f"Mailbox {mailbox} deleted.")
+    messages.success(request, _("Mailbox %(mailbox)s deleted.") % {"mailbox": mailbox})
     return redirect("domains:detail", mailbox.domain_id) if mailbox.domain_id else redirect("home")
 
 
@@ -268,9 +273,9 @@ def mailbox_create(request, pk):
         )
         if not form.errors:
             if form.cleaned_data["password"]:
-                messages.success(request, f"Mailbox {mailbox} created.")
+                messages.success(request, _("Mailbox %(mailbox)s created.") % {"mailbox": mailbox})
                 return redirect("accounts:detail", mailbox.pk)
-            return _passwords_once(request, [(mailbox, password)], domain, "Mailbox created")
+            return _passwords_once(request, [(mailbox, password)], domain, _("Mailbox created"))
     return render(request, "accounts/mailbox_create.html", {"form": form, "domain": domain})
 
 
@@ -288,7 +293,7 @@ def mailbox_bulk_create(request, pk):
     return render(
         request,
         "accounts/bulk_form.html",
-        {"form": form, "domain": domain, "title": "Create mailboxes", "kind": "mailboxes"},
+        {"form": form, "domain": domain, "title": _("Create mailboxes"), "kind": "mailboxes"},
     )
 
 
@@ -334,8 +339,12 @@ def job_detail(request, pk):
     Job.objects.wipe_stale_passwords(older_than=jobs.PASSWORDS_KEPT)
     job = get_job_for(request, pk)
     if job.finished_ok and job.kind in (Job.Kind.UPDATE, Job.Kind.DELETE):
-        done = "changed" if job.kind == Job.Kind.UPDATE else "deleted"
-        messages.success(request, f"{len(job.written)} mailbox(es) {done}.")
+        n = len(job.written)
+        if job.kind == Job.Kind.UPDATE:
+            text = ngettext("%(n)s mailbox changed.", "%(n)s mailboxes changed.", n)
+        else:
+            text = ngettext("%(n)s mailbox deleted.", "%(n)s mailboxes deleted.", n)
+        messages.success(request, text % {"n": n})
         return redirect("domains:detail", job.domain_id)
     own = permissions.can_see_job_passwords(request.user, job)
     created = jobs.job_take_passwords(job=job) if job.finished_ok and own else []
@@ -434,14 +443,15 @@ def _restore(request, archive, into=None) -> None:
             acting_user=request.user, archive=archive, into=into, origin=origin(request)
         )
     except ValidationError as exc:
-        messages.error(request, f"{archive.address} was not restored: {' '.join(exc.messages)}")
+        text = _("%(address)s was not restored: %(reason)s")
+        messages.error(request, text % {"address": archive.address, "reason": " ".join(exc.messages)})
     else:
         if restored.state == MailboxArchive.State.RESTORED:
-            messages.success(request, f"Mailbox {archive.address} restored with its old password and mail.")
+            text = _("Mailbox %(address)s restored with its old password and mail.")
+            messages.success(request, text % {"address": archive.address})
         else:
-            messages.success(
-                request, f"{archive.address} will be back with its mail within a minute (when the mail store job runs)."
-            )
+            text = _("%(address)s will be back with its mail within a minute (when the mail store job runs).")
+            messages.success(request, text % {"address": archive.address})
 
 
 @require_POST
@@ -497,7 +507,7 @@ def _json_refusal(exc: ValidationError | PermissionDenied) -> HttpResponse:
 @require_POST
 def two_factor_key_options(request):
     """What the browser needs to make a new security key answer for this account (JSON)."""
-    rp_id, _ = _webauthn_site(request)
+    rp_id, _origin = _webauthn_site(request)
     try:
         options = twofactor.key_registration_options(
             mailbox=request.user, session=request.session, rp_id=rp_id, rp_name=settings.OTP_TOTP_ISSUER
@@ -526,7 +536,7 @@ def two_factor_key_add(request):
             origin=origin(request),
         )
         if key:
-            messages.success(request, f"The security key {key.name} logs you in from now on.")
+            messages.success(request, _("The security key %(name)s logs you in from now on.") % {"name": key.name})
             return redirect("accounts:two_factor")
     return _two_factor_page(request, SecondFactorForm(), form)
 
@@ -537,7 +547,7 @@ def two_factor_key_remove(request, pk):
     if key is None:
         raise Http404("No such security key.")
     twofactor.remove_security_key(acting_user=request.user, key=key, origin=origin(request))
-    messages.success(request, f"The security key {key.name} no longer logs you in.")
+    messages.success(request, _("The security key %(name)s no longer logs you in.") % {"name": key.name})
     return redirect("accounts:two_factor")
 
 
@@ -546,7 +556,7 @@ def two_factor_setup(request):
     """Set up the authenticator app: scan the picture (or type the secret), then give its first code."""
     user = request.user
     if twofactor.is_enrolled(user):
-        messages.info(request, "Two-factor login is set up already.")
+        messages.info(request, _("Two-factor login is set up already."))
         return redirect("accounts:two_factor")
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -561,7 +571,7 @@ def two_factor_setup(request):
         if codes:
             request.session.pop(twofactor.SESSION_ENROL, None)
             request.session.cycle_key()  # a session from before the second factor is not carried over
-            return _codes_once(request, codes, "Two-factor login is on")
+            return _codes_once(request, codes, _("Two-factor login is on"))
     device = twofactor.start_enrolment(mailbox=user)
     context = {
         "form": form,
@@ -586,7 +596,7 @@ def two_factor_remove(request):
             origin=origin(request),
         )
         if not form.errors:
-            messages.success(request, "Two-factor login is off.")
+            messages.success(request, _("Two-factor login is off."))
             if permissions.must_use_two_factor(user):
                 request.session[twofactor.SESSION_ENROL] = True
                 return redirect("accounts:two_factor_setup")
@@ -608,7 +618,7 @@ def two_factor_codes(request):
             origin=origin(request),
         )
         if codes:
-            return _codes_once(request, codes, "New recovery codes")
+            return _codes_once(request, codes, _("New recovery codes"))
     return _two_factor_page(request, form)
 
 
@@ -622,7 +632,8 @@ def mailbox_two_factor_reset(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Two-factor login of {mailbox} removed: it logs in with its password alone now.")
+        text = _("Two-factor login of %(mailbox)s removed: it logs in with its password alone now.")
+        messages.success(request, text % {"mailbox": mailbox})
     return redirect("accounts:detail", mailbox.pk)
 
 
@@ -678,7 +689,7 @@ def login_verify(request):
     user, pending = _pending_user(request)
     if user is None:
         request.session.pop(PENDING_KEY, None)
-        messages.info(request, "Log in again: the login was not finished in time.")
+        messages.info(request, _("Log in again: the login was not finished in time."))
         return redirect("login")
     with_key = request.method == "POST" and "credential" in request.POST
     form = (SecurityKeyLoginForm if with_key else SecondFactorForm)(request.POST or None)
@@ -704,9 +715,12 @@ def login_verify(request):
             auth_login(request, user, backend=pending["backend"])
             if method == "recovery code":
                 left = twofactor.status(user).get("codes_left", 0)
-                messages.warning(
-                    request, f"You logged in with a recovery code; {left} left. Draw new ones on your account page."
+                text = ngettext(
+                    "You logged in with a recovery code; %(left)s left. Draw new ones on your account page.",
+                    "You logged in with a recovery code; %(left)s left. Draw new ones on your account page.",
+                    left,
                 )
+                messages.warning(request, text % {"left": left})
             return redirect(pending["next"])
     context = {
         "form": form if not with_key else SecondFactorForm(),
@@ -723,10 +737,10 @@ def login_verify(request):
 @require_POST
 def login_key_options(request):
     """What the browser needs to ask the pending login's security keys (JSON)."""
-    user, _ = _pending_user(request)
+    user, _pending = _pending_user(request)
     if user is None:
         return JsonResponse({"error": "Log in again: the login was not finished in time."}, status=403)
-    rp_id, _ = _webauthn_site(request)
+    rp_id, _origin = _webauthn_site(request)
     try:
         options = twofactor.key_login_options(mailbox=user, session=request.session, rp_id=rp_id)
     except ValidationError as exc:
@@ -780,7 +794,10 @@ def app_password_revoke(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"App password “{app_password.name}” revoked: mail programs using it are refused.")
+        messages.success(
+            request,
+            _("App password “%(name)s” revoked: mail programs using it are refused.") % {"name": app_password.name},
+        )
     if permissions.is_own_account(request.user, mailbox):
         return redirect("accounts:app_passwords")
     return redirect("accounts:detail", mailbox.pk)

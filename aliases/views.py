@@ -2,6 +2,8 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aliases import bulk, services
@@ -25,9 +27,9 @@ def alias_create(request, pk):
             **form.cleaned_data,
         )
         if not form.errors:
-            messages.success(request, f"Alias {alias} created.")
+            messages.success(request, _("Alias %(alias)s created.") % {"alias": alias})
             return redirect("domains:detail", domain.pk)
-    return render(request, "aliases/alias_form.html", {"form": form, "domain": domain, "title": "New alias"})
+    return render(request, "aliases/alias_form.html", {"form": form, "domain": domain, "title": _("New alias")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,12 +46,14 @@ def alias_bulk_create(request, pk):
             origin=origin(request),
         )
         if not form.errors:
-            messages.success(request, f"{len(created)} alias(es) created.")
+            messages.success(
+                request, ngettext("%(n)s alias created.", "%(n)s aliases created.", len(created)) % {"n": len(created)}
+            )
             return redirect("domains:detail", domain.pk)
     return render(
         request,
         "accounts/bulk_form.html",
-        {"form": form, "domain": domain, "title": "Create aliases", "kind": "aliases"},
+        {"form": form, "domain": domain, "title": _("Create aliases"), "kind": "aliases"},
     )
 
 
@@ -67,7 +71,7 @@ def alias_detail(request, pk):
             **form.cleaned_data,
         )
         if not form.errors:
-            messages.success(request, f"Destinations of {alias} saved.")
+            messages.success(request, _("Destinations of %(alias)s saved.") % {"alias": alias})
             return redirect("domains:detail", alias.domain_id)
     return render(request, "aliases/alias_detail.html", {"form": form, "alias": alias, "domain": alias.domain})
 
@@ -76,7 +80,8 @@ def alias_detail(request, pk):
 def alias_toggle(request, pk):
     alias = get_alias_for(request, pk)
     services.alias_set_active(acting_user=request.user, alias=alias, active=not alias.active, origin=origin(request))
-    messages.success(request, f"Alias {alias} {'enabled' if alias.active else 'disabled'}.")
+    text = _("Alias %(alias)s enabled.") if alias.active else _("Alias %(alias)s disabled.")
+    messages.success(request, text % {"alias": alias})
     return redirect("domains:detail", alias.domain_id)
 
 
@@ -84,5 +89,5 @@ def alias_toggle(request, pk):
 def alias_delete(request, pk):
     alias = get_alias_for(request, pk)
     services.alias_delete(acting_user=request.user, alias=alias, origin=origin(request))
-    messages.success(request, f"Alias {alias} deleted.")
+    messages.success(request, _("Alias %(alias)s deleted.") % {"alias": alias})
     return redirect("domains:detail", alias.domain_id)

@@ -1,6 +1,7 @@
 """The panel's form for a new API token."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from api import tokens
 from domains.models import Domain
@@ -8,17 +9,21 @@ from mailadmin.forms import IdChoiceField, SingleLineField
 
 
 class TokenForm(forms.Form):
-    name = SingleLineField(max_length=64, help_text="What uses it, e.g. “billing sync”.")
-    read_only = forms.BooleanField(required=False, initial=True, label="Read-only", help_text="Only GET requests.")
+    name = SingleLineField(max_length=64, label=_("Name"), help_text=_("What uses it, e.g. “billing sync”."))
+    read_only = forms.BooleanField(
+        required=False, initial=True, label=_("Read-only"), help_text=_("Only GET requests.")
+    )
     scope = forms.ChoiceField(
-        choices=[("all", "All my domains"), ("chosen", "Only the domains ticked below")],
+        choices=[("all", _("All my domains")), ("chosen", _("Only the domains ticked below"))],
         initial="all",
         widget=forms.RadioSelect,
-        label="Domains",
+        label=_("Domains"),
     )
-    domains = IdChoiceField(queryset=Domain.objects.none(), widget=forms.CheckboxSelectMultiple, required=False)
+    domains = IdChoiceField(
+        queryset=Domain.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label=_("Domains")
+    )
     days = forms.IntegerField(
-        min_value=1, max_value=tokens.MAX_DAYS, initial=tokens.DEFAULT_DAYS, label="Valid for (days)"
+        min_value=1, max_value=tokens.MAX_DAYS, initial=tokens.DEFAULT_DAYS, label=_("Valid for (days)")
     )
 
     def __init__(self, *args, owner, **kwargs):

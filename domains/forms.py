@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from domains.models import server_message_limit
 from domains.services import GRANT_FIELDS
@@ -11,113 +12,131 @@ from mailadmin.lib.sizes import format_size
 
 
 class DomainSettingsForm(forms.Form):
-    description = SingleLineField(required=False, max_length=255)
-    active = forms.BooleanField(required=False, initial=True, help_text="Visible to the MTA: mail for it is accepted.")
-    logins_enabled = forms.BooleanField(
-        required=False, initial=True, help_text="IMAP, POP3 and SMTP AUTH for its mailboxes."
+    description = SingleLineField(label=_("Description"), required=False, max_length=255)
+    active = forms.BooleanField(
+        label=_("Active"), required=False, initial=True, help_text=_("Visible to the MTA: mail for it is accepted.")
     )
-    default_may_relay = forms.BooleanField(required=False, initial=True, label="New mailboxes may relay")
-    default_allow_imap = forms.BooleanField(required=False, initial=True, label="New mailboxes may use IMAP")
-    default_allow_pop3 = forms.BooleanField(required=False, initial=True, label="New mailboxes may use POP3")
-    default_allow_smtp = forms.BooleanField(required=False, initial=True, label="New mailboxes may send (SMTP AUTH)")
-    default_allow_sieve = forms.BooleanField(required=False, initial=True, label="New mailboxes may use ManageSieve")
+    logins_enabled = forms.BooleanField(
+        label=_("Logins enabled"),
+        required=False,
+        initial=True,
+        help_text=_("IMAP, POP3 and SMTP AUTH for its mailboxes."),
+    )
+    default_may_relay = forms.BooleanField(required=False, initial=True, label=_("New mailboxes may relay"))
+    default_allow_imap = forms.BooleanField(required=False, initial=True, label=_("New mailboxes may use IMAP"))
+    default_allow_pop3 = forms.BooleanField(required=False, initial=True, label=_("New mailboxes may use POP3"))
+    default_allow_smtp = forms.BooleanField(required=False, initial=True, label=_("New mailboxes may send (SMTP AUTH)"))
+    default_allow_sieve = forms.BooleanField(required=False, initial=True, label=_("New mailboxes may use ManageSieve"))
     users_may_forward = forms.BooleanField(
-        required=False, initial=True, label="Users may forward", help_text="Users set their own mailbox's forwarding."
+        required=False,
+        initial=True,
+        label=_("Users may forward"),
+        help_text=_("Users set their own mailbox's forwarding."),
     )
     forward_outside = forms.BooleanField(
         required=False,
         initial=True,
-        label="Forwarding outside",
-        help_text="Mailboxes may forward to addresses outside this server.",
+        label=_("Forwarding outside"),
+        help_text=_("Mailboxes may forward to addresses outside this server."),
     )
     require_two_factor = forms.BooleanField(
         required=False,
-        label="Administrators use two-factor login",
-        help_text="Its administrators log in to the panel with an authenticator app or a recovery code.",
+        label=_("Administrators use two-factor login"),
+        help_text=_("Its administrators log in to the panel with an authenticator app or a recovery code."),
     )
     require_app_passwords = forms.BooleanField(
         required=False,
-        label="Mail programs use app passwords",
-        help_text="IMAP, POP3, SMTP and ManageSieve accept only app passwords; "
-        "the main password works in the panel only.",
+        label=_("Mail programs use app passwords"),
+        help_text=_(
+            "IMAP, POP3, SMTP and ManageSieve accept only app passwords; the main password works in the panel only."
+        ),
     )
     check_blocklists = forms.BooleanField(
         required=False,
         initial=True,
-        label="Check DNS blocklists",
-        help_text="Mail to its addresses from clients on the server's DNS blocklists is refused (550).",
+        label=_("Check DNS blocklists"),
+        help_text=_("Mail to its addresses from clients on the server's DNS blocklists is refused (550)."),
     )
     greylist = forms.BooleanField(
         required=False,
-        label="Greylisting",
-        help_text="The first attempt of a new sender from an unknown client is told to try again later (451); "
-        "real mail servers do, most spam programs do not.",
+        label=_("Greylisting"),
+        help_text=_(
+            "The first attempt of a new sender from an unknown client is told to try again later (451); "
+            "real mail servers do, most spam programs do not."
+        ),
     )
     greylist_delay = WholeNumberField(
         required=False,
         initial=300,
         min_value=1,
         max_value=86400,
-        label="Greylisting delay (seconds)",
-        help_text="A retry is accepted after this long.",
+        label=_("Greylisting delay (seconds)"),
+        help_text=_("A retry is accepted after this long."),
     )
     greylist_window_hours = WholeNumberField(
         required=False,
         initial=24,
         min_value=1,
         max_value=720,
-        label="Retry window (hours)",
-        help_text="A retry later than this counts as a first attempt again.",
+        label=_("Retry window (hours)"),
+        help_text=_("A retry later than this counts as a first attempt again."),
     )
     greylist_expiry_days = WholeNumberField(
         required=False,
         initial=36,
         min_value=1,
         max_value=3650,
-        label="Remember senders (days)",
-        help_text="A sender that passed is accepted at once until this long after its last message.",
+        label=_("Remember senders (days)"),
+        help_text=_("A sender that passed is accepted at once until this long after its last message."),
     )
     relay_host = SingleLineField(
         required=False,
         max_length=253,
-        label="Relay to host",
-        help_text="A relay (backup MX) domain: its mail is passed to this host (its primary MX, or an internal "
-        "server), which holds its mailboxes. Empty: its mailboxes are here.",
+        label=_("Relay to host"),
+        help_text=_(
+            "A relay (backup MX) domain: its mail is passed to this host (its primary MX, or an internal "
+            "server), which holds its mailboxes. Empty: its mailboxes are here."
+        ),
     )
     relay_port = WholeNumberField(
-        required=False, initial=25, min_value=1, max_value=65535, label="Relay host's port", help_text="Empty: 25."
+        required=False,
+        initial=25,
+        min_value=1,
+        max_value=65535,
+        label=_("Relay host's port"),
+        help_text=_("Empty: 25."),
     )
     relay_verify = forms.ChoiceField(
         choices=[
-            ("list", "Listed recipients (mail waits here while the relay host is down)"),
-            ("callout", "Ask the relay host at once (while it is down, senders try again later)"),
+            ("list", _("Listed recipients (mail waits here while the relay host is down)")),
+            ("callout", _("Ask the relay host at once (while it is down, senders try again later)")),
         ],
         initial="list",
         required=False,
         widget=forms.RadioSelect,
-        label="Recipients taken",
+        label=_("Recipients taken"),
     )
-    max_mailboxes = count_field(initial=0, label="Most mailboxes")
-    max_aliases = count_field(initial=0, label="Most aliases")
-    max_quota_bytes = quota_field(initial=0, label="Largest mailbox quota")
-    default_quota_bytes = quota_field(initial=0, label="Quota of new mailboxes")
+    max_mailboxes = count_field(initial=0, label=_("Most mailboxes"))
+    max_aliases = count_field(initial=0, label=_("Most aliases"))
+    max_quota_bytes = quota_field(initial=0, label=_("Largest mailbox quota"))
+    default_quota_bytes = quota_field(initial=0, label=_("Quota of new mailboxes"))
     default_max_sent_per_hour = count_field(
         initial=0,
         required=False,
-        label="Messages a mailbox may send an hour",
-        help_text="With SMTP AUTH, unless the mailbox says otherwise; 0 = no limit.",
+        label=_("Messages a mailbox may send an hour"),
+        help_text=_("With SMTP AUTH, unless the mailbox says otherwise; 0 = no limit."),
     )
     default_max_recipients_per_hour = count_field(
         initial=0,
         required=False,
-        label="Recipients a mailbox may send to an hour",
-        help_text="Unless the mailbox says otherwise; 0 = no limit.",
+        label=_("Recipients a mailbox may send to an hour"),
+        help_text=_("Unless the mailbox says otherwise; 0 = no limit."),
     )
     max_message_bytes = quota_field(
         initial=0,
         required=False,
-        label="Largest message",
-        help_text="Mail to its addresses above this size is refused (552); 0 = the server's limit.",
+        label=_("Largest message"),
+        help_text=_("Mail to its addresses above this size is refused (552); 0 = the server's limit."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -155,35 +174,39 @@ class DomainSettingsForm(forms.Form):
         top, default = data.get("max_quota_bytes"), data.get("default_quota_bytes")
         if top and default is not None and (default == 0 or default > top):
             self.add_error(
-                "default_quota_bytes", f"With a largest quota of {format_size(top)} the default is at most that, not 0."
+                "default_quota_bytes",
+                _("With a largest quota of %(quota)s the default is at most that, not 0.")
+                % {"quota": format_size(top)},
             )
         return data
 
 
 class DomainCreateForm(DomainSettingsForm):
-    name = SingleLineField(max_length=253, help_text="Internationalised names are fine (stored as xn-- A-labels).")
+    name = SingleLineField(
+        label=_("Name"), max_length=253, help_text=_("Internationalised names are fine (stored as xn-- A-labels).")
+    )
     field_order = ["name"]
 
 
 class DomainDeleteForm(forms.Form):
-    force = forms.BooleanField(required=False, label="Also delete its mailboxes")
+    force = forms.BooleanField(required=False, label=_("Also delete its mailboxes"))
 
 
 class DomainAliasForm(forms.Form):
-    name = SingleLineField(max_length=253, label="Alias domain")
-    active = forms.BooleanField(required=False, initial=True)
+    name = SingleLineField(max_length=253, label=_("Alias domain"))
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
 
 class GrantForm(forms.Form):
     """Which mailbox administers which domains, within what limits and capabilities."""
 
-    admin = SingleLineField(max_length=254, label="Administrator's mailbox")
-    domains = IdChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
-    quota_bytes = quota_field(initial=0, label="Quota for all its domains")
-    max_mailboxes = count_field(initial=0, label="Mailboxes for all its domains")
-    can_create_mailboxes = forms.BooleanField(required=False, initial=True)
-    can_delete_mailboxes = forms.BooleanField(required=False, initial=True)
-    can_appoint_admins = forms.BooleanField(required=False)
+    admin = SingleLineField(max_length=254, label=_("Administrator's mailbox"))
+    domains = IdChoiceField(label=_("Domains"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    quota_bytes = quota_field(initial=0, label=_("Quota for all its domains"))
+    max_mailboxes = count_field(initial=0, label=_("Mailboxes for all its domains"))
+    can_create_mailboxes = forms.BooleanField(label=_("Can create mailboxes"), required=False, initial=True)
+    can_delete_mailboxes = forms.BooleanField(label=_("Can delete mailboxes"), required=False, initial=True)
+    can_appoint_admins = forms.BooleanField(label=_("Can appoint admins"), required=False)
 
     def __init__(self, *args, domains, mailboxes=None, fixed_admin=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -199,7 +222,7 @@ class GrantForm(forms.Form):
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
         if self.mailboxes is not None and not self.mailboxes.filter(pk=mailbox.pk).exists():
-            raise ValidationError(f"No mailbox {mailbox.address}.")
+            raise ValidationError(_("No mailbox %(address)s.") % {"address": mailbox.address})
         return mailbox
 
     def grant_fields(self) -> dict:
@@ -210,9 +233,11 @@ class RelayRecipientsForm(forms.Form):
     addresses = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=300_000,
-        label="Addresses",
-        help_text="One per line or separated by commas: local parts or whole addresses of this domain, "
-        "or @ for every address (the relay host then decides).",
+        label=_("Addresses"),
+        help_text=_(
+            "One per line or separated by commas: local parts or whole addresses of this domain, "
+            "or @ for every address (the relay host then decides)."
+        ),
     )
 
     def clean_addresses(self):

@@ -10,6 +10,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domains import dns, dnscheck, services
@@ -62,9 +64,9 @@ def domain_create(request):
             form, services.domain_create, acting_user=request.user, origin=origin(request), **form.cleaned_data
         )
         if not form.errors:
-            messages.success(request, f"Domain {domain.display_name} created.")
+            messages.success(request, _("Domain %(domain)s created.") % {"domain": domain.display_name})
             return redirect("domains:detail", domain.pk)
-    return render(request, "domains/domain_form.html", {"form": form, "title": "New domain"})
+    return render(request, "domains/domain_form.html", {"form": form, "title": _("New domain")})
 
 
 @require_GET
@@ -119,7 +121,11 @@ def url_for_each(name: str, *args):
     return lambda pk: url.replace(sentinel, str(pk))
 
 
-MAILBOX_FLAGS = (("active", "Active"), ("may_relay", "Relay"), ("filtering", "Filtering"))
+MAILBOX_FLAGS = (
+    ("active", gettext_lazy("Active")),
+    ("may_relay", gettext_lazy("Relay")),
+    ("filtering", gettext_lazy("Filtering")),
+)
 MAILBOX_COLUMNS = ("address", "local_part", "first_name", "last_name", "usage_bytes", "quota_bytes", "over_quota",
                    "is_superuser", "domain", *(flag for flag, _ in MAILBOX_FLAGS))  # fmt: skip
 
@@ -129,42 +135,53 @@ def mailbox_rows(user, page):
     rather than by template tags per row: a page of 50 mailboxes has 150 switches, and rendering
     them tag by tag took most of the page's time."""
     detail = url_for_each("accounts:detail")
-    flags = [(flag, label, url_for_each("accounts:toggle", flag)) for flag, label in MAILBOX_FLAGS]
+    flags = [(flag, str(label), url_for_each("accounts:toggle", flag)) for flag, label in MAILBOX_FLAGS]
+    words = {  # (translated once for the page, not per row)
+        "tick": _("Tick %(address)s"),
+        "superuser": escape(_("superuser")),
+        "admin": escape(_("admin")),
+        "over": escape(_("over quota")),
+        "for": _("%(flag)s for %(address)s"),
+        "switch_off": _("Switch %(flag)s off"),
+        "switch_on": _("Switch %(flag)s on"),
+    }
     for m in page:
         m.manageable = permissions.can_manage_listed_mailbox(
             user, target_is_superuser=m.is_superuser, target_holds_grant=m.holds_grant
         )
-        m.row = mark_safe(_mailbox_row(m, detail(m.pk), flags))  # noqa: S308 - every value escaped in there
+        m.row = mark_safe(_mailbox_row(m, detail(m.pk), flags, words))  # noqa: S308 - every value escaped in there
     return page
 
 
-def _mailbox_row(m, url: str, flags) -> str:
-    address = escape(m.address)
+def _mailbox_row(m, url: str, flags, words) -> str:
+    tick_label = escape(words["tick"] % {"address": m.address})
     tick = (
-        f'<input type="checkbox" name="mailboxes" value="{m.pk}" form="bulk" aria-label="Tick {address}">'
+        f'<input type="checkbox" name="mailboxes" value="{m.pk}" form="bulk" aria-label="{tick_label}">'
         if m.manageable
         else ""
     )
     badge = (
-        '<span class="badge">superuser</span>'
+        f'<span class="badge">{words["superuser"]}</span>'
         if m.is_superuser
-        else '<span class="badge">admin</span>'
+        else f'<span class="badge">{words["admin"]}</span>'
         if m.holds_grant
         else ""
     )
-    over = '<span class="pill warn">over quota</span>' if m.over_quota else ""
+    over = f'<span class="pill warn">{words["over"]}</span>' if m.over_quota else ""
     switches = []
     for flag, label, toggle in flags:
         on = getattr(m, flag)
         state = "on" if on else "off"
         if m.manageable:  # a button of the page's one "toggle" form
+            aria = escape(words["for"] % {"flag": label, "address": m.address})
+            title = escape(words["switch_off" if on else "switch_on"] % {"flag": label})
             switches.append(
                 f'<button type="submit" form="toggle" formaction="{toggle(m.pk)}" class="toggle {state}" '
-                f'aria-pressed="{"true" if on else "false"}" aria-label="{label} for {address}" '
-                f'title="Switch {label} {"off" if on else "on"}">{label}</button>'
+                f'aria-pressed="{"true" if on else "false"}" aria-label="{aria}" '
+                f'title="{title}">{escape(label)}</button>'
             )
         else:
-            switches.append(f'<span class="toggle {state}">{label}</span>')
+            switches.append(f'<span class="toggle {state}">{escape(label)}</span>')
     return (
         f'<tr><td>{tick}</td><th scope="row"><a href="{url}">{escape(m.local_part)}</a> {badge} {over}</th>'
         f"<td>{escape(m.first_name)} {escape(m.last_name)}</td><td>{storage_bar(m.usage_bytes, m.quota_bytes)}</td>"
@@ -195,12 +212,12 @@ def domain_settings(request, pk):
             **form.cleaned_data,
         )
         if not form.errors:
-            messages.success(request, f"Settings of {domain.display_name} saved.")
+            messages.success(request, _("Settings of %(domain)s saved.") % {"domain": domain.display_name})
             return redirect("domains:detail", domain.pk)
     context = {
         "form": form,
         "domain": domain,
-        "title": f"Settings of {domain.display_name}",
+        "title": _("Settings of %(domain)s") % {"domain": domain.display_name},
         "delete_form": DomainDeleteForm(),
     }
     return render(request, "domains/domain_form.html", context)
@@ -223,7 +240,7 @@ def domain_delete(request, pk):
         for error in form.non_field_errors():
             messages.error(request, error)
         return redirect("domains:settings", domain.pk)
-    messages.success(request, f"Domain {domain.display_name} deleted.")
+    messages.success(request, _("Domain %(domain)s deleted.") % {"domain": domain.display_name})
     return redirect("domains:list")
 
 
@@ -244,9 +261,9 @@ def domain_alias_create(request, pk):
     if form.errors:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, f"Domain alias: {error}")
+                messages.error(request, _("Domain alias: %(error)s") % {"error": error})
     else:
-        messages.success(request, "Domain alias added.")
+        messages.success(request, _("Domain alias added."))
     return redirect("domains:detail", domain.pk)
 
 
@@ -254,7 +271,8 @@ def domain_alias_create(request, pk):
 def domain_alias_toggle(request, pk):
     alias = get_domain_alias_for(request, pk)
     services.domain_alias_update(acting_user=request.user, alias=alias, active=not alias.active, origin=origin(request))
-    messages.success(request, f"Domain alias {alias.name} {'enabled' if alias.active else 'disabled'}.")
+    text = _("Domain alias %(name)s enabled.") if alias.active else _("Domain alias %(name)s disabled.")
+    messages.success(request, text % {"name": alias.name})
     return redirect("domains:detail", alias.target_id)
 
 
@@ -262,7 +280,7 @@ def domain_alias_toggle(request, pk):
 def domain_alias_delete(request, pk):
     alias = get_domain_alias_for(request, pk)
     services.domain_alias_delete(acting_user=request.user, alias=alias, origin=origin(request))
-    messages.success(request, f"Domain alias {alias.name} deleted.")
+    messages.success(request, _("Domain alias %(name)s deleted.") % {"name": alias.name})
     return redirect("domains:detail", alias.target_id)
 
 
@@ -311,9 +329,11 @@ def grant_create(request):
             **form.grant_fields(),
         )
         if not form.errors:
-            messages.success(request, f"{grant.admin} now administers {len(form.cleaned_data['domains'])} domain(s).")
+            n = len(form.cleaned_data["domains"])
+            text = ngettext("%(admin)s now administers %(n)s domain.", "%(admin)s now administers %(n)s domains.", n)
+            messages.success(request, text % {"admin": grant.admin, "n": n})
             return redirect("domains:grants")
-    return render(request, "domains/grant_form.html", {"form": form, "title": "New admin grant"})
+    return render(request, "domains/grant_form.html", {"form": form, "title": _("New admin grant")})
 
 
 @require_http_methods(["GET", "POST"])
@@ -334,10 +354,12 @@ def grant_edit(request, pk):
             **form.grant_fields(),
         )
         if not form.errors:
-            messages.success(request, f"Grant of {grant.admin} saved.")
+            messages.success(request, _("Grant of %(admin)s saved.") % {"admin": grant.admin})
             return redirect("domains:grants")
     return render(
-        request, "domains/grant_form.html", {"form": form, "grant": grant, "title": f"Grant of {grant.admin}"}
+        request,
+        "domains/grant_form.html",
+        {"form": form, "grant": grant, "title": _("Grant of %(admin)s") % {"admin": grant.admin}},
     )
 
 
@@ -345,7 +367,7 @@ def grant_edit(request, pk):
 def grant_delete(request, pk):
     grant = get_grant_for(request, pk, write=True)
     services.grant_revoke(acting_user=request.user, admin=grant.admin, origin=origin(request))
-    messages.success(request, f"{grant.admin} is no longer an administrator.")
+    messages.success(request, _("%(admin)s is no longer an administrator.") % {"admin": grant.admin})
     return redirect("domains:grants")
 
 
@@ -366,7 +388,12 @@ def relay_recipients(request, pk):
             origin=origin(request),
         )
         if added is not None:
-            messages.success(request, f"{len(added)} address(es) added to the relay list of {domain.display_name}.")
+            text = ngettext(
+                "%(n)s address added to the relay list of %(domain)s.",
+                "%(n)s addresses added to the relay list of %(domain)s.",
+                len(added),
+            )
+            messages.success(request, text % {"n": len(added), "domain": domain.display_name})
             return redirect("domains:relay_recipients", domain.pk)
     recipients = domain.relay_recipients.order_by("address")
     page = page_of(recipients, request.GET.get("page"), per_page=PAGE_SIZE, ids_first=False)
@@ -379,5 +406,5 @@ def relay_recipient_delete(request, pk):
     if recipient is None or not permissions.can_manage_domain(request.user, recipient.domain):
         raise Http404("No such address.")
     services.relay_recipient_delete(acting_user=request.user, recipient=recipient, origin=origin(request))
-    messages.success(request, f"{recipient.address} is no longer on the relay list.")
+    messages.success(request, _("%(address)s is no longer on the relay list.") % {"address": recipient.address})
     return redirect("domains:relay_recipients", recipient.domain_id)

@@ -7,13 +7,14 @@ import unicodedata
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from mailadmin import permissions
 from mailadmin.lib.numbers import NumberError, parse_int
 from mailadmin.lib.sizes import SizeError, parse_size, size_input
 
 MAX_COUNT = 10_000_000
-SIZE_HELP = "such as 500M or 2G (K, M, G, T: 1024, 1024², 1024³, 1024⁴ bytes); 0 = unlimited"
+SIZE_HELP = _("such as 500M or 2G (K, M, G, T: 1024, 1024², 1024³, 1024⁴ bytes); 0 = unlimited")
 
 
 def has_control_chars(value: str, *, allow: str = "") -> bool:
@@ -26,7 +27,7 @@ class SingleLineField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         if value and has_control_chars(value):
-            raise ValidationError("Use a single line without control characters.", code="control")
+            raise ValidationError(_("Use a single line without control characters."), code="control")
         return value
 
 
@@ -40,7 +41,7 @@ class MultiLineField(forms.CharField):
         if value:
             value = value.replace("\r\n", "\n").replace("\r", "\n")
             if has_control_chars(value, allow="\n\t"):
-                raise ValidationError("The text cannot contain control characters.", code="control")
+                raise ValidationError(_("The text cannot contain control characters."), code="control")
         return value
 
 
@@ -57,7 +58,7 @@ class BulkLinesField(MultiLineField):
         text = super().clean(value)
         lines = text.split("\n") if text else []
         if len(lines) > MAX_BULK_LINES:
-            raise ValidationError(f"At most {MAX_BULK_LINES} lines at once.", code="too_many")
+            raise ValidationError(_("At most %(n)s lines at once.") % {"n": MAX_BULK_LINES}, code="too_many")
         return [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
 
 
@@ -111,17 +112,17 @@ def quota_field(**kwargs) -> SizeField:
 
 def hourly_limit_field(**kwargs) -> WholeNumberField:
     """What a mailbox may send an hour: empty for its domain's default, 0 for no limit."""
-    kwargs.setdefault("help_text", "Empty: the domain's default. 0: no limit.")
+    kwargs.setdefault("help_text", _("Empty: the domain's default. 0: no limit."))
     return WholeNumberField(required=False, min_value=0, max_value=MAX_COUNT, **kwargs)
 
 
 def count_field(**kwargs) -> WholeNumberField:
-    kwargs.setdefault("help_text", "0 = unlimited")
+    kwargs.setdefault("help_text", _("0 = unlimited"))
     return WholeNumberField(min_value=0, max_value=MAX_COUNT, **kwargs)
 
 
 class SearchForm(forms.Form):
-    q = SingleLineField(required=False, max_length=100, label="Search")
+    q = SingleLineField(required=False, max_length=100, label=_("Search"))
 
     def term(self) -> str:
         return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
@@ -149,12 +150,12 @@ class IdChoiceField(forms.ModelMultipleChoiceField):
 
 class LoginForm(AuthenticationForm):
     username = SingleLineField(
-        label="Mail address",
+        label=_("Mail address"),
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -165,7 +166,7 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not permissions.can_log_in(user):
             raise ValidationError(
-                "Logins for the mailboxes of %(domain)s are switched off; ask its administrator.",
+                _("Logins for the mailboxes of %(domain)s are switched off; ask its administrator."),
                 code="domain_logins_off",
                 params={"domain": user.domain.display_name},
             )
@@ -175,9 +176,9 @@ class SecondFactorForm(forms.Form):
     """A code from the authenticator app (six digits) or a recovery code (accounts/twofactor.py)."""
 
     code = SingleLineField(
-        label="Code",
+        label=_("Code"),
         max_length=64,
-        help_text="The six digits your authenticator app shows, or one of your recovery codes.",
+        help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
         ),
@@ -187,7 +188,7 @@ class SecondFactorForm(forms.Form):
 class SecurityKeyForm(forms.Form):
     """A security key to add: its name, and (filled in by the page's script) the key's answer."""
 
-    name = SingleLineField(label="Name of the key", max_length=60, help_text="Such as: blue USB key, laptop.")
+    name = SingleLineField(label=_("Name of the key"), max_length=60, help_text=_("Such as: blue USB key, laptop."))
     credential = forms.CharField(widget=forms.HiddenInput, max_length=20000, required=False)
 
 

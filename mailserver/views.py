@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta
 from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import DomainUsageDay, DomainUsageHour, MailboxUsageDay, MailboxUsageHour
@@ -26,12 +28,16 @@ TRAFFIC_DAYS = 14
 TOP_DAYS = 7
 # What the traffic chart draws, from the kinds counted (mailserver.models.TrafficCount.KINDS).
 TRAFFIC_SERIES = {
-    "Received": ("received",),
-    "Delivered": ("delivered",),
-    "Relayed out": ("relayed",),
-    "Bounced": ("bounced",),
-    "Rejected": tuple(kind for kind, _ in TrafficCount.KINDS if kind.startswith("rejected_")),
+    gettext_lazy("Received"): ("received",),
+    gettext_lazy("Delivered"): ("delivered",),
+    gettext_lazy("Relayed out"): ("relayed",),
+    gettext_lazy("Bounced"): ("bounced",),
+    gettext_lazy("Rejected"): tuple(kind for kind, _kind in TrafficCount.KINDS if kind.startswith("rejected_")),
 }
+
+
+def _last_hours_title() -> str:
+    return _("Storage, last %(hours)s hours") % {"hours": STORAGE_HOURS}
 
 
 def _days(count: int) -> list:
@@ -72,8 +78,8 @@ def traffic_chart(domain: str, days: list):
     per_day: dict = defaultdict(lambda: defaultdict(int))
     for row in TrafficCount.objects.filter(domain=domain, hour__gte=start).only("hour", "kind", "count"):
         per_day[timezone.localdate(row.hour)][row.kind] += row.count
-    series = {name: [sum(per_day[d][k] for k in kinds) for d in days] for name, kinds in TRAFFIC_SERIES.items()}
-    return line_chart("Messages a day", [d.isoformat() for d in days], series)
+    series = {str(name): [sum(per_day[d][k] for k in kinds) for d in days] for name, kinds in TRAFFIC_SERIES.items()}
+    return line_chart(_("Messages a day"), [d.isoformat() for d in days], series)
 
 
 def _domain_storage(domain_ids, days, title):
@@ -82,7 +88,7 @@ def _domain_storage(domain_ids, days, title):
         .values("day")
         .annotate(size=Sum("usage_bytes"))
     )
-    return storage_chart(title, days, {"Storage": {r["day"]: r["size"] for r in rows}}, {})
+    return storage_chart(title, days, {_("Storage"): {r["day"]: r["size"] for r in rows}}, {})
 
 
 def _domain_storage_hours(domain_ids, title):
@@ -93,7 +99,7 @@ def _domain_storage_hours(domain_ids, title):
         .annotate(size=Sum("usage_bytes"))
     )
     known = {r["hour"]: r["size"] for r in rows}
-    return line_chart(title, [_hour_label(h) for h in hours], {"Storage": _steps(hours, known)}, unit="bytes")
+    return line_chart(title, [_hour_label(h) for h in hours], {_("Storage"): _steps(hours, known)}, unit="bytes")
 
 
 @require_GET
@@ -103,8 +109,8 @@ def domain_statistics(request, pk):
     context = {
         "subject": domain.display_name,
         "domain": domain,
-        "storage": _domain_storage([domain.pk], _days(STORAGE_DAYS), "Storage"),
-        "storage_hours": _domain_storage_hours([domain.pk], f"Storage, last {STORAGE_HOURS} hours"),
+        "storage": _domain_storage([domain.pk], _days(STORAGE_DAYS), _("Storage")),
+        "storage_hours": _domain_storage_hours([domain.pk], _last_hours_title()),
         "traffic": traffic_chart(domain.name, _days(TRAFFIC_DAYS)),
         "top_days": TOP_DAYS,
         "top_senders": traffic.top(domain.name, "sender", since),
@@ -141,17 +147,17 @@ def mailbox_statistics(request, pk):
     context = {
         "subject": mailbox.address,
         "mailbox": mailbox,
-        "storage": storage_chart("Storage", days, {"Storage": known}, {"Storage": before}),
+        "storage": storage_chart(_("Storage"), days, {_("Storage"): known}, {_("Storage"): before}),
         "storage_hours": line_chart(
-            f"Storage, last {STORAGE_HOURS} hours",
+            _last_hours_title(),
             [_hour_label(h) for h in hours],
-            {"Storage": _steps(hours, known_hours, before_hours)},
+            {_("Storage"): _steps(hours, known_hours, before_hours)},
             unit="bytes",
         ),
         "traffic": line_chart(
-            "Messages received a day",
+            _("Messages received a day"),
             [d.isoformat() for d in traffic_days],
-            {"Received": [received.get(d, 0) for d in traffic_days]},
+            {_("Received"): [received.get(d, 0) for d in traffic_days]},
         ),
     }
     return render(request, "mailserver/statistics.html", context)
@@ -161,9 +167,11 @@ def mailbox_statistics(request, pk):
 def server_statistics(request):
     require(permissions.can_see_server_statistics(request.user))
     context = {
-        "subject": "the whole mail host",
-        "storage": _domain_storage(None, _days(STORAGE_DAYS), "Storage of every domain"),
-        "storage_hours": _domain_storage_hours(None, f"Storage of every domain, last {STORAGE_HOURS} hours"),
+        "subject": _("the whole mail host"),
+        "storage": _domain_storage(None, _days(STORAGE_DAYS), _("Storage of every domain")),
+        "storage_hours": _domain_storage_hours(
+            None, _("Storage of every domain, last %(hours)s hours") % {"hours": STORAGE_HOURS}
+        ),
         "traffic": traffic_chart(traffic.ALL, _days(TRAFFIC_DAYS)),
     }
     return render(request, "mailserver/statistics.html", context)

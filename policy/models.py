@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain
 
@@ -59,8 +60,8 @@ def parse_pattern(text: str) -> tuple[str, bool]:
 
 class SenderRule(models.Model):
     class Action(models.TextChoices):
-        ALLOW = "allow", "Allow"
-        DENY = "deny", "Refuse"
+        ALLOW = "allow", _("Allow")
+        DENY = "deny", _("Refuse")
 
     domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="sender_rules")
     mailbox = models.ForeignKey(

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.shortcuts import get_mailbox_for
@@ -35,8 +36,11 @@ def _list(request, *, back: str, domain=None, mailbox=None):
             **form.cleaned_data,
         )
         if rule:
-            verb = "allowed" if rule.action == SenderRule.Action.ALLOW else "refused"
-            messages.success(request, f"Mail from {rule.pattern} is {verb} for {rule.owner}.")
+            if rule.action == SenderRule.Action.ALLOW:
+                text = _("Mail from %(pattern)s is allowed for %(owner)s.")
+            else:
+                text = _("Mail from %(pattern)s is refused for %(owner)s.")
+            messages.success(request, text % {"pattern": rule.pattern, "owner": rule.owner})
             return redirect(request.path)
     context = {
         "form": form,
@@ -74,7 +78,9 @@ def sender_delete(request, pk):
     if rule is None or not services.may_edit(request.user, rule):
         raise Http404("No such entry.")
     services.sender_rule_delete(acting_user=request.user, rule=rule, origin=origin(request))
-    messages.success(request, f"{rule.pattern} removed from the list of {rule.owner}.")
+    messages.success(
+        request, _("%(pattern)s removed from the list of %(owner)s.") % {"pattern": rule.pattern, "owner": rule.owner}
+    )
     if rule.mailbox_id == request.user.pk:
         return redirect("policy:own_senders")
     if rule.mailbox_id:
@@ -91,7 +97,8 @@ def blocklists(request):
             form, services.blocklist_add, acting_user=request.user, origin=origin(request), **form.cleaned_data
         )
         if added:
-            messages.success(request, f"{added.zone} is a blocklist{'' if added.enabled else ' (not checked yet)'}.")
+            text = _("%(zone)s is a blocklist.") if added.enabled else _("%(zone)s is a blocklist (not checked yet).")
+            messages.success(request, text % {"zone": added.zone})
             return redirect("policy:blocklists")
     checked, check_error = None, ""
     if client := request.GET.get("client", "").strip():
@@ -134,7 +141,7 @@ def blocklist_edit(request, pk):
             **form.cleaned_data,
         )
         if changed:
-            messages.success(request, f"{changed.zone} changed.")
+            messages.success(request, _("%(zone)s changed.") % {"zone": changed.zone})
             return redirect("policy:blocklists")
     return render(request, "policy/blocklist_edit.html", {"form": form, "blocklist": blocklist})
 
@@ -143,7 +150,7 @@ def blocklist_edit(request, pk):
 def blocklist_delete(request, pk):
     blocklist = _blocklist(request, pk)
     services.blocklist_delete(acting_user=request.user, blocklist=blocklist, origin=origin(request))
-    messages.success(request, f"{blocklist.zone} is no longer a blocklist.")
+    messages.success(request, _("%(zone)s is no longer a blocklist.") % {"zone": blocklist.zone})
     return redirect("policy:blocklists")
 
 
@@ -156,7 +163,7 @@ def greylisting(request):
             form, services.greylist_allow_add, acting_user=request.user, origin=origin(request), **form.cleaned_data
         )
         if added:
-            messages.success(request, f"{added.pattern} is no longer greylisted.")
+            messages.success(request, _("%(pattern)s is no longer greylisted.") % {"pattern": added.pattern})
             return redirect("policy:greylisting")
     triplets = GreylistTriplet.objects.all()
     domain = None
@@ -186,5 +193,5 @@ def greylist_allow_delete(request, pk):
     if entry is None:
         raise Http404("No such entry.")
     services.greylist_allow_delete(acting_user=request.user, entry=entry, origin=origin(request))
-    messages.success(request, f"{entry.pattern} is greylisted again.")
+    messages.success(request, _("%(pattern)s is greylisted again.") % {"pattern": entry.pattern})
     return redirect("policy:greylisting")

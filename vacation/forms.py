@@ -2,33 +2,38 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from mailadmin.forms import MultiLineField, SingleLineField, WholeNumberField
 from vacation.models import MAX_INTERVAL_DAYS, Vacation
 
 
 class VacationForm(forms.Form):
-    mode = forms.ChoiceField(choices=Vacation.Mode.choices, widget=forms.RadioSelect, label="Reply")
-    subject = SingleLineField(required=False, max_length=200)
-    body = MultiLineField(required=False, max_length=10000, label="Text", widget=forms.Textarea(attrs={"rows": 8}))
-    first_day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Optional")
-    last_day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Optional")
+    mode = forms.ChoiceField(choices=Vacation.Mode.choices, widget=forms.RadioSelect, label=_("Reply"))
+    subject = SingleLineField(required=False, max_length=200, label=_("Subject"))
+    body = MultiLineField(required=False, max_length=10000, label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}))
+    first_day = forms.DateField(
+        required=False, label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Optional")
+    )
+    last_day = forms.DateField(
+        required=False, label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Optional")
+    )
     interval_days = WholeNumberField(
         min_value=1,
         max_value=MAX_INTERVAL_DAYS,
-        label="Reply interval",
-        help_text="One reply per sender per this many days.",
+        label=_("Reply interval"),
+        help_text=_("One reply per sender per this many days."),
     )
 
     def clean(self):
         data = super().clean()
         first, last = data.get("first_day"), data.get("last_day")
         if first and last and last < first:
-            self.add_error("last_day", "The last day cannot be before the first day.")
+            self.add_error("last_day", _("The last day cannot be before the first day."))
         if data.get("mode") == Vacation.Mode.CUSTOM and not (
             (data.get("subject") or "").strip() and (data.get("body") or "").strip()
         ):
-            raise ValidationError("A custom reply needs a subject and a text.")
+            raise ValidationError(_("A custom reply needs a subject and a text."))
         return data
 
     @classmethod

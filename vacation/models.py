@@ -4,15 +4,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 MAX_INTERVAL_DAYS = 365
 
 
 class Vacation(models.Model):
     class Mode(models.TextChoices):
-        OFF = "off", "Off"
-        DEFAULT = "default", "Default text"
-        CUSTOM = "custom", "Custom text"
+        OFF = "off", _("Off")
+        DEFAULT = "default", _("Default text")
+        CUSTOM = "custom", _("Custom text")
 
     mailbox = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vacation")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.OFF)

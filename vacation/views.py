@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.shortcuts import get_mailbox_for
@@ -28,7 +29,7 @@ def _edit(request, mailbox, *done):
             **form.cleaned_data,
         )
         if not form.errors:
-            messages.success(request, f"Vacation reply of {mailbox} saved.")
+            messages.success(request, _("Vacation reply of %(mailbox)s saved.") % {"mailbox": mailbox})
             return redirect(*done)
     context = {
         "form": form,

@@ -35,11 +35,9 @@ class Chart:
         return not self.labels or not any(any(v for v in s.values if v) for s in self.series)
 
     @property
-    def description(self) -> str:
-        names = ", ".join(s.name for s in self.series)
-        if not self.labels:
-            return f"{self.title}: no data yet."
-        return f"{self.title} ({names}) from {self.labels[0]} to {self.labels[-1]}; the figures are in the table below."
+    def series_names(self) -> str:
+        """The series' names, for the chart's description (written in includes/chart.html)."""
+        return ", ".join(s.name for s in self.series)
 
 
 def human(value: float | None, unit: str) -> str:

@@ -143,11 +143,14 @@ def test_every_line_counts_once_across_a_log_rotation(stack, stats_domain, direc
         "ann@statsalias.test": 1,
     }
 
-    # read again: nothing new, nothing counted twice
+    # read again: nothing counted twice. Exim may have logged more since (a retry of the message
+    # sent out, to a domain that does not resolve here): only those new lines are read.
     again = traffic.collect(log)
-    assert again.lines == 0 and counts("stats.test", since) - before == got
+    after = counts("stats.test", since) - before
+    assert {kind: after[kind] for kind in got} == dict(got), after
+    assert again.lines == 0 or set(after - got) <= {"deferred"}, after
     cursor = LogCursor.objects.get(path=str(log), host=socket.getfqdn())
-    assert cursor.inode == os.stat(log).st_ino and cursor.offset == os.stat(log).st_size
+    assert cursor.inode == os.stat(log).st_ino and second.offset <= cursor.offset == again.offset <= log.stat().st_size
 
 
 def data_code(stack, sender: str, rcpt: str, body: str) -> int:
