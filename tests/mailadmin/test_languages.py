@@ -99,6 +99,22 @@ def test_the_catalogue_is_complete(language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_no_translation_adds_markup_or_a_quote(language):
+    """Translations of literal texts are inserted as they are (a template's literal is safe), many
+    of them inside an attribute: a translation may not bring a character its English text lacks
+    among < > " & (German and French use „…“ and « »)."""
+    added = []
+    for entry in entries(catalogue(language)):
+        english = entry["msgid"] + entry.get("msgid_plural", "")
+        for key, value in entry.items():
+            if key.startswith("msgstr") and {c for c in '<>"&' if c in value.replace('\\"', '"')} - set(
+                english.replace('\\"', '"')
+            ):
+                added.append((entry["msgid"], value))
+    assert added == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_catalogue_holds_every_message_of_the_sources(language, tmp_path):
     for name in ("mailadmin", "accounts", "domains", "aliases", "vacation", "policy", "mailserver", "imports", "api"):
         (tmp_path / name).symlink_to(ROOT / name)
