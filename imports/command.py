@@ -2,7 +2,8 @@
 
 The report (text, or JSON with ``--json``) gives the counts, the notes on what the old system did
 that this one does differently, every refusal with its reason, and then every row of the source
-with what it became or why not. A source that cannot be read whole imports nothing: exit 1."""
+with what it became or why not. A source that cannot be read whole imports nothing: exit 1. Some
+rows refused, the others imported: exit 3 (``PARTIAL``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from imports.base import SourceError
+
+PARTIAL = 3  # the exit status when some rows were refused and the others imported
 
 
 class ImportCommand(BaseCommand):
@@ -64,7 +67,10 @@ class ImportCommand(BaseCommand):
                 for line in report.row_lines():
                     self.stdout.write(line)
         if report.failures:
-            self.stderr.write(
+            # Exit 3: the report is printed whole and the other rows are imported, but a script
+            # running the import must not take it for a clean one (1 is "nothing imported").
+            raise CommandError(
                 f"{len(report.failures)} item(s) failed; the others were "
-                + ("checked (dry run)." if options["dry_run"] else "imported.")
+                + ("checked (dry run)." if options["dry_run"] else "imported."),
+                returncode=PARTIAL,
             )

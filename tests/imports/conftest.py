@@ -77,3 +77,14 @@ def legacy_db():
     yield make
     for database in made:
         database.drop()
+
+
+def call_partial(*args, **kwargs):
+    """call_command for an import some of whose rows are refused: it prints its whole report and
+    then ends with exit status 3 (imports.command.PARTIAL), the refusals counted in the message."""
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=r"item\(s\) failed; the others were") as ended:
+        call_command(*args, **kwargs)
+    assert ended.value.returncode == 3
+    return ended.value

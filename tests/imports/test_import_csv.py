@@ -14,6 +14,7 @@ from mailadmin.lib.sizes import MB
 from mailadmin.models import AuditEntry
 from tests import factories
 from tests.dbutil import login_ok, lookup, table_snapshot
+from tests.imports.conftest import call_partial
 
 CSV = """\
 E-Mail;Kennwort;Quota;Gesperrt;SMTP;Filter;Vorname;Nachname;Telefon
@@ -95,17 +96,17 @@ def test_csv_import_run_again_changes_nothing(csv_file):
 
 def test_csv_command_dry_run_json_and_changes(csv_file):
     out = StringIO()
-    call_command(
+    call_partial(
         "import_csv", str(csv_file), "--delimiter=;", "--dry-run", "--json", *COLUMNS, stdout=out, stderr=StringIO()
     )
     report = json.loads(out.getvalue())
     assert report["dry_run"] and report["counts"]["mailbox"]["created"] == 2 and len(report["failed"]) == 5
     assert not Mailbox.objects.exists()
 
-    call_command("import_csv", str(csv_file), "--delimiter=;", *COLUMNS, stdout=StringIO(), stderr=StringIO())
+    call_partial("import_csv", str(csv_file), "--delimiter=;", *COLUMNS, stdout=StringIO(), stderr=StringIO())
     csv_file.write_text(CSV.replace("anna@example.com;anna pass 1;100", "anna@example.com;anna pass 1;200"))
     out = StringIO()
-    call_command("import_csv", str(csv_file), "--delimiter=;", "--json", *COLUMNS, stdout=out, stderr=StringIO())
+    call_partial("import_csv", str(csv_file), "--delimiter=;", "--json", *COLUMNS, stdout=out, stderr=StringIO())
     assert json.loads(out.getvalue())["counts"]["mailbox"] == {"created": 0, "updated": 1, "unchanged": 1}
     assert Mailbox.objects.get(local_part="anna").quota_bytes == 200 * MB
 

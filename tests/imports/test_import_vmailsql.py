@@ -4,7 +4,6 @@ import hashlib
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from passlib.hash import des_crypt, md5_crypt
 
 from accounts.models import Mailbox
@@ -12,6 +11,7 @@ from imports.sqlsource import open_source
 from imports.vmailsql import VmailSqlImporter, convert_hash
 from mailadmin.models import AuditEntry
 from tests.dbutil import login_ok, lookup
+from tests.imports.conftest import call_partial
 
 SCHEMA = """
 CREATE TABLE domain (domain_name VARCHAR(255) NOT NULL PRIMARY KEY, unix_user VARCHAR(255),
@@ -129,7 +129,7 @@ def test_vmailsql_from_mysqldump_file(vmail, tmp_path):
     dry = run(path, dry_run=True)
     assert dry.count("mailbox", "created") == len(LOGINS) and not Mailbox.objects.exists()
     out = StringIO()
-    call_command("import_vmailsql", path, "--no-progress", stdout=out, stderr=StringIO())
+    call_partial("import_vmailsql", path, "--no-progress", stdout=out, stderr=StringIO())
     assert "mailboxs" not in out.getvalue() and f"{len(LOGINS)} created" in out.getvalue()
     assert "FAILED mailbox bad/name@example.com (popbox row" in out.getvalue()
     check_directory()

@@ -16,6 +16,7 @@ from imports.vmailsql import VmailSqlImporter
 from mailadmin.models import AuditEntry
 from mailserver.trace import trace
 from tests.dbutil import login_ok, lookup, table_snapshot
+from tests.imports.conftest import call_partial
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +136,7 @@ def test_the_report_says_for_every_row_what_it_became_or_why_not(script, tmp_pat
     bad = tmp_path / "with-a-bad-row.sql"
     bad.write_text(SCRIPT + "INSERT INTO popbox VALUES ('example.com', 'bad/name', '');\n", encoding="utf-8")
     out = StringIO()
-    call_command("import_vmailsql", str(bad), "--no-progress", "--json", stdout=out, stderr=StringIO())
+    call_partial("import_vmailsql", str(bad), "--no-progress", "--json", stdout=out, stderr=StringIO())
     rows = {(row["where"], row["key"]): row for row in json.loads(out.getvalue())["rows"]}
     assert rows[("domain row 1", "example.com")]["outcome"] == "created"
     assert rows[("popbox row 2", "nologin@example.com")]["outcome"] == "created"
@@ -149,5 +150,5 @@ def test_the_report_says_for_every_row_what_it_became_or_why_not(script, tmp_pat
     assert refused["outcome"] == "refused" and "slash" in refused["reason"]
     assert len(rows) == 7  # one domain, four POP boxes, two forwarders: every row of the source
     text = StringIO()
-    call_command("import_vmailsql", str(bad), "--no-progress", stdout=text, stderr=StringIO())
+    call_partial("import_vmailsql", str(bad), "--no-progress", stdout=text, stderr=StringIO())
     assert "  forwarder row 1: forwarding away@example.com: unchanged" in text.getvalue().splitlines()
