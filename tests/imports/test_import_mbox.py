@@ -100,6 +100,12 @@ def test_mbox_into_a_folder_and_dry_run(target, store):
     assert len(messages(store / "example.com/user/.Archive")) == 4
     with pytest.raises(CommandError, match="No mailbox"):
         call_command("import_mbox", "nobody@example.com", str(target), stdout=StringIO())
+    missing = target.with_name("no-such.mbox")
+    with pytest.raises(CommandError, match="no-such.mbox: no such file") as refused:
+        call_command("import_mbox", "user@example.com", str(missing), stdout=StringIO())
+    assert refused.value.returncode == 1 and not missing.exists()
+    with pytest.raises(CommandError, match="no such file"):  # a directory is not an mbox file
+        call_command("import_mbox", "user@example.com", str(store), stdout=StringIO())
 
 
 def written_by_python_mailbox(path):

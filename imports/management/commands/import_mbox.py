@@ -1,6 +1,7 @@
 """manage.py import_mbox ADDRESS FILE [--folder NAME] — an mbox file into a mailbox (as the store's owner)."""
 
 import json
+import mailbox as mailboxes
 from pathlib import Path
 
 from django.conf import settings
@@ -33,20 +34,23 @@ class Command(BaseCommand):
             raise CommandError(f"{mailbox.address} is a panel-only account without a mailbox.")
         if options["folder"] and not options["folder"].replace("-", "").replace("_", "").isalnum():
             raise CommandError("A folder name uses letters, digits, - and _ only.")
+        source = Path(options["file"])
+        if not source.is_file():
+            raise CommandError(f"{source}: no such file (an mbox file is one file of messages).")
         store = Path(options["store"] or settings.MAIL_STORE)
         if not store.is_dir():
             raise CommandError(f"The mail store {store} does not exist.")
         try:
             result = import_mbox(
-                mbox_path=Path(options["file"]),
+                mbox_path=source,
                 store=store,
                 maildir=mailbox.maildir,
                 folder=options["folder"],
                 dry_run=options["dry_run"],
                 progress=False if options["no_progress"] else None,
             )
-        except OSError as exc:
-            raise CommandError(str(exc)) from None
+        except (OSError, mailboxes.Error) as exc:
+            raise CommandError(f"{source}: {exc}") from None
         result["address"] = mailbox.address
         if options["json"]:
             self.stdout.write(json.dumps(result))
