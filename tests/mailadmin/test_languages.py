@@ -87,6 +87,18 @@ def test_the_switcher_goes_back_to_this_host_only_and_refuses_unknown_languages(
     assert '<html lang="en"' in client.get(reverse("login")).content.decode()
 
 
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_markup_inside_a_translated_sentence_stays_markup(personas, language):
+    """A link or a <code> put into a sentence through a variable is markup, not text shown as
+    &lt;a ...; the values inside it are still escaped."""
+    client = Client(headers={"accept-language": language})
+    client.force_login(personas.admin_org)
+    page = client.get(reverse("accounts:import", args=[personas.org.pk])).content.decode()
+    assert f'<a href="{reverse("accounts:export", args=[personas.org.pk])}">' in page
+    page = client.get(reverse("domains:dns", args=[personas.org.pk])).content.decode()
+    assert "<code>manage.py dns example.org</code>" in page and "&lt;code&gt;" not in page
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_catalogue_is_complete(language):
     """Every message of the panel has a translation, none is marked fuzzy, and the catalogue holds
