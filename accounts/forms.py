@@ -218,6 +218,11 @@ def mailbox_row(number: int, cells: list[str]) -> dict:
     return row
 
 
+def _line_error(number: int, messages: list[str]) -> str:
+    """The error of one bulk line or CSV row, naming its line."""
+    return _("Line %(number)s: %(errors)s") % {"number": number, "errors": "; ".join(messages)}
+
+
 def parse_mailbox_lines(numbered_lines) -> tuple[list[dict], list[str]]:
     """(rows, errors) of ``(number, line)`` pairs; each error names its line."""
     rows, errors = [], []
@@ -225,7 +230,7 @@ def parse_mailbox_lines(numbered_lines) -> tuple[list[dict], list[str]]:
         try:
             rows.append(mailbox_row(number, mailbox_line_cells(line)))
         except ValidationError as exc:
-            errors.append(f"Line {number}: {'; '.join(exc.messages)}")
+            errors.append(_line_error(number, exc.messages))
     return rows, errors
 
 
@@ -260,7 +265,7 @@ class MailboxChoiceForm(forms.Form):
         from accounts.models import Mailbox
 
         self.fields["mailboxes"].queryset = Mailbox.objects.filter(domain=domain).select_related("domain")
-        self.fields["mailboxes"].error_messages["required"] = "Tick at least one mailbox."
+        self.fields["mailboxes"].error_messages["required"] = _("Tick at least one mailbox.")
 
 
 class BulkMailboxUpdateForm(MailboxChoiceForm):
@@ -324,9 +329,9 @@ class CsvImportForm(forms.Form):
                 try:
                     rows.append(self._row(record, line))
                 except ValidationError as exc:
-                    errors.append(f"Line {line}: {'; '.join(exc.messages)}")
+                    errors.append(_line_error(line, exc.messages))
         except csv.Error as exc:
-            errors.append(f"Line {reader.line_num}: {exc}")
+            errors.append(_line_error(reader.line_num, [str(exc)]))
         if errors:
             raise ValidationError(errors)
         if not rows:

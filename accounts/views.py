@@ -104,7 +104,7 @@ def _forwarding(request, mailbox, *done):
 @require_GET
 def own_mail_profile(request):
     """An Apple configuration profile of one's own mailbox (IMAP and SMTP, no password in it)."""
-    require(permissions.can_download_mail_profile(request.user), "A panel-only account has no mailbox to set up.")
+    require(permissions.can_download_mail_profile(request.user), _("A panel-only account has no mailbox to set up."))
     response = HttpResponse(clientconfig.apple_profile(request.user), content_type="application/x-apple-aspen-config")
     response["Content-Disposition"] = f'attachment; filename="{request.user.address}.mobileconfig"'
     add_never_cache_headers(response)
@@ -311,7 +311,7 @@ def mailbox_bulk_update(request, pk):
     form = BulkMailboxUpdateForm(domain, request.POST)
     if form.is_valid():
         mailboxes = form.cleaned_data["mailboxes"]
-        require(all(permissions.can_manage_mailbox(request.user, m) for m in mailboxes), "You may not change those.")
+        require(all(permissions.can_manage_mailbox(request.user, m) for m in mailboxes), _("You may not change those."))
         params = {"mailboxes": [m.pk for m in mailboxes], "changes": form.changes()}
         return _submit(request, domain, Job.Kind.UPDATE, params, len(mailboxes))
     _errors_to_messages(request, form)
@@ -324,7 +324,7 @@ def mailbox_bulk_delete(request, pk):
     form = MailboxChoiceForm(domain, request.POST)
     if form.is_valid():
         mailboxes = form.cleaned_data["mailboxes"]
-        require(all(permissions.can_delete_mailbox(request.user, m) for m in mailboxes), "You may not delete those.")
+        require(all(permissions.can_delete_mailbox(request.user, m) for m in mailboxes), _("You may not delete those."))
         return _submit(request, domain, Job.Kind.DELETE, {"mailboxes": [m.pk for m in mailboxes]}, len(mailboxes))
     _errors_to_messages(request, form)
     return redirect("domains:detail", domain.pk)
@@ -739,7 +739,7 @@ def login_key_options(request):
     """What the browser needs to ask the pending login's security keys (JSON)."""
     user, _pending = _pending_user(request)
     if user is None:
-        return JsonResponse({"error": "Log in again: the login was not finished in time."}, status=403)
+        return JsonResponse({"error": _("Log in again: the login was not finished in time.")}, status=403)
     rp_id, _origin = _webauthn_site(request)
     try:
         options = twofactor.key_login_options(mailbox=user, session=request.session, rp_id=rp_id)
@@ -756,7 +756,7 @@ def app_passwords(request):
     """One's own app passwords: the list (names, protocols, last use) and a form for a new one,
     whose password is shown on the answer to the form only."""
     user = request.user
-    require(permissions.can_create_app_password(user, user), "Only an account with a mailbox has app passwords.")
+    require(permissions.can_create_app_password(user, user), _("Only an account with a mailbox has app passwords."))
     form = AppPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = call_service(

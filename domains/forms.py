@@ -142,8 +142,9 @@ class DomainSettingsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if server := server_message_limit():
-            field = self.fields["max_message_bytes"]
-            field.help_text = f"{field.help_text.removesuffix('.')}, {format_size(server)}."
+            self.fields["max_message_bytes"].help_text = _(
+                "Mail to its addresses above this size is refused (552); 0 = the server's limit, %(size)s."
+            ) % {"size": format_size(server)}
 
     def clean_default_max_sent_per_hour(self):
         return self.cleaned_data.get("default_max_sent_per_hour") or 0  # (left empty: no limit)

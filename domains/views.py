@@ -247,7 +247,7 @@ def domain_delete(request, pk):
 @require_POST
 def domain_alias_create(request, pk):
     domain = get_domain_for(request, pk)
-    require(permissions.can_manage_domain_aliases(request.user), "Only superusers add domain aliases.")
+    require(permissions.can_manage_domain_aliases(request.user), _("Only superusers add domain aliases."))
     form = DomainAliasForm(request.POST)
     if form.is_valid():
         call_service(

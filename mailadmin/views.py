@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
@@ -43,7 +45,8 @@ def audit_list(request):
     return render(request, "mailadmin/audit_list.html", {"page": page, "search": search})
 
 
-DATABASE_UNREACHABLE = (
+# In English for the API's answer; the page shows it in the page's language.
+DATABASE_UNREACHABLE = gettext_noop(
     "The mail directory's database cannot be reached, so the panel can neither show nor change "
     "anything now; nothing was changed. Mail delivery and mailbox logins go on from the mail "
     "hosts' database replicas, where there are any. Please try again in a few minutes."
@@ -63,7 +66,7 @@ def server_error(request):
         body = {"error": {"code": "database_unavailable", "message": DATABASE_UNREACHABLE, "fields": {}}}
         response = JsonResponse(body, status=503)
     else:
-        html = loader.get_template("503_database.html").render({"message": DATABASE_UNREACHABLE})
+        html = loader.get_template("503_database.html").render({"message": _(DATABASE_UNREACHABLE)})
         response = HttpResponseServerError(html, status=503)
     response["Retry-After"] = "60"
     return response
