@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import APP_PASSWORD_PROTOCOLS, AppPassword, Mailbox
 from mailadmin import permissions
@@ -49,11 +50,11 @@ def canonical(typed: str) -> str:
 def clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "Give the app password a name (the program or device it is for)."})
+        raise ValidationError({"name": gettext("Give the app password a name (the program or device it is for).")})
     if len(name) > NAME_MAX:
-        raise ValidationError({"name": f"A name is at most {NAME_MAX} characters."})
+        raise ValidationError({"name": gettext("A name is at most %(n)s characters.") % {"n": NAME_MAX}})
     if has_control_chars(name):
-        raise ValidationError({"name": "Use a single line without control characters."})
+        raise ValidationError({"name": gettext("Use a single line without control characters.")})
     return name
 
 
@@ -61,11 +62,11 @@ def clean_protocols(protocols) -> list[str]:
     chosen = [p for p in APP_PASSWORD_PROTOCOLS if p in set(protocols or ())]
     unknown = sorted(set(protocols or ()) - set(APP_PASSWORD_PROTOCOLS))
     if unknown:
-        raise ValidationError(
-            {"protocols": f"Unknown protocol {', '.join(map(str, unknown))}: use {', '.join(APP_PASSWORD_PROTOCOLS)}."}
-        )
+        text = gettext("Unknown protocol %(unknown)s: use %(known)s.")
+        known = ", ".join(APP_PASSWORD_PROTOCOLS)
+        raise ValidationError({"protocols": text % {"unknown": ", ".join(map(str, unknown)), "known": known}})
     if not chosen:
-        raise ValidationError({"protocols": "Choose at least one protocol the app password may log in to."})
+        raise ValidationError({"protocols": gettext("Choose at least one protocol the app password may log in to.")})
     return chosen
 
 
@@ -76,7 +77,8 @@ def of(mailbox) -> list[AppPassword]:
 def get(mailbox, name: str) -> AppPassword:
     found = AppPassword.objects.filter(mailbox=mailbox, name=(name or "").strip()).first()
     if found is None:
-        raise ValidationError({"name": f"{mailbox} has no app password named {name!r}."})
+        text = gettext("%(account)s has no app password named %(name)r.")
+        raise ValidationError({"name": text % {"account": mailbox, "name": name}})
     return found
 
 
@@ -89,7 +91,7 @@ def create(*, acting_user, mailbox, name: str, protocols, origin: str) -> tuple[
     it exists in clear. The command line (``acting_user=None``) may create one for any mailbox."""
     require(
         acting_user is None or permissions.can_create_app_password(acting_user, mailbox),
-        "Only the account itself creates its app passwords.",
+        gettext("Only the account itself creates its app passwords."),
     )
     name, chosen = clean_name(name), clean_protocols(protocols)
     with transaction.atomic():
@@ -97,11 +99,12 @@ def create(*, acting_user, mailbox, name: str, protocols, origin: str) -> tuple[
         Mailbox.objects.select_for_update().filter(pk=mailbox.pk).values_list("pk", flat=True).first()
         existing = AppPassword.objects.filter(mailbox=mailbox)
         if existing.filter(name=name).exists():
-            raise ValidationError({"name": f"There is already an app password named {name!r}."})
-        if existing.count() >= MAX_PER_MAILBOX:
             raise ValidationError(
-                f"A mailbox has at most {MAX_PER_MAILBOX} app passwords: revoke one it no longer needs first."
+                {"name": gettext("There is already an app password named %(name)r.") % {"name": name}}
             )
+        if existing.count() >= MAX_PER_MAILBOX:
+            text = gettext("A mailbox has at most %(n)s app passwords: revoke one it no longer needs first.")
+            raise ValidationError(text % {"n": MAX_PER_MAILBOX})
         shown = ""
 
         def build():
@@ -118,7 +121,8 @@ def create(*, acting_user, mailbox, name: str, protocols, origin: str) -> tuple[
         app_password = save_with_fresh_key(
             build,
             name_taken=lambda: AppPassword.objects.filter(mailbox=mailbox, name=name).exists(),
-            what="an app password",
+            taken=gettext("There is already an app password of that name."),
+            failed=gettext("Could not draw a new app password; try again."),
         )
         record(
             acting_user=acting_user,
@@ -137,11 +141,11 @@ def revoke(*, acting_user, app_password: AppPassword, origin: str) -> None:
     mailbox = app_password.mailbox
     require(
         acting_user is None or permissions.can_revoke_app_password(acting_user, mailbox),
-        "You may not revoke that account's app passwords.",
+        gettext("You may not revoke that account's app passwords."),
     )
     deleted, _ = AppPassword.objects.filter(pk=app_password.pk).delete()
     if not deleted:
-        raise ValidationError("That app password was revoked already.", code="gone")
+        raise ValidationError(gettext("That app password was revoked already."), code="gone")
     record(
         acting_user=acting_user,
         origin=origin,

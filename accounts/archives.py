@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import mailstore, services
 from accounts.models import (
@@ -47,7 +48,8 @@ def get_archive(address: str) -> MailboxArchive:
         .first()
     )
     if archive is None:
-        raise ValidationError({"address": f"No deleted mailbox {canonical} that can be restored."})
+        text = gettext("No deleted mailbox %(address)s that can be restored.")
+        raise ValidationError({"address": text % {"address": canonical}})
     return archive
 
 
@@ -69,17 +71,19 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, into: Domain | None
     domain = _restore_target(acting_user, archive, into)
     require(
         acting_user is None or permissions.can_restore_mailbox(acting_user, domain, archive),
-        "You may not restore that mailbox.",
+        gettext("You may not restore that mailbox."),
     )
     if archive.state not in MailboxArchive.RESTORABLE_STATES:
-        raise ValidationError(f"{archive.address} cannot be restored (it is {archive.get_state_display().lower()}).")
+        raise ValidationError(_not_restorable(archive))
     if timezone.now() >= archive.purge_due(settings.MAIL_ARCHIVE_GRACE_DAYS):
-        raise ValidationError(f"The grace period of {archive.address} is over; its mail is being deleted.")
+        text = gettext("The grace period of %(address)s is over; its mail is being deleted.")
+        raise ValidationError(text % {"address": archive.address})
     if domain.pk != archive.domain_id:
         _retarget(archive, domain)
     domain, grants = lock_limits(domain)
     if archive.address in addresses_in_use([archive.address]):
-        raise ValidationError({"address": f"{archive.address} is in use again; it cannot be restored."})
+        text = gettext("%(address)s is in use again; it cannot be restored.")
+        raise ValidationError({"address": text % {"address": archive.address}})
     check_mailbox_limits(  # acting_user: an admin's message names no other admin's grant
         domain,
         grants,
@@ -108,26 +112,34 @@ def mailbox_restore(*, acting_user, archive: MailboxArchive, into: Domain | None
     return archive
 
 
+def _not_restorable(archive: MailboxArchive) -> str:
+    """Why an archive in a state past restoring cannot be restored."""
+    if archive.state == MailboxArchive.State.RESTORING:
+        text = gettext("%(address)s cannot be restored (it is waiting to be restored).")
+    elif archive.state == MailboxArchive.State.RESTORED:
+        text = gettext("%(address)s cannot be restored (it is restored).")
+    else:
+        text = gettext("%(address)s cannot be restored (it is purged).")
+    return text % {"address": archive.address}
+
+
 def _restore_target(acting_user, archive: MailboxArchive, into: Domain | None) -> Domain:
     """The domain record a restore goes into: the archive's own, or (superusers) ``into`` if it was deleted."""
     if into is None:
         if archive.domain_id is None:
-            raise ValidationError(
-                {
-                    "domain": f"The domain {archive.domain_name} that {archive.address} was deleted from no longer "
-                    "exists; a superuser can restore it into a domain named explicitly "
-                    "(manage.py mailstore restore ADDRESS --into-domain NAME)."
-                }
+            text = gettext(
+                "The domain %(domain)s that %(address)s was deleted from no longer exists; a superuser can restore "
+                "it into a domain named explicitly (manage.py mailstore restore ADDRESS --into-domain NAME)."
             )
+            raise ValidationError({"domain": text % {"domain": archive.domain_name, "address": archive.address}})
         return archive.domain
     require(
         acting_user is None or permissions.can_restore_into_domain(acting_user),
-        "Only superusers restore a mailbox of a deleted domain.",
+        gettext("Only superusers restore a mailbox of a deleted domain."),
     )
     if archive.domain_id not in (None, into.pk):
-        raise ValidationError(
-            {"domain": f"{archive.address} was deleted from {archive.domain_name}, which exists; restore it there."}
-        )
+        text = gettext("%(address)s was deleted from %(domain)s, which exists; restore it there.")
+        raise ValidationError({"domain": text % {"address": archive.address, "domain": archive.domain_name}})
     return into
 
 
@@ -135,10 +147,11 @@ def _retarget(archive: MailboxArchive, domain: Domain) -> None:
     """Point an archive of a deleted domain at the domain it is restored into (its address and maildir follow)."""
     address = normalize_address(f"{archive.local_part}@{domain.name}")
     if address != archive.address and archive.state == MailboxArchive.State.PENDING:
-        raise ValidationError(
-            f"The mail of {archive.address} is still being archived; restore it into {domain.name} once the "
-            "mail store job has run (within a minute)."
+        text = gettext(
+            "The mail of %(address)s is still being archived; restore it into %(domain)s once the mail store job "
+            "has run (within a minute)."
         )
+        raise ValidationError(text % {"address": archive.address, "domain": domain.name})
     archive.domain, archive.domain_name, archive.address = domain, domain.name, address
     archive.maildir = maildir_of(domain.name, archive.local_part)
 

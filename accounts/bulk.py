@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import FLAG_FIELDS, PROFILE_FIELDS, PROTOCOL_FIELDS, Mailbox, hash_policy
 from accounts.services import (
@@ -65,7 +66,7 @@ def mailbox_bulk_load(
         for domain in context["domains"].values():
             require(
                 actor is None or permissions.can_create_mailbox(actor, domain),
-                "You may not create mailboxes in that domain.",
+                gettext("You may not create mailboxes in that domain."),
             )
 
     def build(row, context):
@@ -163,7 +164,7 @@ def mailbox_bulk_check(*, acting_user, domain, rows: list[dict]) -> None:
 def _require_create(acting_user, domain) -> None:
     require(
         acting_user is None or permissions.can_create_mailbox(acting_user, domain),
-        "You may not create mailboxes in that domain.",
+        gettext("You may not create mailboxes in that domain."),
     )
 
 
@@ -242,9 +243,11 @@ def _check_grants(batch: bulk.Batch, acting_user) -> None:
             )
         except ValidationError as problem:
             first = rows[0][0]
-            batch.refuse(first, f"{len(rows)} mailboxes under a grant", problem)
+            label = ngettext("%(n)s mailbox under a grant", "%(n)s mailboxes under a grant", len(rows))
+            batch.refuse(first, label % {"n": len(rows)}, problem)
+            together = gettext("refused with row %(row)s: together they do not fit the grant") % {"row": first}
             for number, name, _ in rows[1:]:
-                batch.refuse(number, name, f"refused with row {first}: together they do not fit the grant")
+                batch.refuse(number, name, together)
 
 
 def _welcome(mailboxes: list) -> None:

@@ -26,7 +26,8 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts import bulk, services
 from accounts.models import Job, Mailbox
@@ -35,13 +36,15 @@ from mailadmin.permissions import require
 
 PROGRESS_EVERY = 10
 PASSWORDS_KEPT = timedelta(hours=1)
-FAILED_UNEXPECTEDLY = "The job failed unexpectedly and changed nothing; the worker's log has the details."
+FAILED_UNEXPECTEDLY = gettext_noop("The job failed unexpectedly and changed nothing; the worker's log has the details.")
 
 
 def job_submit(*, acting_user, domain, kind: str, params: dict, total: int, origin: str) -> Job:
     """Record a job that the request has checked and queue it for the worker (outside a transaction:
-    the worker must find the row)."""
+    the worker must find the row). The job's errors are written in the submitter's language (the
+    request's, kept in ``params``)."""
     Job.objects.wipe_stale_passwords(older_than=PASSWORDS_KEPT)
+    params = {**params, "language": translation.get_language()}
     job = Job.objects.create(owner=acting_user, domain=domain, kind=kind, params=params, total=total, origin=origin)
     from accounts.tasks import run_job
 
@@ -51,19 +54,26 @@ def job_submit(*, acting_user, domain, kind: str, params: dict, total: int, orig
 
 
 def job_run(job_id: int) -> dict:
-    """Run a queued job once (the task's body); what it wrote or why not goes on the job."""
+    """Run a queued job once (the task's body); what it wrote or why not goes on the job, in the
+    submitter's language."""
     job = Job.objects.select_related("domain").get(pk=job_id)
     if not Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(state=Job.State.RUNNING):
         return {"job": job.pk, "state": job.state}  # run already (a task delivered twice)
+    with translation.override(job.params.get("language") or None):
+        return _run(job)
+
+
+def _run(job: Job) -> dict:
     try:
         actor = Mailbox.objects.select_related("domain").get(pk=job.owner_id)
-        require(permissions.can_manage_domain(actor, job.domain), f"You no longer manage {job.domain}.")
+        text = gettext("You no longer manage %(domain)s.")
+        require(permissions.can_manage_domain(actor, job.domain), text % {"domain": job.domain})
         written, generated = RUNNERS[job.kind](job, actor)
     except (ValidationError, PermissionDenied) as exc:
-        reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc) or "Not allowed."]
-        _finish(job, Job.State.FAILED, errors=[*reasons, "Nothing was changed."])
+        reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc) or gettext("Not allowed.")]
+        _finish(job, Job.State.FAILED, errors=[*reasons, gettext("Nothing was changed.")])
     except BaseException:
-        _finish(job, Job.State.FAILED, errors=[FAILED_UNEXPECTEDLY])
+        _finish(job, Job.State.FAILED, errors=[gettext(FAILED_UNEXPECTEDLY)])
         raise
     else:
         _finish(job, Job.State.DONE, done=job.total, written=written, passwords=generated)
@@ -92,7 +102,13 @@ def _chosen(job: Job) -> list[Mailbox]:
     ids = job.params["mailboxes"]
     found = list(Mailbox.objects.filter(domain=job.domain, pk__in=ids).select_related("domain").order_by("address"))
     if len(found) != len(ids):
-        raise ValidationError(f"{len(ids) - len(found)} of the chosen mailboxes were deleted meanwhile.")
+        gone = len(ids) - len(found)
+        text = ngettext(
+            "%(n)s of the chosen mailboxes was deleted meanwhile.",
+            "%(n)s of the chosen mailboxes were deleted meanwhile.",
+            gone,
+        )
+        raise ValidationError(text % {"n": gone})
     return found
 
 

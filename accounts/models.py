@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from domains.models import AddressInDomain
 from mailadmin.lib import passwords
@@ -109,7 +110,7 @@ class MailboxQuerySet(models.QuerySet):
         try:
             return self.select_related("domain").get(address=canonical)
         except self.model.DoesNotExist:
-            raise ValidationError({"address": f"No mailbox {canonical}."}) from None
+            raise ValidationError({"address": gettext("No mailbox %(address)s.") % {"address": canonical}}) from None
 
 
 class MailboxManager(BaseUserManager.from_queryset(MailboxQuerySet)):
@@ -136,7 +137,7 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     every lookup. ``password`` holds Dovecot's ``{SCHEME}hash``.
     """
 
-    address_kind = "a mailbox"
+    address_taken = gettext_lazy("%(address)s already exists as a mailbox.")
 
     address = models.CharField(max_length=254, unique=True)
     # No index of its own: the unique (domain, local part) and the domain page's index lead with it.
@@ -245,9 +246,12 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
         except AddressError as exc:
             raise ValidationError({"destinations": str(exc)}) from None
         if self.address in parsed:
-            raise ValidationError({"destinations": "Forwarding to the mailbox itself: keep a copy instead."})
+            raise ValidationError({"destinations": gettext("Forwarding to the mailbox itself: keep a copy instead.")})
         if len(parsed) > self.MAX_FORWARD_DESTINATIONS:
-            raise ValidationError({"destinations": f"At most {self.MAX_FORWARD_DESTINATIONS} addresses."})
+            most = self.MAX_FORWARD_DESTINATIONS
+            raise ValidationError(
+                {"destinations": ngettext("At most %(n)s address.", "At most %(n)s addresses.", most) % {"n": most}}
+            )
         self.forward_to, self.forward_keep_copy = ", ".join(parsed), keep_copy
 
     def archive_request(self, *, acting_user):
@@ -345,10 +349,15 @@ class MailboxArchiveQuerySet(models.QuerySet):
         address is still being archived, or is coming back (a new mailbox must start empty)."""
         moving = self.filter(address__in=list(addresses), state__in=["pending", "restoring"])
         return {
-            address: f"The mail of the deleted mailbox {address} is still being archived; create it again "
-            "once the mail store job has run (within a minute)."
-            if state == "pending"
-            else f"The deleted mailbox {address} is being restored; it is back within a minute."
+            address: (
+                gettext(
+                    "The mail of the deleted mailbox %(address)s is still being archived; create it again once "
+                    "the mail store job has run (within a minute)."
+                )
+                if state == "pending"
+                else gettext("The deleted mailbox %(address)s is being restored; it is back within a minute.")
+            )
+            % {"address": address}
             for address, state in moving.values_list("address", "state")
         }
 
@@ -370,11 +379,11 @@ class MailboxArchive(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting to be archived"
-        ARCHIVED = "archived", "Archived"
-        RESTORING = "restoring", "Waiting to be restored"
-        RESTORED = "restored", "Restored"
-        PURGED = "purged", "Purged"
+        PENDING = "pending", gettext_lazy("Waiting to be archived")
+        ARCHIVED = "archived", gettext_lazy("Archived")
+        RESTORING = "restoring", gettext_lazy("Waiting to be restored")
+        RESTORED = "restored", gettext_lazy("Restored")
+        PURGED = "purged", gettext_lazy("Purged")
 
     address = models.CharField(max_length=254, db_index=True)
     # The domain record it was deleted from; NULL once that domain is deleted too, so a new
@@ -440,20 +449,21 @@ class Job(models.Model):
     """Bulk work of the panel run by the task worker (``accounts.jobs``): who asked for what in which
     domain, how far it is (``done`` of ``total`` rows) and how it ended.
 
-    ``params`` holds what the request checked (lines, chosen mailboxes, changes), never a password;
+    ``params`` holds what the request checked (lines, chosen mailboxes, changes) and the submitter's
+    language (the job's errors are written in it), never a password;
     ``passwords`` the generated ones, in clear, until their one showing (``accounts.jobs``)."""
 
     class Kind(models.TextChoices):
-        CREATE = "create", "Create mailboxes"
-        IMPORT = "import", "Import mailboxes"
-        UPDATE = "update", "Change mailboxes"
-        DELETE = "delete", "Delete mailboxes"
+        CREATE = "create", gettext_lazy("Create mailboxes")
+        IMPORT = "import", gettext_lazy("Import mailboxes")
+        UPDATE = "update", gettext_lazy("Change mailboxes")
+        DELETE = "delete", gettext_lazy("Delete mailboxes")
 
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting for the worker"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", gettext_lazy("Waiting for the worker")
+        RUNNING = "running", gettext_lazy("Running")
+        DONE = "done", gettext_lazy("Done")
+        FAILED = "failed", gettext_lazy("Failed")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="jobs")

@@ -11,6 +11,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import FLAG_FIELDS, MAILBOX_SETTINGS, PROTOCOL_FIELDS, Mailbox, MailboxArchive
 from aliases.models import addresses_in_use
@@ -125,7 +126,7 @@ def mailbox_create(
     """
     require(
         acting_user is None or permissions.can_create_mailbox(acting_user, domain),
-        "You may not create mailboxes in that domain.",
+        gettext("You may not create mailboxes in that domain."),
     )
     domain, grants = lock_limits(domain)
     limits = {"max_sent_per_hour": max_sent_per_hour, "max_recipients_per_hour": max_recipients_per_hour}
@@ -189,7 +190,8 @@ def _check_send_limits(acting_user, domain, fields: dict) -> None:
         if value is UNSET or value is None or not default:
             continue
         if value == 0 or value > default:
-            raise ValidationError({field: f"At most the domain's limit, {default} an hour (a superuser sets it)."})
+            text = gettext("At most the domain's limit, %(limit)s an hour (a superuser sets it).")
+            raise ValidationError({field: text % {"limit": default}})
 
 
 def send_welcome(address: str) -> bool:
@@ -234,7 +236,8 @@ def mailbox_update(
     """Change the fields given (profile, flags, quota: checked against domain and grant limits)."""
     fields = given(locals(), MAILBOX_SETTINGS)
     require(
-        acting_user is None or permissions.can_manage_mailbox(acting_user, mailbox), "You may not change that mailbox."
+        acting_user is None or permissions.can_manage_mailbox(acting_user, mailbox),
+        gettext("You may not change that mailbox."),
     )
     if mailbox.domain_id:
         domain, grants = lock_limits(mailbox.domain)
@@ -279,12 +282,11 @@ def _check_not_last_active_superuser(mailbox: Mailbox) -> None:
         return
     active = Mailbox.objects.select_for_update().filter(is_superuser=True, active=True).order_by("pk")
     if not [pk for pk in active.values_list("pk", flat=True) if pk != mailbox.pk]:
-        raise ValidationError(
-            {
-                "active": f"{mailbox.address} is the last active superuser; switching it off would lock "
-                "every superuser out. Make another superuser active first."
-            }
+        text = gettext(
+            "%(address)s is the last active superuser; switching it off would lock every superuser out. "
+            "Make another superuser active first."
         )
+        raise ValidationError({"active": text % {"address": mailbox.address}})
 
 
 @transaction.atomic
@@ -298,7 +300,7 @@ def mailbox_set_password(
     own = acting_user is not None and acting_user.pk == mailbox.pk
     require(
         acting_user is None or own or permissions.can_manage_mailbox(acting_user, mailbox),
-        "You may not change that mailbox's password.",
+        gettext("You may not change that mailbox's password."),
     )
     if validate_password:
         check_password_policy(password, mailbox)
@@ -317,7 +319,7 @@ def mailbox_set_password(
 @transaction.atomic
 def mailbox_set_password_hash(*, acting_user, mailbox: Mailbox, password_hash: str, origin: str) -> Mailbox:
     """Store an imported hash as it is (after checking Dovecot knows its scheme)."""
-    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers import hashes.")
+    require(acting_user is None or permissions.is_superuser(acting_user), gettext("Only superusers import hashes."))
     try:
         mailbox.password = passwords.normalize_hash(password_hash)
     except passwords.UnknownScheme as exc:
@@ -342,11 +344,11 @@ def mailbox_set_forwarding(
     the copy forwarded); a forwarding loop ends in the mailbox where it comes round again."""
     require(
         acting_user is None or permissions.can_set_forwarding(acting_user, mailbox),
-        "You may not change the forwarding of that mailbox.",
+        gettext("You may not change the forwarding of that mailbox."),
     )
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)  # (no join: PostgreSQL locks no outer join)
     if not mailbox.has_mailbox:
-        raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
+        raise ValidationError(gettext("%(account)s is a panel-only account without a mailbox.") % {"account": mailbox})
     before = snapshot(mailbox)
     mailbox.set_forwarding(destinations, keep_copy=keep_copy)
     check_forwarding(mailbox.domain, mailbox.forward_list)
@@ -366,9 +368,10 @@ def mailbox_set_forwarding(
 @transaction.atomic
 def mailbox_delete(*, acting_user, mailbox: Mailbox, origin: str) -> None:
     require(
-        acting_user is None or permissions.can_delete_mailbox(acting_user, mailbox), "You may not delete that mailbox."
+        acting_user is None or permissions.can_delete_mailbox(acting_user, mailbox),
+        gettext("You may not delete that mailbox."),
     )
-    require(acting_user is None or acting_user.pk != mailbox.pk, "You cannot delete your own mailbox.")
+    require(acting_user is None or acting_user.pk != mailbox.pk, gettext("You cannot delete your own mailbox."))
     before = snapshot(mailbox)
     domain = mailbox.domain
     mailbox.archive_request(acting_user=acting_user)
@@ -392,7 +395,7 @@ def superuser_create(
     pass the policy unless ``validate_password`` is False. An importer gives a new panel-only
     account the old system's ``password_hash`` instead (an existing mailbox keeps its own).
     """
-    require(acting_user is None, "Superuser status is granted only from the command line.")
+    require(acting_user is None, gettext("Superuser status is granted only from the command line."))
     try:
         canonical = normalize_address(address)
     except AddressError as exc:
@@ -402,14 +405,16 @@ def superuser_create(
         user = Mailbox(address=canonical, local_part=canonical.split("@")[0])
         user.full_clean(exclude=["password"])
         if canonical in addresses_in_use([canonical]):  # (no mailbox has it: found above otherwise)
-            raise ValidationError({"address": f"{canonical} is an alias, not a mailbox."})
+            raise ValidationError(
+                {"address": gettext("%(address)s is an alias, not a mailbox.") % {"address": canonical}}
+            )
         if password_hash and password is None:
             try:
                 user.password = passwords.normalize_hash(password_hash)
             except passwords.UnknownScheme as exc:
                 raise ValidationError({"password": str(exc)}) from None
         elif password is None:
-            raise ValidationError({"password": "A new panel-only superuser needs a password."})
+            raise ValidationError({"password": gettext("A new panel-only superuser needs a password.")})
     if password is not None:
         if validate_password:
             check_password_policy(password, user)
@@ -431,12 +436,12 @@ def superuser_create(
 
 @transaction.atomic
 def superuser_revoke(*, address: str, acting_user=None, origin: str) -> Mailbox:
-    require(acting_user is None, "Superuser status is revoked only from the command line.")
+    require(acting_user is None, gettext("Superuser status is revoked only from the command line."))
     user = get_mailbox(address)
     if not user.is_superuser:
-        raise ValidationError({"address": f"{user.address} is not a superuser."})
+        raise ValidationError({"address": gettext("%(address)s is not a superuser.") % {"address": user.address}})
     if not Mailbox.objects.filter(is_superuser=True).exclude(pk=user.pk).exists():
-        raise ValidationError("This is the last superuser; make another one first.")
+        raise ValidationError(gettext("This is the last superuser; make another one first."))
     before = snapshot(user)
     user.is_superuser = False
     user.save(update_fields=["is_superuser"])

@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -51,7 +52,7 @@ _CODE_CHARS = 16
 # An unconfirmed authenticator (its picture shown, its first code not yet typed) is kept this long.
 SETUP_MINUTES = 15
 
-WRONG_CODE = "That code is not right (or was used already)."
+WRONG_CODE = gettext_noop("That code is not right (or was used already).")
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -191,11 +192,9 @@ def _check(mailbox, device: TOTPDevice, code: str, *, recovery: bool) -> tuple[s
 def _refusal(device_pk: int, reason: str) -> ValidationError:
     if reason == "throttled":
         device = TOTPDevice.objects.get(pk=device_pk)
-        return ValidationError(
-            {"code": f"Too many wrong codes: wait {_wait_seconds(device)} seconds, then try again."},
-            code="throttled",
-        )
-    return ValidationError({"code": WRONG_CODE}, code="wrong")
+        text = gettext("Too many wrong codes: wait %(seconds)s seconds, then try again.")
+        return ValidationError({"code": text % {"seconds": _wait_seconds(device)}}, code="throttled")
+    return ValidationError({"code": gettext(WRONG_CODE)}, code="wrong")
 
 
 def verify_login(*, mailbox, code: str, origin: str) -> str:
@@ -205,7 +204,7 @@ def verify_login(*, mailbox, code: str, origin: str) -> str:
     with transaction.atomic():
         device = _locked_device(mailbox, confirmed=True)
         if device is None:
-            raise ValidationError({"code": "This account has no second factor set up."}, code="none")
+            raise ValidationError({"code": gettext("This account has no second factor set up.")}, code="none")
         method, reason = _check(mailbox, device, code, recovery=True)
         after = {"method": method} if method else {"refused": reason}
         if method == "recovery code":
@@ -228,7 +227,7 @@ def _check_own_code(mailbox, code: str, origin: str, *, what: str) -> None:
     with transaction.atomic():
         device = _locked_device(mailbox, confirmed=True)
         if device is None:
-            raise ValidationError({"code": "Two-factor login is not set up."}, code="none")
+            raise ValidationError({"code": gettext("Two-factor login is not set up.")}, code="none")
         method, reason = _check(mailbox, device, code, recovery=True)
         if method is None:
             record(
@@ -250,7 +249,7 @@ def _check_own_code(mailbox, code: str, origin: str, *, what: str) -> None:
 def start_enrolment(*, mailbox) -> TOTPDevice:
     """The authenticator being set up: a new secret, or the one shown a moment ago (a reload of the
     page shows the same picture). Refused while one is set up: remove it first."""
-    require(not is_enrolled(mailbox), "Two-factor login is set up already; remove it first to set up another.")
+    require(not is_enrolled(mailbox), gettext("Two-factor login is set up already; remove it first to set up another."))
     recent = timezone.now() - timedelta(minutes=SETUP_MINUTES)
     pending = _locked_device(mailbox, confirmed=False)
     if pending is not None and pending.created_at and pending.created_at >= recent:
@@ -262,13 +261,16 @@ def start_enrolment(*, mailbox) -> TOTPDevice:
 def enrol(*, acting_user, mailbox, code: str, origin: str) -> list[str]:
     """Confirm the authenticator being set up with its first code; returns the recovery codes, to
     be shown once. Only the account itself enrols (an administrator cannot hold its phone)."""
-    require(permissions.can_change_own_two_factor(acting_user, mailbox), "Only the account itself sets up its login.")
+    require(
+        permissions.can_change_own_two_factor(acting_user, mailbox),
+        gettext("Only the account itself sets up its login."),
+    )
     with transaction.atomic():
         if is_enrolled(mailbox):
-            raise ValidationError({"code": "Two-factor login is set up already."}, code="enrolled")
+            raise ValidationError({"code": gettext("Two-factor login is set up already.")}, code="enrolled")
         device = _locked_device(mailbox, confirmed=False)
         if device is None:
-            raise ValidationError({"code": "Start again: the picture has expired."}, code="expired")
+            raise ValidationError({"code": gettext("Start again: the picture has expired.")}, code="expired")
         method, reason = _check(mailbox, device, code, recovery=False)
         if method is not None:
             device.confirmed = True
@@ -289,7 +291,7 @@ def enrol(*, acting_user, mailbox, code: str, origin: str) -> list[str]:
 
 def remove_own(*, acting_user, mailbox, code: str, origin: str) -> None:
     """Switch one's own two-factor login off, proven with a current code (or a recovery code)."""
-    require(permissions.can_change_own_two_factor(acting_user, mailbox), "That is not your account.")
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), gettext("That is not your account."))
     _check_own_code(mailbox, code, origin, what="remove")
     _remove(acting_user=acting_user, mailbox=mailbox, origin=origin, action="two_factor.remove")
 
@@ -300,10 +302,12 @@ def reset(*, acting_user, mailbox, origin: str) -> None:
     last way back in for a superuser."""
     require(
         acting_user is None or permissions.can_reset_two_factor(acting_user, mailbox),
-        "You may not reset that account's two-factor login.",
+        gettext("You may not reset that account's two-factor login."),
     )
     if not is_enrolled(mailbox):
-        raise ValidationError(f"{mailbox} has no two-factor login to reset.", code="none")
+        raise ValidationError(
+            gettext("%(account)s has no two-factor login to reset.") % {"account": mailbox}, code="none"
+        )
     _remove(acting_user=acting_user, mailbox=mailbox, origin=origin, action="two_factor.reset")
 
 
@@ -317,7 +321,7 @@ def _remove(*, acting_user, mailbox, origin: str, action: str) -> None:
 
 def new_recovery_codes(*, acting_user, mailbox, code: str, origin: str) -> list[str]:
     """Replace every recovery code (used or not) with ten new ones, proven with a current code."""
-    require(permissions.can_change_own_two_factor(acting_user, mailbox), "That is not your account.")
+    require(permissions.can_change_own_two_factor(acting_user, mailbox), gettext("That is not your account."))
     _check_own_code(mailbox, code, origin, what="new recovery codes")
     with transaction.atomic():
         codes = _issue_recovery_codes(mailbox)
@@ -337,7 +341,7 @@ def new_recovery_codes(*, acting_user, mailbox, code: str, origin: str) -> list[
 MAX_SECURITY_KEYS = 10
 KEY_SECONDS = 300  # how long a ceremony's challenge stays good
 SESSION_KEY_CHALLENGE = "two_factor_key_challenge"
-WRONG_KEY = "That security key did not answer for this account."
+WRONG_KEY = gettext_noop("That security key did not answer for this account.")
 
 
 def security_keys(mailbox):
@@ -368,7 +372,9 @@ def _take_challenge(session, purpose: str) -> bytes:
 
     given = session.pop(SESSION_KEY_CHALLENGE, None)
     if not isinstance(given, dict) or given.get("for") != purpose or time.time() - given.get("at", 0) > KEY_SECONDS:
-        raise ValidationError({"credential": "The security key was asked too long ago: try again."}, code="expired")
+        raise ValidationError(
+            {"credential": gettext("The security key was asked too long ago: try again.")}, code="expired"
+        )
     return base64url_to_bytes(given["challenge"])
 
 
@@ -378,9 +384,9 @@ def key_registration_options(*, mailbox, session, rp_id: str, rp_name: str) -> s
     from webauthn import generate_registration_options, options_to_json
     from webauthn.helpers.structs import AuthenticatorSelectionCriteria, UserVerificationRequirement
 
-    require(is_enrolled(mailbox), "Set up two-factor login with an authenticator app first.")
+    require(is_enrolled(mailbox), gettext("Set up two-factor login with an authenticator app first."))
     if security_keys(mailbox).count() >= MAX_SECURITY_KEYS:
-        raise ValidationError(f"At most {MAX_SECURITY_KEYS} security keys: remove one first.")
+        raise ValidationError(gettext("At most %(n)s security keys: remove one first.") % {"n": MAX_SECURITY_KEYS})
     options = generate_registration_options(
         rp_id=rp_id,
         rp_name=rp_name,
@@ -403,11 +409,13 @@ def add_security_key(
     from webauthn.helpers import bytes_to_base64url
     from webauthn.helpers.exceptions import WebAuthnException
 
-    require(permissions.can_change_own_two_factor(acting_user, mailbox), "Only the account itself adds its keys.")
-    require(is_enrolled(mailbox), "Set up two-factor login with an authenticator app first.")
+    require(
+        permissions.can_change_own_two_factor(acting_user, mailbox), gettext("Only the account itself adds its keys.")
+    )
+    require(is_enrolled(mailbox), gettext("Set up two-factor login with an authenticator app first."))
     name = " ".join((name or "").split())
     if not name or len(name) > 60 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
-        raise ValidationError({"name": "Give the key a name of one line, at most 60 characters."})
+        raise ValidationError({"name": gettext("Give the key a name of one line, at most 60 characters.")})
     challenge = _take_challenge(session, f"add:{mailbox.pk}")
     try:
         verified = verify_registration_response(
@@ -417,13 +425,14 @@ def add_security_key(
             expected_origin=expected_origin,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError({"credential": f"The security key's answer was not accepted ({exc})."}) from None
+        text = gettext("The security key's answer was not accepted (%(reason)s).")
+        raise ValidationError({"credential": text % {"reason": exc}}) from None
     credential_id = bytes_to_base64url(verified.credential_id)
     with transaction.atomic():
         if security_keys(mailbox).select_for_update().count() >= MAX_SECURITY_KEYS:
-            raise ValidationError(f"At most {MAX_SECURITY_KEYS} security keys: remove one first.")
+            raise ValidationError(gettext("At most %(n)s security keys: remove one first.") % {"n": MAX_SECURITY_KEYS})
         if SecurityKey.objects.filter(credential_digest=_key_digest(credential_id)).exists():
-            raise ValidationError({"credential": "That security key is added already."})
+            raise ValidationError({"credential": gettext("That security key is added already.")})
         key = SecurityKey.objects.create(
             mailbox=mailbox,
             name=name,
@@ -446,7 +455,10 @@ def add_security_key(
 @transaction.atomic
 def remove_security_key(*, acting_user, key: SecurityKey, origin: str) -> None:
     mailbox = key.mailbox
-    require(permissions.can_change_own_two_factor(acting_user, mailbox), "Only the account itself removes its keys.")
+    require(
+        permissions.can_change_own_two_factor(acting_user, mailbox),
+        gettext("Only the account itself removes its keys."),
+    )
     record(
         acting_user=acting_user,
         origin=origin,
@@ -465,7 +477,7 @@ def key_login_options(*, mailbox, session, rp_id: str) -> str:
 
     descriptors = _descriptors(mailbox)
     if not descriptors:
-        raise ValidationError("This account has no security key.", code="none")
+        raise ValidationError(gettext("This account has no security key."), code="none")
     options = generate_authentication_options(
         rp_id=rp_id, allow_credentials=descriptors, user_verification=UserVerificationRequirement.DISCOURAGED
     )
@@ -486,7 +498,7 @@ def verify_key_login(*, mailbox, session, credential: str, rp_id: str, expected_
     with transaction.atomic():
         device = _locked_device(mailbox, confirmed=True)
         if device is None:
-            raise ValidationError({"credential": "This account has no second factor set up."}, code="none")
+            raise ValidationError({"credential": gettext("This account has no second factor set up.")}, code="none")
         reason, key = "", None
         if _wait_seconds(device):
             reason = "throttled"
@@ -530,5 +542,5 @@ def verify_key_login(*, mailbox, session, credential: str, rp_id: str, expected_
     if reason == "throttled":
         raise _refusal(device.pk, reason)
     if reason:
-        raise ValidationError({"credential": WRONG_KEY}, code="wrong")
+        raise ValidationError({"credential": gettext(WRONG_KEY)}, code="wrong")
     return "security key"

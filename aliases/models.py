@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy
 
 from domains.models import AddressInDomain
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part, parse_destinations
@@ -18,9 +19,13 @@ def addresses_in_use(addresses) -> dict[str, str]:
     """
     addresses = list(addresses)
     mailboxes = get_user_model().objects.filter(address__in=addresses).values_list("address", flat=True)
-    used = {address: f"{address} already exists as a mailbox." for address in mailboxes}
+    used = {
+        address: gettext("%(address)s already exists as a mailbox.") % {"address": address} for address in mailboxes
+    }
     aliases = Alias.objects.filter(address__in=addresses).values_list("address", flat=True)
-    used.update({address: f"{address} already exists as an alias." for address in aliases})
+    used.update(
+        {address: gettext("%(address)s already exists as an alias.") % {"address": address} for address in aliases}
+    )
     return used
 
 
@@ -50,7 +55,7 @@ class AliasQuerySet(models.QuerySet):
         try:
             return self.select_related("domain").get(address=canonical)
         except self.model.DoesNotExist:
-            raise ValidationError({"address": f"No alias {canonical}."}) from None
+            raise ValidationError({"address": gettext("No alias %(address)s.") % {"address": canonical}}) from None
 
 
 class Alias(AddressInDomain, models.Model):
@@ -61,7 +66,7 @@ class Alias(AddressInDomain, models.Model):
     is stored as that name in the alias's own domain.
     """
 
-    address_kind = "an alias"
+    address_taken = gettext_lazy("%(address)s already exists as an alias.")
 
     domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="aliases")
     local_part = models.CharField(max_length=64, blank=True)
@@ -112,4 +117,4 @@ class Alias(AddressInDomain, models.Model):
 
     def clean(self):
         if self.address in self.destination_list:
-            raise ValidationError({"destinations": "An alias cannot forward to itself."})
+            raise ValidationError({"destinations": gettext("An alias cannot forward to itself.")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from aliases.models import Alias, addresses_in_use
 from domains.limits import alias_room, count_exceeded, lock_limits
@@ -19,7 +20,10 @@ def get_alias(address: str) -> Alias:
 
 
 def _require_manage(acting_user, domain: Domain) -> None:
-    require(acting_user is None or permissions.can_manage_domain(acting_user, domain), "You do not manage that domain.")
+    require(
+        acting_user is None or permissions.can_manage_domain(acting_user, domain),
+        gettext("You do not manage that domain."),
+    )
 
 
 @transaction.atomic

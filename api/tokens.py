@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from api.models import ApiToken
 from domains.models import Domain
@@ -58,26 +59,30 @@ def create(
 ) -> tuple[ApiToken, str]:
     """A new token of ``owner`` (for its own programs): returns it and the token as shown, once.
     ``domains`` None means all of the owner's domains (whatever it manages at each request)."""
-    require(permissions.can_create_api_token(acting_user, owner), "Only the account itself creates its API tokens.")
+    require(
+        permissions.can_create_api_token(acting_user, owner), gettext("Only the account itself creates its API tokens.")
+    )
     name = (name or "").strip()
     if not name or len(name) > 64 or has_control_chars(name):
-        raise ValidationError({"name": "Give the token a name of 1 to 64 characters on one line."})
+        raise ValidationError({"name": gettext("Give the token a name of 1 to 64 characters on one line.")})
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
-        raise ValidationError({"days": f"A token lasts from 1 to {MAX_DAYS} days."})
+        raise ValidationError({"days": gettext("A token lasts from 1 to %(n)s days.") % {"n": MAX_DAYS}})
     chosen = list(domains) if domains is not None else None
     if chosen is not None:
         if not chosen:
-            raise ValidationError({"domains": "Choose at least one domain, or all of them."})
+            raise ValidationError({"domains": gettext("Choose at least one domain, or all of them.")})
         beyond = [d.name for d in chosen if not permissions.can_manage_domain(owner, d)]
         if beyond:
-            raise ValidationError({"domains": f"Not a domain you manage: {', '.join(sorted(beyond))}."})
+            text = gettext("Not a domain you manage: %(domains)s.")
+            raise ValidationError({"domains": text % {"domains": ", ".join(sorted(beyond))}})
     with transaction.atomic():
         existing = ApiToken.objects.select_for_update().filter(owner=owner)
         names = set(existing.values_list("name", flat=True))
         if name in names:
-            raise ValidationError({"name": f"There is already a token named {name!r}."})
+            raise ValidationError({"name": gettext("There is already a token named %(name)r.") % {"name": name}})
         if len(names) >= MAX_PER_ACCOUNT:
-            raise ValidationError(f"An account has at most {MAX_PER_ACCOUNT} API tokens: revoke one first.")
+            text = gettext("An account has at most %(n)s API tokens: revoke one first.")
+            raise ValidationError(text % {"n": MAX_PER_ACCOUNT})
         secret = ""
 
         def build():
@@ -94,7 +99,10 @@ def create(
             )
 
         token = save_with_fresh_key(
-            build, name_taken=lambda: ApiToken.objects.filter(owner=owner, name=name).exists(), what="a token"
+            build,
+            name_taken=lambda: ApiToken.objects.filter(owner=owner, name=name).exists(),
+            taken=gettext("There is already a token of that name."),
+            failed=gettext("Could not draw a new token; try again."),
         )
         if chosen is not None:
             token.domains.set(chosen)
@@ -113,12 +121,12 @@ def create(
 def revoke(*, acting_user, token: ApiToken, origin: str) -> None:
     require(
         acting_user is None or permissions.can_revoke_api_token(acting_user, token.owner),
-        "You may not revoke that token.",
+        gettext("You may not revoke that token."),
     )
     domains = list(token.domains.all())
     deleted, _ = ApiToken.objects.filter(pk=token.pk).delete()
     if not deleted:
-        raise ValidationError("That token was revoked already.", code="gone")
+        raise ValidationError(gettext("That token was revoked already."), code="gone")
     record(
         acting_user=acting_user,
         origin=origin,

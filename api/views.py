@@ -8,7 +8,8 @@ token's writes are refused (403) before any service runs. Lists are keyset-pagin
 = the last key of the previous page): every page costs the same few queries, at any depth.
 
 Errors have one shape: ``{"error": {"code": ..., "message": ..., "fields": {field: [messages]}}}``
-with 400 (bad input), 401 (no or bad token), 403, 404, 405, 429 (``Retry-After``).
+with 400 (bad input), 401 (no or bad token), 403, 404, 405, 429 (``Retry-After``); the messages in
+the language of the request's ``Accept-Language`` (LocaleMiddleware), English without one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import re_path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -52,7 +54,7 @@ MAX_PAGE = 500
 
 class RateLimited(Exception):
     def __init__(self, seconds: int):
-        super().__init__(f"Too many requests for this token: wait {seconds} seconds.")
+        super().__init__(_("Too many requests for this token: wait %(seconds)s seconds.") % {"seconds": seconds})
         self.seconds = seconds
 
 
@@ -65,7 +67,7 @@ class TokenAuth(HttpBearer):
         if wait:
             raise RateLimited(wait)
         if found.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
-            raise PermissionDenied("This token is read-only.")
+            raise PermissionDenied(_("This token is read-only."))
         return found
 
 
@@ -119,22 +121,22 @@ def _schema_invalid(request, exc: SchemaError):
     for item in exc.errors:
         where = ".".join(str(p) for p in item.get("loc", ())[1:] if p != "body") or "request"
         fields.setdefault(where, []).append(str(item.get("msg", "invalid")))
-    return _error(request, 400, "invalid", "The request does not match the schema.", fields)
+    return _error(request, 400, "invalid", _("The request does not match the schema."), fields)
 
 
 @api.exception_handler(PermissionDenied)
 def _denied(request, exc):
-    return _error(request, 403, "forbidden", str(exc) or "You are not allowed to do that.")
+    return _error(request, 403, "forbidden", str(exc) or _("You are not allowed to do that."))
 
 
 @api.exception_handler(Http404)
 def _missing(request, exc):
-    return _error(request, 404, "not_found", str(exc) or "Not found.")
+    return _error(request, 404, "not_found", str(exc) or _("Not found."))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    response = _error(request, 401, "unauthenticated", "A valid token is needed: Authorization: Bearer mda_...")
+    response = _error(request, 401, "unauthenticated", _("A valid token is needed: Authorization: Bearer mda_..."))
     response["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -429,7 +431,7 @@ def _origin(request) -> str:
 
 def _limit(limit: int) -> int:
     if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError({"limit": f"From 1 to {MAX_PAGE}."})
+        raise ValidationError({"limit": _("From 1 to %(n)s.") % {"n": MAX_PAGE}})
     return limit
 
 
@@ -443,10 +445,10 @@ def _domain_of(request, name: str):
     try:
         name = normalize_domain(name)
     except AddressError:
-        raise Http404("No such domain.") from None
+        raise Http404(_("No such domain.")) from None
     domain = tokens.scoped_domains(request.auth).filter(name=name).first()
     if domain is None:
-        raise Http404("No such domain.")
+        raise Http404(_("No such domain."))
     return domain
 
 
@@ -454,14 +456,14 @@ def _address(value: str) -> str:
     try:
         return normalize_address(value)
     except AddressError:
-        raise Http404("Not found.") from None
+        raise Http404(_("Not found.")) from None
 
 
 def _mailbox_of(request, address: str) -> Mailbox:
     token = request.auth
     mailbox = Mailbox.objects.visible_to(token.owner).select_related("domain").filter(address=_address(address)).first()
     if mailbox is None or not tokens.covers(token, mailbox.domain_id):
-        raise Http404("No such mailbox.")
+        raise Http404(_("No such mailbox."))
     return mailbox
 
 
@@ -469,7 +471,7 @@ def _alias_of(request, address: str) -> Alias:
     token = request.auth
     alias = Alias.objects.visible_to(token.owner).select_related("domain").filter(address=_address(address)).first()
     if alias is None or not tokens.covers(token, alias.domain_id):
-        raise Http404("No such alias.")
+        raise Http404(_("No such alias."))
     return alias
 
 
@@ -482,7 +484,7 @@ def _changes(payload) -> dict:
     means the domain's default."""
     changes = payload.dict(exclude_unset=True)
     if nulls := {k for k, v in changes.items() if v is None and k not in NULLABLE}:
-        raise ValidationError({k: ["May not be null."] for k in nulls})
+        raise ValidationError({k: [_("May not be null.")] for k in nulls})
     return changes
 
 
@@ -558,7 +560,7 @@ def domain_get(request, name: str):
 def domain_create(request, payload: DomainIn):
     """A new domain (superusers; a token limited to chosen domains creates none)."""
     if tokens.domain_ids(request.auth) is not None:
-        raise PermissionDenied("A token limited to chosen domains cannot create domains.")
+        raise PermissionDenied(_("A token limited to chosen domains cannot create domains."))
     changes = _changes(payload)
     name = changes.pop("name")
     domain = domains.domain_create(acting_user=request.auth.owner, name=name, origin=_origin(request), **changes)
@@ -637,7 +639,7 @@ def mailbox_delete(request, address: str):
 def mailbox_password(request, address: str, payload: PasswordIn):
     mailbox = _mailbox_of(request, address)
     if not permissions.can_set_password_by_token(request.auth.owner, mailbox):
-        raise PermissionDenied("A token cannot set its own account's password: change it in the panel.")
+        raise PermissionDenied(_("A token cannot set its own account's password: change it in the panel."))
     accounts.mailbox_set_password(
         acting_user=request.auth.owner, mailbox=mailbox, password=payload.password, origin=_origin(request)
     )
@@ -673,7 +675,7 @@ def _vacation_out(vacation: Vacation | None) -> dict:
 def vacation_get(request, address: str):
     mailbox = _mailbox_of(request, address)
     if not permissions.can_edit_vacation(request.auth.owner, mailbox):
-        raise PermissionDenied("You may not see that mailbox's vacation reply.")
+        raise PermissionDenied(_("You may not see that mailbox's vacation reply."))
     return _vacation_out(Vacation.objects.filter(mailbox=mailbox).first())
 
 
@@ -735,7 +737,7 @@ def _rule_out(rule: SenderRule) -> dict:
 
 def _sender_list(request, **where) -> list[dict]:
     if not senders.may_edit(request.auth.owner, where.get("mailbox") or where.get("domain")):
-        raise PermissionDenied("You may not see that sender list.")
+        raise PermissionDenied(_("You may not see that sender list."))
     return [_rule_out(rule) for rule in senders.rules_of(**where)]
 
 
@@ -770,7 +772,7 @@ def sender_delete(request, rule_id: int):
     token = request.auth
     rule = SenderRule.objects.select_related("domain", "mailbox__domain").filter(pk=rule_id).first()
     if rule is None or not tokens.covers(token, rule.domain_id) or not senders.may_edit(token.owner, rule):
-        raise Http404("No such entry.")
+        raise Http404(_("No such entry."))
     senders.sender_rule_delete(acting_user=token.owner, rule=rule, origin=_origin(request))
     return Status(204, None)
 
@@ -781,16 +783,16 @@ def sender_delete(request, rule_id: int):
 def _blocklists_allowed(request) -> None:
     """The server's blocklists count for every domain: a token limited to chosen ones has no say."""
     if not permissions.can_manage_blocklists(request.auth.owner):
-        raise PermissionDenied("Only superusers see and change the DNS blocklists.")
+        raise PermissionDenied(_("Only superusers see and change the DNS blocklists."))
     if tokens.domain_ids(request.auth) is not None:
-        raise PermissionDenied("A token limited to chosen domains cannot see or change the DNS blocklists.")
+        raise PermissionDenied(_("A token limited to chosen domains cannot see or change the DNS blocklists."))
 
 
 def _blocklist_of(request, zone: str) -> DnsBlocklist:
     _blocklists_allowed(request)
     found = senders.blocklist_named(zone)
     if found is None:
-        raise Http404("No such blocklist.")
+        raise Http404(_("No such blocklist."))
     return found
 
 
@@ -829,9 +831,9 @@ def blocklist_delete(request, zone: str):
 def _greylisting_allowed(request) -> None:
     """The allow list counts for every domain: a token limited to chosen ones has no say."""
     if not permissions.can_manage_greylisting(request.auth.owner):
-        raise PermissionDenied("Only superusers see and change greylisting's allow list.")
+        raise PermissionDenied(_("Only superusers see and change greylisting's allow list."))
     if tokens.domain_ids(request.auth) is not None:
-        raise PermissionDenied("A token limited to chosen domains cannot see or change greylisting's allow list.")
+        raise PermissionDenied(_("A token limited to chosen domains cannot see or change greylisting's allow list."))
 
 
 @api.get("/greylisting/allowed", response={200: list[GreylistAllowOut], **ERRORS}, tags=["greylisting"])
@@ -852,7 +854,7 @@ def greylist_disallow(request, entry_id: int):
     _greylisting_allowed(request)
     entry = GreylistAllow.objects.filter(pk=entry_id).first()
     if entry is None:
-        raise Http404("No such entry.")
+        raise Http404(_("No such entry."))
     senders.greylist_allow_delete(acting_user=request.auth.owner, entry=entry, origin=_origin(request))
     return Status(204, None)
 
@@ -877,7 +879,7 @@ def metrics(request, per_domain: bool = True):
     format (scrape with the token as a bearer credential). Superusers' tokens for all domains;
     per_domain=false leaves out the series per domain (a host with very many domains)."""
     if not permissions.can_see_server_statistics(request.auth.owner) or tokens.domain_ids(request.auth) is not None:
-        raise PermissionDenied("Only a superuser's token for all domains reads the metrics.")
+        raise PermissionDenied(_("Only a superuser's token for all domains reads the metrics."))
     return HttpResponse(prometheus.render(per_domain), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
@@ -934,7 +936,7 @@ def dkim_change(request, name: str, action: str):
     until purged) or ``disable`` (superusers). Then ``manage.py dkim install`` on each mail host."""
     services = {"enable": dkim.dkim_enable, "rotate": dkim.dkim_rotate, "disable": dkim.dkim_disable}
     if action not in services:
-        raise Http404("No such action: enable, rotate or disable.")
+        raise Http404(_("No such action: enable, rotate or disable."))
     domain = _domain_of(request, name)
     services[action](acting_user=request.auth.owner, domain=domain, origin=_origin(request))
     return _dkim_keys(domain)
@@ -958,7 +960,7 @@ class RelayRecipientsIn(Schema):
 def _relay_domain_of(request, name: str) -> Domain:
     domain = _domain_of(request, name)
     if not domain.relay_host:
-        raise Http404("This domain is hosted here: it has no relay list.")
+        raise Http404(_("This domain is hosted here: it has no relay list."))
     return domain
 
 
@@ -994,7 +996,7 @@ def relay_recipient_delete(request, recipient_id: int):
         or not tokens.covers(token, recipient.domain_id)
         or not permissions.can_manage_domain(token.owner, recipient.domain)
     ):
-        raise Http404("No such address.")
+        raise Http404(_("No such address."))
     domains.relay_recipient_delete(acting_user=token.owner, recipient=recipient, origin=_origin(request))
     return Status(204, None)
 
@@ -1061,10 +1063,10 @@ def _domain_alias_of(request, name: str) -> DomainAlias:
     try:
         name = normalize_domain(name)
     except AddressError:
-        raise Http404("No such domain alias.") from None
+        raise Http404(_("No such domain alias.")) from None
     alias = DomainAlias.objects.select_related("target").filter(name=name).first()
     if alias is None or not tokens.scoped_domains(request.auth).filter(pk=alias.target_id).exists():
-        raise Http404("No such domain alias.")
+        raise Http404(_("No such domain alias."))
     return alias
 
 
@@ -1147,9 +1149,9 @@ def archive_restore(request, archive_id: int):
         .first()
     )
     if archive is None:
-        raise Http404("No such deleted mailbox.")
+        raise Http404(_("No such deleted mailbox."))
     if not permissions.can_restore_mailbox(request.auth.owner, archive.domain, archive):
-        raise PermissionDenied("You may not restore that mailbox.")
+        raise PermissionDenied(_("You may not restore that mailbox."))
     archive = archive_service.mailbox_restore(acting_user=request.auth.owner, archive=archive, origin=_origin(request))
     return _archive_out(archive, timezone.now())
 
@@ -1189,7 +1191,7 @@ def _grants_in_scope(request):
 @api.get("/grants", response={200: GrantPage, **ERRORS}, tags=["grants"])
 def grant_list(request, after: str = "", limit: int = 100):
     if not permissions.can_manage_grants(request.auth.owner):
-        raise PermissionDenied("Grants are for superusers and administrators who appoint administrators.")
+        raise PermissionDenied(_("Grants are for superusers and administrators who appoint administrators."))
     qs = _grants_in_scope(request).filter(admin__address__gt=after).order_by("admin__address")
     rows = [_grant_out(g) for g in qs[: _limit(limit) + 1]]
     return _page(rows, "admin", limit)
@@ -1197,10 +1199,10 @@ def grant_list(request, after: str = "", limit: int = 100):
 
 def _grant_of(request, address: str) -> AdminGrant:
     if not permissions.can_manage_grants(request.auth.owner):
-        raise PermissionDenied("Grants are for superusers and administrators who appoint administrators.")
+        raise PermissionDenied(_("Grants are for superusers and administrators who appoint administrators."))
     grant = _grants_in_scope(request).filter(admin__address=_address(address)).first()
     if grant is None:
-        raise Http404("No such grant.")
+        raise Http404(_("No such grant."))
     return grant
 
 
@@ -1215,7 +1217,7 @@ def grant_put(request, address: str, payload: GrantIn):
     capabilities not given keep their values, or the defaults for a new grant)."""
     owner = request.auth.owner
     if not permissions.can_manage_grants(owner):
-        raise PermissionDenied("Grants are for superusers and administrators who appoint administrators.")
+        raise PermissionDenied(_("Grants are for superusers and administrators who appoint administrators."))
     admin = _mailbox_of(request, address)
     names = []
     for value in payload.domains:
@@ -1226,7 +1228,9 @@ def grant_put(request, address: str, payload: GrantIn):
     chosen = list(tokens.scoped_domains(request.auth).filter(name__in=names))
     missing = sorted(set(names) - {d.name for d in chosen})
     if missing:
-        raise ValidationError({"domains": [f"Not a domain you may see: {', '.join(missing)}."]})
+        raise ValidationError(
+            {"domains": [_("Not a domain you may see: %(domains)s.") % {"domains": ", ".join(missing)}]}
+        )
     changes = {k: v for k, v in payload.dict(exclude={"domains"}).items() if v is not None}
     grant = domains.grant_set(acting_user=owner, admin=admin, domains=chosen, origin=_origin(request), **changes)
     return _grant_out(AdminGrant.objects.select_related("admin").prefetch_related("domains").get(pk=grant.pk))
@@ -1257,7 +1261,7 @@ def audit_list(request, after: int | None = None, limit: int = 100):
     """Newest first; ``after`` is the last ``id`` of the previous page."""
     token = request.auth
     if not permissions.can_use_admin_pages(token.owner):
-        raise PermissionDenied("The audit log is for administrators.")
+        raise PermissionDenied(_("The audit log is for administrators."))
     qs = AuditEntry.objects.visible_to(token.owner).order_by("-id")
     ids = tokens.domain_ids(token)
     if ids is not None:
@@ -1290,8 +1294,9 @@ def _json_answers(view):
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
             allowed = response.get("Allow", "")
+            message = _("Use %(methods)s.") % {"methods": allowed}
             response = JsonResponse(
-                {"error": {"code": "method_not_allowed", "message": f"Use {allowed}.", "fields": {}}}, status=405
+                {"error": {"code": "method_not_allowed", "message": message, "fields": {}}}, status=405
             )
             response["Allow"] = allowed
         return response
@@ -1301,7 +1306,8 @@ def _json_answers(view):
 
 @csrf_exempt
 def _no_such_endpoint(request, rest=""):
-    return JsonResponse({"error": {"code": "not_found", "message": "No such endpoint.", "fields": {}}}, status=404)
+    message = _("No such endpoint.")
+    return JsonResponse({"error": {"code": "not_found", "message": message, "fields": {}}}, status=404)
 
 
 def urls():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from domains import limits
 from domains.models import Domain, DomainAlias, names_in_use
@@ -14,7 +15,7 @@ from mailadmin.permissions import require
 
 
 def require_superuser(acting_user, _context=None) -> None:
-    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers load in bulk.")
+    require(acting_user is None or permissions.is_superuser(acting_user), gettext("Only superusers load in bulk."))
 
 
 def domains_of(rows: Iterable[dict], key: str = "domain") -> set[str]:
@@ -33,7 +34,7 @@ def domain_of(row: dict, domains: dict[str, Domain]) -> Domain:
     try:
         return domains[name]
     except KeyError:
-        raise ValidationError({"domain": f"No domain {name}."}) from None
+        raise ValidationError({"domain": gettext("No domain %(name)s.") % {"name": name}}) from None
 
 
 def _names_free(batch: bulk.Batch) -> None:

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from domains.models import DkimKey, Domain
 from mailadmin import permissions
@@ -51,7 +52,7 @@ def generate_key(algorithm: str) -> tuple[str, str]:
         key = ed25519.Ed25519PrivateKey.generate()
         public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     else:
-        raise ValidationError(f"Unknown DKIM algorithm {algorithm!r}.")
+        raise ValidationError(gettext("Unknown DKIM algorithm %(name)r.") % {"name": algorithm})
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -77,11 +78,11 @@ def _new_selector(domain: Domain, algorithm: str, now) -> str:
         selector = f"{base}{'' if n == 0 else n}{SUFFIX[algorithm]}"
         if selector not in taken:
             return selector
-    raise ValidationError(f"Too many DKIM keys made for {domain.display_name} today.")
+    raise ValidationError(gettext("Too many DKIM keys made for %(domain)s today.") % {"domain": domain.display_name})
 
 
 def _require(acting_user) -> None:
-    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers manage DKIM keys.")
+    require(acting_user is None or permissions.is_superuser(acting_user), gettext("Only superusers manage DKIM keys."))
 
 
 def _make_keys(domain: Domain, now) -> list[DkimKey]:
@@ -122,7 +123,8 @@ def dkim_rotate(*, acting_user, domain: Domain, origin: str) -> list[DkimKey]:
     now = timezone.now()
     old = list(signing_keys(domain))
     if not old:
-        raise ValidationError(f"{domain.display_name} does not sign with DKIM: enable it first.")
+        text = gettext("%(domain)s does not sign with DKIM: enable it first.")
+        raise ValidationError(text % {"domain": domain.display_name})
     domain.dkim_keys.filter(pk__in=[k.pk for k in old]).update(retired_at=now)
     keys = _make_keys(domain, now)
     before, after = {"selectors": [k.selector for k in old]}, {"selectors": [k.selector for k in keys]}

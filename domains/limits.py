@@ -15,10 +15,11 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext, ngettext
 
 from domains.models import AdminGrant, Domain, names_in_use
 from mailadmin import permissions
-from mailadmin.lib.sizes import format_size
+from mailadmin.templatetags import panel
 
 
 def lock_names() -> None:
@@ -37,8 +38,12 @@ def refuse_relayed(domains) -> None:
     relayed = sorted(d.name for d in domains if d.relay_host)
     if relayed:
         raise ValidationError(
-            f"{', '.join(relayed)} {'is' if len(relayed) == 1 else 'are'} relayed to another host: "
-            "its mailboxes and aliases live there, not here."
+            ngettext(
+                "%(domains)s is relayed to another host: its mailboxes and aliases live there, not here.",
+                "%(domains)s are relayed to another host: its mailboxes and aliases live there, not here.",
+                len(relayed),
+            )
+            % {"domains": ", ".join(relayed)}
         )
 
 
@@ -72,8 +77,10 @@ def check_mailbox_quota(domain: Domain, quota_bytes: int) -> None:
     if domain.max_quota_bytes and (quota_bytes == 0 or quota_bytes > domain.max_quota_bytes):
         raise ValidationError(
             {
-                "quota_bytes": f"The quota of a mailbox in {domain.name} is at most "
-                f"{format_size(domain.max_quota_bytes)} (0, unlimited, is not allowed)."
+                "quota_bytes": gettext(
+                    "The quota of a mailbox in %(domain)s is at most %(size)s (0, unlimited, is not allowed)."
+                )
+                % {"domain": domain.name, "size": panel.quota(domain.max_quota_bytes)}
             }
         )
 
@@ -92,9 +99,19 @@ def count_exceeded(domain: Domain, noun: str) -> ValidationError:
     """The refusal when ``noun`` ("mailboxes" or "aliases") would pass the domain's limit."""
     if noun == "mailboxes":
         limit, count = domain.max_mailboxes, domain.mailboxes.count()
+        text = ngettext(
+            "%(domain)s may have at most %(limit)s mailbox and has %(count)s.",
+            "%(domain)s may have at most %(limit)s mailboxes and has %(count)s.",
+            limit,
+        )
     else:
         limit, count = domain.max_aliases, domain.aliases.count()
-    return ValidationError(f"{domain.name} may have at most {limit} {noun} and has {count}.")
+        text = ngettext(
+            "%(domain)s may have at most %(limit)s alias and has %(count)s.",
+            "%(domain)s may have at most %(limit)s aliases and has %(count)s.",
+            limit,
+        )
+    return ValidationError(text % {"domain": domain.name, "limit": limit, "count": count})
 
 
 def check_mailbox_limits(
@@ -130,14 +147,21 @@ def check_limits_hold(domain: Domain) -> None:
     """A domain's new limits must still hold for what it already has."""
     count = domain.mailboxes.count()
     if domain.max_mailboxes and count > domain.max_mailboxes:
-        raise ValidationError({"max_mailboxes": f"The domain already has {count} mailboxes."})
+        text = ngettext("The domain already has %(n)s mailbox.", "The domain already has %(n)s mailboxes.", count)
+        raise ValidationError({"max_mailboxes": text % {"n": count}})
     aliases = domain.aliases.count()
     if domain.max_aliases and aliases > domain.max_aliases:
-        raise ValidationError({"max_aliases": f"The domain already has {aliases} aliases."})
+        text = ngettext("The domain already has %(n)s alias.", "The domain already has %(n)s aliases.", aliases)
+        raise ValidationError({"max_aliases": text % {"n": aliases}})
     if domain.max_quota_bytes:
         too_big = domain.mailboxes.filter(Q(quota_bytes=0) | Q(quota_bytes__gt=domain.max_quota_bytes)).count()
         if too_big:
-            raise ValidationError({"max_quota_bytes": f"{too_big} mailbox(es) have a larger or unlimited quota."})
+            text = ngettext(
+                "%(n)s mailbox has a larger or unlimited quota.",
+                "%(n)s mailboxes have a larger or unlimited quota.",
+                too_big,
+            )
+            raise ValidationError({"max_quota_bytes": text % {"n": too_big}})
     check_forwarding_holds(domain)
 
 
@@ -157,8 +181,12 @@ def check_forwarding(domain: Domain, destinations) -> None:
         return
     outside = outside_destinations(destinations)
     if outside:
-        where = f"{domain.display_name} forwards only within this server"
-        raise ValidationError({"destinations": f"{where}: {', '.join(outside)} is outside."})
+        text = ngettext(
+            "%(domain)s forwards only within this server: %(addresses)s is outside.",
+            "%(domain)s forwards only within this server: %(addresses)s are outside.",
+            len(outside),
+        )
+        raise ValidationError({"destinations": text % {"domain": domain.display_name, "addresses": ", ".join(outside)}})
 
 
 def check_forwarding_holds(domain: Domain) -> None:
@@ -168,10 +196,15 @@ def check_forwarding_holds(domain: Domain) -> None:
     forwarding = domain.mailboxes.exclude(forward_to="").values_list("address", "forward_to")
     outside = [address for address, to in forwarding if outside_destinations(to.split(", "))]
     if outside:
-        shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
-        raise ValidationError(
-            {"forward_outside": f"{len(outside)} mailbox(es) forward outside this server ({shown}): change them first."}
+        shown = ", ".join(outside[:5])
+        if len(outside) > 5:
+            shown = gettext("%(addresses)s and %(n)s more") % {"addresses": shown, "n": len(outside) - 5}
+        text = ngettext(
+            "%(n)s mailbox forwards outside this server (%(addresses)s): change it first.",
+            "%(n)s mailboxes forward outside this server (%(addresses)s): change them first.",
+            len(outside),
         )
+        raise ValidationError({"forward_outside": text % {"n": len(outside), "addresses": shown}})
 
 
 # --- the grants that cover a domain ---------------------------------------------------------
@@ -190,30 +223,40 @@ def check_grant(
     if grant.quota_bytes and unlimited:
         raise ValidationError(
             {
-                "quota_bytes": "The domain is also administered under a grant with a limited quota, so a mailbox "
-                "cannot have an unlimited quota."
+                "quota_bytes": gettext(
+                    "The domain is also administered under a grant with a limited quota, so a mailbox cannot have "
+                    "an unlimited quota."
+                )
                 if private
-                else f"The domain is administered by {who} under a limited quota of "
-                f"{format_size(grant.quota_bytes)}, so a mailbox cannot have an unlimited quota."
+                else gettext(
+                    "The domain is administered by %(admin)s under a limited quota of %(size)s, so a mailbox cannot "
+                    "have an unlimited quota."
+                )
+                % {"admin": who, "size": panel.quota(grant.quota_bytes)}
             }
         )
     usage = grant.usage()
     if new_mailboxes and grant.max_mailboxes and usage["mailboxes"] + new_mailboxes > grant.max_mailboxes:
         raise ValidationError(
-            "The domain is also administered under another grant, which allows no more mailboxes."
+            gettext("The domain is also administered under another grant, which allows no more mailboxes.")
             if private
-            else f"The grant of {who} allows {grant.max_mailboxes} mailboxes across its "
-            f"domains and {usage['mailboxes']} exist."
+            else ngettext(
+                "The grant of %(admin)s allows %(limit)s mailbox across its domains and %(count)s exist.",
+                "The grant of %(admin)s allows %(limit)s mailboxes across its domains and %(count)s exist.",
+                grant.max_mailboxes,
+            )
+            % {"admin": who, "limit": grant.max_mailboxes, "count": usage["mailboxes"]}
         )
     if grant.quota_bytes and usage["quota_bytes"] + quota_added > grant.quota_bytes:
         free = grant.quota_bytes - usage["quota_bytes"]
         raise ValidationError(
             {
-                "quota_bytes": "The domain is also administered under another grant, which has not enough "
-                "quota left for that."
+                "quota_bytes": gettext(
+                    "The domain is also administered under another grant, which has not enough quota left for that."
+                )
                 if private
-                else f"The grant of {who} has {format_size(grant.quota_bytes)} for all its domains; "
-                f"{format_size(max(free, 0), zero='0 bytes')} are left."
+                else gettext("The grant of %(admin)s has %(size)s for all its domains; %(left)s are left.")
+                % {"admin": who, "size": panel.quota(grant.quota_bytes), "left": panel.size(max(free, 0))}
             }
         )
 
@@ -222,13 +265,20 @@ def check_grant_holds(grant: AdminGrant) -> None:
     """A grant's new limits must still hold for what its domains already have."""
     usage = grant.usage()
     if grant.max_mailboxes and usage["mailboxes"] > grant.max_mailboxes:
-        raise ValidationError({"max_mailboxes": f"Its domains already have {usage['mailboxes']} mailboxes."})
+        count = usage["mailboxes"]
+        text = ngettext("Its domains already have %(n)s mailbox.", "Its domains already have %(n)s mailboxes.", count)
+        raise ValidationError({"max_mailboxes": text % {"n": count}})
     if grant.quota_bytes and usage["quota_bytes"] > grant.quota_bytes:
-        raise ValidationError({"quota_bytes": f"Its domains already allocate {format_size(usage['quota_bytes'])}."})
+        allocated = panel.quota(usage["quota_bytes"])
+        raise ValidationError({"quota_bytes": gettext("Its domains already allocate %(size)s.") % {"size": allocated}})
     if grant.quota_bytes and usage["unlimited"]:
         raise ValidationError(
             {
-                "quota_bytes": f"{usage['unlimited']} mailbox(es) in its domains have an unlimited "
-                "quota, which a limited grant cannot cover."
+                "quota_bytes": ngettext(
+                    "%(n)s mailbox in its domains has an unlimited quota, which a limited grant cannot cover.",
+                    "%(n)s mailboxes in its domains have an unlimited quota, which a limited grant cannot cover.",
+                    usage["unlimited"],
+                )
+                % {"n": usage["unlimited"]}
             }
         )

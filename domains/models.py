@@ -12,9 +12,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from mailadmin.lib.addresses import AddressError, display_domain, normalize_domain
-from mailadmin.lib.sizes import SizeError, format_size, parse_size
+from mailadmin.lib.sizes import SizeError, parse_size
+from mailadmin.templatetags import panel
 
 
 def server_message_limit() -> int:
@@ -29,7 +31,7 @@ def server_message_limit() -> int:
 def validate_domain_name(value: str) -> None:
     try:
         if normalize_domain(value) != value:
-            raise ValidationError("Store domain names in their canonical (lower-case A-label) form.")
+            raise ValidationError(gettext("Store domain names in their canonical (lower-case A-label) form."))
     except AddressError as exc:
         raise ValidationError(str(exc), code="invalid") from None
 
@@ -43,11 +45,11 @@ def names_in_use(names) -> dict[str, tuple[type, str]]:
     """
     names = list(names)
     used = {
-        n: (Domain, f"{n} is already a domain.")
+        n: (Domain, gettext("%(name)s is already a domain.") % {"name": n})
         for n in Domain.objects.filter(name__in=names).values_list("name", flat=True)
     }
     aliases = DomainAlias.objects.filter(name__in=names).values_list("name", flat=True)
-    used.update({n: (DomainAlias, f"{n} is already a domain alias.") for n in aliases})
+    used.update({n: (DomainAlias, gettext("%(name)s is already a domain alias.") % {"name": n}) for n in aliases})
     return used
 
 
@@ -59,10 +61,10 @@ def _per_domain(queryset, aggregate):
 
 class AddressInDomain:
     """What a mailbox and an alias share: an address ``local_part@domain``, unique per kind
-    (and across both kinds: ``aliases.models.addresses_in_use``). ``address_kind`` names the
+    (and across both kinds: ``aliases.models.addresses_in_use``). ``address_taken`` names the
     kind in the error ("x@example.org already exists as a mailbox.")."""
 
-    address_kind = "an address"
+    address_taken = gettext_lazy("%(address)s already exists as an address.")
 
     def validate_constraints(self, exclude=None):
         """(domain, local part) repeats the address's uniqueness: report a clash once."""
@@ -72,7 +74,7 @@ class AddressInDomain:
 
     def unique_error_message(self, model_class, unique_check):
         if tuple(unique_check) == ("address",):
-            return ValidationError(f"{self.address} already exists as {self.address_kind}.", code="unique")
+            return ValidationError(self.address_taken % {"address": self.address}, code="unique")
         return super().unique_error_message(model_class, unique_check)
 
 
@@ -95,7 +97,7 @@ class DomainQuerySet(models.QuerySet):
         try:
             return self.get(name=ascii_name)
         except self.model.DoesNotExist:
-            raise ValidationError({"domain": f"No domain {ascii_name}."}) from None
+            raise ValidationError({"domain": gettext("No domain %(name)s.") % {"name": ascii_name}}) from None
 
     def with_usage(self):
         """Each domain with ``mailbox_count``, ``alias_count``, ``usage_bytes`` and ``quota_bytes``.
@@ -183,7 +185,10 @@ class Domain(models.Model):
     relay_port = models.PositiveIntegerField(default=25, help_text="The relay host's SMTP port.")
     relay_verify = models.CharField(
         max_length=8,
-        choices=[("list", "Listed recipients"), ("callout", "Ask the relay host (callout)")],
+        choices=[
+            ("list", gettext_lazy("Listed recipients")),
+            ("callout", gettext_lazy("Ask the relay host (callout)")),
+        ],
         default="list",
         help_text="Which recipients are taken: those on the domain's relay list (mail then waits here while "
         "the relay host is down), or those the relay host accepts when asked at once (while it is down, "
@@ -221,12 +226,14 @@ class Domain(models.Model):
             models.CheckConstraint(
                 condition=Q(max_quota_bytes=0) | Q(default_quota_bytes__lte=models.F("max_quota_bytes")),
                 name="domain_default_quota_within_max",
-                violation_error_message="The default mailbox quota cannot exceed the domain's maximum.",
+                violation_error_message=gettext_lazy("The default mailbox quota cannot exceed the domain's maximum."),
             ),
             models.CheckConstraint(
                 condition=Q(max_quota_bytes=0) | ~Q(default_quota_bytes=0),
                 name="domain_default_quota_limited_when_max",
-                violation_error_message="With a maximum mailbox quota, the default quota cannot be unlimited (0).",
+                violation_error_message=gettext_lazy(
+                    "With a maximum mailbox quota, the default quota cannot be unlimited (0)."
+                ),
             ),
         ]
 
@@ -253,13 +260,13 @@ class Domain(models.Model):
             and self.greylist_delay >= self.greylist_window_hours * 3600
         ):
             raise ValidationError(
-                {"greylist_delay": "Shorter than the retry window, or no retry could ever be accepted."}
+                {"greylist_delay": gettext("Shorter than the retry window, or no retry could ever be accepted.")}
             )
         server = server_message_limit()
         if self.max_message_bytes and server and self.max_message_bytes > server:
-            raise ValidationError(
-                {"max_message_bytes": f"At most the server's limit, {format_size(server)} (MAIL_MESSAGE_SIZE_LIMIT)."}
-            )
+            limit = panel.size(server)
+            text = gettext("At most the server's limit, %(size)s (MAIL_MESSAGE_SIZE_LIMIT).") % {"size": limit}
+            raise ValidationError({"max_message_bytes": text})
 
     def clean_relay(self) -> None:
         """A relay host is a host name or an IPv4 address; a domain relayed elsewhere holds no
@@ -273,28 +280,36 @@ class Domain(models.Model):
         except ValueError:
             if ":" in host or host.startswith("["):
                 raise ValidationError(
-                    {"relay_host": "Give an IPv4 address or a host name (for IPv6, a name with an AAAA record)."}
+                    {
+                        "relay_host": gettext(
+                            "Give an IPv4 address or a host name (for IPv6, a name with an AAAA record)."
+                        )
+                    }
                 ) from None
             try:
                 self.relay_host = normalize_domain(host)
             except AddressError as exc:
                 raise ValidationError({"relay_host": str(exc)}) from None
         if not 1 <= (self.relay_port or 0) <= 65535:
-            raise ValidationError({"relay_port": "A port from 1 to 65535."})
+            raise ValidationError({"relay_port": gettext("A port from 1 to 65535.")})
         if self.pk:
+            mailboxes, aliases, domain_aliases = (
+                self.mailboxes.count(),
+                self.aliases.count(),
+                self.domain_aliases.count(),
+            )
             held = [
-                f"{count} {what}"
-                for what, count in (
-                    ("mailbox(es)", self.mailboxes.count()),
-                    ("alias(es)", self.aliases.count()),
-                    ("domain alias(es)", self.domain_aliases.count()),
+                text % {"n": count}
+                for count, text in (
+                    (mailboxes, ngettext("%(n)s mailbox", "%(n)s mailboxes", mailboxes)),
+                    (aliases, ngettext("%(n)s alias", "%(n)s aliases", aliases)),
+                    (domain_aliases, ngettext("%(n)s domain alias", "%(n)s domain aliases", domain_aliases)),
                 )
                 if count
             ]
             if held:
-                raise ValidationError(
-                    {"relay_host": f"{self.name} still has {', '.join(held)} here: a relayed domain holds none."}
-                )
+                text = gettext("%(domain)s still has %(held)s here: a relayed domain holds none.")
+                raise ValidationError({"relay_host": text % {"domain": self.name, "held": ", ".join(held)}})
 
     @property
     def relay_route(self) -> str:

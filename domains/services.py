@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext, ngettext
 
 from domains import limits
 from domains.models import AdminGrant, Domain, DomainAlias, RelayRecipient
@@ -110,7 +111,7 @@ def domain_create(
 ) -> Domain:
     """Create a domain; the settings not given take the model's defaults."""
     fields = given(locals(), DOMAIN_SETTINGS)
-    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers create domains.")
+    require(acting_user is None or permissions.is_superuser(acting_user), gettext("Only superusers create domains."))
     domain = Domain(name=domain_name_from(name), **fields)
     limits.lock_names()
     domain.full_clean()
@@ -164,7 +165,7 @@ def domain_update(
     fields = given(locals(), DOMAIN_SETTINGS)
     require(
         acting_user is None or permissions.is_superuser(acting_user),
-        "Only superusers change a domain's settings and limits.",
+        gettext("Only superusers change a domain's settings and limits."),
     )
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
     before = snapshot(domain)
@@ -191,11 +192,16 @@ def domain_update(
 @transaction.atomic
 def domain_delete(*, acting_user, domain: Domain, origin: str, force: bool = False) -> None:
     """Delete a domain; with mailboxes in it only with ``force`` (which deletes them too)."""
-    require(acting_user is None or permissions.is_superuser(acting_user), "Only superusers delete domains.")
+    require(acting_user is None or permissions.is_superuser(acting_user), gettext("Only superusers delete domains."))
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
     count = domain.mailboxes.count()
     if count and not force:
-        raise ValidationError(f"{domain.name} still has {count} mailbox(es); delete them first or force it.")
+        text = ngettext(
+            "%(domain)s still has %(n)s mailbox; delete it first or force it.",
+            "%(domain)s still has %(n)s mailboxes; delete them first or force it.",
+            count,
+        )
+        raise ValidationError(text % {"domain": domain.name, "n": count})
     before = snapshot(domain)
     for mailbox in domain.mailboxes.all():  # the mail of each mailbox is archived, not lost
         mailbox.archive_request(acting_user=acting_user)
@@ -259,11 +265,13 @@ def domain_alias_delete(*, acting_user, alias: DomainAlias, origin: str) -> None
 
 def _require_domain_alias_right(acting_user, target: Domain) -> None:
     """Adding, switching and deleting a domain alias: the same right (superusers)."""
-    require(_allowed(acting_user, permissions.can_manage_domain, target), "You do not manage that domain.")
+    require(_allowed(acting_user, permissions.can_manage_domain, target), gettext("You do not manage that domain."))
     require(
         acting_user is None or permissions.can_manage_domain_aliases(acting_user),
-        "Only superusers add domain aliases, or switch or delete them: a domain alias makes its name local "
-        "for every sender here.",
+        gettext(
+            "Only superusers add domain aliases, or switch or delete them: a domain alias makes its name local "
+            "for every sender here."
+        ),
     )
 
 
@@ -289,9 +297,13 @@ def grant_set(
     (the others keep their values, or the defaults for a new grant)."""
     fields = given(locals(), GRANT_FIELDS)
     if acting_user is not None:
-        require(permissions.can_appoint_admin(acting_user, domains), "You may not appoint admins for those domains.")
         require(
-            admin.pk != acting_user.pk or permissions.is_superuser(acting_user), "You cannot change your own grant."
+            permissions.can_appoint_admin(acting_user, domains),
+            gettext("You may not appoint admins for those domains."),
+        )
+        require(
+            admin.pk != acting_user.pk or permissions.is_superuser(acting_user),
+            gettext("You cannot change your own grant."),
         )
     grant = AdminGrant.objects.select_for_update().filter(admin=admin).first()
     limited = acting_user is not None and not permissions.is_superuser(acting_user)
@@ -325,14 +337,14 @@ def grant_set(
 def _check_may_appoint(acting_user, admin, existing) -> None:
     """A new grant only for an end user of the actor's domains; an existing one only if the actor outranks it."""
     if existing is not None:
-        require(permissions.can_manage_grant(acting_user, existing), "You may not change that admin's grant.")
+        require(permissions.can_manage_grant(acting_user, existing), gettext("You may not change that admin's grant."))
         return
     own = permissions.grant_of(acting_user)
     require(
         permissions.role_rank(admin) == permissions.USER
         and admin.domain_id is not None
         and own.domains.filter(pk=admin.domain_id).exists(),
-        "You can only appoint end users of your own domains.",
+        gettext("You can only appoint end users of your own domains."),
     )
 
 
@@ -340,22 +352,27 @@ def _check_appointment_within(own, grant) -> None:
     """An admin appointing another gives no more than it has."""
     key = permissions.grant_beyond(own, grant)
     if key in permissions.GRANT_CAPABILITIES:
-        raise PermissionDenied(f"You cannot give a capability you do not have ({key}).")
+        raise PermissionDenied(gettext("You cannot give a capability you do not have (%(name)s).") % {"name": key})
     if key is not None:
-        raise PermissionDenied(f"You cannot give more than your own {key} ({getattr(own, key)}).")
+        text = gettext("You cannot give more than your own %(name)s (%(value)s).")
+        raise PermissionDenied(text % {"name": key, "value": getattr(own, key)})
 
 
 @transaction.atomic
 def grant_revoke(*, acting_user, admin, origin: str) -> None:
     grant = AdminGrant.objects.select_for_update().filter(admin=admin).first()
     if grant is None:
-        raise ValidationError(f"{admin} has no admin grant.")
+        raise ValidationError(gettext("%(admin)s has no admin grant.") % {"admin": admin})
     if acting_user is not None:
-        require(permissions.can_appoint_admin(acting_user, list(grant.domains.all())), "You may not revoke that grant.")
         require(
-            permissions.is_superuser(acting_user) or admin.pk != acting_user.pk, "You cannot revoke your own grant."
+            permissions.can_appoint_admin(acting_user, list(grant.domains.all())),
+            gettext("You may not revoke that grant."),
         )
-        require(permissions.can_manage_grant(acting_user, grant), "You may not revoke that admin's grant.")
+        require(
+            permissions.is_superuser(acting_user) or admin.pk != acting_user.pk,
+            gettext("You cannot revoke your own grant."),
+        )
+        require(permissions.can_manage_grant(acting_user, grant), gettext("You may not revoke that admin's grant."))
     before = snapshot(grant)
     grant.delete()
     record(acting_user=acting_user, origin=origin, action="grant.revoke", obj=grant, before=before)
@@ -373,30 +390,34 @@ def relay_address(domain: Domain, text: str) -> str:
     try:
         if value.startswith("@"):
             if value != "@" and normalize_domain(value[1:]) != domain.name:
-                raise ValidationError(f"{value[:80]} is not {domain.name}.")
+                raise ValidationError(
+                    gettext("%(value)s is not %(domain)s.") % {"value": value[:80], "domain": domain.name}
+                )
             return f"@{domain.name}"
         if "@" not in value:
             return f"{normalize_local_part(value)}@{domain.name}"
         address = normalize_address(value)
     except AddressError as exc:
-        raise ValidationError(f"{value[:80]}: {exc}") from None
+        raise ValidationError(gettext("%(value)s: %(reason)s") % {"value": value[:80], "reason": exc}) from None
     if address.rpartition("@")[2] != domain.name:
-        raise ValidationError(f"{address} is not an address of {domain.name}.")
+        text = gettext("%(address)s is not an address of %(domain)s.")
+        raise ValidationError(text % {"address": address, "domain": domain.name})
     return address
 
 
 @transaction.atomic
 def relay_recipients_add(*, acting_user, domain: Domain, addresses: list[str], origin: str) -> list[RelayRecipient]:
     """Add addresses to a relay domain's list (those already on it are left as they are)."""
-    require(_allowed(acting_user, permissions.can_manage_domain, domain), "You may not manage that domain.")
+    require(_allowed(acting_user, permissions.can_manage_domain, domain), gettext("You may not manage that domain."))
     domain = Domain.objects.select_for_update().get(pk=domain.pk)
     if not domain.relay_host:
-        raise ValidationError(f"{domain.name} is hosted here: its addresses are its mailboxes and aliases.")
+        text = gettext("%(domain)s is hosted here: its addresses are its mailboxes and aliases.")
+        raise ValidationError(text % {"domain": domain.name})
     if len(addresses) > MAX_RELAY_RECIPIENTS_AT_ONCE:
-        raise ValidationError(f"At most {MAX_RELAY_RECIPIENTS_AT_ONCE} addresses at once.")
+        raise ValidationError(gettext("At most %(n)s addresses at once.") % {"n": MAX_RELAY_RECIPIENTS_AT_ONCE})
     wanted = sorted({relay_address(domain, text) for text in addresses if text.strip()})
     if not wanted:
-        raise ValidationError("Give at least one address.")
+        raise ValidationError(gettext("Give at least one address."))
     there = set(RelayRecipient.objects.filter(address__in=wanted).values_list("address", flat=True))
     added = RelayRecipient.objects.bulk_create(
         RelayRecipient(domain=domain, address=a) for a in wanted if a not in there
@@ -415,7 +436,10 @@ def relay_recipients_add(*, acting_user, domain: Domain, addresses: list[str], o
 
 @transaction.atomic
 def relay_recipient_delete(*, acting_user, recipient: RelayRecipient, origin: str) -> None:
-    require(_allowed(acting_user, permissions.can_manage_domain, recipient.domain), "You may not manage that domain.")
+    require(
+        _allowed(acting_user, permissions.can_manage_domain, recipient.domain),
+        gettext("You may not manage that domain."),
+    )
     record(
         acting_user=acting_user,
         origin=origin,

@@ -9,6 +9,7 @@ or the panel re-hashed it at login), so a second run changes nothing.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from accounts import services as accounts
 from accounts.models import Mailbox, hash_policy
@@ -47,7 +48,8 @@ def domain_alias(*, name: str, target: str, active: bool = True) -> str:
         domains.domain_alias_create(acting_user=None, name=name, target=target_domain, active=active, origin=ORIGIN)
         return "created"
     if existing.target_id != target_domain.pk:
-        raise ValidationError(f"{existing.name} is already a domain alias of {existing.target.name}.")
+        text = gettext("%(name)s is already a domain alias of %(domain)s.")
+        raise ValidationError(text % {"name": existing.name, "domain": existing.target.name})
     if existing.active == active:
         return "unchanged"
     domains.domain_alias_update(acting_user=None, alias=existing, active=active, origin=ORIGIN)
@@ -101,7 +103,7 @@ def mailbox_row(
             {} if quota_bytes is None else {"quota_bytes": quota_bytes}
         )
     if not password and not password_hash:
-        raise ValidationError({"password": "The source has no password for this mailbox."})
+        raise ValidationError({"password": gettext("The source has no password for this mailbox.")})
     row = {"domain": domain_name, "local_part": local_part, **fields}
     if quota_bytes is not None:
         row["quota_bytes"] = quota_bytes
@@ -197,7 +199,10 @@ def grant(
         admin_mailbox = accounts.get_mailbox(admin)
     except ValidationError:
         raise ValidationError(
-            f"{admin} has no mailbox here: a domain admin logs in with its mailbox; create it and import again."
+            gettext(
+                "%(admin)s has no mailbox here: a domain admin logs in with its mailbox; create it and import again."
+            )
+            % {"admin": admin}
         ) from None
     wanted = [domains.get_domain(name) for name in domains_]
     existing = AdminGrant.objects.filter(admin=admin_mailbox).first()

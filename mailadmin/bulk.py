@@ -23,11 +23,17 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from mailadmin.audit import record
 
 BATCH_SIZE = 2000
 Progress = Callable[[int], None] | None
+# How a refused row is named in its error, by the loader's ``label`` (in the user's language).
+ROW_ERRORS = {
+    "Row": gettext_lazy("Row %(row)s (%(name)s): %(message)s"),
+    "Line": gettext_lazy("Line %(row)s (%(name)s): %(message)s"),
+}
 
 
 @dataclass
@@ -63,15 +69,16 @@ class RowErrors:
         return number in self.by_row
 
     def as_error(self) -> ValidationError:
+        form = str(ROW_ERRORS.get(self.label, "%(label)s %(row)s (%(name)s): %(message)s"))
         return ValidationError(
             [
                 ValidationError(
-                    "%(label)s %(row)s (%(name)s): %(message)s",
+                    form,
                     code="row",
-                    params={"label": self.label, "row": r.number, "name": r.name, "message": text},
+                    params={"label": self.label, "row": r.number, "name": r.name, "message": reason},
                 )
                 for r in self.by_row.values()
-                for text in r.reasons
+                for reason in r.reasons
             ]
         )
 
@@ -105,7 +112,8 @@ def row_name(row: dict) -> str:
 def unknown_fields(row: dict, allowed: set) -> None:
     unknown = set(row) - allowed
     if unknown:
-        raise ValidationError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+        text = ngettext("Unknown field: %(fields)s.", "Unknown fields: %(fields)s.", len(unknown))
+        raise ValidationError(text % {"fields": ", ".join(sorted(unknown))})
 
 
 def refuse_taken(batch: Batch, key: Callable[[object], str], taken: dict[str, str]) -> None:
@@ -116,7 +124,7 @@ def refuse_taken(batch: Batch, key: Callable[[object], str], taken: dict[str, st
         if value in taken:
             batch.refuse(number, name, taken[value])
         elif value in seen:
-            batch.refuse(number, name, f"{value} appears twice.")
+            batch.refuse(number, name, gettext("%(value)s appears twice.") % {"value": value})
         else:
             seen.add(value)
 
@@ -204,4 +212,4 @@ def _insert(model, batch: Batch, exclude: tuple[str, ...]) -> None:
                 batch.errors.add(number, name, problem)
         if batch.errors.by_row:
             raise batch.errors.as_error() from None
-        raise ValidationError(f"The database refused the batch: {exc}") from None
+        raise ValidationError(gettext("The database refused the batch: %(error)s") % {"error": exc}) from None

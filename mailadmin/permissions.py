@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 
 
 class Role(models.IntegerChoices):
@@ -26,10 +27,11 @@ class Role(models.IntegerChoices):
 SUPERUSER, ADMIN, USER, NOBODY = Role.SUPERUSER, Role.ADMIN, Role.USER, Role.NOBODY
 
 
-def require(allowed: bool, message: str = "You are not allowed to do that.") -> None:
-    """Raise PermissionDenied (a 403 in the panel, an error on the command line) unless ``allowed``."""
+def require(allowed: bool, message: str | None = None) -> None:
+    """Raise PermissionDenied (a 403 in the panel, an error on the command line) unless ``allowed``;
+    without a ``message``, the general refusal in the active language."""
     if not allowed:
-        raise PermissionDenied(message)
+        raise PermissionDenied(gettext("You are not allowed to do that.") if message is None else message)
 
 
 def rank(user) -> int:

@@ -23,11 +23,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_domain
 
 MAX_RULES_PER_OWNER = 1000
+
+
+def every_client(value: str) -> str:
+    return gettext("%(value)s is every client on the internet: name a smaller network.") % {"value": value}
 
 
 def parse_pattern(text: str) -> tuple[str, bool]:
@@ -36,25 +41,28 @@ def parse_pattern(text: str) -> tuple[str, bool]:
     otherwise, saying what is accepted."""
     value = (text or "").strip() if isinstance(text, str) else ""
     if not value or len(value) > 254 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise ValidationError({"pattern": "Give an address (user@example.com), @example.com, or a network."})
+        raise ValidationError({"pattern": gettext("Give an address (user@example.com), @example.com, or a network.")})
     if value.startswith("@"):
         try:
             return "@" + normalize_domain(value[1:]), False
         except AddressError as exc:
-            raise ValidationError({"pattern": f"{value}: {exc}"}) from None
+            raise ValidationError(
+                {"pattern": gettext("%(value)s: %(reason)s") % {"value": value, "reason": exc}}
+            ) from None
     if "@" in value:
         try:
             return normalize_address(value), False
         except AddressError as exc:
-            raise ValidationError({"pattern": f"{value}: {exc}"}) from None
+            raise ValidationError(
+                {"pattern": gettext("%(value)s: %(reason)s") % {"value": value, "reason": exc}}
+            ) from None
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise ValidationError(
-            {"pattern": f"{value!r} is neither an address, @domain, nor a network such as 192.0.2.0/24."}
-        ) from None
+        text = gettext("%(value)r is neither an address, @domain, nor a network such as 192.0.2.0/24.")
+        raise ValidationError({"pattern": text % {"value": value}}) from None
     if network.prefixlen == 0:
-        raise ValidationError({"pattern": f"{value} is every client on the internet: name a smaller network."})
+        raise ValidationError({"pattern": every_client(value)})
     return network.with_prefixlen, True
 
 
@@ -81,13 +89,13 @@ class SenderRule(models.Model):
             models.UniqueConstraint(
                 fields=["owner", "pattern"],
                 name="sender_rule_once_per_owner",
-                violation_error_message="That pattern is already on this list.",
+                violation_error_message=_("That pattern is already on this list."),
             ),
             models.CheckConstraint(condition=Q(action__in=["allow", "deny"]), name="sender_rule_action_known"),
             models.CheckConstraint(
                 condition=Q(is_network=False) | Q(action="deny"),
                 name="sender_rule_networks_deny_only",
-                violation_error_message="Client networks can only be refused: a network proves no sender.",
+                violation_error_message=_("Client networks can only be refused: a network proves no sender."),
             ),
         ]
 
@@ -104,7 +112,9 @@ class SenderRule(models.Model):
     def clean(self):
         self.owner = self.mailbox.address if self.mailbox_id else f"@{self.domain.name}"
         if self.is_network and self.action != self.Action.DENY:
-            raise ValidationError({"action": "Client networks can only be refused: a network proves no sender."})
+            raise ValidationError(
+                {"action": gettext("Client networks can only be refused: a network proves no sender.")}
+            )
 
 
 MAX_BLOCKLISTS = 20
@@ -120,16 +130,17 @@ def _answer_address(text: str) -> ipaddress.IPv4Address:
     try:
         address = ipaddress.IPv4Address(text)
     except ValueError:
-        raise ValidationError({"answers": f"{text!r} is not an IPv4 address such as 127.0.0.2."}) from None
+        message = gettext("%(value)r is not an IPv4 address such as 127.0.0.2.")
+        raise ValidationError({"answers": message % {"value": text}}) from None
     if address not in LOOPBACK:
-        raise ValidationError({"answers": f"{address}: blocklists answer with addresses in 127.0.0.0/8."})
+        message = gettext("%(address)s: blocklists answer with addresses in 127.0.0.0/8.")
+        raise ValidationError({"answers": message % {"address": address}})
     if address in ERROR_ANSWERS:
-        raise ValidationError(
-            {
-                "answers": f"{address}: answers in 127.255.255.0/24 report errors (a query through a public "
-                "resolver, or over the list's limit), not a listing; counted as one, every client would be refused."
-            }
+        message = gettext(
+            "%(address)s: answers in 127.255.255.0/24 report errors (a query through a public resolver, or over "
+            "the list's limit), not a listing; counted as one, every client would be refused."
         )
+        raise ValidationError({"answers": message % {"address": address}})
     return address
 
 
@@ -148,26 +159,26 @@ def parse_answers(text: str) -> tuple[str, str, str]:
         head, _, meaning = line.partition(" ")
         meaning = meaning.strip().removeprefix("=").strip()
         if len(meaning) > 80 or any(not (0x20 <= ord(c) < 0x7F) or c in '"\\$' for c in meaning):
-            raise ValidationError(
-                {"answers": f'{head}: say what it means in at most 80 printable ASCII characters, without " \\ or $.'}
-            )
+            text = gettext('%(answer)s: say what it means in at most 80 printable ASCII characters, without " \\ or $.')
+            raise ValidationError({"answers": text % {"answer": head}})
         first, dash, last = head.partition("-")
         low = _answer_address(first)
         high = _answer_address(last) if dash else low
         if high < low or int(high) - int(low) >= MAX_ANSWERS:
-            raise ValidationError({"answers": f"{head}: give a range from low to high of at most {MAX_ANSWERS}."})
+            text = gettext("%(answer)s: give a range from low to high of at most %(n)s.")
+            raise ValidationError({"answers": text % {"answer": head, "n": MAX_ANSWERS}})
         for number in range(int(low), int(high) + 1):
             code = str(ipaddress.IPv4Address(number))
             if code in codes:
-                raise ValidationError({"answers": f"{code} is given twice."})
+                raise ValidationError({"answers": gettext("%(answer)s is given twice.") % {"answer": code}})
             codes.append(code)
             if meaning:
                 meanings.append(f'{code}="{meaning}"')
         lines.append(f"{head} {meaning}".strip())
     if not codes:
-        raise ValidationError({"answers": "Give the answers that mean listed, such as 127.0.0.2."})
+        raise ValidationError({"answers": gettext("Give the answers that mean listed, such as 127.0.0.2.")})
     if len(codes) > MAX_ANSWERS:
-        raise ValidationError({"answers": f"At most {MAX_ANSWERS} answers."})
+        raise ValidationError({"answers": gettext("At most %(n)s answers.") % {"n": MAX_ANSWERS}})
     return "\n".join(lines), ",".join(codes), " ".join(meanings)
 
 
@@ -200,13 +211,12 @@ class DnsBlocklist(models.Model):
         except AddressError as exc:
             raise ValidationError({"zone": str(exc)}) from None
         if not re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+", self.zone):
-            raise ValidationError(
-                {"zone": f"{self.zone}: give the whole zone in letters, digits, - and _, such as zen.spamhaus.org."}
-            )
+            text = gettext("%(zone)s: give the whole zone in letters, digits, - and _, such as zen.spamhaus.org.")
+            raise ValidationError({"zone": text % {"zone": self.zone}})
         name = self.name or ""
         self.name = " ".join(name.split())
         if not self.name or any(not (0x20 <= ord(c) < 0x7F) or c in '"\\$' for c in name):
-            raise ValidationError({"name": 'Give the list a name in printable ASCII, without " \\ or $.'})
+            raise ValidationError({"name": gettext('Give the list a name in printable ASCII, without " \\ or $.')})
         self.answers, self.codes, self.meanings = parse_answers(self.answers)
 
 
@@ -221,24 +231,26 @@ def parse_greylist_allow(text: str) -> tuple[str, bool]:
     of one (``*.example.com``); lower case, IDN as A-labels. A ValidationError otherwise."""
     value = (text or "").strip() if isinstance(text, str) else ""
     if not value or len(value) > 255 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise ValidationError({"pattern": "Give a client network (192.0.2.0/24), a sender domain, or *.domain."})
+        raise ValidationError(
+            {"pattern": gettext("Give a client network (192.0.2.0/24), a sender domain, or *.domain.")}
+        )
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         network = None
     if network is not None:
         if network.prefixlen == 0:
-            raise ValidationError({"pattern": f"{value} is every client on the internet: name a smaller network."})
+            raise ValidationError({"pattern": every_client(value)})
         return network.with_prefixlen, True
     wild, name = ("*.", value[2:]) if value.startswith("*.") else ("", value.removeprefix("@"))
     try:
         domain = normalize_domain(name)
     except AddressError as exc:
-        raise ValidationError(
-            {"pattern": f"{value!r} is neither a network such as 192.0.2.0/24 nor a domain: {exc}"}
-        ) from None
+        text = gettext("%(value)r is neither a network such as 192.0.2.0/24 nor a domain: %(reason)s")
+        raise ValidationError({"pattern": text % {"value": value, "reason": exc}}) from None
     if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
-        raise ValidationError({"pattern": f"{value}: give a whole domain such as example.com."})
+        text = gettext("%(value)s: give a whole domain such as example.com.")
+        raise ValidationError({"pattern": text % {"value": value}})
     return wild + domain, False
 
 
@@ -263,7 +275,7 @@ class GreylistAllow(models.Model):
         self.pattern, self.is_network = parse_greylist_allow(self.pattern)
         note = " ".join((self.note or "").split())
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in note):
-            raise ValidationError({"note": "One line of text."})
+            raise ValidationError({"note": gettext("One line of text.")})
         self.note = note
 
 

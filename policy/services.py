@@ -13,6 +13,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from domains.models import Domain
 from mailadmin import permissions
@@ -54,10 +55,12 @@ def sender_rule_add(*, acting_user, action: str, pattern: str, origin: str, doma
     """Allow or refuse ``pattern`` on a mailbox's list (``mailbox``) or a domain's (``domain``)."""
     if (domain is None) == (mailbox is None):
         raise ValueError("sender_rule_add takes a domain or a mailbox")
-    require(may_edit(acting_user, mailbox or domain), "You may not change that sender list.")
+    require(may_edit(acting_user, mailbox or domain), gettext("You may not change that sender list."))
     if mailbox is not None:
         if not mailbox.has_mailbox:
-            raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
+            raise ValidationError(
+                gettext("%(account)s is a panel-only account without a mailbox.") % {"account": mailbox}
+            )
         # (the list's owner row locked: two forms posted at once cannot both pass the count or the unique check)
         # (no join: PostgreSQL locks no outer join, and a panel-only account has no domain)
         mailbox = get_user_model().objects.select_for_update().get(pk=mailbox.pk)
@@ -67,7 +70,8 @@ def sender_rule_add(*, acting_user, action: str, pattern: str, origin: str, doma
     rule = SenderRule(domain=domain, mailbox=mailbox, action=action)
     rule.set_pattern(pattern)
     if rules_of(domain=domain, mailbox=mailbox).count() >= MAX_RULES_PER_OWNER:
-        raise ValidationError(f"A list holds at most {MAX_RULES_PER_OWNER} entries: remove some first.")
+        text = gettext("A list holds at most %(n)s entries: remove some first.")
+        raise ValidationError(text % {"n": MAX_RULES_PER_OWNER})
     rule.full_clean()
     rule.save()
     record(
@@ -83,7 +87,7 @@ def sender_rule_add(*, acting_user, action: str, pattern: str, origin: str, doma
 
 @transaction.atomic
 def sender_rule_delete(*, acting_user, rule: SenderRule, origin: str) -> None:
-    require(may_edit(acting_user, rule), "You may not change that sender list.")
+    require(may_edit(acting_user, rule), gettext("You may not change that sender list."))
     before = snapshot(rule)
     record(
         acting_user=acting_user, origin=origin, action="sender_rule.delete", obj=rule, domain=rule.domain, before=before
@@ -117,18 +121,18 @@ def blocklist_data(blocklist: DnsBlocklist) -> dict:
 
 @transaction.atomic
 def blocklist_add(*, acting_user, zone: str, name: str, answers: str, origin: str, enabled: bool = True):
-    require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
+    require(permissions.can_manage_blocklists(acting_user), gettext("Only superusers change the DNS blocklists."))
     if DnsBlocklist.objects.count() >= MAX_BLOCKLISTS:
-        raise ValidationError(
-            f"At most {MAX_BLOCKLISTS} blocklists: each is a DNS query for every message from outside."
-        )
+        text = gettext("At most %(n)s blocklists: each is a DNS query for every message from outside.")
+        raise ValidationError(text % {"n": MAX_BLOCKLISTS})
     blocklist = DnsBlocklist(zone=zone, name=name, answers=answers, enabled=enabled)
     blocklist.full_clean()
     try:
         with transaction.atomic():  # (the same zone added twice at once: the unique index decides)
             blocklist.save()
     except IntegrityError:
-        raise ValidationError({"zone": f"{blocklist.zone} is already a blocklist."}) from None
+        text = gettext("%(zone)s is already a blocklist.")
+        raise ValidationError({"zone": text % {"zone": blocklist.zone}}) from None
     record(acting_user=acting_user, origin=origin, action="blocklist.add", obj=blocklist, after=snapshot(blocklist))
     return blocklist
 
@@ -136,7 +140,7 @@ def blocklist_add(*, acting_user, zone: str, name: str, answers: str, origin: st
 @transaction.atomic
 def blocklist_update(*, acting_user, blocklist: DnsBlocklist, origin: str, **fields) -> DnsBlocklist:
     """Change a blocklist's ``name``, ``answers`` or ``enabled`` (its zone is what it is)."""
-    require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
+    require(permissions.can_manage_blocklists(acting_user), gettext("Only superusers change the DNS blocklists."))
     unknown = set(fields) - set(BLOCKLIST_FIELDS)
     if unknown:
         raise ValueError(f"blocklist_update does not take {sorted(unknown)}")
@@ -159,7 +163,7 @@ def blocklist_update(*, acting_user, blocklist: DnsBlocklist, origin: str, **fie
 
 @transaction.atomic
 def blocklist_delete(*, acting_user, blocklist: DnsBlocklist, origin: str) -> None:
-    require(permissions.can_manage_blocklists(acting_user), "Only superusers change the DNS blocklists.")
+    require(permissions.can_manage_blocklists(acting_user), gettext("Only superusers change the DNS blocklists."))
     record(acting_user=acting_user, origin=origin, action="blocklist.delete", obj=blocklist, before=snapshot(blocklist))
     blocklist.delete()
 
@@ -177,7 +181,8 @@ def client_listings(address: str) -> list[dict]:
     try:
         client = ipaddress.ip_address((address or "").strip())
     except ValueError:
-        raise ValidationError(f"{(address or '')[:60]!r} is not an IPv4 or IPv6 address.") from None
+        text = gettext("%(value)r is not an IPv4 or IPv6 address.")
+        raise ValidationError(text % {"value": (address or "")[:60]}) from None
     reversed_name = client.reverse_pointer.rsplit(".", 2)[0]  # (without in-addr.arpa / ip6.arpa)
     ask, found = resolver(), []
     for blocklist in DnsBlocklist.objects.filter(enabled=True).order_by("zone"):
@@ -187,7 +192,7 @@ def client_listings(address: str) -> list[dict]:
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             pass
         except dns.exception.DNSException as exc:
-            row["error"] = f"no answer ({type(exc).__name__}): Exim would not refuse"
+            row["error"] = gettext("no answer (%(error)s): Exim would not refuse") % {"error": type(exc).__name__}
         codes, meanings = set(blocklist.codes.split(",")), blocklist.meaning_of()
         row["listed"] = any(a in codes for a in row["answers"])
         row["meaning"] = ", ".join(meanings[a] for a in row["answers"] if a in meanings)
@@ -220,23 +225,29 @@ def greylist_allow_data(entry: GreylistAllow) -> dict:
 
 @transaction.atomic
 def greylist_allow_add(*, acting_user, pattern: str, origin: str, note: str = "") -> GreylistAllow:
-    require(permissions.can_manage_greylisting(acting_user), "Only superusers change the greylisting allow list.")
+    require(
+        permissions.can_manage_greylisting(acting_user), gettext("Only superusers change the greylisting allow list.")
+    )
     if GreylistAllow.objects.count() >= MAX_GREYLIST_ALLOWED:
-        raise ValidationError(f"At most {MAX_GREYLIST_ALLOWED} entries: Exim reads the whole list for each message.")
+        text = gettext("At most %(n)s entries: Exim reads the whole list for each message.")
+        raise ValidationError(text % {"n": MAX_GREYLIST_ALLOWED})
     entry = GreylistAllow(pattern=pattern, note=note)
     entry.full_clean(validate_unique=False)
     try:
         with transaction.atomic():  # (the same entry added twice at once: the unique index decides)
             entry.save()
     except IntegrityError:
-        raise ValidationError({"pattern": f"{entry.pattern} is already on the allow list."}) from None
+        text = gettext("%(pattern)s is already on the allow list.")
+        raise ValidationError({"pattern": text % {"pattern": entry.pattern}}) from None
     record(acting_user=acting_user, origin=origin, action="greylist.allow", obj=entry, after=snapshot(entry))
     return entry
 
 
 @transaction.atomic
 def greylist_allow_delete(*, acting_user, entry: GreylistAllow, origin: str) -> None:
-    require(permissions.can_manage_greylisting(acting_user), "Only superusers change the greylisting allow list.")
+    require(
+        permissions.can_manage_greylisting(acting_user), gettext("Only superusers change the greylisting allow list.")
+    )
     record(acting_user=acting_user, origin=origin, action="greylist.disallow", obj=entry, before=snapshot(entry))
     entry.delete()
 

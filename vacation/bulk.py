@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from domains.bulk import require_superuser
 from mailadmin import bulk
@@ -41,7 +42,7 @@ def vacation_bulk_load(*, acting_user, rows: Iterable[dict], origin: str, **opti
             raise ValidationError({"address": str(exc)}) from None
         mailbox = context["mailboxes"].get(address)
         if mailbox is None or not mailbox.domain_id:
-            raise ValidationError({"address": f"No mailbox {address}."})
+            raise ValidationError({"address": gettext("No mailbox %(address)s.") % {"address": address}})
         vacation = Vacation(
             mailbox=mailbox,
             first_day=row.get("first_day"),
@@ -59,9 +60,8 @@ def vacation_bulk_load(*, acting_user, rows: Iterable[dict], origin: str, **opti
     def check(batch):
         ids = [v.mailbox_id for v in batch.objects()]
         have = Vacation.objects.filter(mailbox_id__in=ids).values_list("mailbox_id", flat=True)
-        bulk.refuse_taken(
-            batch, lambda v: v.mailbox_id, {pk: f"The mailbox (id {pk}) already has a vacation." for pk in have}
-        )
+        text = gettext("The mailbox (id %(id)s) already has a vacation.")
+        bulk.refuse_taken(batch, lambda v: v.mailbox_id, {pk: text % {"id": pk} for pk in have})
 
     return bulk.load(
         rows,

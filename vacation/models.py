@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 MAX_INTERVAL_DAYS = 365
@@ -29,12 +31,14 @@ class Vacation(models.Model):
             models.CheckConstraint(
                 condition=Q(first_day__isnull=True) | Q(last_day__isnull=True) | Q(first_day__lte=models.F("last_day")),
                 name="vacation_dates_in_order",
-                violation_error_message="The last day cannot be before the first day.",
+                violation_error_message=_("The last day cannot be before the first day."),
             ),
             models.CheckConstraint(
                 condition=Q(interval_days__gte=1) & Q(interval_days__lte=MAX_INTERVAL_DAYS),
                 name="vacation_interval_range",
-                violation_error_message=f"The reply interval is between 1 and {MAX_INTERVAL_DAYS} days.",
+                violation_error_message=format_lazy(
+                    _("The reply interval is between 1 and {days} days."), days=MAX_INTERVAL_DAYS
+                ),
             ),
             models.CheckConstraint(condition=Q(mode__in=["off", "default", "custom"]), name="vacation_mode_known"),
         ]
@@ -46,7 +50,9 @@ class Vacation(models.Model):
         """The rules of switching: off keeps a custom text for next time, default clears it, custom
         takes the text given (None keeps the one it has). Raises ValidationError for an unknown mode."""
         if mode not in self.Mode.values:
-            raise ValidationError({"mode": f"Mode is one of: {', '.join(self.Mode.values)}."})
+            raise ValidationError(
+                {"mode": gettext("Mode is one of: %(modes)s.") % {"modes": ", ".join(self.Mode.values)}}
+            )
         self.mode = mode
         if mode == self.Mode.DEFAULT:
             self.subject, self.body = "", ""
@@ -56,10 +62,10 @@ class Vacation(models.Model):
 
     def clean(self):
         if any(ch in self.subject for ch in "\r\n\x00"):
-            raise ValidationError({"subject": "The subject must be a single line."})
+            raise ValidationError({"subject": gettext("The subject must be a single line.")})
         if any(ord(ch) < 32 and ch not in "\t" for ch in self.subject):
-            raise ValidationError({"subject": "The subject cannot contain control characters."})
+            raise ValidationError({"subject": gettext("The subject cannot contain control characters.")})
         if "\x00" in self.body:
-            raise ValidationError({"body": "The text cannot contain NUL characters."})
+            raise ValidationError({"body": gettext("The text cannot contain NUL characters.")})
         if self.mode == self.Mode.CUSTOM and not (self.subject.strip() and self.body.strip()):
-            raise ValidationError("A custom reply needs a subject and a text.")
+            raise ValidationError(gettext("A custom reply needs a subject and a text."))

@@ -7,6 +7,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from mailadmin import permissions
 from mailadmin.audit import record, snapshot
@@ -34,10 +35,10 @@ def vacation_set(
     """
     require(
         acting_user is None or permissions.can_edit_vacation(acting_user, mailbox),
-        "You may not change that vacation reply.",
+        gettext("You may not change that vacation reply."),
     )
     if not mailbox.has_mailbox:
-        raise ValidationError(f"{mailbox} is a panel-only account without a mailbox.")
+        raise ValidationError(gettext("%(account)s is a panel-only account without a mailbox.") % {"account": mailbox})
     Vacation(mailbox=mailbox).set_mode(mode)  # an unknown mode is refused before anything is locked
     vacation, _ = Vacation.objects.select_for_update().get_or_create(
         mailbox=mailbox, defaults={"interval_days": settings.VACATION_DEFAULT_INTERVAL_DAYS}

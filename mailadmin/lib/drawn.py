@@ -16,10 +16,11 @@ def draw(chars: int, alphabet: str = BASE32) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(chars))
 
 
-def save_with_fresh_key(build: Callable[[], object], *, name_taken: Callable[[], bool], what: str):
+def save_with_fresh_key(build: Callable[[], object], *, name_taken: Callable[[], bool], taken: str, failed: str):
     """Save ``build()`` (a model instance whose unique key id was just drawn); when the save
-    collides, either the name was taken meanwhile (a ValidationError on ``name``) or the key id
-    was (drawn again; five collisions of 40 random bits do not happen)."""
+    collides, either the name was taken meanwhile (a ValidationError on ``name``: ``taken``) or the
+    key id was (drawn again; five collisions of 40 random bits do not happen: else ``failed``).
+    The caller gives both messages, in the user's language."""
     for _ in range(5):
         instance = build()
         try:
@@ -28,5 +29,5 @@ def save_with_fresh_key(build: Callable[[], object], *, name_taken: Callable[[],
             return instance
         except IntegrityError:
             if name_taken():
-                raise ValidationError({"name": f"There is already {what} of that name."}) from None
-    raise ValidationError(f"Could not draw a new {what}; try again.")
+                raise ValidationError({"name": taken}) from None
+    raise ValidationError(failed)

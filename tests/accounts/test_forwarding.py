@@ -74,7 +74,7 @@ def test_switching_forwarding_outside_off_is_refused_while_a_mailbox_forwards_ou
     forward(personas.user, ["far@outside.example"])
     with pytest.raises(ValidationError) as caught:
         domains.domain_update(origin="test", acting_user=None, domain=personas.org, forward_outside=False)
-    assert "1 mailbox(es) forward outside this server (user@example.org)" in str(caught.value)
+    assert "1 mailbox forwards outside this server (user@example.org): change it first." in str(caught.value)
     personas.org.refresh_from_db()
     assert personas.org.forward_outside
     forward(personas.user, [])

@@ -40,7 +40,7 @@ def test_an_alias_cannot_forward_to_itself():
 def test_max_aliases_is_enforced():
     f.domain("example.org", max_aliases=1)
     f.alias("a@example.org", "x@example.net")
-    with pytest.raises(ValidationError, match="at most 1 aliases"):
+    with pytest.raises(ValidationError, match="at most 1 alias and has 1"):
         f.alias("b@example.org", "x@example.net")
 
 

@@ -55,7 +55,7 @@ def test_lowering_limits_below_what_exists_is_refused():
 def test_domain_limits_bound_mailbox_creation():
     f.domain("example.org", max_mailboxes=1, max_quota_bytes=100 * MB, default_quota_bytes=50 * MB)
     f.mailbox("a@example.org")
-    with pytest.raises(ValidationError, match="at most 1 mailboxes"):
+    with pytest.raises(ValidationError, match="at most 1 mailbox and has 1"):
         f.mailbox("b@example.org")
     with pytest.raises(ValidationError, match="at most 100 MB"):
         f.mailbox("a2@example.org", quota_bytes=101 * MB)

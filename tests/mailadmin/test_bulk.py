@@ -115,7 +115,7 @@ def test_domain_and_alias_counts_are_limits():
         alias_bulk_load,
         [{"domain": "d.example", "local_part": f"a{i}", "destinations": "x@y.example"} for i in range(2)],
     )
-    assert "Row 2" in message and "at most 1 aliases" in message
+    assert "Row 2" in message and "at most 1 alias and has 0" in message
 
 
 def test_grant_limits_hold_for_the_whole_batch(personas):

@@ -1,0 +1,83 @@
+"""The rules' own words in the user's language: a refusal of a service on a panel page and in an API
+answer, and a bulk job's errors, in German and French as the browser asks (Accept-Language),
+English otherwise."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts import jobs
+from accounts.models import Job
+from api import tokens
+from domains import services as domains
+
+pytestmark = pytest.mark.django_db
+TAKEN = {
+    "en": "user@example.org already exists as a mailbox.",
+    "de": "user@example.org existiert bereits als Postfach.",
+    "fr": "user@example.org existe déjà comme boîte.",
+}
+
+
+def panel(persona, language: str) -> Client:
+    client = Client(headers={"accept-language": language})
+    client.force_login(persona)
+    return client
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_a_mailbox_that_exists_is_refused_in_the_administrators_language(personas, language):
+    page = panel(personas.admin_org, language).post(
+        reverse("accounts:create", args=[personas.org.pk]), {"local_part": "user"}
+    )
+    assert page.status_code == 200 and TAKEN[language] in page.content.decode()
+
+
+def test_the_domains_mailbox_limit_is_refused_in_german_on_the_page(personas):
+    domains.domain_update(origin="test", acting_user=None, domain=personas.org, max_mailboxes=3)
+    client = panel(personas.admin_org, "de")
+    page = client.post(reverse("accounts:create", args=[personas.org.pk]), {"local_part": "neu"})
+    assert "example.org darf höchstens 3 Postfächer haben und hat 3." in page.content.decode()
+    # the bulk lines too, each refusal naming its line in German
+    page = client.post(reverse("accounts:bulk_create", args=[personas.org.pk]), {"lines": "neu\nuser"})
+    html = page.content.decode()
+    assert "Zeile 1 (neu): example.org darf höchstens 3 Postfächer haben und hat 3." in html
+    assert f"Zeile 2 (user): {TAKEN['de']}" in html
+
+
+def test_the_general_refusal_on_the_403_page_is_in_french(personas):
+    page = panel(personas.admin_org, "fr").post(reverse("accounts:delete", args=[personas.admin_org.pk]))
+    assert page.status_code == 403 and "Vous n’avez pas le droit de faire cela." in page.content.decode()
+
+
+def api(token: str, language: str | None) -> Client:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    return Client(**headers, **({"HTTP_ACCEPT_LANGUAGE": language} if language else {}))
+
+
+def test_the_api_answers_a_refusal_in_french_when_asked_and_in_english_without(personas):
+    owner = personas.admin_org
+    _, shown = tokens.create(acting_user=owner, owner=owner, name="t", read_only=False, origin="test")
+    url = "/api/v1/domains/example.org/mailboxes"
+    for language, expected in ((None, TAKEN["en"]), ("fr", TAKEN["fr"]), ("de", TAKEN["de"])):
+        answer = api(shown, language).post(url, {"local_part": "user"}, content_type="application/json")
+        error = answer.json()["error"]
+        assert answer.status_code == 400 and error["code"] == "invalid" and error["message"] == expected, language
+    answer = api(shown, "fr").get("/api/v1/domains/example.net")
+    assert answer.status_code == 404 and answer.json()["error"]["message"] == "Domaine introuvable."
+    assert api(shown, None).get("/api/v1/domains/example.net").json()["error"]["message"] == "No such domain."
+    _, read_only = tokens.create(acting_user=owner, owner=owner, name="r", origin="test")
+    answer = api(read_only, "fr").post(url, {"local_part": "neu"}, content_type="application/json")
+    assert answer.status_code == 403 and answer.json()["error"]["message"] == "Ce jeton est en lecture seule."
+
+
+def test_a_jobs_errors_are_written_in_the_submitters_language_by_the_worker(personas):
+    params = {"mailboxes": [personas.user.pk], "language": "fr"}  # (as the panel submitted it, in French)
+    job = Job.objects.create(
+        owner=personas.admin_net, domain=personas.org, kind=Job.Kind.DELETE, total=1, params=params, origin="test"
+    )
+    jobs.job_run(job.pk)  # (as the worker runs it: outside any request, English active)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.errors == ["Vous ne gérez plus example.org.", "Rien n’a été modifié."]
+    page = panel(personas.superuser, "fr").get(reverse("accounts:job", args=[job.pk])).content.decode()
+    assert "<li>Vous ne gérez plus example.org.</li>" in page and "Supprimer des boîtes" in page
