@@ -21,6 +21,16 @@ def _jobs_run_at_once(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (English): a request in German or French leaves its
+    language active in the thread (LocaleMiddleware activates it, nothing deactivates it), and the
+    services' messages would follow it into the next test."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def db_worker(transactional_db, settings):
     """The real task queue (django-tasks' database backend, as deployed) and a function that starts
