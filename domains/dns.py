@@ -5,7 +5,8 @@ DMARC, TLS-RPT, MTA-STS, the names mail programs look up for their settings (aut
 autodiscover, pointing to the panel, and RFC 6186 SRV records), and advice for the reverse DNS of
 the mail host. The mail host is ``MAIL_HOSTNAME``; the ports are the
 ones the rendered configuration listens on. A domain alias needs the same records under its own
-name (its mail is the target's).
+name (its mail is the target's). What each record is for, and the advice, are in the active
+language (the panel's page and the API in the user's, the command line in English).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from domains import clientconfig, dkim
 from domains.models import Domain
@@ -24,6 +26,7 @@ class Record:
     type: str
     value: str
     purpose: str
+    retired: bool = False  # a retired DKIM key's, published until its grace period ends
 
     def zone_line(self) -> str:
         value = self.value if self.type not in ("TXT",) else _txt(self.value)
@@ -48,31 +51,43 @@ def records(domain: Domain, now=None) -> list[Record]:
     panel = f"{settings.MAIL_PANEL_HOSTNAME.rstrip('.')}."
     postmaster = f"postmaster@{domain.name}"
     out = [
-        Record(name, "MX", f"10 {host}", "mail for the domain goes to the mail host"),
-        Record(name, "TXT", "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail"),
+        Record(name, "MX", f"10 {host}", gettext("mail for the domain goes to the mail host")),
+        Record(name, "TXT", "v=spf1 mx -all", gettext("SPF: only the domain's MX hosts send its mail")),
     ]
     for key in dkim.published_keys(domain, now=now):
-        state = "signs" if key.signing else "retired, published until its grace period ends"
-        purpose = f"DKIM {key.get_algorithm_display()} ({state})"
-        out.append(Record(f"{key.record_name}.", "TXT", key.record_text, purpose))
+        if key.signing:
+            purpose = gettext("DKIM %(algorithm)s (signs)")
+        else:
+            purpose = gettext("DKIM %(algorithm)s (retired, published until its grace period ends)")
+        purpose %= {"algorithm": key.get_algorithm_display()}
+        out.append(Record(f"{key.record_name}.", "TXT", key.record_text, purpose, retired=not key.signing))
     dmarc = f"v=DMARC1; p=quarantine; rua=mailto:{postmaster}"
     out += [
         Record(
             f"_dmarc.{name}",
             "TXT",
             dmarc,
-            "DMARC: quarantine what fails SPF and DKIM",
+            gettext("DMARC: quarantine what fails SPF and DKIM"),
         ),
-        Record(f"_smtp._tls.{name}", "TXT", f"v=TLSRPTv1; rua=mailto:{postmaster}", "TLS-RPT: TLS failures reported"),
-        Record(f"_mta-sts.{name}", "TXT", f"v=STSv1; id={clientconfig.mta_sts_id()}", "MTA-STS: the policy's id"),
-        Record(f"mta-sts.{name}", "CNAME", panel, "MTA-STS: the policy at https://mta-sts.<domain>/.well-known/"),
-        Record(f"autoconfig.{name}", "CNAME", panel, "Thunderbird and others find their settings here"),
-        Record(f"autodiscover.{name}", "CNAME", panel, "Outlook finds its settings here"),
-        _srv(f"_submission._tcp.{name}", 0, settings.MAIL_SUBMISSION_PORT, host, "RFC 6186: submission"),
-        _srv(f"_submissions._tcp.{name}", 0, settings.MAIL_SMTPS_PORT, host, "RFC 8314: submission over TLS"),
-        _srv(f"_imaps._tcp.{name}", 0, settings.MAIL_IMAPS_PORT, host, "RFC 6186: IMAP over TLS"),
-        _srv(f"_imap._tcp.{name}", 10, settings.MAIL_IMAP_PORT, host, "RFC 6186: IMAP (STARTTLS)"),
-        _srv(f"_pop3s._tcp.{name}", 10, settings.MAIL_POP3S_PORT, host, "RFC 6186: POP3 over TLS"),
+        Record(
+            f"_smtp._tls.{name}",
+            "TXT",
+            f"v=TLSRPTv1; rua=mailto:{postmaster}",
+            gettext("TLS-RPT: TLS failures reported"),
+        ),
+        Record(
+            f"_mta-sts.{name}", "TXT", f"v=STSv1; id={clientconfig.mta_sts_id()}", gettext("MTA-STS: the policy's id")
+        ),
+        Record(
+            f"mta-sts.{name}", "CNAME", panel, gettext("MTA-STS: the policy at https://mta-sts.<domain>/.well-known/")
+        ),
+        Record(f"autoconfig.{name}", "CNAME", panel, gettext("Thunderbird and others find their settings here")),
+        Record(f"autodiscover.{name}", "CNAME", panel, gettext("Outlook finds its settings here")),
+        _srv(f"_submission._tcp.{name}", 0, settings.MAIL_SUBMISSION_PORT, host, gettext("RFC 6186: submission")),
+        _srv(f"_submissions._tcp.{name}", 0, settings.MAIL_SMTPS_PORT, host, gettext("RFC 8314: submission over TLS")),
+        _srv(f"_imaps._tcp.{name}", 0, settings.MAIL_IMAPS_PORT, host, gettext("RFC 6186: IMAP over TLS")),
+        _srv(f"_imap._tcp.{name}", 10, settings.MAIL_IMAP_PORT, host, gettext("RFC 6186: IMAP (STARTTLS)")),
+        _srv(f"_pop3s._tcp.{name}", 10, settings.MAIL_POP3S_PORT, host, gettext("RFC 6186: POP3 over TLS")),
     ]
     return out
 
@@ -80,6 +95,9 @@ def records(domain: Domain, now=None) -> list[Record]:
 def advice() -> list[str]:
     host = settings.MAIL_HOSTNAME.rstrip(".")
     return [
-        f"The reverse DNS (PTR) of the mail host's addresses must name {host}, and {host} must resolve to "
-        "them: many receivers refuse mail from an address whose names do not agree.",
+        gettext(
+            "The reverse DNS (PTR) of the mail host's addresses must name %(host)s, and %(host)s must resolve to "
+            "them: many receivers refuse mail from an address whose names do not agree."
+        )
+        % {"host": host},
     ]

@@ -3,8 +3,9 @@
 Each needed record gets a verdict: ``ok``; ``missing`` (no record of that kind at the name);
 ``wrong`` (records there, none of them the needed one: the published ones are named); or
 ``unknown`` (the DNS did not answer: a failure to look is never reported as a broken record).
-The fix of a missing or wrong record is its zone-file line. The lookups go through dnspython to
-``MAIL_DNS_RESOLVERS`` (the system's resolvers when empty).
+The fix of a missing or wrong record is its zone-file line. The explanations are in the active
+language (``label`` names the state in it; ``state`` stays the same word for programs). The
+lookups go through dnspython to ``MAIL_DNS_RESOLVERS`` (the system's resolvers when empty).
 """
 
 from __future__ import annotations
@@ -13,9 +14,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from domains import dns as needed
 from domains.models import Domain
+
+# The states as the panel's DNS page names them.
+STATE_LABELS = {
+    "ok": pgettext_lazy("DNS verdict", "ok"),
+    "missing": pgettext_lazy("DNS verdict", "missing"),
+    "wrong": pgettext_lazy("DNS verdict", "wrong"),
+    "unknown": pgettext_lazy("DNS verdict", "unknown"),
+}
 
 
 @dataclass
@@ -26,8 +36,14 @@ class Verdict:
     detail: str = ""
 
     @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self.state])
+
+    @property
     def fix(self) -> str:
-        return "" if self.state in ("ok", "unknown") else f"publish: {self.record.zone_line()}"
+        if self.state in ("ok", "unknown"):
+            return ""
+        return gettext("publish: %(line)s") % {"line": self.record.zone_line()}
 
     def as_dict(self) -> dict:
         return {**self.record.as_dict(), "state": self.state, "published": self.published, "detail": self.detail,
@@ -86,17 +102,19 @@ def check(domain: Domain, ask=None) -> list[Verdict]:
     ask = ask or resolver()
     verdicts = []
     for record in needed.records(domain):
-        if record.type == "TXT" and "retired" in record.purpose:
+        if record.retired:
             continue  # a retired DKIM key may already be gone: nothing needs it
         values = _published(ask, record)
         if values is None:
-            verdicts.append(Verdict(record, "unknown", [], "the DNS did not answer; try again later"))
+            verdicts.append(Verdict(record, "unknown", [], gettext("the DNS did not answer; try again later")))
         elif any(_same(record, value) for value in values):
             verdicts.append(Verdict(record, "ok", values))
         elif not values or (record.type == "TXT" and not _same_kind(record, values)):
-            verdicts.append(Verdict(record, "missing", values, f"no {record.type} record like it at {record.name}"))
+            detail = gettext("no %(type)s record like it at %(name)s") % {"type": record.type, "name": record.name}
+            verdicts.append(Verdict(record, "missing", values, detail))
         else:
-            verdicts.append(Verdict(record, "wrong", values, f"{record.name} has {'; '.join(values)}"))
+            detail = gettext("%(name)s has %(values)s") % {"name": record.name, "values": "; ".join(values)}
+            verdicts.append(Verdict(record, "wrong", values, detail))
     return verdicts
 
 

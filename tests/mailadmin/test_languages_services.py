@@ -1,6 +1,6 @@
 """The rules' own words in the user's language: a refusal of a service on a panel page and in an API
-answer, and a bulk job's errors, in German and French as the browser asks (Accept-Language),
-English otherwise."""
+answer, a bulk job's errors and the DNS page's verdicts, in German and French as the browser asks
+(Accept-Language), English otherwise."""
 
 import pytest
 from django.test import Client
@@ -9,7 +9,11 @@ from django.urls import reverse
 from accounts import jobs
 from accounts.models import Job
 from api import tokens
+from domains import dns as needed
+from domains import dnscheck
 from domains import services as domains
+from domains.models import Domain
+from tests.nsd import free_port, start_nsd, stop_nsd
 
 pytestmark = pytest.mark.django_db
 TAKEN = {
@@ -81,3 +85,33 @@ def test_a_jobs_errors_are_written_in_the_submitters_language_by_the_worker(pers
     assert job.state == "failed" and job.errors == ["Vous ne gérez plus example.org.", "Rien n’a été modifié."]
     page = panel(personas.superuser, "fr").get(reverse("accounts:job", args=[job.pk])).content.decode()
     assert "<li>Vous ne gérez plus example.org.</li>" in page and "Supprimer des boîtes" in page
+
+
+@pytest.fixture
+def published(tmp_path, settings):
+    """NSD on 127.0.0.1 serving example.org's zone: its MX pointing elsewhere, no TXT records."""
+    settings.MAIL_HOSTNAME = "mx.example.net"
+    port = free_port()
+    settings.MAIL_DNS_RESOLVERS, settings.MAIL_DNS_PORT, settings.MAIL_DNS_TIMEOUT = ["127.0.0.1"], port, 2.0
+    records = needed.records(Domain.objects.get(name="example.org"))
+    text = "".join(r.zone_line() + "\n" for r in records if r.type not in ("TXT", "MX"))
+    text += "@ IN MX 10 mail.elsewhere.example.\n"
+    proc = start_nsd(tmp_path, {"example.org": text}, port, lambda: dnscheck.resolver().resolve("example.org", "SOA"))
+    yield
+    stop_nsd(proc)
+
+
+def test_the_dns_pages_verdicts_are_in_german(personas, published):
+    page = panel(personas.admin_org, "de").get(reverse("domains:dns", args=[personas.org.pk]) + "?check=1")
+    html = page.content.decode()
+    assert (
+        '<span class="pill warn">fehlt</span><br><small>kein solcher TXT-Eintrag bei _dmarc.example.org.</small>'
+        in (html)
+    )
+    assert "<small>example.org. hat 10 mail.elsewhere.example.</small>" in html
+    assert '<span class="pill warn">falsch</span>' in html and '<span class="pill ok">in Ordnung</span>' in html
+    assert "veröffentlichen: _dmarc.example.org.\t3600\tIN\tTXT" in html
+    assert "DMARC: Was an SPF und DKIM scheitert, in Quarantäne" in html  # what each record is for
+    assert "Das Reverse-DNS (PTR) der Adressen des Mailservers muss mx.example.net nennen" in html
+    # the API and the command line keep the states as they are, words for programs
+    assert {v.state for v in dnscheck.check(personas.org)} == {"ok", "missing", "wrong"}
