@@ -1,10 +1,13 @@
 """The rules' own words in the user's language: a refusal of a service on a panel page and in an API
-answer, a bulk job's errors and the DNS page's verdicts, in German and French as the browser asks
-(Accept-Language), English otherwise."""
+answer, a bulk job's errors, the DNS page's verdicts and the security-key script's messages, in
+German and French as the browser asks (Accept-Language), English otherwise."""
+
+from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import jobs
 from accounts.models import Job
@@ -16,6 +19,7 @@ from domains.models import Domain
 from tests.nsd import free_port, start_nsd, stop_nsd
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 TAKEN = {
     "en": "user@example.org already exists as a mailbox.",
     "de": "user@example.org existiert bereits als Postfach.",
@@ -115,3 +119,12 @@ def test_the_dns_pages_verdicts_are_in_german(personas, published):
     assert "Das Reverse-DNS (PTR) der Adressen des Mailservers muss mx.example.net nennen" in html
     # the API and the command line keep the states as they are, words for programs
     assert {v.state for v in dnscheck.check(personas.org)} == {"ok", "missing", "wrong"}
+
+
+def test_the_security_key_scripts_messages_come_from_the_page_in_its_language(personas):
+    TOTPDevice.objects.create(user=personas.user, name="authenticator", confirmed=True)
+    html = panel(personas.user, "fr").get(reverse("accounts:two_factor")).content.decode()
+    assert 'data-touch="Touchez votre clé de sécurité."' in html
+    assert 'data-failed="La clé de sécurité n’a pas répondu :"' in html
+    script = (ROOT / "mailadmin" / "static" / "mailadmin" / "webauthn.js").read_text()
+    assert "Touch your security key" not in script and "did not answer" not in script

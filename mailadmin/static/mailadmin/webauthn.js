@@ -2,6 +2,8 @@
 // or "get" (log in with one) asks the server at data-options for the ceremony's options, asks the
 // browser's security key to answer them, and posts the answer (JSON, binary fields in base64url as
 // the server's py_webauthn reads them) in its hidden "credential" field. The server checks it all.
+// What it tells the user comes from the page, in the page's language: the data-unsupported,
+// data-touch, data-refused and data-failed attributes of the form's [data-webauthn-status] element.
 "use strict";
 (function () {
   function bytes(text) {
@@ -39,18 +41,19 @@
     if (!form.dataset || !form.dataset.webauthn || form.dataset.answered) return;
     event.preventDefault();
     var status = form.querySelector("[data-webauthn-status]");
+    var words = (status && status.dataset) || {};
     function say(message) { if (status) status.textContent = message; }
-    if (!window.PublicKeyCredential) { say("This browser cannot use security keys."); return; }
+    if (!window.PublicKeyCredential) { say(words.unsupported); return; }
     var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
     fetch(form.dataset.options, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
       .then(function (reply) {
         return reply.json().then(function (options) {
-          if (!reply.ok) throw new Error(options.error || "the server refused");
+          if (!reply.ok) throw new Error(options.error || words.refused);
           return options;
         });
       })
       .then(function (options) {
-        say("Touch your security key.");
+        say(words.touch);
         options.challenge = bytes(options.challenge);
         if (form.dataset.webauthn === "create") {
           options.user.id = bytes(options.user.id);
@@ -65,6 +68,6 @@
         form.dataset.answered = "1";
         form.submit();
       })
-      .catch(function (error) { say("The security key did not answer: " + error.message); });
+      .catch(function (error) { say(words.failed + " " + error.message); });
   });
 })();
