@@ -178,7 +178,7 @@ def parse_quota(text: str, label: str, *, bare: str = "refuse") -> int | None:
     try:
         return parse_size(text, bare=bare)
     except SizeError as exc:
-        raise ValidationError(f"{label}: {exc}") from None
+        raise ValidationError(_("%(field)s: %(message)s") % {"field": label, "message": exc}) from None
 
 
 def _profile(cells: list[str]) -> dict:

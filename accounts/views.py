@@ -355,7 +355,9 @@ def job_detail(request, pk):
 def _errors_to_messages(request, form):
     for field, errors in form.errors.items():
         for error in errors:
-            messages.error(request, error if field == "__all__" else f"{form.fields[field].label or field}: {error}")
+            if field != "__all__":
+                error = _("%(field)s: %(message)s") % {"field": form.fields[field].label or field, "message": error}
+            messages.error(request, error)
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 from mailadmin.lib.addresses import AddressError, normalize_address
 from mailadmin.lib.clients import client_address
@@ -63,8 +64,12 @@ def add_errors(form, exc: ValidationError) -> None:
             name = field if field in form.fields else None
             for error in errors:
                 for message in error.messages:
-                    label = "" if name or field == NON_FIELD_ERRORS else f"{field.replace('_', ' ')}: "
-                    form.add_error(name, f"{label}{message}")
+                    if not name and field != NON_FIELD_ERRORS:  # named, with the language's separator
+                        message = gettext("%(field)s: %(message)s") % {
+                            "field": field.replace("_", " "),
+                            "message": message,
+                        }
+                    form.add_error(name, message)
     else:
         for message in exc.messages:
             form.add_error(None, message)

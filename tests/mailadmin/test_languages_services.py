@@ -1,6 +1,7 @@
 """The rules' own words in the user's language: a refusal of a service on a panel page and in an API
-answer, a bulk job's errors, the DNS page's verdicts and the security-key script's messages, in
-German and French as the browser asks (Accept-Language), English otherwise."""
+answer, a bulk job's errors, the DNS page's verdicts, the security-key script's messages and a
+field's name joined to its error, in German and French as the browser asks (Accept-Language),
+English otherwise."""
 
 from pathlib import Path
 
@@ -128,3 +129,11 @@ def test_the_security_key_scripts_messages_come_from_the_page_in_its_language(pe
     assert 'data-failed="La clé de sécurité n’a pas répondu :"' in html
     script = (ROOT / "mailadmin" / "static" / "mailadmin" / "webauthn.js").read_text()
     assert "Touch your security key" not in script and "did not answer" not in script
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "Mailboxes: "), ("de", "Postfächer: "), ("fr", "Boîtes : ")])
+def test_a_fields_name_and_its_error_are_joined_the_languages_way(personas, language, shown):
+    client = panel(personas.admin_org, language)
+    page = client.post(reverse("accounts:bulk_delete", args=[personas.org.pk]), follow=True)
+    required = {"en": "Tick at least one mailbox.", "de": "Kreuzen Sie mindestens ein Postfach an."}
+    assert shown + required.get(language, "Cochez au moins une boîte.") in page.content.decode()
