@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Sum
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from accounts.models import DomainUsageDay, DomainUsageHour, MailboxUsageDay, MailboxUsageHour
 from accounts.shortcuts import get_mailbox_for
 from domains.shortcuts import get_domain_for
 from mailadmin import permissions
-from mailadmin.lib.charts import line_chart
+from mailadmin.lib.charts import Chart, line_chart
 from mailadmin.shortcuts import require
 from mailserver import traffic
 from mailserver.models import TrafficCount, TrafficParty
@@ -34,6 +35,24 @@ TRAFFIC_SERIES = {
     gettext_lazy("Bounced"): ("bounced",),
     gettext_lazy("Rejected"): tuple(kind for kind, _kind in TrafficCount.KINDS if kind.startswith("rejected_")),
 }
+
+
+def chart(title: str, labels: list[str], series: dict, unit: str = "") -> Chart:
+    """``line_chart`` with its figures (axis and table) written the active language's way: digits
+    grouped as the language groups them (1,234 in English, 1.234 in German, 1 234 in French), its
+    decimal separator and size units (the panel's: ``mailadmin.templatetags.panel``)."""
+    units = {
+        "TB": pgettext("size unit", "TB"),
+        "GB": pgettext("size unit", "GB"),
+        "MB": pgettext("size unit", "MB"),
+        "KB": pgettext("size unit", "KB"),
+        "bytes": _("{} bytes"),
+    }
+    return line_chart(title, labels, series, unit, number=_grouped, names=units)
+
+
+def _grouped(figure: str) -> str:
+    return formats.number_format(Decimal(figure), use_l10n=True, force_grouping=True)
 
 
 def _last_hours_title() -> str:
@@ -65,7 +84,7 @@ def _steps(days: list, known: dict, before=None) -> list:
 
 
 def storage_chart(title: str, days: list, per_day: dict[str, dict], before: dict[str, float]):
-    return line_chart(
+    return chart(
         title,
         [d.isoformat() for d in days],
         {name: _steps(days, known, before.get(name)) for name, known in per_day.items()},
@@ -79,7 +98,7 @@ def traffic_chart(domain: str, days: list):
     for row in TrafficCount.objects.filter(domain=domain, hour__gte=start).only("hour", "kind", "count"):
         per_day[timezone.localdate(row.hour)][row.kind] += row.count
     series = {str(name): [sum(per_day[d][k] for k in kinds) for d in days] for name, kinds in TRAFFIC_SERIES.items()}
-    return line_chart(_("Messages a day"), [d.isoformat() for d in days], series)
+    return chart(_("Messages a day"), [d.isoformat() for d in days], series)
 
 
 def _domain_storage(domain_ids, days, title):
@@ -99,7 +118,7 @@ def _domain_storage_hours(domain_ids, title):
         .annotate(size=Sum("usage_bytes"))
     )
     known = {r["hour"]: r["size"] for r in rows}
-    return line_chart(title, [_hour_label(h) for h in hours], {_("Storage"): _steps(hours, known)}, unit="bytes")
+    return chart(title, [_hour_label(h) for h in hours], {_("Storage"): _steps(hours, known)}, unit="bytes")
 
 
 @require_GET
@@ -148,13 +167,13 @@ def mailbox_statistics(request, pk):
         "subject": mailbox.address,
         "mailbox": mailbox,
         "storage": storage_chart(_("Storage"), days, {_("Storage"): known}, {_("Storage"): before}),
-        "storage_hours": line_chart(
+        "storage_hours": chart(
             _last_hours_title(),
             [_hour_label(h) for h in hours],
             {_("Storage"): _steps(hours, known_hours, before_hours)},
             unit="bytes",
         ),
-        "traffic": line_chart(
+        "traffic": chart(
             _("Messages received a day"),
             [d.isoformat() for d in traffic_days],
             {_("Received"): [received.get(d, 0) for d in traffic_days]},

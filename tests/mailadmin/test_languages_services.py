@@ -1,22 +1,26 @@
 """The rules' own words in the user's language: a refusal of a service on a panel page and in an API
-answer, a bulk job's errors, the DNS page's verdicts, the security-key script's messages and a
-field's name joined to its error, in German and French as the browser asks (Accept-Language),
-English otherwise."""
+answer, a bulk job's errors, the DNS page's verdicts, the security-key script's messages, a field's
+name joined to its error and the charts' figures, in German and French as the browser asks
+(Accept-Language), English otherwise."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import jobs
-from accounts.models import Job
+from accounts.models import DomainUsageDay, Job
 from api import tokens
 from domains import dns as needed
 from domains import dnscheck
 from domains import services as domains
 from domains.models import Domain
+from mailadmin.lib.sizes import MB
+from mailserver.models import TrafficCount
 from tests.nsd import free_port, start_nsd, stop_nsd
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +141,19 @@ def test_a_fields_name_and_its_error_are_joined_the_languages_way(personas, lang
     page = client.post(reverse("accounts:bulk_delete", args=[personas.org.pk]), follow=True)
     required = {"en": "Tick at least one mailbox.", "de": "Kreuzen Sie mindestens ein Postfach an."}
     assert shown + required.get(language, "Cochez au moins une boîte.") in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "half", "size"),
+    [("en", "2,500", "1,250", "1.5 GB"), ("de", "2.500", "1.250", "1,5 GB"), ("fr", "2\xa0500", "1\xa0250", "1,5 Go")],
+)
+def test_the_charts_figures_are_written_the_languages_way(personas, language, count, half, size):
+    today, hour = timezone.localdate(), timezone.now().replace(minute=0, second=0, microsecond=0)
+    TrafficCount.objects.create(domain="example.org", hour=hour, kind="received", count=2500)
+    DomainUsageDay.objects.create(domain=personas.org, day=today - timedelta(days=1), usage_bytes=3 * 1024 * MB)
+    page = panel(personas.admin_org, language).get(reverse("mailserver:domain_statistics", args=[personas.org.pk]))
+    html = page.content.decode()
+    axis = 'text-anchor="end" dominant-baseline="middle" font-size="10" fill="currentColor">'
+    assert f"{axis}{count}</text>" in html and f"{axis}{half}</text>" in html  # the traffic chart's axis
+    assert f"{axis}{size}</text>" in html  # the storage chart's, half of 3 GB
+    assert f'<td class="num">{count}</td>' in html  # and its table
