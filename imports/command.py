@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from imports.base import SourceError
+from mailadmin.cli import ProjectCommand
 
 PARTIAL = 3  # the exit status when some rows were refused and the others imported
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(ProjectCommand):
     """Subclasses add their source arguments and build the importer in ``importer(options)``."""
 
     def add_arguments(self, parser):

@@ -65,9 +65,12 @@ def _setup_and_generate() -> str:
     from django.apps import apps
     from django.core.management import get_commands, load_command_class
     from django.test import override_settings
+    from django.utils import translation
 
     django.setup()
-    with override_settings(**SHOWN_SETTINGS):
+    # The help texts are translated (a command speaks LANGUAGE's or LANG's language); the reference
+    # is the English one whatever the environment of the machine that generates it asks for.
+    with override_settings(**SHOWN_SETTINGS), translation.override("en"):
         return _generate(apps, get_commands, load_command_class)
 
 

@@ -5,6 +5,9 @@ import os
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The commands speak the language the environment asks for (mailadmin.cli.language_from_environment):
+# the tests read their English words whatever the language of the machine that runs them.
+os.environ["LANGUAGE"] = "en"
 
 
 @pytest.fixture(autouse=True)

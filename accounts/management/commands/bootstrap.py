@@ -3,14 +3,14 @@
 Does nothing when a superuser exists already (so it is safe in a start script).
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Mailbox
 from accounts.services import generate_password, superuser_create
-from mailadmin.cli import format_error
+from mailadmin.cli import ProjectCommand, format_error
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Create the first superuser (a panel-only account) unless one exists, and print its password once."
 
     def add_arguments(self, parser):

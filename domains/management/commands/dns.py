@@ -3,14 +3,14 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from domains import dns, dnscheck
 from domains.services import get_domain
-from mailadmin.cli import format_error
+from mailadmin.cli import ProjectCommand, format_error
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "The DNS records a domain needs (MX, SPF, DKIM, DMARC, TLS-RPT, RFC 6186 SRV), as zone-file lines; "
         "--check compares them with what the DNS publishes; --check-all checks every active domain (a daily job)."

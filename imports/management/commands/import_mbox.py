@@ -6,14 +6,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.services import get_mailbox
 from imports.mbox import import_mbox
-from mailadmin.cli import format_error
+from mailadmin.cli import ProjectCommand, format_error
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Copy the messages of an mbox file into a mailbox's maildir, keeping flags and dates."
 
     def add_arguments(self, parser):

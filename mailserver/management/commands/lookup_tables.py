@@ -1,12 +1,13 @@
 """manage.py lookup_tables check|rebuild: the v2 lookup tables against the directory."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 
+from mailadmin.cli import ProjectCommand
 from mailserver import lookup
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "check: compare the lookup tables of contract v2 with the directory they mirror (exit 1 when out of "
         "step). rebuild: fill them from the directory and create their triggers again (after restoring a "

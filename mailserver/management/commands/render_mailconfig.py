@@ -12,12 +12,13 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from mailadmin.cli import ProjectCommand
 from mailserver import config as mailconfig
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Render the Exim and Dovecot configuration and the panel's systemd units (deploy/) from the project's "
         "settings into a directory."

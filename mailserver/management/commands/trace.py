@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand
-
+from mailadmin.cli import ProjectCommand
 from mailserver.trace import trace
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Explain where mail to ADDRESS goes (domain alias, alias chain, mailboxes, catch-all, vacation, "
         "filtering, quota), or why it is refused - as Exim decides it from the lookup views."
