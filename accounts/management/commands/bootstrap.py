@@ -4,6 +4,8 @@ Does nothing when a superuser exists already (so it is safe in a start script).
 """
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Mailbox
 from accounts.services import generate_password, superuser_create
@@ -11,16 +13,20 @@ from mailadmin.cli import ProjectCommand, format_error
 
 
 class Command(ProjectCommand):
-    help = "Create the first superuser (a panel-only account) unless one exists, and print its password once."
+    help = gettext_lazy(
+        "Create the first superuser (a panel-only account) unless one exists, and print its password once."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--address", default="admin@example.com", help="the superuser's login address (default admin@example.com)"
+            "--address",
+            default="admin@example.com",
+            help=_("the superuser's login address (default admin@example.com)"),
         )
 
     def handle(self, *args, **options):
         if Mailbox.objects.filter(is_superuser=True).exists():
-            self.stdout.write("A superuser exists already; log in with its address and password.")
+            self.stdout.write(_("A superuser exists already; log in with its address and password."))
             return
         from django.core.exceptions import ValidationError
 
@@ -30,14 +36,16 @@ class Command(ProjectCommand):
             user = superuser_create(origin="cli", address=address, password=password)
         except ValidationError as exc:
             raise CommandError(format_error(exc)) from None
+        address_label, password_label = _("address:"), _("password:")
+        width = max(len(address_label), len(password_label)) + 1  # the two values one under the other
         self.stdout.write(
             "\n".join(
                 [
                     "",
-                    "  First superuser created. Log in with:",
-                    f"    address:  {user.address}",
-                    f"    password: {password}",
-                    "  The password is shown only this once; change it after logging in.",
+                    "  " + _("First superuser created. Log in with:"),
+                    f"    {address_label:<{width}}{user.address}",
+                    f"    {password_label:<{width}}{password}",
+                    "  " + _("The password is shown only this once; change it after logging in."),
                     "",
                 ]
             )

@@ -1,6 +1,8 @@
 """manage.py mailbox add|list|show|set|passwd|delete"""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import apppasswords, services, twofactor
 from accounts.models import (
@@ -61,38 +63,46 @@ def mailbox_data(m: Mailbox) -> dict:
 
 
 def add_field_args(parser) -> None:
-    size_option(parser, "quota", "quota_bytes", "0 = unlimited")
+    size_option(parser, "quota", "quota_bytes", _("0 = unlimited"))
     for name in ("first-name", "last-name", "phone", "other-email", "notes"):
         parser.add_argument(f"--{name}")
-    flag(parser, "active", "the mailbox receives mail and may log in")
-    flag(parser, "may-relay", "may send to other domains after SMTP AUTH")
-    flag(parser, "filtering", "virus and spam checks on incoming mail")
-    flag(parser, "allow-imap", "may log in over IMAP (default: the domain's)")
-    flag(parser, "allow-pop3", "may log in over POP3 (default: the domain's)")
-    flag(parser, "allow-smtp", "may send with SMTP AUTH (default: the domain's)")
-    flag(parser, "allow-sieve", "may log in to ManageSieve (default: the domain's)")
-    for name, what in (("max-sent-per-hour", "messages"), ("max-recipients-per-hour", "recipients")):
-        parser.add_argument(
-            f"--{name}",
-            type=hourly_limit,
-            metavar="N|domain",
-            help=f"{what} it may send an hour with SMTP AUTH; 0 = no limit, 'domain' = the domain's default",
-        )
+    flag(parser, "active", _("the mailbox receives mail and may log in"))
+    flag(parser, "may-relay", _("may send to other domains after SMTP AUTH"))
+    flag(parser, "filtering", _("virus and spam checks on incoming mail"))
+    flag(parser, "allow-imap", _("may log in over IMAP (default: the domain's)"))
+    flag(parser, "allow-pop3", _("may log in over POP3 (default: the domain's)"))
+    flag(parser, "allow-smtp", _("may send with SMTP AUTH (default: the domain's)"))
+    flag(parser, "allow-sieve", _("may log in to ManageSieve (default: the domain's)"))
+    for name, help_text in (
+        (
+            "max-sent-per-hour",
+            _("messages it may send an hour with SMTP AUTH; 0 = no limit, 'domain' = the domain's default"),
+        ),
+        (
+            "max-recipients-per-hour",
+            _("recipients it may send an hour with SMTP AUTH; 0 = no limit, 'domain' = the domain's default"),
+        ),
+    ):
+        parser.add_argument(f"--{name}", type=hourly_limit, metavar="N|domain", help=help_text)
 
 
 class Command(VerbCommand):
-    help = "Manage mailboxes."
+    help = gettext_lazy("Manage mailboxes.")
     verbs = {
-        "add": "create a mailbox",
-        "add-many": "create many mailboxes of a domain from lines on stdin, all or none",
-        "list": "list mailboxes",
-        "show": "show one mailbox",
-        "set": "change a mailbox's quota, flags or names",
-        "passwd": "set a mailbox's password",
-        "forward": "forward a mailbox's mail (keeping a copy unless --no-keep-copy); --off stops it",
-        "delete": "delete a mailbox",
-        "two-factor": "show a mailbox's two-factor login for the panel; --reset removes it (a lost phone)",
-        "app-password": "list a mailbox's app passwords; --create NAME draws one (printed once), --revoke NAME",
+        "add": gettext_lazy("create a mailbox"),
+        "add-many": gettext_lazy("create many mailboxes of a domain from lines on stdin, all or none"),
+        "list": gettext_lazy("list mailboxes"),
+        "show": gettext_lazy("show one mailbox"),
+        "set": gettext_lazy("change a mailbox's quota, flags or names"),
+        "passwd": gettext_lazy("set a mailbox's password"),
+        "forward": gettext_lazy("forward a mailbox's mail (keeping a copy unless --no-keep-copy); --off stops it"),
+        "delete": gettext_lazy("delete a mailbox"),
+        "two-factor": gettext_lazy(
+            "show a mailbox's two-factor login for the panel; --reset removes it (a lost phone)"
+        ),
+        "app-password": gettext_lazy(
+            "list a mailbox's app passwords; --create NAME draws one (printed once), --revoke NAME"
+        ),
     }
 
     def args_add(self, parser):
@@ -100,7 +110,7 @@ class Command(VerbCommand):
         parser.add_argument(
             "--password-stdin",
             action="store_true",
-            help="read the password from stdin (else one is generated and printed once)",
+            help=_("read the password from stdin (else one is generated and printed once)"),
         )
         add_field_args(parser)
 
@@ -116,13 +126,13 @@ class Command(VerbCommand):
 
     def args_forward(self, parser):
         parser.add_argument("address")
-        parser.add_argument("destinations", nargs="*", help="where its mail goes on")
-        parser.add_argument("--off", action="store_true", help="stop forwarding")
-        flag(parser, "keep-copy", "the mailbox keeps a copy (default yes)")
+        parser.add_argument("destinations", nargs="*", help=_("where its mail goes on"))
+        parser.add_argument("--off", action="store_true", help=_("stop forwarding"))
+        flag(parser, "keep-copy", _("the mailbox keeps a copy (default yes)"))
 
     def verb_forward(self, options):
         if options["off"] == bool(options["destinations"]):
-            raise ValidationError("Give the addresses to forward to, or --off (not both).")
+            raise ValidationError(_("Give the addresses to forward to, or --off (not both)."))
         mailbox = services.mailbox_set_forwarding(
             origin="cli",
             acting_user=None,
@@ -135,11 +145,11 @@ class Command(VerbCommand):
     def args_passwd(self, parser):
         parser.add_argument("address")
         source = parser.add_mutually_exclusive_group()
-        source.add_argument("--password-stdin", action="store_true", help="read the new password from stdin")
+        source.add_argument("--password-stdin", action="store_true", help=_("read the new password from stdin"))
         source.add_argument(
             "--hash-stdin",
             action="store_true",
-            help="read an existing {SCHEME}hash from stdin (imported legacy password)",
+            help=_("read an existing {SCHEME}hash from stdin (imported legacy password)"),
         )
 
     args_delete = args_show
@@ -156,7 +166,7 @@ class Command(VerbCommand):
             names = {key: fields[key] for key in ("first_name", "last_name") if key in fields}
             password = services.generate_password_for(domain=domain, local_part=local_part, **names)
         else:
-            password = self.read_secret("password")
+            password = self.read_secret(_("password"))
         mailbox = services.mailbox_create(
             origin="cli", acting_user=None, domain=domain, local_part=local_part, password=password, **fields
         )
@@ -170,10 +180,12 @@ class Command(VerbCommand):
         parser.add_argument(
             "--given-passwords",
             action="store_true",
-            help="each line gives its password as the second cell: name,password[,quota,...] "
-            "(else passwords are generated and printed once)",
+            help=_(
+                "each line gives its password as the second cell: name,password[,quota,...] "
+                "(else passwords are generated and printed once)"
+            ),
         )
-        parser.description = (
+        parser.description = _(
             "Lines on stdin as the panel's bulk creation takes them: "
             "name[,quota such as 500M or 2G,first name,surname,phone,other address,notes] (CSV quoting allowed). "
             "Every line is checked before any is written; one bad line writes nothing and names its line."
@@ -194,15 +206,15 @@ class Command(VerbCommand):
                 cells = mailbox_line_cells(line)
                 if options["given_passwords"]:
                     if len(cells) < 2 or not cells[1]:
-                        raise ValidationError("no password (name,password[,quota,...])")
+                        raise ValidationError(_("no password (name,password[,quota,...])"))
                     given_passwords.append(cells.pop(1))
                 rows.append(mailbox_row(number, cells))
             except ValidationError as exc:
-                errors.append(f"Line {number}: {'; '.join(exc.messages)}")
+                errors.append(_("Line %(number)s: %(errors)s") % {"number": number, "errors": "; ".join(exc.messages)})
         if errors:
             raise ValidationError(errors)
         if not rows:
-            raise ValidationError("No lines on stdin.")
+            raise ValidationError(_("No lines on stdin."))
         created = mailbox_bulk_create(
             acting_user=None,
             domain=domain,
@@ -226,18 +238,18 @@ class Command(VerbCommand):
         mailbox = services.get_mailbox(options["address"])
         fields = given(options, "quota_bytes", *PROFILE, *FLAGS, *PROTOCOL_FIELDS) | send_limits(options)
         if not fields:
-            raise ValidationError("Nothing to change: give at least one option.")
+            raise ValidationError(_("Nothing to change: give at least one option."))
         return mailbox_data(services.mailbox_update(origin="cli", acting_user=None, mailbox=mailbox, **fields))
 
     def verb_passwd(self, options):
         mailbox = services.get_mailbox(options["address"])
         if options["hash_stdin"]:
             services.mailbox_set_password_hash(
-                origin="cli", acting_user=None, mailbox=mailbox, password_hash=self.read_secret("password hash")
+                origin="cli", acting_user=None, mailbox=mailbox, password_hash=self.read_secret(_("password hash"))
             )
             return {"address": mailbox.address, "password": "hash stored"}
         generated = not options["password_stdin"]
-        password = services.generate_password(mailbox=mailbox) if generated else self.read_secret("password")
+        password = services.generate_password(mailbox=mailbox) if generated else self.read_secret(_("password"))
         services.mailbox_set_password(origin="cli", acting_user=None, mailbox=mailbox, password=password)
         return {"address": mailbox.address, "password": password if generated else "changed"}
 
@@ -246,8 +258,10 @@ class Command(VerbCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="remove its authenticator, recovery codes and security keys: its password alone logs in until it "
-            "sets up another",
+            help=_(
+                "remove its authenticator, recovery codes and security keys: its password alone logs in until it "
+                "sets up another"
+            ),
         )
 
     def verb_two_factor(self, options):
@@ -267,13 +281,13 @@ class Command(VerbCommand):
     def args_app_password(self, parser):
         parser.add_argument("address")
         action = parser.add_mutually_exclusive_group()
-        action.add_argument("--create", metavar="NAME", help="draw a new app password of that name; printed once")
-        action.add_argument("--revoke", metavar="NAME", help="revoke the app password of that name")
+        action.add_argument("--create", metavar="NAME", help=_("draw a new app password of that name; printed once"))
+        action.add_argument("--revoke", metavar="NAME", help=_("revoke the app password of that name"))
         parser.add_argument(
             "--protocols",
             default="imap,smtp",
-            help=f"with --create: what it may log in to, comma-separated of {', '.join(APP_PASSWORD_PROTOCOLS)} "
-            "(default imap,smtp)",
+            help=_("with --create: what it may log in to, comma-separated of %(protocols)s (default imap,smtp)")
+            % {"protocols": ", ".join(APP_PASSWORD_PROTOCOLS)},
         )
 
     def verb_app_password(self, options):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import archives, usage
 from accounts.models import MailboxArchive
@@ -54,37 +56,43 @@ def archive_data(archive: MailboxArchive) -> dict:
 
 
 class Command(VerbCommand):
-    help = "Jobs on the mail store: usage, archive/restore/purge of deleted mailboxes."
+    help = gettext_lazy("Jobs on the mail store: usage, archive/restore/purge of deleted mailboxes.")
     verbs = {
-        "usage": "read every mailbox's usage from the mail store (never touches mail)",
-        "run": "archive deleted mailboxes' mail, carry out restores, purge expired archives",
-        "archives": "list deleted mailboxes and their archives",
-        "restore": "restore a deleted mailbox within the grace period (--into-domain for one of a deleted domain)",
+        "usage": gettext_lazy("read every mailbox's usage from the mail store (never touches mail)"),
+        "run": gettext_lazy("archive deleted mailboxes' mail, carry out restores, purge expired archives"),
+        "archives": gettext_lazy("list deleted mailboxes and their archives"),
+        "restore": gettext_lazy(
+            "restore a deleted mailbox within the grace period (--into-domain for one of a deleted domain)"
+        ),
     }
 
     def _common(self, parser):
-        parser.add_argument("--store", help=f"the mail store (default MAIL_STORE, now {settings.MAIL_STORE})")
-        parser.add_argument("--quiet", action="store_true", help="print nothing unless something failed")
+        parser.add_argument(
+            "--store", help=_("the mail store (default MAIL_STORE, now %(store)s)") % {"store": settings.MAIL_STORE}
+        )
+        parser.add_argument("--quiet", action="store_true", help=_("print nothing unless something failed"))
 
     args_usage = _common
     args_run = _common
 
     def args_archives(self, parser):
-        parser.add_argument("--all", action="store_true", help="also restored and purged ones")
+        parser.add_argument("--all", action="store_true", help=_("also restored and purged ones"))
 
     def args_restore(self, parser):
         parser.add_argument("address")
         parser.add_argument(
             "--into-domain",
             metavar="NAME",
-            help="restore a mailbox whose domain was deleted into this domain (it becomes LOCAL@NAME)",
+            help=_("restore a mailbox whose domain was deleted into this domain (it becomes LOCAL@NAME)"),
         )
         self._common(parser)
 
     def store(self, options) -> Path:
         store = Path(options.get("store") or settings.MAIL_STORE)
         if not store.is_dir():
-            raise CommandError(f"The mail store {store} does not exist (set MAIL_STORE or --store).")
+            raise CommandError(
+                _("The mail store %(store)s does not exist (set MAIL_STORE or --store).") % {"store": store}
+            )
         return store
 
     def verb_usage(self, options):
@@ -104,7 +112,9 @@ class Command(VerbCommand):
         if result["errors"]:
             for line in result["errors"]:
                 self.stderr.write(line)
-            raise CommandError(f"{len(result['errors'])} step(s) failed; they are retried at the next run.")
+            raise CommandError(
+                _("%(count)s step(s) failed; they are retried at the next run.") % {"count": len(result["errors"])}
+            )
         return None if options["quiet"] else result
 
     def verb_archives(self, options):

@@ -1,16 +1,19 @@
 """manage.py superuser grant|revoke|list: the only way to grant superuser status."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from accounts import services
 from accounts.models import Mailbox
 from mailadmin.cli import VerbCommand
 
 
 class Command(VerbCommand):
-    help = "Grant or revoke superuser status (never possible from the web)."
+    help = gettext_lazy("Grant or revoke superuser status (never possible from the web).")
     verbs = {
-        "grant": "make ADDRESS a superuser (a panel-only account if it has no mailbox)",
-        "revoke": "take superuser status away",
-        "list": "list superusers",
+        "grant": gettext_lazy("make ADDRESS a superuser (a panel-only account if it has no mailbox)"),
+        "revoke": gettext_lazy("take superuser status away"),
+        "list": gettext_lazy("list superusers"),
     }
 
     def args_grant(self, parser):
@@ -18,7 +21,7 @@ class Command(VerbCommand):
         parser.add_argument(
             "--password-stdin",
             action="store_true",
-            help="set the password from stdin; a new panel-only account gets a generated one",
+            help=_("set the password from stdin; a new panel-only account gets a generated one"),
         )
 
     def args_revoke(self, parser):
@@ -27,7 +30,7 @@ class Command(VerbCommand):
     def verb_grant(self, options):
         address = options["address"].strip()
         exists = Mailbox.objects.filter(address__iexact=address).exists()
-        password = self.read_secret("password") if options["password_stdin"] else None
+        password = self.read_secret(_("password")) if options["password_stdin"] else None
         generated = password is None and not exists
         if generated:
             password = services.generate_password(mailbox=Mailbox(address=address, local_part=address.split("@")[0]))
