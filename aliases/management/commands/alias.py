@@ -1,6 +1,8 @@
 """manage.py alias add|list|show|set|delete: forwarders and catch-alls (@domain)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aliases import services
 from aliases.models import Alias
@@ -24,7 +26,10 @@ def split_alias_address(text: str) -> tuple[str, str]:
     local, sep, domain = text.strip().rpartition("@")
     if not sep:
         raise ValidationError(
-            {"address": f"'{text}' is not an alias address (local@domain, or @domain for the catch-all)."}
+            {
+                "address": _("'%(text)s' is not an alias address (local@domain, or @domain for the catch-all).")
+                % {"text": text}
+            }
         )
     try:
         local = normalize_local_part(local, allow_empty=True)
@@ -34,20 +39,24 @@ def split_alias_address(text: str) -> tuple[str, str]:
 
 
 class Command(VerbCommand):
-    help = "Manage aliases. '@example.org' is the domain's catch-all; a bare destination name means the same domain."
+    help = gettext_lazy(
+        "Manage aliases. '@example.org' is the domain's catch-all; a bare destination name means the same domain."
+    )
     verbs = {
-        "add": "create an alias",
-        "list": "list aliases",
-        "show": "show one alias",
-        "set": "replace destinations or switch on/off",
-        "delete": "delete an alias",
-        "roles": "make postmaster@ and abuse@ of a domain (RFC 2142) forward to an address, unless they exist",
+        "add": gettext_lazy("create an alias"),
+        "list": gettext_lazy("list aliases"),
+        "show": gettext_lazy("show one alias"),
+        "set": gettext_lazy("replace destinations or switch on/off"),
+        "delete": gettext_lazy("delete an alias"),
+        "roles": gettext_lazy(
+            "make postmaster@ and abuse@ of a domain (RFC 2142) forward to an address, unless they exist"
+        ),
     }
 
     def args_add(self, parser):
         parser.add_argument("address")
         parser.add_argument("destinations", nargs="+")
-        flag(parser, "active", "the alias receives mail (default yes)")
+        flag(parser, "active", _("the alias receives mail (default yes)"))
 
     def args_list(self, parser):
         parser.add_argument("--domain")
@@ -58,13 +67,13 @@ class Command(VerbCommand):
     def args_set(self, parser):
         parser.add_argument("address")
         parser.add_argument("destinations", nargs="*")
-        flag(parser, "active", "the alias receives mail")
+        flag(parser, "active", _("the alias receives mail"))
 
     args_delete = args_show
 
     def args_roles(self, parser):
         parser.add_argument("domain")
-        parser.add_argument("--to", required=True, metavar="ADDRESS", help="where their mail goes")
+        parser.add_argument("--to", required=True, metavar="ADDRESS", help=_("where their mail goes"))
 
     def verb_add(self, options):
         local, domain_name = split_alias_address(options["address"])
@@ -96,7 +105,7 @@ class Command(VerbCommand):
     def verb_set(self, options):
         alias = services.get_alias(options["address"])
         if not options["destinations"] and options["active"] is None:
-            raise ValidationError("Nothing to change: give destinations, --active or --no-active.")
+            raise ValidationError(_("Nothing to change: give destinations, --active or --no-active."))
         from django.db import transaction
 
         with transaction.atomic():

@@ -1,6 +1,8 @@
 """manage.py api_token list|revoke: every account's API tokens, for the operator (a leaked token)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from api import tokens
 from api.models import ApiToken
@@ -8,14 +10,16 @@ from mailadmin.cli import VerbCommand
 
 
 class Command(VerbCommand):
-    help = "List every account's API tokens, or revoke one (tokens are made by their owners in the panel)."
+    help = gettext_lazy(
+        "List every account's API tokens, or revoke one (tokens are made by their owners in the panel)."
+    )
     verbs = {
-        "list": "list API tokens (never the tokens themselves): id, owner, name, scope, expiry, last use",
-        "revoke": "revoke the token of that id: refused from its next request",
+        "list": gettext_lazy("list API tokens (never the tokens themselves): id, owner, name, scope, expiry, last use"),
+        "revoke": gettext_lazy("revoke the token of that id: refused from its next request"),
     }
 
     def args_list(self, parser):
-        parser.add_argument("--owner", help="only the tokens of this address")
+        parser.add_argument("--owner", help=_("only the tokens of this address"))
 
     def verb_list(self, options):
         found = ApiToken.objects.select_related("owner").prefetch_related("domains").order_by("owner__address", "name")
@@ -40,6 +44,6 @@ class Command(VerbCommand):
     def verb_revoke(self, options):
         token = ApiToken.objects.select_related("owner").filter(pk=options["id"]).first()
         if token is None:
-            raise ValidationError(f"No API token has the id {options['id']}.")
+            raise ValidationError(_("No API token has the id %(id)s.") % {"id": options["id"]})
         tokens.revoke(acting_user=None, token=token, origin="cli")
         return {"revoked": token.name, "owner": token.owner.address}
