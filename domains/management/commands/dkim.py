@@ -2,6 +2,9 @@
 
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from domains import dkim
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand
@@ -19,14 +22,14 @@ def key_data(key) -> dict:
 
 
 class Command(VerbCommand):
-    help = "DKIM keys: one RSA 2048 and one Ed25519 key sign each enabled domain's outgoing mail."
+    help = gettext_lazy("DKIM keys: one RSA 2048 and one Ed25519 key sign each enabled domain's outgoing mail.")
     verbs = {
-        "enable": "make keys for a domain (if it has none signing)",
-        "rotate": "new keys sign from now on; the old ones stay published for the grace period",
-        "disable": "stop signing (the keys stay published for the grace period)",
-        "show": "the DNS records (TXT) of a domain's published keys",
-        "install": "write the signing keys to DIR for Exim (run as root or the key owner)",
-        "purge": "delete the retired keys past their grace period",
+        "enable": gettext_lazy("make keys for a domain (if it has none signing)"),
+        "rotate": gettext_lazy("new keys sign from now on; the old ones stay published for the grace period"),
+        "disable": gettext_lazy("stop signing (the keys stay published for the grace period)"),
+        "show": gettext_lazy("the DNS records (TXT) of a domain's published keys"),
+        "install": gettext_lazy("write the signing keys to DIR for Exim (run as root or the key owner)"),
+        "purge": gettext_lazy("delete the retired keys past their grace period"),
     }
 
     def args_enable(self, parser):
@@ -35,8 +38,8 @@ class Command(VerbCommand):
     args_rotate = args_disable = args_show = args_enable
 
     def args_install(self, parser):
-        parser.add_argument("directory", nargs="?", help="default: MAIL_DKIM_DIRECTORY")
-        parser.add_argument("--group", help="the group Exim runs as (Debian: Debian-exim)")
+        parser.add_argument("directory", nargs="?", help=_("default: MAIL_DKIM_DIRECTORY"))
+        parser.add_argument("--group", help=_("the group Exim runs as (Debian: Debian-exim)"))
 
     def verb_enable(self, options):
         domain = get_domain(options["domain"])

@@ -4,6 +4,8 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains import dns, dnscheck
 from domains.services import get_domain
@@ -11,25 +13,26 @@ from mailadmin.cli import ProjectCommand, format_error
 
 
 class Command(ProjectCommand):
-    help = (
+    help = gettext_lazy(
         "The DNS records a domain needs (MX, SPF, DKIM, DMARC, TLS-RPT, RFC 6186 SRV), as zone-file lines; "
         "--check compares them with what the DNS publishes; --check-all checks every active domain (a daily job)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("domain", nargs="?")
-        parser.add_argument("--check", action="store_true", help="ask the DNS and give a verdict per record")
-        parser.add_argument("--check-all", action="store_true", help="check every active domain (for the list)")
-        parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        parser.add_argument("--check", action="store_true", help=_("ask the DNS and give a verdict per record"))
+        parser.add_argument("--check-all", action="store_true", help=_("check every active domain (for the list)"))
+        parser.add_argument("--json", action="store_true", help=_("print machine-readable JSON"))
 
     def handle(self, *args, **options):
         if options["check_all"]:
             counts = dnscheck.check_all()
-            lines = [f"{name}: {n} problem(s)" for name, n in counts.items()] or ["(no domains)"]
+            lines = [_("%(domain)s: %(count)s problem(s)") % {"domain": name, "count": n} for name, n in counts.items()]
+            lines = lines or [_("(no domains)")]
             self.stdout.write(json.dumps(counts, indent=2) if options["json"] else "\n".join(lines))
             return
         if not options["domain"]:
-            raise CommandError("Name a domain, or give --check-all.")
+            raise CommandError(_("Name a domain, or give --check-all."))
         try:
             domain = get_domain(options["domain"])
         except ValidationError as exc:
@@ -45,13 +48,15 @@ class Command(ProjectCommand):
                     if verdict.fix:
                         self.stdout.write(f"         {verdict.fix}")
             if dnscheck.problems_of(verdicts):
-                raise CommandError(f"{domain.display_name}: some records are missing or wrong.")
+                raise CommandError(
+                    _("%(domain)s: some records are missing or wrong.") % {"domain": domain.display_name}
+                )
             return
         found = dns.records(domain)
         if options["json"]:
             self.stdout.write(json.dumps({"records": [r.as_dict() for r in found], "advice": dns.advice()}, indent=2))
             return
-        self.stdout.write(f"; DNS records of {domain.display_name} (manage.py dns)")
+        self.stdout.write("; " + _("DNS records of %(domain)s (manage.py dns)") % {"domain": domain.display_name})
         for record in found:
             self.stdout.write(f"; {record.purpose}")
             self.stdout.write(record.zone_line())

@@ -6,6 +6,8 @@ from io import StringIO
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains import services
 from domains.models import Domain
@@ -22,81 +24,87 @@ def domain_data(domain: Domain) -> dict:
     }
 
 
-PROTOCOLS = {"imap": "use IMAP", "pop3": "use POP3", "smtp": "send with SMTP AUTH", "sieve": "use ManageSieve"}
-
-
 def add_setting_args(parser) -> None:
     parser.add_argument("--description")
-    flag(parser, "active", "visible to the MTA (mail is accepted)")
-    flag(parser, "logins-enabled", "IMAP, POP3 and SMTP AUTH for its mailboxes")
-    flag(parser, "default-may-relay", "new mailboxes may relay")
-    for protocol, what in PROTOCOLS.items():
-        flag(parser, f"default-allow-{protocol}", f"new mailboxes may {what}")
-    flag(parser, "users-may-forward", "users set their own mailbox's forwarding")
-    flag(parser, "forward-outside", "mailboxes may forward to addresses outside this server")
-    flag(parser, "require-two-factor", "its administrators log in to the panel with a second factor")
-    flag(parser, "require-app-passwords", "mail programs log in with app passwords only, not the main password")
-    flag(parser, "check-blocklists", "refuse mail to it from clients on the DNS blocklists (manage.py blocklist)")
-    flag(parser, "greylist", "tell a new sender's first attempt from an unknown client to try again later")
+    flag(parser, "active", _("visible to the MTA (mail is accepted)"))
+    flag(parser, "logins-enabled", _("IMAP, POP3 and SMTP AUTH for its mailboxes"))
+    flag(parser, "default-may-relay", _("new mailboxes may relay"))
+    flag(parser, "default-allow-imap", _("new mailboxes may use IMAP"))
+    flag(parser, "default-allow-pop3", _("new mailboxes may use POP3"))
+    flag(parser, "default-allow-smtp", _("new mailboxes may send with SMTP AUTH"))
+    flag(parser, "default-allow-sieve", _("new mailboxes may use ManageSieve"))
+    flag(parser, "users-may-forward", _("users set their own mailbox's forwarding"))
+    flag(parser, "forward-outside", _("mailboxes may forward to addresses outside this server"))
+    flag(parser, "require-two-factor", _("its administrators log in to the panel with a second factor"))
+    flag(parser, "require-app-passwords", _("mail programs log in with app passwords only, not the main password"))
+    flag(parser, "check-blocklists", _("refuse mail to it from clients on the DNS blocklists (manage.py blocklist)"))
+    flag(parser, "greylist", _("tell a new sender's first attempt from an unknown client to try again later"))
     parser.add_argument(
         "--greylist-delay",
         type=whole_number(minimum=1, maximum=86400),
         metavar="SECONDS",
-        help="before a retry is accepted",
+        help=_("before a retry is accepted"),
     )
     parser.add_argument(
         "--greylist-window-hours",
         type=whole_number(minimum=1, maximum=720),
         metavar="HOURS",
-        help="within which the retry comes",
+        help=_("within which the retry comes"),
     )
     parser.add_argument(
         "--greylist-expiry-days",
         type=whole_number(minimum=1, maximum=3650),
         metavar="DAYS",
-        help="a sender that passed is remembered this long after its last message",
+        help=_("a sender that passed is remembered this long after its last message"),
     )
     parser.add_argument(
         "--relay-host",
         metavar="HOST",
-        help="a relay (backup MX) domain: pass its mail to HOST, which holds its mailboxes ('' to host it here)",
+        help=_("a relay (backup MX) domain: pass its mail to HOST, which holds its mailboxes ('' to host it here)"),
     )
-    parser.add_argument("--relay-port", type=whole_number(maximum=65535), metavar="PORT", help="the relay host's port")
+    parser.add_argument(
+        "--relay-port", type=whole_number(maximum=65535), metavar="PORT", help=_("the relay host's port")
+    )
     parser.add_argument(
         "--relay-verify",
         choices=["list", "callout"],
-        help="take mail for the addresses on its relay list (manage.py relay), or for those the relay host "
-        "accepts when asked (callout)",
+        help=_(
+            "take mail for the addresses on its relay list (manage.py relay), or for those the relay host "
+            "accepts when asked (callout)"
+        ),
     )
     for name in ("max-mailboxes", "max-aliases"):
-        parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help="0 = unlimited")
-    size_option(parser, "max-quota", "max_quota_bytes", "largest mailbox quota, 0 = unlimited")
-    size_option(parser, "default-quota", "default_quota_bytes", "quota of new mailboxes, 0 = unlimited")
+        parser.add_argument(f"--{name}", type=whole_number(maximum=MAX_COUNT), metavar="N", help=_("0 = unlimited"))
+    size_option(parser, "max-quota", "max_quota_bytes", _("largest mailbox quota, 0 = unlimited"))
+    size_option(parser, "default-quota", "default_quota_bytes", _("quota of new mailboxes, 0 = unlimited"))
     parser.add_argument(
         "--default-max-sent-per-hour",
         type=whole_number(maximum=MAX_COUNT),
         metavar="N",
-        help="messages a mailbox may send an hour with SMTP AUTH, unless it says otherwise; 0 = no limit",
+        help=_("messages a mailbox may send an hour with SMTP AUTH, unless it says otherwise; 0 = no limit"),
     )
     parser.add_argument(
         "--default-max-recipients-per-hour",
         type=whole_number(maximum=MAX_COUNT),
         metavar="N",
-        help="recipients a mailbox may send to an hour, unless it says otherwise; 0 = no limit",
+        help=_("recipients a mailbox may send to an hour, unless it says otherwise; 0 = no limit"),
     )
     size_option(
-        parser, "max-message-size", "max_message_bytes", "largest message its addresses accept, 0 = the server's limit"
+        parser,
+        "max-message-size",
+        "max_message_bytes",
+        _("largest message its addresses accept, 0 = the server's limit"),
     )
 
 
 class Command(VerbCommand):
-    help = "Manage domains."
+    help = gettext_lazy("Manage domains.")
     verbs = {
-        "add": "create a domain",
-        "list": "list domains",
-        "show": "show one domain",
-        "set": "change a domain's settings and limits",
-        "delete": "delete a domain",
+        "add": gettext_lazy("create a domain"),
+        "list": gettext_lazy("list domains"),
+        "show": gettext_lazy("show one domain"),
+        "set": gettext_lazy("change a domain's settings and limits"),
+        "delete": gettext_lazy("delete a domain"),
     }
 
     def args_add(self, parser):
@@ -105,7 +113,7 @@ class Command(VerbCommand):
         parser.add_argument(
             "--postmaster-to",
             metavar="ADDRESS",
-            help="make postmaster@ and abuse@ of the new domain (RFC 2142) forward to ADDRESS",
+            help=_("make postmaster@ and abuse@ of the new domain (RFC 2142) forward to ADDRESS"),
         )
 
     def args_show(self, parser):
@@ -117,7 +125,7 @@ class Command(VerbCommand):
 
     def args_delete(self, parser):
         parser.add_argument("name")
-        parser.add_argument("--force", action="store_true", help="also delete its mailboxes")
+        parser.add_argument("--force", action="store_true", help=_("also delete its mailboxes"))
 
     @transaction.atomic
     def verb_add(self, options):
@@ -149,7 +157,7 @@ class Command(VerbCommand):
         domain = services.get_domain(options["name"])
         fields = given(options, *SETTING_ARGS)
         if not fields:
-            raise ValidationError("Nothing to change: give at least one setting.")
+            raise ValidationError(_("Nothing to change: give at least one setting."))
         return domain_data(services.domain_update(origin="cli", acting_user=None, domain=domain, **fields))
 
     def verb_delete(self, options):

@@ -1,6 +1,8 @@
 """manage.py domainalias add|list|set|delete"""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains import services
 from domains.models import DomainAlias
@@ -16,29 +18,29 @@ def get_domain_alias(name: str) -> DomainAlias:
     try:
         return DomainAlias.objects.select_related("target").get(name=ascii_name)
     except DomainAlias.DoesNotExist:
-        raise ValidationError({"name": f"No domain alias {ascii_name}."}) from None
+        raise ValidationError({"name": _("No domain alias %(name)s.") % {"name": ascii_name}}) from None
 
 
 class Command(VerbCommand):
-    help = "Manage domain aliases (another name for a domain)."
+    help = gettext_lazy("Manage domain aliases (another name for a domain).")
     verbs = {
-        "add": "make NAME another name of TARGET",
-        "list": "list domain aliases",
-        "set": "switch a domain alias on or off",
-        "delete": "delete a domain alias",
+        "add": gettext_lazy("make NAME another name of TARGET"),
+        "list": gettext_lazy("list domain aliases"),
+        "set": gettext_lazy("switch a domain alias on or off"),
+        "delete": gettext_lazy("delete a domain alias"),
     }
 
     def args_add(self, parser):
         parser.add_argument("name")
         parser.add_argument("target")
-        flag(parser, "active", "mail to the alias is accepted (default yes)")
+        flag(parser, "active", _("mail to the alias is accepted (default yes)"))
 
     def args_list(self, parser):
-        parser.add_argument("--target", help="only the aliases of this domain")
+        parser.add_argument("--target", help=_("only the aliases of this domain"))
 
     def args_set(self, parser):
         parser.add_argument("name")
-        flag(parser, "active", "mail to the alias is accepted")
+        flag(parser, "active", _("mail to the alias is accepted"))
 
     def args_delete(self, parser):
         parser.add_argument("name")
@@ -60,7 +62,7 @@ class Command(VerbCommand):
 
     def verb_set(self, options):
         if options["active"] is None:
-            raise ValidationError("Nothing to change: give --active or --no-active.")
+            raise ValidationError(_("Nothing to change: give --active or --no-active."))
         alias = get_domain_alias(options["name"])
         return alias_data(
             services.domain_alias_update(origin="cli", acting_user=None, alias=alias, active=options["active"])

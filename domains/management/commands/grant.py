@@ -2,6 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains import services
 from domains.models import AdminGrant
@@ -26,29 +28,29 @@ def grant_data(grant: AdminGrant) -> dict:
 
 
 class Command(VerbCommand):
-    help = "Manage admin grants: which mailbox administers which domains, within what limits."
+    help = gettext_lazy("Manage admin grants: which mailbox administers which domains, within what limits.")
     verbs = {
-        "set": "create or replace the grant of ADMIN",
-        "show": "show one grant",
-        "list": "list grants",
-        "revoke": "take a grant away",
+        "set": gettext_lazy("create or replace the grant of ADMIN"),
+        "show": gettext_lazy("show one grant"),
+        "list": gettext_lazy("list grants"),
+        "revoke": gettext_lazy("take a grant away"),
     }
 
     def args_set(self, parser):
-        parser.add_argument("admin", help="the administrator's address")
+        parser.add_argument("admin", help=_("the administrator's address"))
         parser.add_argument(
             "--domain",
             action="append",
             dest="domains",
             metavar="DOMAIN",
-            help="a granted domain (repeat for several); replaces the list when given",
+            help=_("a granted domain (repeat for several); replaces the list when given"),
         )
         count = whole_number(maximum=MAX_COUNT)
-        size_option(parser, "quota", "quota_bytes", "quota shared by all its domains, 0 = unlimited")
-        parser.add_argument("--max-mailboxes", type=count, help="mailboxes across all its domains, 0 = unlimited")
-        flag(parser, "can-create-mailboxes", "may create mailboxes")
-        flag(parser, "can-delete-mailboxes", "may delete mailboxes")
-        flag(parser, "can-appoint-admins", "may appoint other admins for its domains")
+        size_option(parser, "quota", "quota_bytes", _("quota shared by all its domains, 0 = unlimited"))
+        parser.add_argument("--max-mailboxes", type=count, help=_("mailboxes across all its domains, 0 = unlimited"))
+        flag(parser, "can-create-mailboxes", _("may create mailboxes"))
+        flag(parser, "can-delete-mailboxes", _("may delete mailboxes"))
+        flag(parser, "can-appoint-admins", _("may appoint other admins for its domains"))
 
     def args_show(self, parser):
         parser.add_argument("admin")
@@ -64,14 +66,14 @@ class Command(VerbCommand):
         elif existing:
             domains = list(existing.domains.all())
         else:
-            raise ValidationError({"domains": "Give at least one --domain for a new grant."})
+            raise ValidationError({"domains": _("Give at least one --domain for a new grant.")})
         return grant_data(services.grant_set(origin="cli", acting_user=None, admin=admin, domains=domains, **fields))
 
     def verb_show(self, options):
         admin = get_user_model().objects.get_by_address(options["admin"])
         grant = AdminGrant.objects.filter(admin=admin).first()
         if grant is None:
-            raise ValidationError(f"{admin.address} has no admin grant.")
+            raise ValidationError(_("%(admin)s has no admin grant.") % {"admin": admin.address})
         return grant_data(grant)
 
     def verb_list(self, options):

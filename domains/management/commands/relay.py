@@ -1,6 +1,8 @@
 """manage.py relay list|add|remove: the addresses a relay (backup MX) domain takes mail for."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains import services
 from domains.models import RelayRecipient
@@ -12,14 +14,14 @@ def recipient_data(recipient: RelayRecipient) -> dict:
 
 
 class Command(VerbCommand):
-    help = (
+    help = gettext_lazy(
         "Manage the relay list of a relay (backup MX) domain: the addresses it takes mail for and passes "
         "to its relay host (manage.py domain set DOMAIN --relay-host HOST makes a domain one)."
     )
     verbs = {
-        "list": "show a relay domain's list",
-        "add": "add addresses (local parts, addresses of the domain, or @ for every address)",
-        "remove": "take addresses off the list",
+        "list": gettext_lazy("show a relay domain's list"),
+        "add": gettext_lazy("add addresses (local parts, addresses of the domain, or @ for every address)"),
+        "remove": gettext_lazy("take addresses off the list"),
     }
 
     def args_list(self, parser):
@@ -50,7 +52,10 @@ class Command(VerbCommand):
         found = {r.address: r for r in domain.relay_recipients.filter(address__in=wanted)}
         missing = [a for a in wanted if a not in found]
         if missing:
-            raise ValidationError(f"Not on the relay list of {domain.name}: {', '.join(missing)}.")
+            raise ValidationError(
+                _("Not on the relay list of %(domain)s: %(addresses)s.")
+                % {"domain": domain.name, "addresses": ", ".join(missing)}
+            )
         for recipient in found.values():
             services.relay_recipient_delete(acting_user=None, recipient=recipient, origin="cli")
         return {"removed": sorted(found)}
