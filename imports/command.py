@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from imports.base import SourceError
 from mailadmin.cli import ProjectCommand
@@ -22,20 +23,22 @@ class ImportCommand(ProjectCommand):
 
     def add_arguments(self, parser):
         self.add_source_arguments(parser)
-        parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
-        parser.add_argument("--json", action="store_true", help="print the report as JSON")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar (default on a terminal)")
+        parser.add_argument("--dry-run", action="store_true", help=_("report what would change, change nothing"))
+        parser.add_argument("--json", action="store_true", help=_("print the report as JSON"))
+        parser.add_argument("--no-progress", action="store_true", help=_("no progress bar (default on a terminal)"))
         parser.add_argument(
             "--encoding",
             default=None,
-            help="the source's character encoding when it is not UTF-8 (latin-1, cp1252 ...); "
-            "a source that is not valid in it is refused whole",
+            help=_(
+                "the source's character encoding when it is not UTF-8 (latin-1, cp1252 ...); "
+                "a source that is not valid in it is refused whole"
+            ),
         )
         parser.add_argument(
             "--postmaster-to",
             metavar="ADDRESS",
             default="",
-            help="make postmaster@ and abuse@ (RFC 2142) of each domain the import creates forward to ADDRESS",
+            help=_("make postmaster@ and abuse@ (RFC 2142) of each domain the import creates forward to ADDRESS"),
         )
 
     def add_source_arguments(self, parser):
@@ -64,14 +67,15 @@ class ImportCommand(ProjectCommand):
             for line in report.lines():
                 self.stdout.write(line)
             if report.rows:
-                self.stdout.write("every row of the source:")
+                self.stdout.write(_("every row of the source:"))
                 for line in report.row_lines():
                     self.stdout.write(line)
         if report.failures:
             # Exit 3: the report is printed whole and the other rows are imported, but a script
             # running the import must not take it for a clean one (1 is "nothing imported").
-            raise CommandError(
-                f"{len(report.failures)} item(s) failed; the others were "
-                + ("checked (dry run)." if options["dry_run"] else "imported."),
-                returncode=PARTIAL,
+            message = (
+                _("%(count)s item(s) failed; the others were checked (dry run).")
+                if options["dry_run"]
+                else _("%(count)s item(s) failed; the others were imported.")
             )
+            raise CommandError(message % {"count": len(report.failures)}, returncode=PARTIAL)
