@@ -21,6 +21,8 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import generate_password
 from mailadmin.cli import VerbCommand
@@ -37,8 +39,11 @@ def check_role(name: str, field: str) -> str:
     if not _ROLE_RE.match(name or ""):
         raise ValidationError(
             {
-                field: f"'{name}' is not a valid user name: lower-case letters, digits and _, "
-                "at most 32, not starting with a digit."
+                field: _(
+                    "'%(name)s' is not a valid user name: lower-case letters, digits and _, "
+                    "at most 32, not starting with a digit."
+                )
+                % {"name": name}
             }
         )
     return name
@@ -117,22 +122,27 @@ def drop_users(cursor, vendor: str, database: str, users: list[str], host: str) 
 
 
 class Command(VerbCommand):
-    help = (
+    help = gettext_lazy(
         "Create (or drop) the read-only database users that Exim and Dovecot log in as, and the one "
         "Exim writes greylisting's table as."
     )
-    verbs = {"create": "create the users or reset their passwords and grants", "drop": "drop the three users"}
+    verbs = {
+        "create": gettext_lazy("create the users or reset their passwords and grants"),
+        "drop": gettext_lazy("drop the three users"),
+    }
 
     def _common(self, parser):
         parser.add_argument("--exim-user", default=settings.LOOKUP_EXIM_USER)
         parser.add_argument("--dovecot-user", default=settings.LOOKUP_DOVECOT_USER)
         parser.add_argument(
-            "--greylist-user", default=settings.LOOKUP_GREYLIST_USER, help="the user Exim writes greylisting's table as"
+            "--greylist-user",
+            default=settings.LOOKUP_GREYLIST_USER,
+            help=_("the user Exim writes greylisting's table as"),
         )
         parser.add_argument(
             "--client-host",
             default="localhost",
-            help="MariaDB/MySQL: the host part of the accounts (default localhost)",
+            help=_("MariaDB/MySQL: the host part of the accounts (default localhost)"),
         )
 
     def args_create(self, parser):
@@ -140,7 +150,7 @@ class Command(VerbCommand):
         parser.add_argument(
             "--passwords-stdin",
             action="store_true",
-            help="read three lines from stdin: Exim's password, Dovecot's, then greylisting's",
+            help=_("read three lines from stdin: Exim's password, Dovecot's, then greylisting's"),
         )
 
     args_drop = _common
@@ -151,25 +161,30 @@ class Command(VerbCommand):
         greylist = check_role(options["greylist_user"], "greylist_user")
         if len({exim, dovecot, greylist}) < 3:
             raise ValidationError(
-                "Exim, Dovecot and greylisting need three different users "
-                "(only Dovecot's may read hashes, only greylisting's may write)."
+                _(
+                    "Exim, Dovecot and greylisting need three different users "
+                    "(only Dovecot's may read hashes, only greylisting's may write)."
+                )
             )
         if not _HOST_RE.match(options["client_host"]):
-            raise ValidationError({"client_host": "Not a host name, address or pattern."})
+            raise ValidationError({"client_host": _("Not a host name, address or pattern.")})
         vendor = connection.vendor
         if vendor not in ("mysql", "postgresql"):
             raise ValidationError(
-                "SQLite has no database users: let Exim and Dovecot read the database file "
-                "(group read permission) as deploy/README.md describes."
+                _(
+                    "SQLite has no database users: let Exim and Dovecot read the database file "
+                    "(group read permission) as deploy/README.md describes."
+                )
             )
         return vendor, exim, dovecot, greylist, connection.settings_dict["NAME"]
 
     def verb_create(self, options):
         vendor, exim, dovecot, greylist, database = self._target(options)
         if options["passwords_stdin"]:
-            passwords = [self.read_secret(f"{who} password") for who in ("Exim", "Dovecot", "greylisting")]
+            labels = (_("Exim password"), _("Dovecot password"), _("greylisting password"))
+            passwords = [self.read_secret(label) for label in labels]
             if not all(passwords):
-                raise ValidationError("Empty passwords are not allowed.")
+                raise ValidationError(_("Empty passwords are not allowed."))
         else:
             passwords = [generate_password(24) for _ in range(3)]
         exim_pw, dovecot_pw, greylist_pw = passwords

@@ -13,28 +13,30 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mailadmin.cli import ProjectCommand
 from mailserver import config as mailconfig
 
 
 class Command(ProjectCommand):
-    help = (
+    help = gettext_lazy(
         "Render the Exim and Dovecot configuration and the panel's systemd units (deploy/) from the project's "
         "settings into a directory."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("output", help="directory to write exim4/, dovecot/ and systemd/ into")
+        parser.add_argument("output", help=_("directory to write exim4/, dovecot/ and systemd/ into"))
         self.add_setting_arguments(parser)
 
     def add_setting_arguments(self, parser):
         """--set and --credentials (install_mailconfig takes them too)."""
         parser.add_argument(
-            "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)"
+            "--set", action="append", default=[], metavar="NAME=VALUE", help=_("override a setting (repeatable)")
         )
         parser.add_argument(
-            "--credentials", metavar="FILE", help="JSON from `lookup_users create --json` (- reads stdin)"
+            "--credentials", metavar="FILE", help=_("JSON from `lookup_users create --json` (- reads stdin)")
         )
 
     def handle(self, *args, **options):
@@ -52,7 +54,7 @@ class Command(ProjectCommand):
         for item in options["set"]:
             name, sep, value = item.partition("=")
             if not sep:
-                raise CommandError(f"--set {item}: expected NAME=VALUE")
+                raise CommandError(_("--set %(item)s: expected NAME=VALUE") % {"item": item})
             overrides[name.strip().upper()] = value
         if options["credentials"]:
             overrides.update(self._credentials(options["credentials"]))
@@ -77,4 +79,7 @@ class Command(ProjectCommand):
                 ),
             }
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CommandError(f"--credentials {source}: not the JSON of `lookup_users create --json` ({exc})")
+            raise CommandError(
+                _("--credentials %(source)s: not the JSON of `lookup_users create --json` (%(error)s)")
+                % {"source": source, "error": exc}
+            )

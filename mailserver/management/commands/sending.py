@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mailadmin.cli import VerbCommand
 from mailserver import sending
@@ -20,20 +22,26 @@ def state_data(state: SendingState) -> dict:
 
 
 class Command(VerbCommand):
-    help = "What authenticated mailboxes send an hour, from Exim's ratelimit hints database."
+    help = gettext_lazy("What authenticated mailboxes send an hour, from Exim's ratelimit hints database.")
     verbs = {
-        "collect": "read Exim's ratelimit database on this mail host into the directory (mailadmin-sending.timer)",
-        "list": "show what was last collected (--limited: only mailboxes held at their limit)",
+        "collect": gettext_lazy(
+            "read Exim's ratelimit database on this mail host into the directory (mailadmin-sending.timer)"
+        ),
+        "list": gettext_lazy("show what was last collected (--limited: only mailboxes held at their limit)"),
     }
 
     def args_collect(self, parser):
-        parser.add_argument("--spool", default=None, help="Exim's spool directory (default: MAIL_EXIM_SPOOL_DIRECTORY)")
         parser.add_argument(
-            "--host", default=None, help="the name this mail host's counts are kept under (default: its own name)"
+            "--spool", default=None, help=_("Exim's spool directory (default: MAIL_EXIM_SPOOL_DIRECTORY)")
+        )
+        parser.add_argument(
+            "--host",
+            default=None,
+            help=_("the name this mail host's counts are kept under (default: its own name)"),
         )
 
     def args_list(self, parser):
-        parser.add_argument("--limited", action="store_true", help="only the mailboxes held at their limit")
+        parser.add_argument("--limited", action="store_true", help=_("only the mailboxes held at their limit"))
 
     def verb_collect(self, options):
         try:
