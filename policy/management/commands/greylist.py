@@ -3,6 +3,8 @@
 import time
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from domains.services import get_domain
 from mailadmin.cli import VerbCommand, whole_number
@@ -11,29 +13,29 @@ from policy.models import GreylistAllow, GreylistTriplet
 
 
 class Command(VerbCommand):
-    help = (
+    help = gettext_lazy(
         "Greylisting's allow list (client networks and sender domains that are never greylisted) and the "
         "senders it holds (manage.py domain set --greylist switches it on for a domain)."
     )
     verbs = {
-        "list": "show the allow list",
-        "allow": "add a client network or a sender domain to the allow list",
-        "disallow": "remove an entry from the allow list",
-        "triplets": "show the senders greylisting holds, newest first",
-        "expire": "delete the senders greylisting no longer needs (the daily job runs this)",
+        "list": gettext_lazy("show the allow list"),
+        "allow": gettext_lazy("add a client network or a sender domain to the allow list"),
+        "disallow": gettext_lazy("remove an entry from the allow list"),
+        "triplets": gettext_lazy("show the senders greylisting holds, newest first"),
+        "expire": gettext_lazy("delete the senders greylisting no longer needs (the daily job runs this)"),
     }
 
     def args_allow(self, parser):
         parser.add_argument(
-            "pattern", help="a client network (192.0.2.0/24, 2001:db8::/32), example.com or *.example.com"
+            "pattern", help=_("a client network (192.0.2.0/24, 2001:db8::/32), example.com or *.example.com")
         )
-        parser.add_argument("--note", default="", help="why it is on the list")
+        parser.add_argument("--note", default="", help=_("why it is on the list"))
 
     def args_disallow(self, parser):
         parser.add_argument("pattern")
 
     def args_triplets(self, parser):
-        parser.add_argument("--domain", help="only this domain's")
+        parser.add_argument("--domain", help=_("only this domain's"))
         parser.add_argument("--limit", type=whole_number(minimum=1, maximum=10000), default=50)
 
     def verb_list(self, options):
@@ -48,7 +50,10 @@ class Command(VerbCommand):
     def verb_disallow(self, options):
         entry = services.greylist_allow_named(options["pattern"])
         if entry is None:
-            raise ValidationError(f"{options['pattern']} is not on the allow list (manage.py greylist list shows it).")
+            raise ValidationError(
+                _("%(pattern)s is not on the allow list (manage.py greylist list shows it).")
+                % {"pattern": options["pattern"]}
+            )
         services.greylist_allow_delete(acting_user=None, entry=entry, origin="cli")
         return {"disallowed": entry.pattern}
 

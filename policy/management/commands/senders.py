@@ -1,6 +1,8 @@
 """manage.py senders list|add|remove: the sender allow/deny lists of a mailbox or a domain."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import get_mailbox
 from domains.services import get_domain
@@ -8,7 +10,7 @@ from mailadmin.cli import VerbCommand
 from policy import services
 from policy.models import SenderRule, parse_pattern
 
-LIST_HELP = "a mailbox's address, or a domain (example.org or @example.org) for its domain-wide list"
+LIST_HELP = gettext_lazy("a mailbox's address, or a domain (example.org or @example.org) for its domain-wide list")
 
 
 def rule_data(rule: SenderRule) -> dict:
@@ -24,11 +26,11 @@ def owner_of(text: str) -> dict:
 
 
 class Command(VerbCommand):
-    help = "Manage the sender allow/deny lists of mailboxes and domains (allow beats deny)."
+    help = gettext_lazy("Manage the sender allow/deny lists of mailboxes and domains (allow beats deny).")
     verbs = {
-        "list": "show a list",
-        "add": "allow or refuse a sender address, @domain or (refuse only) a client network",
-        "remove": "take an entry off a list",
+        "list": gettext_lazy("show a list"),
+        "add": gettext_lazy("allow or refuse a sender address, @domain or (refuse only) a client network"),
+        "remove": gettext_lazy("take an entry off a list"),
     }
 
     def args_list(self, parser):
@@ -37,7 +39,7 @@ class Command(VerbCommand):
     def args_add(self, parser):
         parser.add_argument("list", help=LIST_HELP)
         parser.add_argument("action", choices=["allow", "deny"])
-        parser.add_argument("pattern", help="user@example.com, @example.com, or a network such as 192.0.2.0/24")
+        parser.add_argument("pattern", help=_("user@example.com, @example.com, or a network such as 192.0.2.0/24"))
 
     def args_remove(self, parser):
         parser.add_argument("list", help=LIST_HELP)
@@ -57,9 +59,11 @@ class Command(VerbCommand):
         return rule_data(rule)
 
     def verb_remove(self, options):
-        pattern, _ = parse_pattern(options["pattern"])
+        pattern = parse_pattern(options["pattern"])[0]  # (not "pattern, _ =": _ is gettext here)
         rule = services.rules_of(**owner_of(options["list"])).filter(pattern=pattern).first()
         if rule is None:
-            raise ValidationError(f"{pattern} is not on the list of {options['list']}.")
+            raise ValidationError(
+                _("%(pattern)s is not on the list of %(list)s.") % {"pattern": pattern, "list": options["list"]}
+            )
         services.sender_rule_delete(origin="cli", acting_user=None, rule=rule)
         return {"removed": pattern, "list": rule.owner}

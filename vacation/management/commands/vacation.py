@@ -3,6 +3,8 @@
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import get_mailbox
 from mailadmin.cli import VerbCommand, whole_number
@@ -28,12 +30,15 @@ def parse_day(value: str | None, field: str):
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise ValidationError({field: f"'{value}' is not a date (YYYY-MM-DD)."}) from None
+        raise ValidationError({field: _("'%(value)s' is not a date (YYYY-MM-DD).") % {"value": value}}) from None
 
 
 class Command(VerbCommand):
-    help = "Set or show a mailbox's vacation reply."
-    verbs = {"set": "switch the reply off, to the default text, or to a custom text", "show": "show it"}
+    help = gettext_lazy("Set or show a mailbox's vacation reply.")
+    verbs = {
+        "set": gettext_lazy("switch the reply off, to the default text, or to a custom text"),
+        "show": gettext_lazy("show it"),
+    }
 
     def args_set(self, parser):
         parser.add_argument("address")
@@ -41,13 +46,13 @@ class Command(VerbCommand):
         parser.add_argument("--subject")
         body = parser.add_mutually_exclusive_group()
         body.add_argument("--body")
-        body.add_argument("--body-file", help="read the text from this file (UTF-8), '-' for stdin")
-        parser.add_argument("--first-day", help="YYYY-MM-DD")
-        parser.add_argument("--last-day", help="YYYY-MM-DD")
+        body.add_argument("--body-file", help=_("read the text from this file (UTF-8), '-' for stdin"))
+        parser.add_argument("--first-day", help=_("YYYY-MM-DD"))
+        parser.add_argument("--last-day", help=_("YYYY-MM-DD"))
         parser.add_argument(
             "--interval-days",
             type=whole_number(minimum=1, maximum=MAX_INTERVAL_DAYS),
-            help="one reply per sender per this many days",
+            help=_("one reply per sender per this many days"),
         )
 
     def args_show(self, parser):
@@ -88,4 +93,6 @@ class Command(VerbCommand):
             with open(path, encoding="utf-8") as handle:
                 return handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError({"body": f"Cannot read {path}: {exc}"}) from None
+            raise ValidationError(
+                {"body": _("Cannot read %(file)s: %(error)s") % {"file": path, "error": exc}}
+            ) from None
