@@ -81,3 +81,19 @@ def test_a_wrong_spool_is_a_clear_error_and_a_spool_without_counts_is_empty(tmp_
     out = io.StringIO()
     call_command("sending", "collect", "--spool", str(tmp_path), "--json", stdout=out)
     assert json.loads(out.getvalue()) == {"mailboxes": 0, "limited": []}
+
+
+def test_a_mailbox_held_on_two_hosts_is_listed_once_on_its_domain_page(personas, client):
+    """The domain page's warning names each held mailbox once, linked to its page, however many
+    hosts hold it; a mailbox under its limit is not named."""
+    accounts.mailbox_update(acting_user=None, mailbox=personas.user, origin="t", max_sent_per_hour=10)
+    now = timezone.now()
+    for host in ("mx1.example.net", "mx2.example.net"):
+        sending.record({"user@example.org": sending.Rate(messages=12, recipients=12)}, now, host)
+    client.force_login(personas.superuser)
+    page = client.get(f"/domains/{personas.org.pk}/").content.decode()
+    warning = page[page.index("Held at their sending limit:") :].split("</p>")[0]
+    assert warning.count(f'<a href="/mailboxes/{personas.user.pk}/">user@example.org</a>') == 1
+    sending.record({}, now, "mx1.example.net")
+    sending.record({}, now, "mx2.example.net")
+    assert "Held at their sending limit:" not in client.get(f"/domains/{personas.org.pk}/").content.decode()
