@@ -71,7 +71,7 @@ def _language() -> dict:
     """The active language's words and number format for the bars and sizes, looked up once per
     language in a process (catalogues and formats do not change while it runs): a page of 50
     mailboxes draws 50 bars and 100 sizes, and asking the catalogue and the format settings for
-    each one was a third of the domain page's time (bench/pages.py)."""
+    each one cost the domain page 15-20 % of its time (bench/pages.py)."""
     code = get_language()
     words = _LANGUAGES.get(code)
     if words is None:
