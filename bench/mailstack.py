@@ -120,8 +120,29 @@ class StaticTables:
             Path(str(path) + ".db").chmod(0o644)
 
 
+def _active_only(text: str) -> str:
+    """``text`` without the ``.ifdef``/``.ifndef`` blocks Exim skips (their macro is not defined in
+    the rendered file: the replicas' comparison, for one): their queries are never asked."""
+    defined = set(_macros(text.replace("\\\n", " ")))
+    kept, stack = [], []
+    for line in text.splitlines(keepends=True):
+        word = line.split()
+        if line.startswith((".ifdef ", ".ifndef ")):
+            stack.append((word[1] in defined) == (word[0] == ".ifdef"))
+        elif line.startswith(".else"):
+            stack[-1] = not stack[-1]
+        elif line.startswith(".endif"):
+            stack.pop()
+        elif all(stack):
+            kept.append(line)
+            continue
+        kept.append("\n")  # (a blank line: the rest keep their numbers)
+    return "".join(kept)
+
+
 def static_exim(text: str, tables: StaticTables, keys_for) -> str:
     """The rendered exim4.conf with each SQL lookup replaced by a DBM lookup of the same key."""
+    text = _active_only(text)
     macros = _macros(text.replace("\\\n", " "))  # (a definition may go on over several lines)
     out, i = [], 0
     while (start := text.find(_LOOKUP_HEAD, i)) >= 0:
