@@ -152,3 +152,31 @@ def test_database_restart_gives_only_temporary_answers_and_loses_nothing(private
         assert all(n == 1 for n in counts.values()), f"{box}: {counts}\n{mail.log()}"
     assert " ** " not in mail.log(), mail.log()
     assert not [m for m in mail.sink.messages if m[0] == ""], "a bounce left the server"
+
+
+def test_recipients_accepted_before_the_database_stops_get_their_message_at_data(private):
+    """The DATA ACL asks the directory nothing (its size limit and room come from RCPT): a client
+    whose recipients were accepted is not turned away when the database stops before it sends the
+    message; the message waits in the queue and is delivered once the database is back."""
+    mail, server = private
+    subject = f"data during outage {time.monotonic_ns()}"
+    conn = mail.smtp()
+    try:
+        assert conn.mail("someone@outside.test")[0] == 250
+        assert conn.rcpt("alice@alpha.test")[0] == 250
+        assert conn.rcpt("bob@alpha.test")[0] == 250
+        server.stop()
+        code, text = conn.data(
+            f"From: someone@outside.test\r\nTo: alice@alpha.test\r\nSubject: {subject}\r\n\r\nbody\r\n"
+        )
+        assert code == 250, (code, text, mail.log())
+    finally:
+        conn.close()
+        server.start()
+    deadline = time.monotonic() + 60
+    boxes = ("alice@alpha.test", "bob@alpha.test")
+    while time.monotonic() < deadline and not all(mail.maildir_count(box, subject) for box in boxes):
+        mail.run_queue()
+        time.sleep(1)
+    assert [mail.maildir_count(box, subject) for box in boxes] == [1, 1], mail.log()
+    assert " ** " not in mail.log(), mail.log()
