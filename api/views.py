@@ -313,6 +313,11 @@ class VacationIO(Schema):
     first_day: datetime.date | None = None
     last_day: datetime.date | None = None
     interval_days: int = Field(7, ge=1, le=365)
+    language: str | None = Field(
+        None,
+        max_length=10,
+        description="the language of the default text (en, de, fr; empty: the server's); left out: kept",
+    )
 
 
 class SenderRuleIn(Schema):
@@ -667,7 +672,7 @@ def forwarding_set(request, address: str, payload: ForwardingIO):
 def _vacation_out(vacation: Vacation | None) -> dict:
     if vacation is None:
         return {"mode": "off"}
-    fields = ("mode", "subject", "body", "first_day", "last_day", "interval_days")
+    fields = ("mode", "subject", "body", "first_day", "last_day", "interval_days", "language")
     return {f: getattr(vacation, f) for f in fields}
 
 

@@ -235,11 +235,21 @@ MAIL_ARGON2_MEMORY_KIB = env.int("MAIL_ARGON2_MEMORY_KIB", default=65536)
 MAIL_ARGON2_TIME_COST = env.int("MAIL_ARGON2_TIME_COST", default=3)
 MAIL_BCRYPT_ROUNDS = env.int("MAIL_BCRYPT_ROUNDS", default=10)
 MAIL_SHA512_ROUNDS = env.int("MAIL_SHA512_ROUNDS", default=5000)
-# Text of the default vacation reply (the "default" mode), used by the Exim templates.
-VACATION_DEFAULT_SUBJECT = env.str("VACATION_DEFAULT_SUBJECT", default="Out of office")
+
+
+def gettext_noop(text: str) -> str:
+    """Marks a text for the catalogues (makemessages reads the name) without translating it here:
+    importing django.utils.translation from the settings let a bad setting pass ``manage.py``."""
+    return text
+
+
+# Text of the default vacation reply (the "default" mode), used by the Exim templates. These
+# defaults are in the catalogues: a reply goes out in the language of its mailbox's vacation
+# (vacation.models.default_text); a text set here that the catalogues do not hold is sent as it is.
+VACATION_DEFAULT_SUBJECT = env.str("VACATION_DEFAULT_SUBJECT", default=gettext_noop("Out of office"))
 VACATION_DEFAULT_BODY = env.str(
     "VACATION_DEFAULT_BODY",
-    default="I am away and will read your message when I am back.",
+    default=gettext_noop("I am away and will read your message when I am back."),
 )
 VACATION_DEFAULT_INTERVAL_DAYS = env.int("VACATION_DEFAULT_INTERVAL_DAYS", default=7)
 # The two read-only database users that `manage.py lookup_users` creates, and the third, through

@@ -190,6 +190,30 @@ def _one_line(name: str, value) -> str:
     return value
 
 
+def _vacation_texts(subject, body) -> dict[str, str]:
+    """The default vacation reply in the server's language, and Exim expansions that choose it in
+    the language of the mailbox's vacation (VACATION_LANGUAGE, 30-transports.conf) for each other
+    language of the panel whose text differs (vacation.models.default_text: the catalogues'
+    translation of the configured text; a text they do not hold stays as it is)."""
+    from vacation.models import default_text
+
+    texts = {code: default_text(code, subject=str(subject), body=str(body)) for code in dict(settings.LANGUAGES)}
+    server = default_text("", subject=str(subject), body=str(body))
+    found = {}
+    for n, (key, name) in enumerate((("SUBJECT", "VACATION_DEFAULT_SUBJECT"), ("BODY", "VACATION_DEFAULT_BODY"))):
+        escaped = {code: _exim_text(_one_line(name, t[n]) if n == 0 else t[n]) for code, t in texts.items()}
+        default = _exim_text(_one_line(name, server[n]) if n == 0 else server[n])
+        choice = default
+        for code, text in reversed(escaped.items()):
+            if text != default:
+                if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", code):
+                    raise ConfigError(f"LANGUAGES: {code!r} is not a language code Exim can compare.")
+                choice = f"${{if eq{{VACATION_LANGUAGE}}{{{code}}}{{{text}}}{{{choice}}}}}"
+        found[f"VACATION_DEFAULT_{key}"] = default
+        found[f"VACATION_{key}_IN_LANGUAGE"] = choice
+    return found
+
+
 def _flag(value) -> bool:
     if isinstance(value, bool):
         return value
@@ -259,9 +283,8 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
         "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
         "AUTH_PENALTY_SOCKET_MODE": "0600" if _flag(s("MAIL_AUTH_PENALTY")) else "0",
         "AUTH_FAIL_LIMIT": _count("MAIL_AUTH_FAILURE_LIMIT", s("MAIL_AUTH_FAILURE_LIMIT")),
-        "VACATION_DEFAULT_SUBJECT": _exim_text(_one_line("VACATION_DEFAULT_SUBJECT", s("VACATION_DEFAULT_SUBJECT"))),
-        "VACATION_DEFAULT_BODY": _exim_text(str(s("VACATION_DEFAULT_BODY"))),
     }
+    v |= _vacation_texts(s("VACATION_DEFAULT_SUBJECT"), s("VACATION_DEFAULT_BODY"))
     v.update(_login_processes(s("MAIL_DOVECOT_LOGIN_MODE"), s("MAIL_DOVECOT_LOGIN_PROCESSES")))
     log_path = str(s("MAIL_DOVECOT_LOG_PATH"))
     v["DOVECOT_LOG_PATH"] = log_path if log_path == "syslog" else _path("MAIL_DOVECOT_LOG_PATH", log_path)
@@ -416,6 +439,8 @@ EXIM_MACROS = {
     "AUTH_FAIL_LIMIT": "AUTH_FAIL_LIMIT",
     "VACATION_DEFAULT_SUBJECT": "VACATION_DEFAULT_SUBJECT",
     "VACATION_DEFAULT_TEXT": "VACATION_DEFAULT_BODY",
+    "VACATION_SUBJECT_IN_LANGUAGE": "VACATION_SUBJECT_IN_LANGUAGE",
+    "VACATION_TEXT_IN_LANGUAGE": "VACATION_BODY_IN_LANGUAGE",
     "DOVECOT_AUTH_SOCKET": "DOVECOT_AUTH_SOCKET",
     "DOVECOT_LMTP_SOCKET": "DOVECOT_LMTP_SOCKET",
     "LOOKUP_DRIVER": "EXIM_DRIVER",

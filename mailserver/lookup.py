@@ -293,6 +293,7 @@ V2_TABLES = {
         "vacation_last_day",
         "send_limit",
         "rcpt_limit",
+        "vacation_language",
     ],
     "lookup_logins_v2": [
         "address",
@@ -316,8 +317,9 @@ V2_TABLES = {
 # relay_verify (0012), 8 lookup_domains_v2.sender_lists (0013), 9 lookup_domains_v2.greylist,
 # greylist_delay, greylist_window and greylist_expiry, all three in seconds (0015).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 9
+LEVEL = 10
 _ADDED_AT = {
+    "vacation_language": 10,
     "app_passwords_only": 2,
     "imap": 3,
     "pop3": 3,
@@ -401,6 +403,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
                            COALESCE(v.subject, ''), COALESCE(v.body, ''), COALESCE(v.interval_days * 86400, 0),
                            v.first_day, v.last_day
                            {send_limits if level >= 5 else ""}
+                           {", COALESCE(v.language, '')" if level >= 10 else ""}
                       FROM accounts_mailbox m
                       JOIN domains_domain d ON d.id = m.domain_id
                       LEFT JOIN vacation_vacation v ON v.mailbox_id = m.id
@@ -411,6 +414,7 @@ def _v2_branches(vendor: str, level: int = LEVEL) -> dict[str, list[tuple[str, d
             (
                 f"""SELECT a.address, a.domain_id, 0, 0, 0, 0, 0, 0, 1, '', 0, {alias_to}, '', '', '', 0, NULL, NULL
                            {", 0, 0" if level >= 5 else ""}
+                           {", ''" if level >= 10 else ""}
                       FROM aliases_alias a JOIN domains_domain d ON d.id = a.domain_id
                      WHERE {{where}} AND NOT EXISTS (SELECT 1 FROM accounts_mailbox m WHERE m.address = a.address)""",
                 {"key": "a.address", "domain": "a.domain_id"},

@@ -65,6 +65,7 @@ class LookupAddress(models.Model):
     vacation_last_day = models.DateField(null=True)
     send_limit = models.IntegerField(default=0)  # messages an hour it may send authenticated; 0: no limit
     rcpt_limit = models.IntegerField(default=0)  # recipients an hour
+    vacation_language = models.CharField(max_length=10, default="")  # of the default text (vacation.Vacation)
 
     class Meta:
         db_table = "lookup_addresses_v2"

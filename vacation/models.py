@@ -4,11 +4,31 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 MAX_INTERVAL_DAYS = 365
+
+
+def default_text(language: str, *, subject: str | None = None, body: str | None = None) -> tuple[str, str]:
+    """The server's default reply (settings.VACATION_DEFAULT_SUBJECT and _BODY, or the texts given)
+    in ``language`` (empty: the server's own): the one home of this rule, for the panel's page and
+    for the Exim configuration, which holds the text of every language (mailserver.config)."""
+    texts = (settings.VACATION_DEFAULT_SUBJECT if subject is None else subject,
+             settings.VACATION_DEFAULT_BODY if body is None else body)  # fmt: skip
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return tuple(translation.gettext(t) if t else "" for t in texts)  # (gettext("") is the catalogue's header)
+
+
+def validate_language(code: str) -> None:
+    """A language of the panel (settings.LANGUAGES), or empty for the server's."""
+    if code and code not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            _("%(code)s is not a language of this server (%(known)s)."),
+            params={"code": code, "known": ", ".join(dict(settings.LANGUAGES))},
+        )
 
 
 class Vacation(models.Model):
@@ -24,6 +44,10 @@ class Vacation(models.Model):
     first_day = models.DateField(null=True, blank=True)
     last_day = models.DateField(null=True, blank=True)
     interval_days = models.PositiveSmallIntegerField(default=7, help_text="One reply per sender per this many days.")
+    # The language of the default text (one of settings.LANGUAGES; empty: the server's,
+    # LANGUAGE_CODE): whoever last set the reply, in the language they used (the panel's, the
+    # API's Accept-Language, the command line's --language). Exim picks the text by it.
+    language = models.CharField(max_length=10, blank=True, validators=[validate_language])
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

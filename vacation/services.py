@@ -26,12 +26,14 @@ def vacation_set(
     first_day: datetime.date | None = None,
     last_day: datetime.date | None = None,
     interval_days: int | None = None,
+    language: str | None = None,
     origin: str,
 ) -> Vacation:
     """Switch a vacation off, to the default text, or to a custom text.
 
     Switching off keeps a custom text for next time; choosing the default
-    clears it. Dates and interval are kept as given.
+    clears it. Dates and interval are kept as given. ``language``: the language of the
+    default text (``Vacation.language``; None keeps the one it has).
     """
     require(
         acting_user is None or permissions.can_edit_vacation(acting_user, mailbox),
@@ -48,6 +50,8 @@ def vacation_set(
     vacation.first_day, vacation.last_day = first_day, last_day
     if interval_days is not None:
         vacation.interval_days = interval_days
+    if language is not None:
+        vacation.language = language
     vacation.full_clean()
     vacation.save()
     record(

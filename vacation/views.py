@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -11,7 +12,7 @@ from mailadmin import permissions
 from mailadmin.shortcuts import call_service, origin, require
 from vacation import services
 from vacation.forms import VacationForm
-from vacation.models import Vacation
+from vacation.models import Vacation, default_text
 
 
 def _edit(request, mailbox, *done):
@@ -26,6 +27,7 @@ def _edit(request, mailbox, *done):
             acting_user=request.user,
             mailbox=mailbox,
             origin=origin(request),
+            language=get_language(),  # the default text in the language of the page it was set on
             **form.cleaned_data,
         )
         if not form.errors:
@@ -35,8 +37,7 @@ def _edit(request, mailbox, *done):
         "form": form,
         "mailbox": mailbox,
         "own": mailbox.pk == request.user.pk,
-        "default_subject": settings.VACATION_DEFAULT_SUBJECT,
-        "default_body": settings.VACATION_DEFAULT_BODY,
+        **dict(zip(("default_subject", "default_body"), default_text(get_language()), strict=True)),
     }
     return render(request, "vacation/vacation_form.html", context)
 

@@ -320,3 +320,13 @@ def test_a_relay_domains_list_pages_by_address(token_for, personas):
     bad = root.post("/api/v1/domains/relay.example/relay-recipients", data={"addresses": ["x@elsewhere.example"]},
                     content_type="application/json")  # fmt: skip
     assert bad.status_code == 400 and "is not an address of relay.example" in bad.json()["error"]["message"]
+
+
+def test_a_vacation_keeps_the_language_of_its_default_text_and_refuses_an_unknown_one(personas, token_for):
+    api = token_for(personas.superuser)
+    url = "/api/v1/mailboxes/user@example.org/vacation"
+    assert api.send("put", url, {"mode": "default", "language": "de"}).json()["language"] == "de"
+    assert api.send("put", url, {"mode": "default", "interval_days": 3}).json()["language"] == "de"  # left out: kept
+    refused = api.send("put", url, {"mode": "default", "language": "klingon"})
+    assert refused.status_code == 400 and "klingon is not a language of this server" in json.dumps(refused.json())
+    assert api.send("get", url).json()["language"] == "de"

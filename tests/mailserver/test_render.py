@@ -170,6 +170,22 @@ def test_default_vacation_text_is_literal_in_exim(tmp_path):
     assert values["VACATION_DEFAULT_BODY"] == "Costs \\$\\{run\\{/bin/true\\}\\} and \\\\ more\\nSecond line"
 
 
+def test_the_default_vacation_text_has_a_branch_per_language_that_translates_it():
+    """The shipped default in every language of the catalogues, chosen by the row's language; a
+    text of the operator's own that the catalogues do not hold is the one text for all, still
+    literal (a translation is quoted the same way as the text it translates)."""
+    shipped = mailconfig.values(SECRETS, DATABASES["mysql"])
+    assert shipped["VACATION_DEFAULT_SUBJECT"] == "Out of office"
+    choice = shipped["VACATION_SUBJECT_IN_LANGUAGE"]
+    assert choice == (
+        "${if eq{VACATION_LANGUAGE}{de}{Abwesend}"
+        "{${if eq{VACATION_LANGUAGE}{fr}{Absent du bureau}{Out of office}}}}"
+    )
+    assert "{Ich bin nicht da und lese Ihre Nachricht, wenn ich zurück bin.}" in shipped["VACATION_BODY_IN_LANGUAGE"]
+    own = mailconfig.values({**SECRETS, "VACATION_DEFAULT_BODY": "Back on ${run{x}}"}, DATABASES["mysql"])
+    assert own["VACATION_BODY_IN_LANGUAGE"] == own["VACATION_DEFAULT_BODY"] == "Back on \\$\\{run\\{x\\}\\}"
+
+
 def test_command_takes_lookup_users_json_and_overrides(tmp_path, settings):
     settings.MAIL_LOOKUP_DATABASE_URL = "mysql://x@localhost/maildir?unix_socket=/run/mysqld/mysqld.sock"
     credentials = tmp_path / "users.json"

@@ -12,6 +12,7 @@ from django.conf import settings
 from accounts import services as accounts
 from tests.mailstack.conftest import PASSWORD
 from tests.mailstack.test_core import _authenticated, _eventually, accepted, message, send
+from vacation.models import default_text
 from vacation.services import vacation_set
 
 pytestmark = [pytest.mark.mailstack, pytest.mark.mailstack_full]
@@ -111,16 +112,22 @@ def test_twenty_messages_at_once_from_one_sender_get_exactly_one_reply(stack, va
     assert len(replies_to(stack, sender)) == 1, stack.log()
 
 
-def test_vacation_default_text_comes_from_the_settings(stack, vacation):
-    vacation_set(origin="test", acting_user=None, mailbox=vacation, mode="default")
-    sender = "friend3@outside.test"
+@pytest.mark.parametrize("language", ["", "de", "fr"])
+def test_vacation_default_text_goes_out_in_the_language_it_was_set_in(stack, vacation, language):
+    """The default reply (settings.VACATION_DEFAULT_*) in the language of whoever set the vacation,
+    as the catalogues translate it (empty: the server's); Exim chooses the text by the row's
+    language, from the rendered configuration."""
+    vacation_set(origin="test", acting_user=None, mailbox=vacation, mode="default", language=language)
+    sender = f"friend-{language or 'server'}@outside.test"
     accepted(stack, VACATIONER, sender=sender)
     got = sink_wait(stack, lambda m: m[1] == [sender])
     assert got, stack.log()
     reply = email.message_from_bytes(got[0][2])
-    assert str(email.header.make_header(email.header.decode_header(reply["Subject"]))) == (
-        settings.VACATION_DEFAULT_SUBJECT
-    )
+    subject, body = default_text(language)
+    if language:  # (a catalogue that lacks the text would send the English one: not this test's answer)
+        assert subject != settings.VACATION_DEFAULT_SUBJECT and body != settings.VACATION_DEFAULT_BODY
+    assert str(email.header.make_header(email.header.decode_header(reply["Subject"]))) == subject
+    assert body in reply.get_payload(decode=True).decode()
 
 
 @pytest.mark.parametrize(

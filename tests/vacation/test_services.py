@@ -55,3 +55,17 @@ def test_admins_set_vacations_for_their_users_only(personas):
     with pytest.raises(PermissionDenied):
         vacation_set(origin="test", acting_user=personas.user, mailbox=personas.admin_org, mode="default")
     assert Vacation.objects.get(mailbox=personas.user).mode == "default"
+
+
+def test_the_language_of_the_default_text_is_one_of_the_servers_or_empty(personas):
+    """None keeps the stored language; a language the server does not have is refused by name and
+    nothing changes; "" is the server's own."""
+    vacation_set(acting_user=None, mailbox=personas.user, mode="default", language="fr", origin="test")
+    vacation_set(acting_user=None, mailbox=personas.user, mode="default", interval_days=5, origin="test")
+    assert Vacation.objects.get(mailbox=personas.user).language == "fr"
+    for bad in ("xx", "de'--", "DE"):
+        with pytest.raises(ValidationError, match="is not a language of this server"):
+            vacation_set(acting_user=None, mailbox=personas.user, mode="default", language=bad, origin="test")
+    assert Vacation.objects.get(mailbox=personas.user).language == "fr"
+    vacation_set(acting_user=None, mailbox=personas.user, mode="default", language="", origin="test")
+    assert Vacation.objects.get(mailbox=personas.user).language == ""

@@ -71,3 +71,17 @@ def test_user_cannot_set_anothers_vacation(client, personas):
     client.force_login(personas.user)
     assert client.post(reverse("vacation:mailbox", args=[personas.admin_org.pk]), CUSTOM).status_code == 404
     assert client.put(reverse("vacation:own")).status_code == 405
+
+
+def test_the_default_text_is_shown_and_kept_in_the_language_of_the_page(client, personas):
+    """A German page shows the default reply in German and the vacation keeps "de", which the mail
+    server's reply follows (tests/mailstack/test_full.py); an English page sets it back to "en"."""
+    client.force_login(personas.user)
+    url = reverse("vacation:own")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Abwesend" in page and "Ich bin nicht da und lese Ihre Nachricht" in page
+    client.post(url, {"mode": "default", "interval_days": 3}, HTTP_ACCEPT_LANGUAGE="de")
+    assert Vacation.objects.get(mailbox=personas.user).language == "de"
+    assert "Out of office" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.post(url, {"mode": "default", "interval_days": 3}, HTTP_ACCEPT_LANGUAGE="en")
+    assert Vacation.objects.get(mailbox=personas.user).language == "en"
