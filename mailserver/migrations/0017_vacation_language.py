@@ -6,7 +6,7 @@ migrating."""
 
 from django.db import migrations, models
 
-from mailserver.lookup import install_v2
+from mailserver.lookup import install_v2, uninstall_v2
 from mailserver.operations import KeepViewsAndTriggers
 
 
@@ -15,7 +15,11 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    install_v2(schema_editor, level=9)
+    uninstall_v2(schema_editor)  # (no trigger may name the column while it goes)
+
+
+def back_to_level_9(apps, schema_editor):
+    install_v2(schema_editor, level=9)  # after the column has gone: MariaDB refuses a row without it
 
 
 class Migration(migrations.Migration):
@@ -25,6 +29,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, back_to_level_9, atomic=False),
         KeepViewsAndTriggers(
             migrations.AddField(
                 model_name="lookupaddress", name="vacation_language", field=models.CharField(default="", max_length=10)
