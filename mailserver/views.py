@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import DomainUsageDay, DomainUsageHour, MailboxUsageDay, MailboxUsageHour
@@ -20,6 +20,7 @@ from domains.shortcuts import get_domain_for
 from mailadmin import permissions
 from mailadmin.lib.charts import Chart, line_chart
 from mailadmin.shortcuts import require
+from mailadmin.templatetags.panel import size_units
 from mailserver import traffic
 from mailserver.models import TrafficCount, TrafficParty
 
@@ -41,14 +42,7 @@ def chart(title: str, labels: list[str], series: dict, unit: str = "") -> Chart:
     """``line_chart`` with its figures (axis and table) written the active language's way: digits
     grouped as the language groups them (1,234 in English, 1.234 in German, 1 234 in French), its
     decimal separator and size units (the panel's: ``mailadmin.templatetags.panel``)."""
-    units = {
-        "TB": pgettext("size unit", "TB"),
-        "GB": pgettext("size unit", "GB"),
-        "MB": pgettext("size unit", "MB"),
-        "KB": pgettext("size unit", "KB"),
-        "bytes": _("{} bytes"),
-    }
-    return line_chart(title, labels, series, unit, number=_grouped, names=units)
+    return line_chart(title, labels, series, unit, number=_grouped, names=size_units())
 
 
 def _grouped(figure: str) -> str:

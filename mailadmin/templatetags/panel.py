@@ -64,6 +64,12 @@ def quota(value):
     return format_size(value or 0, zero=words["unlimited"], names=words["units"], number=words["number"])
 
 
+def size_units() -> dict:
+    """The size units' names in the active language (``format_size``'s ``names``), for others
+    that write sizes (the statistics charts)."""
+    return _language()["units"]
+
+
 _LANGUAGES: dict = {}
 
 
