@@ -178,8 +178,7 @@ def test_the_default_vacation_text_has_a_branch_per_language_that_translates_it(
     assert shipped["VACATION_DEFAULT_SUBJECT"] == "Out of office"
     choice = shipped["VACATION_SUBJECT_IN_LANGUAGE"]
     assert choice == (
-        "${if eq{VACATION_LANGUAGE}{de}{Abwesend}"
-        "{${if eq{VACATION_LANGUAGE}{fr}{Absent du bureau}{Out of office}}}}"
+        "${if eq{VACATION_LANGUAGE}{de}{Abwesend}{${if eq{VACATION_LANGUAGE}{fr}{Absent du bureau}{Out of office}}}}"
     )
     assert "{Ich bin nicht da und lese Ihre Nachricht, wenn ich zurück bin.}" in shipped["VACATION_BODY_IN_LANGUAGE"]
     own = mailconfig.values({**SECRETS, "VACATION_DEFAULT_BODY": "Back on ${run{x}}"}, DATABASES["mysql"])
