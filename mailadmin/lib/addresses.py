@@ -21,6 +21,8 @@ import re
 
 import idna
 
+from mailadmin.lib.messages import HelperError, gettext_noop
+
 MAX_DOMAIN_OCTETS = 253
 MAX_LABEL_OCTETS = 63
 MAX_LOCAL_PART_OCTETS = 64
@@ -30,52 +32,68 @@ _LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 # RFC 5322 atext, less the four characters described above.
 _ATEXT = r"A-Za-z0-9#$&'*+\-=?^_`{}~"
 _DOT_ATOM_RE = re.compile(rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*$")
-_REFUSED = {"/": "a slash", "|": "a pipe (|)", "%": "a percent sign", "!": "an exclamation mark"}
+_REFUSED = {
+    "/": gettext_noop("A local part cannot contain a slash."),
+    "|": gettext_noop("A local part cannot contain a pipe (|)."),
+    "%": gettext_noop("A local part cannot contain a percent sign."),
+    "!": gettext_noop("A local part cannot contain an exclamation mark."),
+}
 
 
-class AddressError(ValueError):
+class AddressError(HelperError):
     """An invalid domain name, local part or address; the message says why."""
 
 
 def normalize_domain(value: str) -> str:
     """Return the A-label form of a domain name, or raise AddressError."""
     if not isinstance(value, str):
-        raise AddressError("A domain name must be text.")
+        raise AddressError(gettext_noop("A domain name must be text."))
     name = value.strip().rstrip(".")
     if not name:
-        raise AddressError("A domain name is required.")
+        raise AddressError(gettext_noop("A domain name is required."))
     if any(ord(ch) < 33 or ch in "\x7f@" for ch in name):
-        raise AddressError("A domain name cannot contain spaces, control characters or @.")
+        raise AddressError(gettext_noop("A domain name cannot contain spaces, control characters or @."))
     if any(not label for label in name.split(".")):
-        raise AddressError(f"'{_shorten(name)}' has an empty label (two dots in a row).")
+        raise AddressError(gettext_noop("'%(name)s' has an empty label (two dots in a row)."), name=_shorten(name))
     if name.isascii():
         ascii_name = name
         if "xn--" in name.lower():  # an A-label must decode to a valid U-label
             try:
                 idna.decode(name.lower())
             except (idna.IDNAError, UnicodeError):
-                raise AddressError(f"'{_shorten(name)}' has an invalid internationalised (xn--) label.") from None
+                raise AddressError(
+                    gettext_noop("'%(name)s' has an invalid internationalised (xn--) label."), name=_shorten(name)
+                ) from None
     else:
         try:
             ascii_name = idna.encode(name, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
-            raise AddressError(f"'{_shorten(name)}' is not a valid internationalised domain name: {exc}.") from None
+            raise AddressError(
+                gettext_noop("'%(name)s' is not a valid internationalised domain name: %(reason)s."),
+                name=_shorten(name),
+                reason=exc,
+            ) from None
     ascii_name = ascii_name.lower()
     if len(ascii_name) > MAX_DOMAIN_OCTETS:
-        raise AddressError(f"A domain name is at most {MAX_DOMAIN_OCTETS} characters long.")
+        raise AddressError(gettext_noop("A domain name is at most %(n)s characters long."), n=MAX_DOMAIN_OCTETS)
     labels = ascii_name.split(".")
     if len(labels) < 2:
-        raise AddressError(f"'{_shorten(name)}' needs at least two labels (like example.org).")
+        raise AddressError(
+            gettext_noop("'%(name)s' needs at least two labels (like example.org)."), name=_shorten(name)
+        )
     for label in labels:
         if len(label) > MAX_LABEL_OCTETS:
-            raise AddressError(f"A domain label is at most {MAX_LABEL_OCTETS} characters long.")
+            raise AddressError(gettext_noop("A domain label is at most %(n)s characters long."), n=MAX_LABEL_OCTETS)
         if not _LABEL_RE.match(label):
             raise AddressError(
-                f"'{_shorten(name)}' is not a valid domain name: labels use letters, "
-                "digits and hyphens, and do not start or end with a hyphen."
+                gettext_noop(
+                    "'%(name)s' is not a valid domain name: labels use letters, "
+                    "digits and hyphens, and do not start or end with a hyphen."
+                ),
+                name=_shorten(name),
             )
     if labels[-1].isdigit():
-        raise AddressError(f"'{_shorten(name)}' has an all-numeric top-level label.")
+        raise AddressError(gettext_noop("'%(name)s' has an all-numeric top-level label."), name=_shorten(name))
     return ascii_name
 
 
@@ -93,23 +111,26 @@ def normalize_local_part(value: str, *, allow_empty: bool = False) -> str:
     ``allow_empty`` admits the empty local part of a catch-all alias.
     """
     if not isinstance(value, str):
-        raise AddressError("A local part must be text.")
+        raise AddressError(gettext_noop("A local part must be text."))
     local = value.strip()
     if not local:
         if allow_empty:
             return ""
-        raise AddressError("A local part (the name before the @) is required.")
+        raise AddressError(gettext_noop("A local part (the name before the @) is required."))
     if not local.isascii():
-        raise AddressError("A local part must use ASCII characters only.")
-    for char, name in _REFUSED.items():
+        raise AddressError(gettext_noop("A local part must use ASCII characters only."))
+    for char, refusal in _REFUSED.items():
         if char in local:
-            raise AddressError(f"A local part cannot contain {name}.")
+            raise AddressError(refusal)
     if len(local.encode()) > MAX_LOCAL_PART_OCTETS:
-        raise AddressError(f"A local part is at most {MAX_LOCAL_PART_OCTETS} characters long.")
+        raise AddressError(gettext_noop("A local part is at most %(n)s characters long."), n=MAX_LOCAL_PART_OCTETS)
     if not _DOT_ATOM_RE.match(local):
         raise AddressError(
-            f"'{_shorten(local)}' is not a valid local part: use letters, digits and "
-            "#$&'*+-=?^_`{}~, with single dots between them (not at either end)."
+            gettext_noop(
+                "'%(name)s' is not a valid local part: use letters, digits and "
+                "#$&'*+-=?^_`{}~, with single dots between them (not at either end)."
+            ),
+            name=_shorten(local),
         )
     return local.lower()
 
@@ -117,14 +138,14 @@ def normalize_local_part(value: str, *, allow_empty: bool = False) -> str:
 def split_address(value: str) -> tuple[str, str]:
     """Split and normalise an address into (local part, A-label domain)."""
     if not isinstance(value, str):
-        raise AddressError("An address must be text.")
+        raise AddressError(gettext_noop("An address must be text."))
     text = value.strip()
     if "@" not in text:
-        raise AddressError(f"'{_shorten(text)}' is not a mail address (no @).")
+        raise AddressError(gettext_noop("'%(name)s' is not a mail address (no @)."), name=_shorten(text))
     local, _, domain = text.rpartition("@")
     address = f"{normalize_local_part(local)}@{normalize_domain(domain)}"
     if len(address) > MAX_ADDRESS_OCTETS:
-        raise AddressError(f"An address is at most {MAX_ADDRESS_OCTETS} characters long.")
+        raise AddressError(gettext_noop("An address is at most %(n)s characters long."), n=MAX_ADDRESS_OCTETS)
     return address.split("@", 1)[0], address.split("@", 1)[1]
 
 
@@ -156,11 +177,13 @@ def parse_destinations(value: str | list[str], default_domain: str) -> list[str]
         try:
             address = normalize_destination(item, default_domain)
         except AddressError as exc:
-            raise AddressError(f"Destination '{_shorten(item.strip())}': {exc}") from None
+            raise AddressError(
+                gettext_noop("Destination '%(name)s': %(reason)s"), name=_shorten(item.strip()), reason=exc
+            ) from None
         if address not in result:
             result.append(address)
     if not result:
-        raise AddressError("At least one destination is required.")
+        raise AddressError(gettext_noop("At least one destination is required."))
     return result
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 
+from mailadmin.lib.messages import HelperError, gettext_noop
+
 MAX_DIGITS = 30  # far beyond any column; keeps int() away from its 4300-digit limit
 _NUMBER_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 
-class NumberError(ValueError):
+class NumberError(HelperError):
     """Text that is not a whole number in range; the message says why."""
 
 
@@ -28,21 +30,21 @@ def parse_int(text: str, *, minimum: int | None = None, maximum: int | None = No
     breaks: ``str.strip`` counts U+001C-U+001F as white space, so '0\x1f' would pass as 0 (found by
     Hypothesis)."""
     if isinstance(text, str) and any(ch < " " and ch not in "\t\r\n" or ch == "\x7f" for ch in text):
-        raise NumberError("A number cannot contain control characters.")
+        raise NumberError(gettext_noop("A number cannot contain control characters."))
     value = text.strip() if isinstance(text, str) else ""
     if not _NUMBER_RE.fullmatch(value):
         shown = value if len(value) <= 20 else value[:20] + "…"
-        raise NumberError(f"{shown!r} is not a whole number: use the digits 0-9.")
+        raise NumberError(gettext_noop("%(shown)s is not a whole number: use the digits 0-9."), shown=repr(shown))
     negative = value.startswith("-")
     if len(value.lstrip("+-").lstrip("0")) > MAX_DIGITS:
         if maximum is not None and not negative:
-            raise NumberError(f"Must be {maximum} or less.")
+            raise NumberError(gettext_noop("Must be %(n)s or less."), n=maximum)
         if minimum is not None and negative:
-            raise NumberError(f"Must be {minimum} or more.")
-        raise NumberError("The number is too large.")
+            raise NumberError(gettext_noop("Must be %(n)s or more."), n=minimum)
+        raise NumberError(gettext_noop("The number is too large."))
     number = int(value)
     if minimum is not None and number < minimum:
-        raise NumberError(f"Must be {minimum} or more.")
+        raise NumberError(gettext_noop("Must be %(n)s or more."), n=minimum)
     if maximum is not None and number > maximum:
-        raise NumberError(f"Must be {maximum} or less.")
+        raise NumberError(gettext_noop("Must be %(n)s or less."), n=maximum)
     return number

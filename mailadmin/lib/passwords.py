@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from mailadmin.lib.messages import HelperError, gettext_noop
 from mailadmin.lib.numbers import NumberError, parse_int
 
 
@@ -101,7 +102,7 @@ def hash_password(raw: str, policy: HashPolicy | None = None) -> str:
         return "{ARGON2ID}" + hasher.hash(raw)
     if policy.scheme == "BLF-CRYPT":
         if len(raw.encode()) > 72:
-            raise ValueError("BLF-CRYPT (bcrypt) cannot hash passwords longer than 72 bytes.")
+            raise HelperError(gettext_noop("BLF-CRYPT (bcrypt) cannot hash passwords longer than 72 bytes."))
         return "{BLF-CRYPT}" + _handler("bcrypt").using(ident="2y", rounds=policy.bcrypt_rounds).hash(raw)
     return "{SHA512-CRYPT}" + _handler("sha512_crypt").using(rounds=policy.sha512_rounds).hash(raw)
 
@@ -203,11 +204,11 @@ def needs_rehash(stored: str, policy: HashPolicy | None = None) -> bool:
 
 def _check_raw(raw: str) -> None:
     if not isinstance(raw, str) or not raw:
-        raise ValueError("A password cannot be empty.")
+        raise HelperError(gettext_noop("A password cannot be empty."))
     if len(raw.encode()) > MAX_PASSWORD_BYTES:
-        raise ValueError(f"A password is at most {MAX_PASSWORD_BYTES} bytes long.")
+        raise HelperError(gettext_noop("A password is at most %(n)s bytes long."), n=MAX_PASSWORD_BYTES)
     if "\x00" in raw:
-        raise ValueError("A password cannot contain a NUL character.")
+        raise HelperError(gettext_noop("A password cannot contain a NUL character."))
 
 
 def _bare_scheme(stored: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from mailadmin.lib.messages import gettext_noop
 from mailadmin.lib.numbers import NumberError
 
 MB = 1024 * 1024
@@ -36,20 +37,23 @@ def parse_size(text: str, *, maximum: int = MAX_SIZE, bare: str = "bytes") -> in
     shown = value if len(value) <= 20 else value[:20] + "…"
     if _BARE_RE.fullmatch(value):
         if bare == "refuse" and value.strip("0"):
-            raise SizeError(f"Give a unit: {shown}M, {shown}G, or {shown}B for bytes.")
+            raise SizeError(gettext_noop("Give a unit: %(shown)sM, %(shown)sG, or %(shown)sB for bytes."), shown=shown)
         whole, fraction, multiplier = value, "", 1
     elif match := _SIZE_RE.fullmatch(value):
         whole, fraction, unit = match.group(1), match.group(2) or "", match.group(3)
         multiplier = _UNITS[unit.lower()] if unit else 1
     else:
-        raise SizeError(f"{shown!r} is not a size: write a number with K, M, G or T (such as 500M or 1.5G).")
+        raise SizeError(
+            gettext_noop("%(shown)s is not a size: write a number with K, M, G or T (such as 500M or 1.5G)."),
+            shown=repr(shown),
+        )
     if len(whole.lstrip("0")) > 20 or len(fraction) > 20:
-        raise SizeError(f"Must be {format_size(maximum)} or less.")
+        raise SizeError(gettext_noop("Must be %(n)s or less."), n=format_size(maximum))
     size = Decimal(f"{whole}.{fraction or 0}") * multiplier
     if size != size.to_integral_value():
-        raise SizeError(f"{shown!r} is not a whole number of bytes.")
+        raise SizeError(gettext_noop("%(shown)s is not a whole number of bytes."), shown=repr(shown))
     if size > maximum:
-        raise SizeError(f"Must be {format_size(maximum)} or less.")
+        raise SizeError(gettext_noop("Must be %(n)s or less."), n=format_size(maximum))
     return int(size)
 
 

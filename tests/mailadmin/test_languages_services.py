@@ -157,3 +157,45 @@ def test_the_charts_figures_are_written_the_languages_way(personas, language, co
     assert f"{axis}{count}</text>" in html and f"{axis}{half}</text>" in html  # the traffic chart's axis
     assert f"{axis}{size}</text>" in html  # the storage chart's, half of 3 GB
     assert f'<td class="num">{count}</td>' in html  # and its table
+
+
+def test_the_helpers_refusals_are_written_in_the_readers_language(personas):
+    """mailadmin.lib knows nothing of Django, yet what it refuses (a size without a unit, a bad
+    local part, a bad destination) reaches a German page, a French API answer and a German command
+    line in their language, and English otherwise."""
+    url = reverse("accounts:create", args=[personas.org.pk])
+    page = panel(personas.admin_org, "de").post(url, {"local_part": "neu", "quota_bytes": "500"}).content.decode()
+    assert "Geben Sie eine Einheit an: 500M, 500G oder 500B für Bytes." in page
+    page = panel(personas.admin_org, "en").post(url, {"local_part": "neu", "quota_bytes": "500"}).content.decode()
+    assert "Give a unit: 500M, 500G, or 500B for bytes." in page
+    owner = personas.admin_org
+    _, shown = tokens.create(acting_user=owner, owner=owner, name="t", read_only=False, origin="test")
+    answer = api(shown, "fr").post(
+        "/api/v1/domains/example.org/aliases",
+        {"local_part": "info", "destinations": ["a/b@example.org"]},
+        content_type="application/json",
+    )
+    message = answer.json()["error"]["message"]
+    assert answer.status_code == 400, answer.json()
+    assert "Destination « a/b@example.org » : Une partie locale ne peut pas contenir de barre oblique." in message
+
+
+def test_the_helpers_refusals_on_a_german_command_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LANG": "de_DE.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert (
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=False).returncode
+        == 0
+    )
+    refused = subprocess.run(
+        [sys.executable, "manage.py", "domain", "add", "ex..ample.org"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (
+        refused.returncode == 1
+        and "„ex..ample.org“ hat ein leeres Label (zwei Punkte hintereinander)." in refused.stderr
+    )
