@@ -81,9 +81,33 @@ def shot():
     return take
 
 
-def log_in(page, address, password):
+def log_in(page, address, password, t=str):
+    """Log in through the form (``t``: the page's words in its language, as ``words_in`` gives)."""
     page.goto("/login/")
-    page.get_by_label("Mail address").fill(address)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label(t("Mail address")).fill(address)
+    page.get_by_label(t("Password")).fill(password)
+    page.get_by_role("button", name=t("Log in")).click()
     page.wait_for_load_state()
+
+
+def words_in(language: str):
+    """t(text, **values) / t(singular, plural=..., n=..., **values): what the panel says for an English
+    message in ``language``, from its catalogue, so that a browser test finds the same controls and
+    messages in every language."""
+    from django.utils import translation
+
+    def t(text: str, plural: str | None = None, **values) -> str:
+        with translation.override(language):
+            said = translation.ngettext(text, plural, values["n"]) if plural else translation.gettext(text)
+        return said % values if values else said
+
+    return t
+
+
+def choose_language(page, live_server, language: str) -> None:
+    """The language as the switcher leaves it: its cookie (English: none, the browser's default)."""
+    from django.conf import settings
+
+    page.context.clear_cookies(name=settings.LANGUAGE_COOKIE_NAME)
+    if language != "en":
+        page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
