@@ -19,6 +19,13 @@ from mailadmin.lib.addresses import AddressError, normalize_address, normalize_l
 # forms and the CSV columns all take them from here.
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "other_email", "notes")
 FLAG_FIELDS = ("active", "may_relay", "filtering")
+# What the panel calls each switch (its toggle buttons and their messages): the one home of the
+# names. Other apps read it as get_user_model().FLAG_LABELS.
+FLAG_LABELS = {
+    "active": gettext_lazy("Active"),
+    "may_relay": gettext_lazy("Relay"),
+    "filtering": gettext_lazy("Filtering"),
+}
 # The mail protocols a mailbox may log in to (Dovecot's passdb reads them from lookup_logins_v2;
 # Exim's SMTP AUTH asks Dovecot as "smtp"). A new mailbox takes its domain's defaults.
 PROTOCOL_FIELDS = ("allow_imap", "allow_pop3", "allow_smtp", "allow_sieve")
@@ -136,6 +143,8 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
     ``address`` is the canonical lower-case address, unique, and the key of
     every lookup. ``password`` holds Dovecot's ``{SCHEME}hash``.
     """
+
+    FLAG_LABELS = FLAG_LABELS
 
     address_taken = gettext_lazy("%(address)s already exists as a mailbox.")
 

@@ -20,7 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,7 +40,7 @@ from accounts.forms import (
     PasswordResetForm,
     neutralise,
 )
-from accounts.models import AppPassword, Job, Mailbox, MailboxArchive
+from accounts.models import FLAG_LABELS, AppPassword, Job, Mailbox, MailboxArchive
 from accounts.shortcuts import get_archive_for, get_earlier_archive_for, get_job_for, get_mailbox_for
 from domains import clientconfig
 from domains.shortcuts import get_domain_for
@@ -48,7 +48,7 @@ from mailadmin import permissions
 from mailadmin.forms import LoginForm, SecondFactorForm, SecurityKeyForm, SecurityKeyLoginForm
 from mailadmin.shortcuts import add_errors, call_service, origin, render_secret, require
 
-FLAGS = {"active": gettext_lazy("Active"), "may_relay": gettext_lazy("Relay"), "filtering": gettext_lazy("Filtering")}
+FLAGS = FLAG_LABELS
 PAGE_SIZE = 50
 JOB_REFRESH_SECONDS = 2  # a job's page reloads itself this often while the job runs
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from domains import dns, dnscheck, services
@@ -134,11 +134,7 @@ def url_for_each(name: str, *args):
     return lambda pk: url.replace(sentinel, str(pk))
 
 
-MAILBOX_FLAGS = (
-    ("active", gettext_lazy("Active")),
-    ("may_relay", gettext_lazy("Relay")),
-    ("filtering", gettext_lazy("Filtering")),
-)
+MAILBOX_FLAGS = tuple(get_user_model().FLAG_LABELS.items())  # (accounts.models: the switches' names)
 MAILBOX_COLUMNS = ("address", "local_part", "first_name", "last_name", "usage_bytes", "quota_bytes", "over_quota",
                    "is_superuser", "domain", *(flag for flag, _ in MAILBOX_FLAGS))  # fmt: skip
 

@@ -117,13 +117,3 @@ def query_without(context, *names):
         params.pop(name, None)
     encoded = urlencode(list(params.lists()), doseq=True)
     return f"{encoded}&" if encoded else ""
-
-
-@register.filter
-def flags(mailbox):
-    """(flag, label, value) of a mailbox's three switches, for the toggle buttons."""
-    return [
-        ("active", gettext("Active"), mailbox.active),
-        ("may_relay", gettext("Relay"), mailbox.may_relay),
-        ("filtering", gettext("Filtering"), mailbox.filtering),
-    ]
