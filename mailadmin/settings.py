@@ -11,6 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from mailadmin.lib.clients import parse_networks
+from mailadmin.lib.messages import gettext_noop  # (Django-free: importing Django's here let a bad setting pass)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MAILADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -235,12 +236,6 @@ MAIL_ARGON2_MEMORY_KIB = env.int("MAIL_ARGON2_MEMORY_KIB", default=65536)
 MAIL_ARGON2_TIME_COST = env.int("MAIL_ARGON2_TIME_COST", default=3)
 MAIL_BCRYPT_ROUNDS = env.int("MAIL_BCRYPT_ROUNDS", default=10)
 MAIL_SHA512_ROUNDS = env.int("MAIL_SHA512_ROUNDS", default=5000)
-
-
-def gettext_noop(text: str) -> str:
-    """Marks a text for the catalogues (makemessages reads the name) without translating it here:
-    importing django.utils.translation from the settings let a bad setting pass ``manage.py``."""
-    return text
 
 
 # Text of the default vacation reply (the "default" mode), used by the Exim templates. These

@@ -15,9 +15,8 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
 
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, choose_language, log_in
 from tests.mailadmin.test_permissions_matrix import MATRIX, PERSONAS, build_world, url_for
 
 pytestmark = pytest.mark.browser
@@ -60,13 +59,6 @@ def check(page, url: str, shots=None) -> dict:
         ],
         "passes": len(results.get("passes", [])),
     }
-
-
-def choose_language(page, live_server, language: str) -> None:
-    """The language as the switcher leaves it: its cookie (English: none, the browser's default)."""
-    page.context.clear_cookies(name=settings.LANGUAGE_COOKIE_NAME)
-    if language != "en":
-        page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
 
 
 @pytest.mark.parametrize(("language", "scheme"), [("en", "light"), ("en", "dark"), ("de", "light"), ("fr", "light")])

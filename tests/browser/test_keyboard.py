@@ -8,12 +8,11 @@ in tests/artifacts/keyboard-*.png (English) and keyboard-<language>-*.png.
 """
 
 import pytest
-from django.conf import settings
-from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts.models import AppPassword, Mailbox
 from aliases.models import Alias
+from tests.browser.conftest import choose_language, words_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "keyboard only password 9"
@@ -62,15 +61,9 @@ def type_into(page, name: str, text: str, *, exact: bool = False) -> None:
 
 @pytest.mark.parametrize("language", ["en", "de", "fr"])
 def test_a_domain_admin_works_with_the_keyboard_alone(page, live_server, personas, shot, language):
-    def t(text: str, **values) -> str:
-        """What the page says for ``text`` in the journey's language (its catalogue)."""
-        with translation.override(language):
-            said = translation.gettext(text)
-        return said % values if values else said
-
+    t = words_in(language)
     prefix = "keyboard" if language == "en" else f"keyboard-{language}"
-    if language != "en":
-        page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
+    choose_language(page, live_server, language)
     page.goto("/login/")
     assert page.locator("html").get_attribute("lang") == language
     type_into(page, t("Mail address"), personas.admin_org.address)
