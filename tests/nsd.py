@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import random
 import shutil
 import socket
 import subprocess
@@ -20,9 +21,20 @@ HEAD = "$TTL 3600\n@ IN SOA ns.example.net. hostmaster.example.net. 1 3600 600 8
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free for both UDP and TCP, below Linux's ephemeral range (32768-60999): a port the
+    kernel hands out (bind to 0) is free for UDP only, and its TCP twin may be the local end of any
+    outgoing connection of the other suites running at once (NSD then failed with "can't bind tcp
+    socket ... Address already in use")."""
+    for _ in range(200):
+        port = random.randint(20000, 32767)  # noqa: S311 - not a secret
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+                udp.bind(("127.0.0.1", port))
+                tcp.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no port free for both UDP and TCP in 20000-32767")
 
 
 @contextlib.contextmanager
