@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from accounts import totals
 from domains.models import AddressInDomain
 from mailadmin.lib import passwords
 from mailadmin.lib.addresses import AddressError, normalize_address, normalize_local_part, parse_destinations
@@ -72,28 +73,12 @@ class MailboxQuerySet(models.QuerySet):
 
         return self.filter(visible_mailbox_filter(user))
 
-    def totals_by_domain(self) -> dict:
-        """{domain id: {"mailboxes", "usage_bytes", "quota_bytes", "unlimited" (quota 0)}} of these
-        mailboxes, in one pass (on PostgreSQL and MariaDB an index holds the columns: migration 0008)."""
-        rows = (
-            self.order_by()
-            .values("domain")
-            .annotate(
-                mailboxes=models.Count("pk"),
-                unlimited=models.Count("pk", filter=Q(quota_bytes=0)),
-                usage=models.Sum("usage_bytes"),
-                quota=models.Sum("quota_bytes"),
-            )
-        )
-        return {
-            row["domain"]: {
-                "mailboxes": row["mailboxes"],
-                "usage_bytes": row["usage"] or 0,
-                "quota_bytes": row["quota"] or 0,
-                "unlimited": row["unlimited"],
-            }
-            for row in rows
-        }
+    def totals_by_domain(self, domains) -> dict:
+        """{domain id: {"mailboxes", "usage_bytes", "quota_bytes", "unlimited" (quota 0)}} of the
+        mailboxes of ``domains`` (ids, Domain objects or a queryset of them): one row per domain, read
+        from the totals the database keeps (``accounts.totals``), not summed from the mailboxes."""
+        ids = domains.values("pk") if isinstance(domains, models.QuerySet) else [getattr(d, "pk", d) for d in domains]
+        return {row.domain_id: row.figures() for row in DomainTotals.objects.filter(domain__in=ids)}
 
     def search(self, term: str):
         """Mailboxes whose address, first name or last name starts with ``term``, in any case ("anna b"
@@ -351,7 +336,7 @@ class Mailbox(AddressInDomain, AbstractBaseUser, PermissionsMixin):
 class MailboxArchiveQuerySet(models.QuerySet):
     def kept(self):
         """Those whose mail is still kept (not restored, not purged)."""
-        return self.exclude(state__in=[MailboxArchive.State.RESTORED, MailboxArchive.State.PURGED])
+        return self.exclude(state__in=totals.NOT_KEPT)  # (the domains' totals count them too)
 
     def moving(self, addresses) -> dict[str, str]:
         """Address -> why no new mailbox may have it yet: the mail of a deleted mailbox of that
@@ -592,6 +577,42 @@ class AppPassword(models.Model):
     @property
     def protocols(self) -> list[str]:
         return [p for p in APP_PASSWORD_PROTOCOLS if getattr(self, p)]
+
+
+class DomainTotals(models.Model):
+    """A domain's figures: how many mailboxes, how many without a quota (0: unlimited), the sums of
+    their usage and of their quotas, how many aliases, how many deleted mailboxes whose mail is still
+    kept, and how many domain aliases point to it. Kept by database triggers in the transaction of
+    every write to those rows, created and removed with the domain (``accounts.totals``); never
+    written by Python. Read through ``Mailbox.objects.totals_by_domain`` and the domain's ``totals``."""
+
+    domain = models.OneToOneField(
+        "domains.Domain", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="totals"
+    )  # (the domain's DELETE trigger removes the row: no constraint to order the deletes by)
+    mailboxes = models.BigIntegerField(default=0)
+    unlimited = models.BigIntegerField(default=0)
+    usage_bytes = models.BigIntegerField(default=0)
+    quota_bytes = models.BigIntegerField(default=0)
+    aliases = models.BigIntegerField(default=0)
+    kept_archives = models.BigIntegerField(default=0)  # deleted mailboxes whose mail is still kept
+    domain_aliases = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_domaintotals"
+
+    def __str__(self):
+        return f"{self.domain_id}: {self.mailboxes} mailboxes"
+
+    def figures(self) -> dict:
+        return {
+            "mailboxes": self.mailboxes,
+            "usage_bytes": self.usage_bytes,
+            "quota_bytes": self.quota_bytes,
+            "unlimited": self.unlimited,
+            "aliases": self.aliases,
+            "kept_archives": self.kept_archives,
+            "domain_aliases": self.domain_aliases,
+        }
 
 
 class DomainUsageDay(models.Model):

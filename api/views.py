@@ -1165,7 +1165,7 @@ def archive_restore(request, archive_id: int):
 def domain_usage(request, name: str):
     """Storage and quota of the domain's mailboxes, as the usage job measured them last."""
     domain = _domain_of(request, name)
-    totals = Mailbox.objects.filter(domain=domain).totals_by_domain().get(domain.pk, {})
+    totals = Mailbox.objects.totals_by_domain([domain]).get(domain.pk, {})
     return {
         "domain": domain.name,
         "mailboxes": totals.get("mailboxes", 0),

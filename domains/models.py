@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
@@ -51,12 +51,6 @@ def names_in_use(names) -> dict[str, tuple[type, str]]:
     aliases = DomainAlias.objects.filter(name__in=names).values_list("name", flat=True)
     used.update({n: (DomainAlias, gettext("%(name)s is already a domain alias.") % {"name": n}) for n in aliases})
     return used
-
-
-def _per_domain(queryset, aggregate):
-    """A correlated subquery: ``aggregate`` over ``queryset`` rows of the outer domain (0 when none)."""
-    rows = queryset.filter(domain=OuterRef("pk")).order_by().values("domain").annotate(v=aggregate).values("v")
-    return Coalesce(Subquery(rows, output_field=models.BigIntegerField()), Value(0))
 
 
 class AddressInDomain:
@@ -100,29 +94,13 @@ class DomainQuerySet(models.QuerySet):
             raise ValidationError({"domain": gettext("No domain %(name)s.") % {"name": ascii_name}}) from None
 
     def with_usage(self):
-        """Each domain with ``mailbox_count``, ``alias_count``, ``usage_bytes`` and ``quota_bytes``.
-
-        Correlated subqueries, not joins (a join of both relations multiplies the rows). Apply it
-        to a page's rows only: before paginating, the database computes it for every row the
-        OFFSET skips (2 s for the last page of 100,000 domains).
-        """
-        mailboxes = self.model._meta.get_field("mailboxes").related_model.objects
-        aliases = self.model._meta.get_field("aliases").related_model.objects
+        """Each domain with ``mailbox_count``, ``alias_count``, ``usage_bytes`` and ``quota_bytes``: its
+        row of the totals the database keeps (``accounts.totals``), joined."""
         return self.annotate(
-            mailbox_count=_per_domain(mailboxes, models.Count("pk")),
-            alias_count=_per_domain(aliases, models.Count("pk")),
-            usage_bytes=_per_domain(mailboxes, Sum("usage_bytes")),
-            quota_bytes=_per_domain(mailboxes, Sum("quota_bytes")),
-        )
-
-    def with_alias_and_archive_counts(self):
-        """Each domain with ``alias_count`` and ``kept_archive_count`` (its deleted mailboxes whose mail
-        is still kept). The mailbox figures of one domain page: ``Mailbox.objects.totals_by_domain``."""
-        aliases = self.model._meta.get_field("aliases").related_model.objects
-        archives = self.model._meta.get_field("archives").related_model.objects.kept()
-        return self.annotate(
-            alias_count=_per_domain(aliases, models.Count("pk")),
-            kept_archive_count=_per_domain(archives, models.Count("pk")),
+            mailbox_count=Coalesce(F("totals__mailboxes"), Value(0)),
+            alias_count=Coalesce(F("totals__aliases"), Value(0)),
+            usage_bytes=Coalesce(F("totals__usage_bytes"), Value(0)),
+            quota_bytes=Coalesce(F("totals__quota_bytes"), Value(0)),
         )
 
 
@@ -316,7 +294,7 @@ class Domain(models.Model):
         return relay_route(self.relay_host, self.relay_port)
 
     def allocated_quota_bytes(self) -> int:
-        return self.mailboxes.aggregate(total=Sum("quota_bytes"))["total"] or 0
+        return get_user_model().objects.totals_by_domain([self]).get(self.pk, {}).get("quota_bytes", 0)
 
 
 class DomainAlias(models.Model):
@@ -348,9 +326,10 @@ class DomainAlias(models.Model):
 class AdminGrant(models.Model):
     """A mailbox administers these domains within a shared quota and mailbox count.
 
-    The usage side of the limits is never stored: it is summed from the
-    current mailboxes of the granted domains, so it stays right whoever
-    changes those domains.
+    The usage side of the limits is never written by Python: it is the sum of
+    the granted domains' mailbox totals, which database triggers keep in the
+    transaction of every write to a mailbox (``accounts.totals``), so it
+    stays right whoever changes those domains.
     """
 
     admin = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grant")
@@ -373,7 +352,7 @@ class AdminGrant(models.Model):
         (``Mailbox.objects.totals_by_domain``), summed here without a query.
         """
         if totals is None:
-            totals = get_user_model().objects.filter(domain__in=self.domains.all()).totals_by_domain()
+            totals = get_user_model().objects.totals_by_domain(self.domains.all())
         return {
             "quota_bytes": sum(t["quota_bytes"] for t in totals.values()),
             "mailboxes": sum(t["mailboxes"] for t in totals.values()),

@@ -7,7 +7,6 @@ visible but not theirs to change.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -29,13 +28,14 @@ def get_domain_page_for(request, pk):
     """A domain the user may see (else 404) with what its page shows of it, and the acting admin's
     grant with its usage (None for a superuser): two queries for either role.
 
-    The domain comes with ``alias_count`` and ``kept_archive_count``; then its ``mailbox_count``,
-    ``usage_bytes`` and ``quota_bytes`` in one pass over its mailboxes. For an admin, the first query
-    loads all the granted domains into the grant (``prefetch_related``; the grant came with the
-    user) and the second the figures of all of them: the domain is one of them, their sum is the
+    The domain comes with its ``mailbox_count``, ``usage_bytes``, ``quota_bytes``, ``alias_count``,
+    ``kept_archive_count`` and ``domain_alias_count`` from the totals the database keeps
+    (``accounts.totals``).
+    For an admin, the first query loads all the granted domains, each with its totals, into the grant
+    (``prefetch_related``; the grant came with the user): the domain is one of them, their sum is the
     grant's usage, and ``permissions.can_manage_domain`` reads them instead of asking again.
     """
-    domains = Domain.objects.with_alias_and_archive_counts()
+    domains = Domain.objects.select_related("totals")
     grant = None if permissions.is_superuser(request.user) else permissions.grant_of(request.user)
     if grant is None:
         domain = get_object_or_404(domains.visible_to(request.user), pk=pk)
@@ -46,12 +46,13 @@ def get_domain_page_for(request, pk):
         domain = next((d for d in granted if d.pk == pk), None)
         if domain is None or not permissions.can_manage_domain(request.user, domain):
             raise Http404("No domain matches the given query.")
-    totals = get_user_model().objects.filter(domain__in=[d.pk for d in granted]).totals_by_domain()
+    totals = {d.pk: d.totals.figures() for d in granted if getattr(d, "totals", None) is not None}
     if grant is not None:
         usage = {"grant": grant, **grant.usage(totals)}
     mine = totals.get(domain.pk, {})
-    domain.mailbox_count = mine.get("mailboxes", 0)
-    domain.usage_bytes, domain.quota_bytes = mine.get("usage_bytes") or 0, mine.get("quota_bytes") or 0
+    domain.mailbox_count, domain.alias_count = mine.get("mailboxes", 0), mine.get("aliases", 0)
+    domain.usage_bytes, domain.quota_bytes = mine.get("usage_bytes", 0), mine.get("quota_bytes", 0)
+    domain.kept_archive_count, domain.domain_alias_count = mine.get("kept_archives", 0), mine.get("domain_aliases", 0)
     return domain, usage
 
 

@@ -9,6 +9,8 @@ the same everywhere. Each view is MERGE-able (or, for the UNION in
 so a lookup by its key column is an indexed point query on the base tables.
 """
 
+from accounts import totals
+
 CONTRACT_VERSION = 2  # version 1's views stay for one release beside version 2's tables
 
 # View name -> columns, in order. Exim's user gets every view except the one
@@ -617,8 +619,11 @@ def _comparable(value):
 
 def out_of_step(connection) -> dict[str, dict]:
     """Table -> {"missing": rows its source has and it lacks, "extra": the reverse}; empty when
-    every v2 table says exactly what its source says (`manage.py lookup_tables check`)."""
+    every v2 table says exactly what its source says (`manage.py lookup_tables check`), and so do
+    the domains' mailbox totals (``accounts.totals``, kept by triggers the same way)."""
     found = {}
+    if diff := totals.out_of_step(connection):
+        found[totals.TABLE] = diff
     with connection.cursor() as cursor:
         for table, columns in V2_TABLES.items():
             cursor.execute(f"SELECT {', '.join(columns)} FROM {table}")  # noqa: S608 - names from V2_TABLES
@@ -632,13 +637,15 @@ def out_of_step(connection) -> dict[str, dict]:
 
 def rebuild(connection) -> None:
     """(Re)create the triggers and fill every v2 table from its source: after restoring a dump
-    made without triggers, for instance. On MariaDB a trigger statement commits by itself (DDL),
-    and CREATE OR REPLACE leaves no moment without the trigger; the tables are filled in one
-    transaction after it on every database."""
+    made without triggers, for instance; the domains' mailbox totals too (``accounts.totals``). On
+    MariaDB a trigger statement commits by itself (DDL), and CREATE OR REPLACE leaves no moment
+    without the trigger; the tables are filled in one transaction after it on every database."""
     from django.db import transaction
 
     vendor = connection.vendor
-    triggers = trigger_sql(vendor) if vendor == "mysql" else drop_trigger_sql(vendor) + trigger_sql(vendor)
+    triggers = trigger_sql(vendor) + totals.trigger_sql(vendor)
+    if vendor != "mysql":
+        triggers = drop_trigger_sql(vendor) + totals.drop_trigger_sql(vendor) + triggers
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for statement in triggers if vendor != "mysql" else []:
             cursor.execute(statement)
@@ -646,5 +653,5 @@ def rebuild(connection) -> None:
         for statement in triggers if vendor == "mysql" else []:
             cursor.execute(statement)
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for statement in fill_sql(vendor):
+        for statement in fill_sql(vendor) + totals.fill_sql():
             cursor.execute(statement)
