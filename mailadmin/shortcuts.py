@@ -93,11 +93,11 @@ def call_service(form, service, /, **kwargs):
 # only), then the rows of those ids: two queries (MariaDB refuses ``IN (SELECT ... LIMIT)``, which
 # would make them one). The total comes from the caller when it is known already (the page shows it
 # anyway), else from the ids query itself (``COUNT(*) OVER ()``, a search); a page number past the
-# end then costs nothing more: the last page's rows and the total in one query, read backwards.
-# ``ids_first=False`` reads the rows at once (one query, for lists of few or small rows). The result
-# is Django's ``Page``, so templates and tests read it as before (``page.paginator.count``,
-# ``page.number`` ...), and a page number is read as ``Paginator.get_page`` reads it: not a number is
-# the first page, out of range the last.
+# end then costs nothing more: the last page's rows and the total in one query, read backwards. A
+# count known to be 0 reads nothing. ``ids_first=False`` reads the rows at once (one query, for
+# lists of few or small rows). The result is Django's ``Page``, so templates and tests read it as
+# before (``page.paginator.count``, ``page.number`` ...), and a page number is read as
+# ``Paginator.get_page`` reads it: not a number is the first page, out of range the last.
 
 LARGEST_OFFSET = 2**62  # beyond any table: a larger page number is past the end without asking
 
@@ -119,7 +119,8 @@ def page_of(queryset, number, *, per_page: int, count: int | None = None, ids_fi
         source = source.annotate(page_total=Window(Count("pk")))
         if ids_first:
             source = source.values_list("pk", "page_total")
-    found = list(source[start : start + per_page]) if 0 <= start < LARGEST_OFFSET else []
+    # (nothing to read when there is nothing: a count known to be 0)
+    found = list(source[start : start + per_page]) if 0 <= start < LARGEST_OFFSET and count != 0 else []
     if count is None:
         if not found and number != 1:  # past the end (or below 1): the last page, as get_page answers
             return _last_page(queryset, paginator)
