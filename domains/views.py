@@ -1,6 +1,7 @@
 """Domain pages: the list, one page per domain, settings, domain aliases and admin grants."""
 
 from html import escape
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -93,8 +94,10 @@ def domain_detail(request, pk):
     if term:
         mailboxes, aliases = mailboxes.search(term), aliases.search(term)
     is_admin = AdminGrant.objects.filter(admin=OuterRef("pk"))
-    mailboxes = mailboxes.only(*MAILBOX_COLUMNS).annotate(holds_grant=Exists(is_admin))
+    # (plain rows, not model instances: building 50 Mailbox objects of 40 fields was 1 ms of the page)
+    mailboxes = mailboxes.annotate(holds_grant=Exists(is_admin)).values("pk", *MAILBOX_COLUMNS, "holds_grant")
     page = page_of(mailboxes, request.GET.get("page"), per_page=PAGE_SIZE, count=None if term else domain.mailbox_count)
+    page.object_list = [SimpleNamespace(**row) for row in page.object_list]
     alias_count = None if term else domain.alias_count  # aliases are small rows: no ids first
     alias_page = page_of(aliases, request.GET.get("apage"), per_page=PAGE_SIZE, count=alias_count, ids_first=False)
     context = {
@@ -102,7 +105,8 @@ def domain_detail(request, pk):
         "search": search,
         "mailboxes": page,
         "mailbox_rows": mailbox_rows(request.user, page),
-        "aliases": alias_rows(alias_page),
+        "aliases": alias_page,
+        "alias_rows": alias_rows(alias_page),
         # (no query for what the totals say is not there)
         "domain_aliases": list(domain.domain_aliases.all()) if domain.domain_alias_count else [],
         "can_manage_domain_aliases": permissions.can_manage_domain_aliases(request.user),
@@ -201,12 +205,31 @@ def _mailbox_row(m, url: str, flags, words) -> str:
     )
 
 
-def alias_rows(page):
+def alias_rows(page) -> str:
+    """The table rows of the page's aliases as HTML, written in one pass like the mailboxes' rows
+    (each row had five translations and three URLs to render: 0.1 ms a row as template tags)."""
     detail, toggle, delete = (url_for_each(f"aliases:{name}") for name in ("detail", "toggle", "delete"))
+    words = {
+        "catchall": f'@ <span class="badge">{escape(_("catch-all"))}</span>',
+        "active_for": _("Active: %(address)s"),
+        "active": escape(_("Active")),
+        "confirm": _("Delete the alias %(address)s?"),
+        "delete": escape(_("Delete")),
+    }
+    rows = []
     for a in page:
-        a.url, a.toggle_url, a.delete_url = detail(a.pk), toggle(a.pk), delete(a.pk)
-        a.destinations_shown = ", ".join(a.destination_list)
-    return page
+        address = {"address": a.address}
+        name = words["catchall"] if a.is_catchall else escape(a.local_part)
+        state = 'on" aria-pressed="true' if a.active else 'off" aria-pressed="false'
+        rows.append(
+            f'<tr><th scope="row"><a href="{detail(a.pk)}">{name}</a></th>'
+            f'<td class="wrap">{escape(", ".join(a.destination_list))}</td><td>'
+            f'<button type="submit" form="alias-action" formaction="{toggle(a.pk)}" class="toggle {state}" '
+            f'aria-label="{escape(words["active_for"] % address)}">{words["active"]}</button> '
+            f'<button type="submit" form="alias-action" formaction="{delete(a.pk)}" class="small danger" '
+            f'data-confirm="{escape(words["confirm"] % address)}">{words["delete"]}</button></td></tr>'
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped above
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
+from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
@@ -89,15 +90,15 @@ def call_service(form, service, /, **kwargs):
 # Django's ``Paginator`` counts the rows (``COUNT(*)``), then reads whole rows through
 # ``LIMIT/OFFSET``: a deep page makes the database read, and throw away, every full row before it.
 #
-# ``page_of`` reads the page's ids alone, ordered on an index (through the OFFSET on that index
-# only), then the rows of those ids: two queries (MariaDB refuses ``IN (SELECT ... LIMIT)``, which
-# would make them one). The total comes from the caller when it is known already (the page shows it
-# anyway), else from the ids query itself (``COUNT(*) OVER ()``, a search); a page number past the
-# end then costs nothing more: the last page's rows and the total in one query, read backwards. A
-# count known to be 0 reads nothing. ``ids_first=False`` reads the rows at once (one query, for
-# lists of few or small rows). The result is Django's ``Page``, so templates and tests read it as
-# before (``page.paginator.count``, ``page.number`` ...), and a page number is read as
-# ``Paginator.get_page`` reads it: not a number is the first page, out of range the last.
+# ``page_of`` reads the page's rows through their ids alone, ordered on an index through the OFFSET:
+# in one query when the caller knows the total already (the page shows it anyway: the ids are a
+# derived table of the rows' query), else in two (a search: the ids with their total, ``COUNT(*)
+# OVER ()``, then the rows); a page number past the end then costs one query more: the last page's
+# rows and the total, read backwards. A count known to be 0 reads nothing. ``ids_first=False``
+# reads the rows through the OFFSET itself (for lists of few or small rows). The result is
+# Django's ``Page``, so templates and tests read it as before (``page.paginator.count``,
+# ``page.number`` ...), and a page number is read as ``Paginator.get_page`` reads it: not a number
+# is the first page, out of range the last.
 
 LARGEST_OFFSET = 2**62  # beyond any table: a larger page number is past the end without asking
 
@@ -114,28 +115,50 @@ def page_of(queryset, number, *, per_page: int, count: int | None = None, ids_fi
     else:
         number = _number(number)
     start = (number - 1) * per_page
-    source = queryset.values_list("pk", flat=count is not None) if ids_first else queryset
+    if ids_first:
+        return _page_by_ids(queryset, paginator, number, start, count)
+    source = queryset
     if count is None:
         source = source.annotate(page_total=Window(Count("pk")))
-        if ids_first:
-            source = source.values_list("pk", "page_total")
-    # (nothing to read when there is nothing: a count known to be 0)
     found = list(source[start : start + per_page]) if 0 <= start < LARGEST_OFFSET and count != 0 else []
     if count is None:
         if not found and number != 1:  # past the end (or below 1): the last page, as get_page answers
             return _last_page(queryset, paginator)
-        paginator.count = (found[0][1] if ids_first else found[0].page_total) if found else 0
-        found = [pk for pk, _ in found] if ids_first else found
-    if not ids_first:
-        return paginator._get_page(found, number, paginator)
-    rows = {row.pk: row for row in queryset.filter(pk__in=found).order_by()}
-    return paginator._get_page([rows[pk] for pk in found if pk in rows], number, paginator)
+        paginator.count = found[0].page_total if found else 0
+    return paginator._get_page(found, number, paginator)
+
+
+def _page_by_ids(queryset, paginator, number: int, start: int, count: int | None) -> Page:
+    """The rows whose ids the page's ``LIMIT/OFFSET`` reads from the index. With a known count, one
+    query: the ids as a derived table (MariaDB refuses ``IN (SELECT ... LIMIT)`` but takes ``IN
+    (SELECT * FROM (...))``). Without one (a search), the ids and their total first (``COUNT(*) OVER
+    ()``), then the rows: counting in the rows' query instead made the database filter the domain's
+    index entries twice (a search of the 10,000-mailbox domain took 19 ms instead of 14.5)."""
+    if count == 0:
+        return paginator._get_page([], number, paginator)
+    if not 0 <= start < LARGEST_OFFSET:  # (only without a count: with one, the number was checked)
+        return _last_page(queryset, paginator)
+    end = start + paginator.per_page
+    if count is not None:
+        sql, params = queryset.values("pk")[start:end].query.sql_with_params()
+        ids = RawSQL(f"SELECT * FROM ({sql}) page_ids", params)  # noqa: S611 - Django's own SQL
+        return paginator._get_page(list(queryset.filter(pk__in=ids)), number, paginator)
+    found = list(queryset.annotate(page_total=Window(Count("pk"))).values_list("pk", "page_total")[start:end])
+    if not found and number != 1:  # past the end (or below 1): the last page, as get_page answers
+        return _last_page(queryset, paginator)
+    paginator.count = found[0][1] if found else 0
+    rows = {_pk(row): row for row in queryset.filter(pk__in=[pk for pk, _ in found]).order_by()}
+    return paginator._get_page([rows[pk] for pk, _ in found if pk in rows], number, paginator)
+
+
+def _pk(row):
+    return row["pk"] if isinstance(row, dict) else row.pk  # (a model instance, or a ``values()`` row)
 
 
 def _last_page(queryset, paginator) -> Page:
     """The last page's rows and the total in one query: the first rows in reverse order."""
     rows = list(queryset.reverse().annotate(page_total=Window(Count("pk")))[: paginator.per_page])
-    paginator.count = rows[0].page_total if rows else 0
+    paginator.count = (rows[0]["page_total"] if isinstance(rows[0], dict) else rows[0].page_total) if rows else 0
     last = paginator.num_pages
     return paginator._get_page(rows[: paginator.count - (last - 1) * paginator.per_page][::-1], last, paginator)
 
