@@ -22,7 +22,10 @@ def usage_bar(used, limit, text="", label=None):
     and number format of the language looked up once (``_language``): a domain page shows one
     per mailbox row.
     """
-    words = _language()
+    return _usage_bar(_language(), used, limit, text, label)
+
+
+def _usage_bar(words: dict, used, limit, text="", label=None) -> str:
     number = words["number"]
     used, limit = used or 0, limit or 0
     label = words["usage"] if label is None else label
@@ -44,16 +47,19 @@ def usage_bar(used, limit, text="", label=None):
 @register.simple_tag
 def storage_bar(usage_bytes, quota_bytes, label=None):
     """Storage used by a mailbox (or a sum) against a quota, both in bytes."""
-    words = _language()
+    words = _language()  # (once: a domain page draws 50 of these)
     quota, used = quota_bytes or 0, usage_bytes or 0
-    text = words["of"] % {"used": size(used), "limit": size(quota)} if quota else size(used)
-    return usage_bar(used, quota, text, words["storage"] if label is None else label)
+    text = words["of"] % {"used": _size(words, used), "limit": _size(words, quota)} if quota else _size(words, used)
+    return _usage_bar(words, used, quota, text, words["storage"] if label is None else label)
 
 
 @register.filter
 def size(value):
     """Bytes as the panel writes them (512 MB, 1.5 GB); 0 is 0 bytes (use ``quota`` for limits)."""
-    words = _language()
+    return _size(_language(), value)
+
+
+def _size(words: dict, value) -> str:
     return format_size(value or 0, zero=words["zero_bytes"], names=words["units"], number=words["number"])
 
 
