@@ -117,6 +117,40 @@ def test_writes_that_bypass_the_services_are_followed_too(directory):
     assert "gone@example.org" not in rows("lookup_logins_v2")
 
 
+def test_a_mailbox_write_the_lookups_do_not_read_leaves_their_rows_alone(directory):
+    """A panel login (last_login), the usage job's measurement time, a name: the mailbox's UPDATE
+    trigger does not run for them (level 11), so the every-minute usage job no longer rewrites every
+    mailbox's lookup rows. A marker written into the rows shows whether they were rewritten."""
+    from django.utils import timezone
+
+    def mark():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE lookup_logins_v2 SET maildir = 'marker' WHERE address = 'alice@example.org'")
+
+    def marked() -> bool:
+        return rows("lookup_logins_v2")["alice@example.org"]["maildir"] == "marker"
+
+    alice = Mailbox.objects.filter(address="alice@example.org")
+    mark()
+    alice.update(last_login=timezone.now(), usage_updated_at=timezone.now(), first_name="Alice", notes="x")
+    assert marked()
+    alice.update(usage_bytes=4096)  # what Exim reads at RCPT: rewritten
+    assert not marked() and rows("lookup_addresses_v2")["alice@example.org"]["usage_bytes"] == 4096
+    mark()
+    alice.update(max_sent_per_hour=None if alice.get().max_sent_per_hour else 50)  # (a nullable column)
+    assert not marked() and out_of_step() == {}
+
+
+def test_the_trigger_guard_names_every_mailbox_column_once():
+    """A new column of the mailbox must be put in one of the two lists: read by the lookup rows
+    (its change rewrites them) or not."""
+    from mailserver.lookup import MAILBOX_LOOKED_UP, MAILBOX_NOT_LOOKED_UP
+
+    columns = {field.column for field in Mailbox._meta.concrete_fields}
+    assert not set(MAILBOX_LOOKED_UP) & set(MAILBOX_NOT_LOOKED_UP)
+    assert set(MAILBOX_LOOKED_UP) | set(MAILBOX_NOT_LOOKED_UP) == columns
+
+
 def test_the_in_step_check_sees_a_table_out_of_step(directory):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE lookup_addresses_v2 SET deliver = 0 WHERE address = 'alice@example.org'")
