@@ -130,6 +130,32 @@ def test_domain_page_search_finds_by_address_or_name_start_and_says_so(client, p
     assert "Search finds mailboxes by the start of their address" in client.get(url).content.decode()
 
 
+def test_the_search_reads_its_indexes_on_postgresql(personas):
+    """The search's SQL, as Django writes it for ``startswith`` and ``istartswith``, matches the
+    expressions of accounts migration 0019 (``text_pattern_ops``), so PostgreSQL reads three index
+    ranges instead of every entry of the domain; the other databases have no such indexes."""
+    names = ("accounts_mailbox_search_local", "accounts_mailbox_search_first", "accounts_mailbox_search_last")
+    found = {index for index in connection.introspection.get_constraints(connection.cursor(), "accounts_mailbox")}
+    if connection.vendor != "postgresql":
+        assert not found & set(names)
+        return
+    add_mailboxes(personas.org, 500)  # (enough rows, and their statistics, for the planner to choose)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_mailbox")
+    mailboxes = personas.org.mailboxes.order_by()
+    each = {  # (the three prefixes of MailboxQuerySet.search, one at a time: each is a range of its index)
+        "accounts_mailbox_search_local": mailboxes.filter(local_part__startswith="anna"),
+        "accounts_mailbox_search_first": mailboxes.filter(first_name__istartswith="anna"),
+        "accounts_mailbox_search_last": mailboxes.filter(last_name__istartswith="anna"),
+    }
+    for name, queryset in each.items():
+        sql, params = queryset.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert name in plan and "~>=~" in plan, plan  # the prefix as the index's range, not a filter
+
+
 def test_domain_page_search_finds_aliases_by_address_start_or_destination(client, personas):
     factories.alias("sales@example.org", "user")
     factories.alias("info@example.org", "user, partner@elsewhere.example")
