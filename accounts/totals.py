@@ -24,6 +24,8 @@ previous writer committed.
 
 from __future__ import annotations
 
+from mailadmin.lib import triggers
+
 TABLE = "accounts_domaintotals"
 COLUMNS = (
     "domain_id", "mailboxes", "unlimited", "usage_bytes", "quota_bytes", "aliases", "kept_archives", "domain_aliases"
@@ -70,13 +72,6 @@ def _archive(row: str, sign: str) -> str:
 
 
 _ZEROS = ", 0" * (len(COLUMNS) - 1)  # a new domain's figures
-# Whether a row's domain changed, NULL (a superuser without a domain; an archive whose domain is
-# gone) being a value like any other.
-_OTHER_DOMAIN = {
-    "postgresql": "OLD.{key} IS DISTINCT FROM NEW.{key}",
-    "mysql": "NOT (OLD.{key} <=> NEW.{key})",
-    "sqlite": "OLD.{key} IS NOT NEW.{key}",
-}
 # (table, event) -> (the statements the trigger runs, and for an UPDATE the columns that matter
 # beside the domain: a write that changes none of them does not touch the totals).
 _ACTIONS = {
@@ -99,7 +94,7 @@ _ACTIONS = {
 
 def _changed(vendor: str, table: str, columns) -> str:
     key = "target_id" if table == "domains_domainalias" else "domain_id"  # (the column naming the domain)
-    return " OR ".join([_OTHER_DOMAIN[vendor].format(key=key), *(f"OLD.{c} <> NEW.{c}" for c in columns)])
+    return triggers.changed(vendor, (key, *columns))
 
 
 def _name(table: str, event: str) -> str:
@@ -110,42 +105,13 @@ def trigger_sql(vendor: str) -> list[str]:
     """The statements that create the triggers on ``vendor`` (and, on PostgreSQL, their functions)."""
     statements = []
     for (table, event), (body, columns) in _ACTIONS.items():
-        name = _name(table, event)
-        when = _changed(vendor, table, columns) if event == "UPDATE" else ""
-        if vendor == "postgresql":
-            statements.append(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-                + "".join(f"{s};\n" for s in body)
-                + "RETURN NULL;\nEND\n$$"
-            )
-            condition = f" WHEN ({when})" if when else ""
-            statements.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition} EXECUTE FUNCTION {name}()"
-            )
-        elif vendor == "mysql":  # no WHEN clause: the condition in the body
-            inner = "".join(f"{s};\n" for s in body)
-            inner = f"IF {when} THEN\n{inner}END IF;\n" if when else inner
-            create = f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n"
-            statements.append(f"{create}{inner}END")
-        else:
-            condition = f" WHEN {when}" if when else ""
-            statements.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition} BEGIN\n"
-                + "".join(f"{s};\n" for s in body)
-                + "END"
-            )
+        guard = _changed(vendor, table, columns) if event == "UPDATE" else ""
+        statements += triggers.create_trigger(vendor, _name(table, event), table, event, body, guard)
     return statements
 
 
 def drop_trigger_sql(vendor: str) -> list[str]:
-    statements = []
-    for table, event in _ACTIONS:
-        name = _name(table, event)
-        if vendor == "postgresql":
-            statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
-        else:
-            statements.append(f"DROP TRIGGER IF EXISTS {name}")
-    return statements
+    return [s for table, event in _ACTIONS for s in triggers.drop_trigger(vendor, _name(table, event), table)]
 
 
 def fill_sql() -> list[str]:

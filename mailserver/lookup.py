@@ -10,6 +10,7 @@ so a lookup by its key column is an indexed point query on the base tables.
 """
 
 from accounts import totals
+from mailadmin.lib import triggers
 
 CONTRACT_VERSION = 2  # version 1's views stay for one release beside version 2's tables
 
@@ -565,15 +566,13 @@ MAILBOX_NOT_LOOKED_UP = (
     "last_login", "is_superuser", "first_name", "last_name", "phone", "other_email", "notes", "session_epoch",
     "message_count", "inbox_changed_at", "usage_updated_at", "created", "updated",
 )  # fmt: skip
-_DIFFERENT = {"postgresql": "OLD.{c} IS DISTINCT FROM NEW.{c}", "mysql": "NOT (OLD.{c} <=> NEW.{c})",
-              "sqlite": "OLD.{c} IS NOT NEW.{c}"}  # fmt: skip
 
 
 def _trigger_guard(vendor: str, table: str, event: str, level: int) -> str:
     """When the trigger of ``table`` and ``event`` runs at all ("": always)."""
     if level < 11 or (table, event) != ("accounts_mailbox", "UPDATE"):
         return ""
-    return " OR ".join(_DIFFERENT[vendor].format(c=column) for column in MAILBOX_LOOKED_UP)
+    return triggers.changed(vendor, MAILBOX_LOOKED_UP)
 
 
 def _trigger_name(table: str, event: str) -> str:
@@ -584,38 +583,16 @@ def trigger_sql(vendor: str, level: int = LEVEL) -> list[str]:
     """The statements that create every v2 trigger on ``vendor`` (and, on PostgreSQL, its function)."""
     statements = []
     for (table, event), actions in _v2_actions(level).items():
-        name = _trigger_name(table, event)
-        body = "".join(f"{s};\n" for action in actions for s in _refresh(vendor, level, *action))
+        body = [s for action in actions for s in _refresh(vendor, level, *action)]
         guard = _trigger_guard(vendor, table, event, level)
-        if vendor == "postgresql":
-            statements.append(
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-                + body
-                + "RETURN NULL;\nEND\n$$"
-            )
-            when = f" WHEN ({guard})" if guard else ""
-            statements.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} EXECUTE FUNCTION {name}()"
-            )
-        elif vendor == "mysql":  # (which replaces a trigger without a moment without it; no WHEN clause)
-            body = f"IF {guard} THEN\n{body}END IF;\n" if guard else body
-            create = f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN\n"
-            statements.append(f"{create}{body}END")
-        else:
-            when = f" WHEN {guard}" if guard else ""
-            statements.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{when} BEGIN\n{body}END")
+        statements += triggers.create_trigger(vendor, _trigger_name(table, event), table, event, body, guard)
     return statements
 
 
 def drop_trigger_sql(vendor: str) -> list[str]:
-    statements = []
-    for table, event in _v2_actions():
-        name = _trigger_name(table, event)
-        if vendor == "postgresql":
-            statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
-        else:
-            statements.append(f"DROP TRIGGER IF EXISTS {name}")
-    return statements
+    return [
+        s for table, event in _v2_actions() for s in triggers.drop_trigger(vendor, _trigger_name(table, event), table)
+    ]
 
 
 def fill_sql(vendor: str, level: int = LEVEL) -> list[str]:
