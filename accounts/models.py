@@ -86,8 +86,8 @@ class MailboxQuerySet(models.QuerySet):
         the index on the local part, and no search reads more than the domain's own rows."""
         local, at, _ = term.lower().partition("@")
         if at:  # an address, or the start of one: its local part in full
-            return self.filter(local_part=local, address__startswith=term.lower())
-        found = Q(local_part__startswith=local) | Q(first_name__istartswith=term) | Q(last_name__istartswith=term)
+            return self.filter(local_part=local, address__prefix=term.lower())
+        found = Q(local_part__prefix=local) | Q(first_name__istartswith=term) | Q(last_name__istartswith=term)
         first, space, last = term.partition(" ")
         if space and first and last.strip():
             found |= Q(first_name__iexact=first, last_name__istartswith=last.strip())

@@ -42,7 +42,7 @@ class AliasQuerySet(models.QuerySet):
         """Aliases whose address starts with ``term`` (any case), or with a destination containing it
         (who forwards to bob?)."""
         local, at, _ = term.lower().partition("@")
-        start = Q(local_part=local, address__startswith=term.lower()) if at else Q(local_part__startswith=local)
+        start = Q(local_part=local, address__prefix=term.lower()) if at else Q(local_part__prefix=local)
         return self.filter(start | Q(destinations__icontains=term))
 
     def get_by_address(self, address: str):

@@ -595,7 +595,7 @@ def mailbox_list(request, name: str, after: str = "", limit: int = 100, active: 
     if active is not None:
         qs = qs.filter(active=active)
     if search:
-        qs = qs.filter(Q(address__startswith=search.strip().lower()) | Q(last_name__icontains=search.strip()))
+        qs = qs.filter(Q(address__prefix=search.strip().lower()) | Q(last_name__icontains=search.strip()))
     rows = [row | {"domain": domain.name} for row in qs.values(*MAILBOX_FIELDS)[: _limit(limit) + 1]]
     return _page(rows, "address", limit)
 

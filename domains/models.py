@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from mailadmin.lib.addresses import AddressError, display_domain, normalize_domain
@@ -51,6 +52,26 @@ def names_in_use(names) -> dict[str, tuple[type, str]]:
     aliases = DomainAlias.objects.filter(name__in=names).values_list("name", flat=True)
     used.update({n: (DomainAlias, gettext("%(name)s is already a domain alias.") % {"name": n}) for n in aliases})
     return used
+
+
+@models.CharField.register_lookup
+class Prefix(StartsWith):
+    """``field__prefix=text``: ``startswith`` for the columns that MariaDB collates binary (names and
+    addresses: domains 0003, accounts 0006, aliases 0002), written so that their index can read it as
+    a range. Django writes ``startswith`` there as ``LIKE BINARY``, which MariaDB filters entry by
+    entry: a search of a 10,000-mailbox domain read all its index entries (5-6 ms). A plain ``LIKE``
+    follows the column's collation, binary, so it is as exact, and is a range. Elsewhere it is
+    ``startswith`` as Django writes it (PostgreSQL: exact; SQLite: ASCII letters in any case). On a
+    column of a case-insensitive collation MariaDB would match in any case: use it on those columns only.
+    """
+
+    lookup_name = "prefix"
+
+    def get_rhs_op(self, connection, rhs):
+        like = "istartswith" if connection.vendor == "mysql" else "startswith"  # (MariaDB's is a plain LIKE)
+        if hasattr(self.rhs, "as_sql") or self.bilateral_transforms:
+            return connection.pattern_ops[like].format(connection.pattern_esc).format(rhs)
+        return connection.operators[like] % rhs
 
 
 class AddressInDomain:
