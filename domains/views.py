@@ -174,10 +174,9 @@ def mailbox_rows(user, page) -> str:
             )
         )  # fmt: skip
     rows = []
+    manageable = permissions.can_manage_listed_mailboxes(user)
     for m in page:
-        m.manageable = permissions.can_manage_listed_mailbox(
-            user, target_is_superuser=m.is_superuser, target_holds_grant=m.holds_grant
-        )
+        m.manageable = manageable(m.is_superuser, m.holds_grant)
         rows.append(_mailbox_row(m, detail(m.pk), flags, words))
     return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped in _mailbox_row
 
