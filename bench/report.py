@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from statistics import median
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -193,11 +194,30 @@ def mailstack_section(db: str, data: dict) -> list[str]:
         f"| static files (same routing, DBM + passwd-file) | {data['static_messages_per_second']} | "
         f"{', '.join(map(str, data['runs']['static']))} | 100 % |",
         "",
+        *_paired(data),
         f"IMAP logins (IMAPS, one connection per login, {logins['users']} users, SQL variant): "
         f"{logins.get('cold', '-')} per second with the auth cache cold, {logins.get('warm', '-')} warm.",
         "",
         *_statements(data),
     ]
+
+
+def _paired(data: dict) -> list[str]:
+    """Each SQL run against the static run next to it (they alternate), and the machine's CPU per
+    message where it was recorded: on a shared host the wall clock of one run moves more than the gap
+    between the variants, the pairs and the CPU less."""
+    sql, static = data["runs"]["sql"], data["runs"]["static"]
+    pairs = [round(a / b, 2) for a, b in zip(sql, static, strict=True)]
+    lines = [f"Paired runs, SQL / static: {', '.join(map(str, pairs))}; median {median(pairs):.2f}."]
+    cpu = data.get("cpu_ms_per_message_runs")
+    if cpu:
+        costs = [round(b / a, 2) for a, b in zip(cpu["sql"], cpu["static"], strict=True)]
+        lines.append(
+            f"The machine's CPU per message (`/proc/stat`: user, nice, system, irq, softirq; not idle or stolen), "
+            f"SQL {', '.join(map(str, cpu['sql']))} ms, static {', '.join(map(str, cpu['static']))} ms; "
+            f"static / SQL paired {', '.join(map(str, costs))}, median {median(costs):.2f}."
+        )
+    return [" ".join(lines), ""]
 
 
 def _statements(data: dict) -> list[str]:
