@@ -41,7 +41,7 @@ def get_domain_page_for(request, pk):
         domain = get_object_or_404(domains.visible_to(request.user), pk=pk)
         granted, usage = [domain], None
     else:
-        prefetch_related_objects([grant], Prefetch("domains", queryset=domains))
+        prefetch_related_objects([grant], Prefetch("domains", queryset=domains.order_by()))  # (in any order)
         granted = grant.domains.all()
         domain = next((d for d in granted if d.pk == pk), None)
         if domain is None or not permissions.can_manage_domain(request.user, domain):
