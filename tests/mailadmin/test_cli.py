@@ -133,6 +133,7 @@ BAD_COMMANDS = [
         ),
         "last day cannot be before",
     ),
+    (("vacation", "set", "alice@example.org", "--mode", "default", "--language", "xx"), "not a language of this"),
     (("grant", "set", "nobody@example.org", "--domain", "example.org"), "No mailbox"),
     (("grant", "set", "alice@example.org", "--quota-mb", "50"), "already allocate 100 MB"),
     (("superuser", "revoke", "alice@example.org"), "not a superuser"),
@@ -149,6 +150,22 @@ def test_bad_input_exits_non_zero_names_the_problem_and_changes_nothing(director
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert table_snapshot() == before
+
+
+def test_vacation_language_from_the_command_line(directory):
+    """``vacation set --language``: the language Exim writes the default text in, as the panel's
+    page and the API's Accept-Language set it; left out, it is kept; empty, the server's."""
+
+    def looked_up():
+        return {r["address"]: r["vacation_language"] for r in view_rows("lookup_addresses_v2")}["alice@example.org"]
+
+    assert run_json("vacation", "set", "alice@example.org", "--mode", "default", "--language", "de")["language"] == "de"
+    assert looked_up() == "de"
+    run_json("vacation", "set", "alice@example.org", "--mode", "default", "--interval-days", "3")
+    assert run_json("vacation", "show", "alice@example.org")["language"] == "de"  # left out: kept
+    assert run_json("vacation", "set", "alice@example.org", "--mode", "default", "--language", "")["language"] == ""
+    assert looked_up() == ""
+    assert "default text (en, de, fr;" in " ".join(run_cli_inprocess("vacation", "set", "--help").stdout.split())
 
 
 def test_limits_exceeded_by_count(directory):

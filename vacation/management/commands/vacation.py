@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,7 @@ def vacation_data(v: Vacation) -> dict:
         "first_day": v.first_day,
         "last_day": v.last_day,
         "interval_days": v.interval_days,
+        "language": v.language,
     }
 
 
@@ -54,6 +56,11 @@ class Command(VerbCommand):
             type=whole_number(minimum=1, maximum=MAX_INTERVAL_DAYS),
             help=_("one reply per sender per this many days"),
         )
+        parser.add_argument(
+            "--language",
+            help=_("the language of the default text (%(languages)s; an empty value: the server's)")
+            % {"languages": ", ".join(code for code, _name in settings.LANGUAGES)},
+        )
 
     def args_show(self, parser):
         parser.add_argument("address")
@@ -73,6 +80,7 @@ class Command(VerbCommand):
             first_day=parse_day(options["first_day"], "first_day"),
             last_day=parse_day(options["last_day"], "last_day"),
             interval_days=options["interval_days"],
+            language=options["language"],
         )
         return vacation_data(vacation)
 
