@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection
 
 from accounts.models import Mailbox
+from aliases.models import Alias
 from domains import services
 from mailadmin.lib.sizes import MB
 from tests import factories as f
@@ -19,7 +20,10 @@ from tests import factories as f
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def race(names: list[list[str]], quota_bytes: int) -> tuple[int, list[str]]:
+def race(names: list[list[str]], quota_bytes: int = 0, make=None) -> tuple[int, list[str]]:
+    """Each list of ``names`` created by its own thread, all starting at once: mailboxes, or what
+    ``make(name)`` creates."""
+    make = make or (lambda name: f.mailbox(name, quota_bytes=quota_bytes))
     created, errors, lock = [0], [], threading.Lock()
     barrier = threading.Barrier(len(names))
 
@@ -28,7 +32,7 @@ def race(names: list[list[str]], quota_bytes: int) -> tuple[int, list[str]]:
             barrier.wait()
             for name in batch:
                 try:
-                    f.mailbox(name, quota_bytes=quota_bytes)
+                    make(name)
                     with lock:
                         created[0] += 1
                 except ValidationError as exc:
@@ -77,3 +81,16 @@ def test_racing_creations_in_one_domain_never_exceed_its_limit():
     )
     assert created == 20 and Mailbox.objects.count() == 20
     assert all("at most 20 mailboxes" in e for e in errors)
+
+
+def test_racing_alias_creations_in_one_domain_never_exceed_its_limit():
+    """The alias limit is read from the domain's totals row after the domain's lock, as the
+    mailbox limit is: two writers never both see room for the last alias."""
+    f.domain("example.org", max_aliases=20)
+    f.mailbox("target@example.org")
+    created, errors = race(
+        [[f"a{i}@example.org" for i in range(50)], [f"b{i}@example.org" for i in range(50)]],
+        make=lambda name: f.alias(name, "target"),
+    )
+    assert created == 20 and Alias.objects.count() == 20
+    assert len(errors) == 80 and all("at most 20 aliases" in e for e in errors)

@@ -163,3 +163,34 @@ def test_deleting_a_domain_with_mailboxes_needs_force():
     with pytest.raises(ValidationError, match="still has 1 mailbox"):
         services.domain_delete(origin="test", acting_user=None, domain=org)
     assert Domain.objects.filter(pk=org.pk).exists()
+
+
+def test_domain_limits_read_the_totals_and_hold_without_them():
+    """``domains.limits`` reads a domain's mailboxes and aliases from its totals row (one row, not a
+    count over a domain of any size); a domain whose row is missing (a dump restored without its
+    triggers) is counted instead, so its limits still hold."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import totals
+    from accounts.models import DomainTotals
+    from domains import limits
+
+    org = f.domain("limited.example", max_mailboxes=2, max_aliases=1)
+    f.mailbox("a@limited.example")
+    f.alias("x@limited.example", "a")
+    with CaptureQueriesContext(connection) as queries:
+        assert limits.mailbox_room(org) == 1 and limits.alias_room(org) == 0
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "accounts_domaintotals" in read and "accounts_mailbox" not in read and "aliases_alias" not in read
+    DomainTotals.objects.filter(domain=org).delete()
+    assert limits.mailbox_room(org) == 1 and limits.alias_room(org) == 0
+    f.mailbox("b@limited.example")
+    with pytest.raises(ValidationError, match="at most 2 mailboxes and has 2"):
+        f.mailbox("c@limited.example")
+    with pytest.raises(ValidationError, match="at most 1 alias and has 1"):
+        f.alias("y@limited.example", "a")
+    with connection.cursor() as cursor:  # (repaired, as `manage.py lookup_tables rebuild` would)
+        for statement in totals.fill_sql():
+            cursor.execute(statement)
+    assert limits.mailbox_room(org) == 0
