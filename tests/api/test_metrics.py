@@ -5,6 +5,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from accounts.models import Mailbox
 from mailserver.models import LogCursor, TrafficCount
 from tests import factories
 
@@ -32,13 +33,17 @@ def test_a_superusers_token_reads_the_counts_and_the_traffic(personas, token_for
     )
     TrafficCount.objects.create(domain="*", hour=hour, kind="rejected_spam", count=2)
     LogCursor.objects.create(host="mx1", path='/var/log/exim4/"odd"\\mainlog', inode=1, offset=10)
+    factories.domain("empty.example")  # (no mailboxes: no per-domain sample)
+    Mailbox.objects.filter(domain=personas.org).update(usage_bytes=1000)  # (plain SQL: the totals follow)
     response = token_for(personas.superuser).get("/api/v1/metrics")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain; version=0.0.4")
     got = samples(response.content.decode())
-    assert got['mailadmin_domains{state="active"}'] == 2
+    assert got['mailadmin_domains{state="active"}'] == 3
     assert got['mailadmin_mailboxes{state="active"}'] == 4  # root, both admins, user
     assert got["mailadmin_aliases"] == 1
     assert got['mailadmin_domain_mailboxes{domain="example.org"}'] == 3
+    assert got['mailadmin_domain_storage_bytes{domain="example.org"}'] == 3000
+    assert not [name for name in got if 'domain="empty.example"' in name]
     assert got['mailadmin_messages_total{domain="example.org",kind="received"}'] == 10
     assert got['mailadmin_messages_total{domain="*",kind="rejected_spam"}'] == 2
     assert 'mailadmin_traffic_collected_timestamp_seconds{host="mx1",log="/var/log/exim4/\\"odd\\"\\\\mainlog"}' in got
