@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,7 +27,7 @@ from domains.models import AdminGrant, Domain, RelayRecipient
 from domains.shortcuts import get_domain_alias_for, get_domain_for, get_domain_page_for, get_grant_for
 from mailadmin import permissions
 from mailadmin.forms import SearchForm
-from mailadmin.shortcuts import call_service, origin, page_of, require
+from mailadmin.shortcuts import call_service, origin, page_of, require, url_for_each
 from mailadmin.templatetags.panel import storage_bar
 
 PAGE_SIZE = 50
@@ -131,13 +130,6 @@ def domain_detail(request, pk):
 def _sending_states():
     """mailserver's SendingState rows (a later app: reached through the mailbox's relation)."""
     return get_user_model()._meta.get_field("sending_states").related_model.objects
-
-
-def url_for_each(name: str, *args):
-    """``reverse(name, args=[pk, *args])`` for many pks from one ``reverse()`` (a page has hundreds)."""
-    sentinel = "987654321987654321"
-    url = reverse(name, args=[sentinel, *args])
-    return lambda pk: url.replace(sentinel, str(pk))
 
 
 MAILBOX_FLAGS = tuple(get_user_model().FLAG_LABELS.items())  # (accounts.models: the switches' names)

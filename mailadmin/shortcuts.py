@@ -1,4 +1,5 @@
-"""Helpers the panel's views share: the client address, service calls, a service's errors on a form, pages.
+"""Helpers the panel's views share: the client address, service calls, a service's errors on a form, pages,
+links.
 
 (The fetch-and-check helpers, ``get_*_for``, live with their models: ``domains.shortcuts``,
 ``accounts.shortcuts``, ``aliases.shortcuts``.)
@@ -6,12 +7,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 from django.db.models.expressions import RawSQL
 from django.shortcuts import render
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
@@ -177,3 +181,26 @@ def _number(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 1
+
+
+_PK = "987654321987654321"  # (where a pk goes in a URL reversed once for many)
+
+
+def url_for_each(name: str, *args):
+    """``reverse(name, args=[pk, *args])`` for any pk, as a function of the pk: the URL is reversed once
+    (``link``) and the pk put in its place. A domain page has hundreds of row links."""
+    url = link(name, _PK, *args)
+    return lambda pk: url.replace(_PK, str(pk))
+
+
+def link(name: str, *args) -> str:
+    """``reverse(name, args=args)``, remembered per name, arguments, URLconf and script prefix:
+    ``reverse()`` took 26 µs, and a domain page has 20 links of its own (its tag: ``{% link %}``,
+    ``mailadmin.templatetags.panel``). For arguments of few values (a pk goes through
+    ``url_for_each``)."""
+    return _reversed(name, tuple(map(str, args)), get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=512)
+def _reversed(name: str, args: tuple, urlconf: str, prefix: str) -> str:
+    return reverse(name, urlconf=urlconf, args=args)

@@ -1,4 +1,4 @@
-"""Template helpers of the panel: usage bars and query strings."""
+"""Template helpers of the panel: usage bars, query strings and links."""
 
 from decimal import Decimal
 from html import escape
@@ -9,9 +9,17 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
+from mailadmin import shortcuts
 from mailadmin.lib.sizes import format_size
 
 register = template.Library()
+
+
+@register.simple_tag
+def link(name, pk=None, *args):
+    """``{% url name pk *args %}`` from a URL reversed once (``mailadmin.shortcuts.link``): for the
+    panel's menu and a domain page's own links, which every request renders."""
+    return shortcuts.link(name) if pk is None else shortcuts.url_for_each(name, *args)(pk)
 
 
 @register.simple_tag

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 
 from accounts.models import Mailbox
@@ -346,3 +346,18 @@ def test_admin_cannot_switch_back_on_a_domain_alias_a_superuser_switched_off(cli
 
 
 # --- 3. information items -------------------------------------------------------------------
+
+
+def test_domain_page_links_follow_the_prefix_the_panel_is_served_under(client, personas):
+    """The page's links are reversed once and remembered (mailadmin.shortcuts.link): served under
+    /mail/ (as behind a proxy that mounts the panel there) and then at the root, each page links
+    where it is served: the menu, the domain's own buttons and its mailboxes alike."""
+    client.force_login(personas.superuser)
+    pk = personas.org.pk
+    user = Mailbox.objects.get(address="user@example.org").pk
+    for prefix in ("/mail/", "/", "/mail/"):
+        with override_script_prefix(prefix):
+            html = client.get(f"/domains/{pk}/").content.decode()
+        for path in (f"domains/{pk}/dns/", "domains/", f"mailboxes/{user}/", f"domains/{pk}/mailboxes/new/"):
+            assert f'href="{prefix}{path}"' in html, (prefix, path)
+        assert f'href="{"/mail/" if prefix == "/" else "/"}domains/' not in html
