@@ -144,9 +144,18 @@ def can_manage_domain(actor, domain) -> bool:
     return level == ADMIN and _grant_covers(grant_of(actor), domain)
 
 
+def remember_granted_domains(grant, domains) -> None:
+    """``grant`` covers exactly ``domains``, which the caller read for this request: ``can_manage_domain``
+    answers from them without a query (as from a ``prefetch_related`` of the grant's domains)."""
+    grant._granted_domain_ids = frozenset(domain.pk for domain in domains)
+
+
 def _grant_covers(grant, domain) -> bool:
-    """Whether ``grant`` covers ``domain``: from its domains when a page loaded them with the grant
-    (``prefetch_related``: no query), else with one query."""
+    """Whether ``grant`` covers ``domain``: from its domains when a page read them with the grant
+    (``remember_granted_domains``, ``prefetch_related``: no query), else with one query."""
+    remembered = getattr(grant, "_granted_domain_ids", None)
+    if remembered is not None:
+        return domain.pk in remembered
     if "domains" in getattr(grant, "_prefetched_objects_cache", {}):
         return any(granted.pk == domain.pk for granted in grant.domains.all())
     return grant.domains.filter(pk=domain.pk).exists()
