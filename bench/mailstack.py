@@ -228,7 +228,10 @@ def make_stack(variant: str, database, credentials: dict, recipients: list[str],
             auth = conf / "dovecot" / "conf.d" / "10-auth.conf"
             auth.write_text(static_dovecot(auth.read_text(), users))
 
-    return Stack(database, credentials)
+    from django.conf import settings
+
+    # (the shipped window, not the test suite's short one)
+    return Stack(database, credentials, extra={"MAIL_ROUTE_FROM_RCPT_SECONDS": settings.MAIL_ROUTE_FROM_RCPT_SECONDS})
 
 
 def keys_for(exprs: list[str], recipients: list[str], senders: list[str]) -> list[str]:
@@ -328,29 +331,35 @@ def logins_per_second(stack, users: list[str]) -> float:
     return len(users) / (time.perf_counter() - started)
 
 
-def lookup_statements(vendor: str, users: list[str]) -> int:
-    """Statements the mail servers have sent the database so far, by the database's own statistics.
+def lookup_statements(vendor: str, users: list[str]) -> tuple[int, int]:
+    """Statements the mail servers have sent the database so far, and the connections they opened
+    to it, by the database's own statistics.
 
-    MariaDB: SELECT_COMMANDS of the lookup users in ``information_schema.USER_STATISTICS``
-    (``userstat`` is switched on by ``count_statements``). PostgreSQL: the committed and rolled-back
-    transactions of the bench database in ``pg_stat_database`` (every lookup is one autocommit
-    statement; the bench's own reading adds one); backends report at most once a second and
-    idle ones after ten, so the reading waits for that first."""
+    MariaDB: SELECT_COMMANDS and TOTAL_CONNECTIONS of the lookup users in
+    ``information_schema.USER_STATISTICS`` (``userstat`` is switched on by ``count_statements``).
+    PostgreSQL: the committed and rolled-back transactions and the sessions of the bench database in
+    ``pg_stat_database`` (every lookup is one autocommit statement; the bench's own reading adds
+    one; through a pooler, sessions are the pooler's connections to the server); backends report at
+    most once a second and idle ones after ten, so the reading waits for that first."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         if vendor == "mysql":
             marks = ", ".join(["%s"] * len(users))
             cursor.execute(
-                "SELECT COALESCE(SUM(SELECT_COMMANDS), 0) FROM information_schema.USER_STATISTICS"
-                f" WHERE USER IN ({marks})",
+                "SELECT COALESCE(SUM(SELECT_COMMANDS), 0), COALESCE(SUM(TOTAL_CONNECTIONS), 0)"
+                f" FROM information_schema.USER_STATISTICS WHERE USER IN ({marks})",
                 users,
             )
-            return int(cursor.fetchone()[0])
+            statements, connections = cursor.fetchone()
+            return int(statements), int(connections)
         time.sleep(11)
         cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
-        return int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT xact_commit + xact_rollback, sessions FROM pg_stat_database WHERE datname = current_database()"
+        )
+        statements, connections = cursor.fetchone()
+        return int(statements), int(connections)
 
 
 def lookup_table_reads() -> int:
@@ -527,7 +536,7 @@ def main() -> None:
     rates: dict[str, list[float]] = {"sql": [], "static": [], "policies": []}
     cpu: dict[str, list[float]] = {"sql": [], "static": [], "policies": []}  # (ms of CPU a message)
     policies_off()
-    logins, per_message, reads, policy_statements = {}, [], [], []
+    logins, per_message, reads, policy_statements, connections = {}, [], [], [], []
     count_statements(connection.vendor)
     lookup_user_names = [users["exim"]["user"], users["dovecot"]["user"], users["greylist"]["user"]]
     dns_server = contextlib.ExitStack()
@@ -548,10 +557,11 @@ def main() -> None:
                 rates[variant].append(delivery_run(stack, recipients, options.messages, rng, cpu[variant]))
                 if variant == "policies":
                     after = lookup_statements(connection.vendor, lookup_user_names)
-                    policy_statements.append((after - before) / options.messages)
+                    policy_statements.append((after[0] - before[0]) / options.messages)
                 if variant == "sql":
                     after = lookup_statements(connection.vendor, lookup_user_names)
-                    per_message.append((after - before) / options.messages)
+                    per_message.append((after[0] - before[0]) / options.messages)
+                    connections.append((after[1] - before[1]) / options.messages)
                     if connection.vendor == "postgresql":
                         reads.append((lookup_table_reads() - reads_before) / options.messages)
                 if variant == "sql" and not logins:
@@ -566,6 +576,7 @@ def main() -> None:
             counted = {"sql": per_message, "policies": policy_statements}.get(variant)
             extra = f", {cpu[variant][-1]:.2f} ms CPU/message"
             extra += f", {counted[-1]:.2f} statements/message" if counted else ""
+            extra += f", {connections[-1]:.2f} connections/message" if variant == "sql" else ""
             print(f"run {r} {variant}: {rates[variant][-1]:.1f} messages/s{extra}", flush=True)
     dns_server.close()
     sql, static = median(rates["sql"]), median(rates["static"])
@@ -598,6 +609,11 @@ def main() -> None:
             if connection.vendor == "mysql"
             else "transactions of the database (pg_stat_database)",
             "lookup_table_reads_per_message": round(median(reads), 2) if reads else None,
+            "connections_per_message": round(median(connections), 2),
+            "connections_per_message_runs": [round(x, 2) for x in connections],
+            "connections_counted_as": "TOTAL_CONNECTIONS of the lookup users (USER_STATISTICS)"
+            if connection.vendor == "mysql"
+            else "sessions of the database (pg_stat_database)",
             "imap_logins": {"users": options.logins, **{k: round(v, 1) for k, v in logins.items()}},
         },
         options.tag,

@@ -236,6 +236,10 @@ def _statements(data: dict) -> list[str]:
     )
     if data.get("lookup_table_reads_per_message") is not None:
         line += f"; {data['lookup_table_reads_per_message']} reads of the v2 lookup tables (pg_stat_user_tables)"
+    if data.get("connections_per_message") is not None:
+        runs = ", ".join(map(str, data["connections_per_message_runs"]))
+        counted = data["connections_counted_as"]
+        line += f"; {data['connections_per_message']} connections opened ({counted}; runs {runs})"
     return [line + ".", ""]
 
 

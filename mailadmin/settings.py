@@ -374,6 +374,10 @@ MAIL_AUTH_FAILURE_DELAY = env.str("MAIL_AUTH_FAILURE_DELAY", default="2 s")
 MAIL_AUTH_PENALTY = env.bool("MAIL_AUTH_PENALTY", default=True)
 # SMTP AUTH: a client address with more failed logins than this in 10 minutes is disconnected (0: off).
 MAIL_AUTH_FAILURE_LIMIT = env.int("MAIL_AUTH_FAILURE_LIMIT", default=10)
+# Exim: for this many seconds after a message came in, its delivery to a recipient the RCPT found to
+# be a plain mailbox (no forwarding, vacation reply or alias) goes to the mailbox without asking the
+# directory again (deploy/exim/20-routers.conf, "received_mailbox"); 0: every delivery asks.
+MAIL_ROUTE_FROM_RCPT_SECONDS = env.int("MAIL_ROUTE_FROM_RCPT_SECONDS", default=60)
 
 # REST API (api/): requests per minute per token (over it: 429 with Retry-After).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)

@@ -68,6 +68,7 @@ OVERRIDABLE = (
     "MAIL_AUTH_FAILURE_DELAY",
     "MAIL_AUTH_PENALTY",
     "MAIL_AUTH_FAILURE_LIMIT",
+    "MAIL_ROUTE_FROM_RCPT_SECONDS",
     "MAIL_LOOKUP_DATABASE_URL",
     "MAIL_LOOKUP_REPLICA_URLS",
     "LOOKUP_EXIM_USER",
@@ -165,6 +166,14 @@ def _seconds(name: str, value) -> str:
     if not 0 < seconds <= 300:
         raise ConfigError(f"{name}: '{value}' is not a number of seconds from 1 to 300.")
     return str(seconds)
+
+
+def _window(name: str, value) -> str:
+    """A number of seconds from 0 (off: renders as nothing, so the template's .ifdef skips it) to an hour."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or int(text) > 3600:
+        raise ConfigError(f"{name}: '{value}' is not a number of seconds from 0 (off) to 3600.")
+    return "" if int(text) == 0 else str(int(text))
 
 
 def _score(name: str, value) -> str:
@@ -283,6 +292,7 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
         "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
         "AUTH_PENALTY_SOCKET_MODE": "0600" if _flag(s("MAIL_AUTH_PENALTY")) else "0",
         "AUTH_FAIL_LIMIT": _count("MAIL_AUTH_FAILURE_LIMIT", s("MAIL_AUTH_FAILURE_LIMIT")),
+        "ROUTE_FROM_RCPT_SECONDS": _window("MAIL_ROUTE_FROM_RCPT_SECONDS", s("MAIL_ROUTE_FROM_RCPT_SECONDS")),
     }
     v |= _vacation_texts(s("VACATION_DEFAULT_SUBJECT"), s("VACATION_DEFAULT_BODY"))
     v.update(_login_processes(s("MAIL_DOVECOT_LOGIN_MODE"), s("MAIL_DOVECOT_LOGIN_PROCESSES")))
@@ -437,6 +447,7 @@ EXIM_MACROS = {
     "VACATION_ONCE_DIR": "VACATION_DIRECTORY",
     "DKIM_KEY_DIR": "DKIM_DIRECTORY",
     "AUTH_FAIL_LIMIT": "AUTH_FAIL_LIMIT",
+    "RCPT_ROUTE_SECONDS": "ROUTE_FROM_RCPT_SECONDS",
     "VACATION_DEFAULT_SUBJECT": "VACATION_DEFAULT_SUBJECT",
     "VACATION_DEFAULT_TEXT": "VACATION_DEFAULT_BODY",
     "VACATION_SUBJECT_IN_LANGUAGE": "VACATION_SUBJECT_IN_LANGUAGE",

@@ -156,11 +156,30 @@ def test_postgresql_lookups_use_escape_string_literals(tmp_path):
         ("MAIL_DOVECOT_LOGIN_MODE", "fast\n}\nservice imap {", "MAIL_DOVECOT_LOGIN_MODE"),
         ("MAIL_DOVECOT_LOGIN_PROCESSES", "0", "MAIL_DOVECOT_LOGIN_PROCESSES"),
         ("MAIL_DOVECOT_LOGIN_PROCESSES", "2\nservice_count = 0", "MAIL_DOVECOT_LOGIN_PROCESSES"),
+        ("MAIL_ROUTE_FROM_RCPT_SECONDS", "60}}{yes}}", "MAIL_ROUTE_FROM_RCPT_SECONDS"),
+        ("MAIL_ROUTE_FROM_RCPT_SECONDS", "-1", "MAIL_ROUTE_FROM_RCPT_SECONDS"),
+        ("MAIL_ROUTE_FROM_RCPT_SECONDS", "86400", "MAIL_ROUTE_FROM_RCPT_SECONDS"),
     ],
 )
 def test_values_that_would_break_a_file_are_refused_by_name(name, value, message):
     with pytest.raises(mailconfig.ConfigError, match=message):
         mailconfig.values({**SECRETS, name: value}, DATABASES["mysql"])
+
+
+@pytest.mark.parametrize(("seconds", "router"), [(60, True), (0, False)])
+def test_routing_from_the_rcpt_row_is_a_router_of_its_own_that_zero_leaves_out(tmp_path, seconds, router):
+    """The delivery after reception may route a plain mailbox by its RCPT's row; with 0 Exim has no
+    such router (and the RCPT ACL keeps no list), so every delivery asks the directory."""
+    mailconfig.render(tmp_path, {**SECRETS, "MAIL_ROUTE_FROM_RCPT_SECONDS": seconds}, DATABASES["mysql"])
+    conf = tmp_path / "exim4" / "exim4.conf"
+    routers = subprocess.run(["exim4", "-C", str(conf), "-bP", "router_list"], capture_output=True, text=True)
+    assert routers.returncode == 0, routers.stderr
+    assert ("received_mailbox" in routers.stdout.split()) is router, routers.stdout
+    if router:
+        option = ["exim4", "-C", str(conf), "-bP", "router", "received_mailbox"]
+        shown = subprocess.run(option, capture_output=True, text=True).stdout
+        assert "{<{$message_age}{60}}" in shown, shown
+        assert routers.stdout.split()[0] == "received_mailbox", "it must come before every router that asks"
 
 
 def test_default_vacation_text_is_literal_in_exim(tmp_path):

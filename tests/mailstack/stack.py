@@ -32,6 +32,9 @@ DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 EXIM_USER = "Debian-exim"
 STORE_USER = "mail"  # an existing unprivileged system user owns the test mail store
+# The delivery right after reception routes a plain mailbox by its RCPT's row this long (the shipped
+# default is 60 s): short here, as the auth cache's TTL, so that a test sees the directory's changes soon.
+ROUTE_FROM_RCPT_SECONDS = 3
 
 
 # Exim resolves names (DNS blocklists, MX records) through the system's resolver, which takes no
@@ -299,6 +302,7 @@ class MailStack:
             "MAIL_AUTH_FAILURE_DELAY": "0 s",
             "MAIL_AUTH_PENALTY": False,
             "MAIL_AUTH_FAILURE_LIMIT": 0,  # every client is 127.0.0.1 here; test_bruteforce turns both on
+            "MAIL_ROUTE_FROM_RCPT_SECONDS": ROUTE_FROM_RCPT_SECONDS,
             "MAIL_SMARTHOST": f"127.0.0.1::{self.sink.port}",
             **self.credentials,
             **self.extra,
