@@ -182,8 +182,9 @@ def _joined(vendor: str, value: str) -> str:
     return f"group_concat({value}, ';')"
 
 
-def v2_view_sql(vendor: str) -> dict[str, str]:
-    """CREATE statements for version 2's views (``V2_VIEWS``) on ``vendor``."""
+def v2_view_sql(vendor: str, level: int | None = None) -> dict[str, str]:
+    """CREATE statements for version 2's views (``V2_VIEWS``) on ``vendor``, as of ``level`` (the latest)."""
+    level = LEVEL if level is None else level
     d = _dialect(vendor)
     b = d["bool"]
     true, false = ("TRUE", "FALSE") if vendor == "postgresql" else ("1", "0")
@@ -200,10 +201,12 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
             SELECT b.zone AS zone, {b("b.enabled")} AS enabled, {d["concat"]("b.zone", "'='", "b.codes")} AS entry,
                    b.name AS name, b.meanings AS meanings
               FROM policy_dnsblocklist b""",
-        # every enabled entry in one value, as Exim's dnslists list takes them (NULL: none)
+        # every enabled entry in one value, as Exim's dnslists list takes them (NULL: none): the one
+        # row the triggers keep (level 12), read by its key; before, the aggregate itself
         "lookup_blocklist_set_v2": f"""{d["create"]} lookup_blocklist_set_v2 AS
-            SELECT {d["join"](d["concat"]("b.zone", "'='", "b.codes"), "b.zone")} AS entries
-              FROM policy_dnsblocklist b WHERE b.enabled = TRUE""",
+            SELECT s.entries AS entries FROM {BLOCKLIST_SET} s WHERE s.id = 1"""
+        if level >= 12
+        else f"""{d["create"]} lookup_blocklist_set_v2 AS {_blocklist_entries(vendor)}""",
         # the addresses a relay domain takes mail for (domains.models.RelayRecipient), by address
         "lookup_relay_recipients_v2": f"""{d["create"]} lookup_relay_recipients_v2 AS
             SELECT r.address AS address FROM domains_relayrecipient r""",
@@ -218,13 +221,20 @@ def v2_view_sql(vendor: str) -> dict[str, str]:
     }
 
 
-def create_views(schema_editor, names=None) -> None:
-    """Create (or replace) the views ``names`` (all when None) from their current definitions.
+def _blocklist_entries(vendor: str) -> str:
+    """Every enabled blocklist entry in one value (NULL: none): one row, whatever the blocklists."""
+    d = _dialect(vendor)
+    return f"""SELECT {d["join"](d["concat"]("b.zone", "'='", "b.codes"), "b.zone")} AS entries
+              FROM policy_dnsblocklist b WHERE b.enabled = TRUE"""
+
+
+def create_views(schema_editor, names=None, level: int | None = None) -> None:
+    """Create (or replace) the views ``names`` (all when None) from their definitions as of ``level``.
 
     A migration names the views it adds: one made before a view's columns existed must not
     create that view (its base columns come with a later migration)."""
     vendor = schema_editor.connection.vendor
-    for name, sql in (view_sql(vendor) | v2_view_sql(vendor)).items():
+    for name, sql in (view_sql(vendor) | v2_view_sql(vendor, level)).items():
         if names is not None and name not in names:
             continue
         if vendor == "sqlite":
@@ -321,8 +331,11 @@ V2_TABLES = {
 # greylist_delay, greylist_window and greylist_expiry, all three in seconds (0015), 10
 # lookup_addresses_v2.vacation_language (0017), 11 the mailbox's UPDATE trigger only when a column
 # the lookup rows are made of changed (0018).
+# 12 the enabled DNS blocklists in one row (mailserver_blocklistset), kept by triggers on
+# policy_dnsblocklist, which the view lookup_blocklist_set_v2 reads (0019).
 # A migration passes its own level, so that it never refers to a column a later migration adds.
-LEVEL = 11
+LEVEL = 12
+BLOCKLIST_SET = "mailserver_blocklistset"
 _ADDED_AT = {
     "vacation_language": 10,
     "app_passwords_only": 2,
@@ -579,6 +592,20 @@ def _trigger_name(table: str, event: str) -> str:
     return f"lookup_v2_{table}_{event.lower()}"
 
 
+# The enabled blocklists' row (level 12): any change to a blocklist writes it again, whole.
+_BLOCKLIST_EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+
+# (No row while none is enabled: the view then has none either, which Exim's subquery reads as NULL.)
+def _blocklist_set_source(vendor: str) -> str:
+    return f"SELECT 1, s.entries FROM ({_blocklist_entries(vendor)}) s WHERE s.entries IS NOT NULL"
+
+
+def _blocklist_set_refresh(vendor: str) -> list[str]:
+    insert = f"INSERT INTO {BLOCKLIST_SET} (id, entries) {_blocklist_set_source(vendor)}"
+    return [f"DELETE FROM {BLOCKLIST_SET}", insert]
+
+
 def trigger_sql(vendor: str, level: int = LEVEL) -> list[str]:
     """The statements that create every v2 trigger on ``vendor`` (and, on PostgreSQL, its function)."""
     statements = []
@@ -586,13 +613,16 @@ def trigger_sql(vendor: str, level: int = LEVEL) -> list[str]:
         body = [s for action in actions for s in _refresh(vendor, level, *action)]
         guard = _trigger_guard(vendor, table, event, level)
         statements += triggers.create_trigger(vendor, _trigger_name(table, event), table, event, body, guard)
+    for event in _BLOCKLIST_EVENTS if level >= 12 else ():
+        body = _blocklist_set_refresh(vendor)
+        name = _trigger_name("policy_dnsblocklist", event)
+        statements += triggers.create_trigger(vendor, name, "policy_dnsblocklist", event, body)
     return statements
 
 
 def drop_trigger_sql(vendor: str) -> list[str]:
-    return [
-        s for table, event in _v2_actions() for s in triggers.drop_trigger(vendor, _trigger_name(table, event), table)
-    ]
+    named = [*_v2_actions(), *(("policy_dnsblocklist", event) for event in _BLOCKLIST_EVENTS)]
+    return [s for table, event in named for s in triggers.drop_trigger(vendor, _trigger_name(table, event), table)]
 
 
 def fill_sql(vendor: str, level: int = LEVEL) -> list[str]:
@@ -604,7 +634,7 @@ def fill_sql(vendor: str, level: int = LEVEL) -> list[str]:
             f"DELETE FROM {table}",
             f"INSERT INTO {table} ({columns})\n{source_sql(vendor, table, level=level)}",
         ]
-    return statements
+    return statements + (_blocklist_set_refresh(vendor) if level >= 12 else [])
 
 
 def install_v2(schema_editor, level: int = LEVEL) -> None:
@@ -642,6 +672,12 @@ def out_of_step(connection) -> dict[str, dict]:
             wanted = {tuple(_comparable(v) for v in row) for row in cursor.fetchall()}
             if stored != wanted:
                 found[table] = {"missing": sorted(wanted - stored, key=str), "extra": sorted(stored - wanted, key=str)}
+        cursor.execute(f"SELECT id, entries FROM {BLOCKLIST_SET}")  # noqa: S608 - a constant name
+        stored = set(cursor.fetchall())
+        cursor.execute(_blocklist_set_source(connection.vendor))
+        wanted = set(cursor.fetchall())
+        if stored != wanted:
+            found[BLOCKLIST_SET] = {"missing": sorted(wanted - stored), "extra": sorted(stored - wanted)}
     return found
 
 

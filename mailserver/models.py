@@ -75,6 +75,25 @@ class LookupAddress(models.Model):
         return self.address
 
 
+class BlocklistSet(models.Model):
+    """``mailserver_blocklistset``: every enabled DNS blocklist entry (policy.DnsBlocklist) in one
+    value, as Exim's ``dnslists`` takes them, in its one row (id 1), and no row while none is
+    enabled. Kept by triggers on the blocklists, so that the view ``lookup_blocklist_set_v2``, which
+    Exim reads for every message, reads one row by its key instead of aggregating the blocklists
+    each time (on MariaDB that aggregate cost the server 0.3 ms a message, more than the rest of
+    the statement)."""
+
+    id = models.SmallIntegerField(primary_key=True)
+    entries = models.TextField()
+
+    class Meta:
+        db_table = "mailserver_blocklistset"
+        managed = True
+
+    def __str__(self):
+        return self.entries or ""
+
+
 class LookupLogin(models.Model):
     """``lookup_logins_v2``: what Dovecot needs to log a mailbox in and deliver to it."""
 

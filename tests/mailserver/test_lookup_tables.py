@@ -141,6 +141,40 @@ def test_a_mailbox_write_the_lookups_do_not_read_leaves_their_rows_alone(directo
     assert not marked() and out_of_step() == {}
 
 
+def test_the_enabled_blocklists_are_one_row_that_follows_every_kind_of_write(directory):
+    """What Exim reads with each recipient's domain (lookup_blocklist_set_v2) is a row the triggers
+    keep: every enabled list's zone and listed answers, by zone; nothing (NULL to Exim's subquery)
+    while none is enabled; through the services, QuerySet.update() and plain SQL alike."""
+    from policy import services as policy
+    from policy.models import DnsBlocklist
+
+    def entries():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT (SELECT entries FROM lookup_blocklist_set_v2)")
+            return cursor.fetchone()[0]
+
+    assert entries() is None
+    zen = policy.blocklist_add(
+        acting_user=None, zone="zen.example.net", name="ZEN", answers="127.0.0.2 spam source", origin="test"
+    )
+    policy.blocklist_add(acting_user=None, zone="bl.example.org", name="BL", answers="127.0.0.4", origin="test")
+    assert entries() == "bl.example.org=127.0.0.4:zen.example.net=127.0.0.2"
+    policy.blocklist_update(acting_user=None, blocklist=zen, origin="test", enabled=False)
+    assert entries() == "bl.example.org=127.0.0.4"
+    DnsBlocklist.objects.update(enabled=True)
+    assert entries() == "bl.example.org=127.0.0.4:zen.example.net=127.0.0.2"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE policy_dnsblocklist SET enabled = %s WHERE zone = 'bl.example.org'", [False])
+    assert entries() == "zen.example.net=127.0.0.2"
+    policy.blocklist_delete(acting_user=None, blocklist=zen, origin="test")
+    assert entries() is None
+    assert rows_of_set() == [] and out_of_step() == {}
+
+
+def rows_of_set() -> list[dict]:
+    return view_rows("mailserver_blocklistset")
+
+
 def test_the_trigger_guard_names_every_mailbox_column_once():
     """A new column of the mailbox must be put in one of the two lists: read by the lookup rows
     (its change rewrites them) or not."""
