@@ -150,11 +150,12 @@ def _port(name: str, value) -> str:
     return str(port)
 
 
-def _count(name: str, value) -> str:
-    """A whole number of events; 0 (off) renders as nothing, so the template's .ifdef skips it."""
+def _count(name: str, value, most: int = 1_000_000, what: str = "a whole number") -> str:
+    """A whole number (of events, of seconds) up to ``most``; 0 (off) renders as nothing, so the
+    template's .ifdef skips it."""
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) > 1_000_000:
-        raise ConfigError(f"{name}: '{value}' is not a whole number from 0 to 1000000.")
+    if not text.isascii() or not text.isdigit() or int(text) > most:
+        raise ConfigError(f"{name}: '{value}' is not {what} from 0 to {most}.")
     return "" if int(text) == 0 else str(int(text))
 
 
@@ -166,14 +167,6 @@ def _seconds(name: str, value) -> str:
     if not 0 < seconds <= 300:
         raise ConfigError(f"{name}: '{value}' is not a number of seconds from 1 to 300.")
     return str(seconds)
-
-
-def _window(name: str, value) -> str:
-    """A number of seconds from 0 (off: renders as nothing, so the template's .ifdef skips it) to an hour."""
-    text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) > 3600:
-        raise ConfigError(f"{name}: '{value}' is not a number of seconds from 0 (off) to 3600.")
-    return "" if int(text) == 0 else str(int(text))
 
 
 def _score(name: str, value) -> str:
@@ -292,7 +285,9 @@ def values(overrides: dict | None = None, database: Database | None = None) -> d
         "AUTH_FAILURE_DELAY": str(s("MAIL_AUTH_FAILURE_DELAY")),
         "AUTH_PENALTY_SOCKET_MODE": "0600" if _flag(s("MAIL_AUTH_PENALTY")) else "0",
         "AUTH_FAIL_LIMIT": _count("MAIL_AUTH_FAILURE_LIMIT", s("MAIL_AUTH_FAILURE_LIMIT")),
-        "ROUTE_FROM_RCPT_SECONDS": _window("MAIL_ROUTE_FROM_RCPT_SECONDS", s("MAIL_ROUTE_FROM_RCPT_SECONDS")),
+        "ROUTE_FROM_RCPT_SECONDS": _count(
+            "MAIL_ROUTE_FROM_RCPT_SECONDS", s("MAIL_ROUTE_FROM_RCPT_SECONDS"), most=3600, what="a number of seconds"
+        ),
     }
     v |= _vacation_texts(s("VACATION_DEFAULT_SUBJECT"), s("VACATION_DEFAULT_BODY"))
     v.update(_login_processes(s("MAIL_DOVECOT_LOGIN_MODE"), s("MAIL_DOVECOT_LOGIN_PROCESSES")))

@@ -91,7 +91,7 @@ class BlocklistSet(models.Model):
         managed = True
 
     def __str__(self):
-        return self.entries or ""
+        return self.entries
 
 
 class LookupLogin(models.Model):

@@ -168,11 +168,7 @@ def test_the_enabled_blocklists_are_one_row_that_follows_every_kind_of_write(dir
     assert entries() == "zen.example.net=127.0.0.2"
     policy.blocklist_delete(acting_user=None, blocklist=zen, origin="test")
     assert entries() is None
-    assert rows_of_set() == [] and out_of_step() == {}
-
-
-def rows_of_set() -> list[dict]:
-    return view_rows("mailserver_blocklistset")
+    assert view_rows("mailserver_blocklistset") == [] and out_of_step() == {}
 
 
 def test_the_trigger_guard_names_every_mailbox_column_once():

@@ -1,6 +1,7 @@
 """The delivery right after reception routes a plain mailbox by what its RCPT read
 (deploy/exim/20-routers.conf, "received_mailbox"), and only a plain mailbox, and only for
-MAIL_ROUTE_FROM_RCPT_SECONDS (the test stack: 2 s); everything else asks the directory."""
+MAIL_ROUTE_FROM_RCPT_SECONDS (the test stack's ROUTE_FROM_RCPT_SECONDS); everything else asks
+the directory."""
 
 from __future__ import annotations
 
